@@ -1,0 +1,150 @@
+# vigil - top-level build.
+#
+#   make                      build every library and program into bin/
+#   make SANITIZER=address    the same with ASan into build/address/bin
+#   make SANITIZER=undefined  UBSan; SANITIZER=address,undefined for both
+#   make test                 install deps, build, run unit and integration
+#                             tests, again under ASan+UBSan, then each fuzz
+#                             target for FUZZ_SECONDS (default 30)
+#   make fuzz                 run each fuzz target for FUZZ_LONG seconds
+#   make bench [B=name]       run the benchmarks (never part of make test)
+#   make demo                 build and run the demonstration
+#
+# Sources are discovered by directory, so a new module needs no edit here:
+#   lib*/ *.c                      -> build/V/lib*.a
+#   <program dir>/*.c              -> bin/<program>  (see PROGRAMS)
+#   tests/unit/<mod>/test_*.c      -> one cmocka program per module
+#   tests/integration/test_*.{c,sh}
+#   fuzz/fuzz_*.c                  -> libFuzzer targets (clang)
+#   bench/bench_*.c                -> benchmarks
+
+CC        ?= cc
+comma     := ,
+SANITIZER ?=
+FUZZ_SECONDS ?= 30
+FUZZ_LONG ?= 600
+
+ifeq ($(SANITIZER),)
+VARIANT := default
+BINDIR  := bin
+SANFLAGS :=
+else
+VARIANT := $(subst $(comma),-,$(SANITIZER))
+BINDIR  := build/$(VARIANT)/bin
+SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+OUT := build/$(VARIANT)
+
+CPPFLAGS += -D_GNU_SOURCE -Ilibproto -Ilibshm -I.
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	    -Wno-missing-field-initializers -fno-strict-aliasing -MMD -MP $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS) -Wl,--as-needed
+LDLIBS   += -lck -lwebsockets -luring -lssl -lcrypto -lpthread -lrt -lm
+
+# program directory -> program name
+PROGRAMS := vigild:vigild listener:vigil-listener writer:vigil-writer \
+	    indexer:vigil-indexer streamer:vigil-streamer syncd:vigil-syncd \
+	    firmware:vigil-cam vigilctl:vigilctl
+prog_dir  = $(word 1,$(subst :, ,$(1)))
+prog_name = $(word 2,$(subst :, ,$(1)))
+
+LIBDIRS  := $(patsubst %/,%,$(sort $(dir $(wildcard lib*/*.c))))
+LIBARS   := $(foreach l,$(LIBDIRS),$(OUT)/$(l).a)
+# link order: libraries that depend on others come first
+LIBLINK  := $(filter $(OUT)/libshm.a,$(LIBARS)) $(filter $(OUT)/libproto.a,$(LIBARS)) \
+	    $(filter-out $(OUT)/libshm.a $(OUT)/libproto.a,$(LIBARS))
+
+PROG_BINS :=
+define prog_rule
+ifneq ($$(wildcard $(call prog_dir,$(1))/*.c),)
+PROG_BINS += $(BINDIR)/$(call prog_name,$(1))
+$(BINDIR)/$(call prog_name,$(1)): $$(patsubst %.c,$(OUT)/%.o,$$(wildcard $(call prog_dir,$(1))/*.c)) $$(LIBARS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBLINK) $$(LDLIBS)
+endif
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call prog_rule,$(p))))
+
+define lib_rule
+$(OUT)/$(1).a: $$(patsubst %.c,$(OUT)/%.o,$$(wildcard $(1)/*.c))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(LIBDIRS),$(eval $(call lib_rule,$(l))))
+
+UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS  := $(patsubst %.c,$(OUT)/%,$(UNIT_SRCS))
+INTEG_SRCS := $(wildcard tests/integration/test_*.c)
+INTEG_BINS := $(patsubst %.c,$(OUT)/%,$(INTEG_SRCS))
+TESTLIB    := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/lib/*.c))
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(patsubst %.c,$(OUT)/%,$(BENCH_SRCS))
+
+$(OUT)/tests/%: tests/%.c $(TESTLIB) $(LIBARS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB) $(LIBLINK) -lcmocka $(LDLIBS)
+
+$(OUT)/bench/%: bench/%.c $(LIBARS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBLINK) $(LDLIBS)
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+.PHONY: all deps test test-build check unit integration fuzz fuzz-build bench demo clean vectors
+.DEFAULT_GOAL := all
+
+all: $(LIBARS) $(PROG_BINS)
+
+deps:
+	@./scripts/deps.sh
+
+test-build: all $(UNIT_BINS) $(INTEG_BINS)
+
+# One pass of unit + integration tests on the current variant.
+check: test-build
+	@OUT=$(OUT) BINDIR=$(BINDIR) ./tests/run.sh $(UNIT_BINS) $(INTEG_BINS) $(wildcard tests/integration/test_*.sh)
+
+unit: test-build
+	@OUT=$(OUT) BINDIR=$(BINDIR) ./tests/run.sh $(UNIT_BINS)
+
+# make test: the README's test command. Everything, gated on failures only.
+test: deps
+	$(MAKE) check
+	$(MAKE) SANITIZER=address,undefined check
+	$(MAKE) fuzz-run FUZZ_TIME=$(FUZZ_SECONDS)
+
+# libFuzzer targets: built with clang, ASan+UBSan, from the library sources.
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_OUT  := build/fuzz
+FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
+FUZZ_LIBSRCS := $(wildcard libproto/*.c libshm/*.c)
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilibproto -Ilibshm -I. \
+	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(FUZZ_OUT)/%: fuzz/%.c $(FUZZ_LIBSRCS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRCS) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-run: fuzz-build
+	@./tests/fuzz.sh $(FUZZ_TIME) $(FUZZ_BINS)
+
+fuzz:
+	$(MAKE) fuzz-run FUZZ_TIME=$(FUZZ_LONG)
+
+bench: all $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do \
+		case "$(B)" in ""|"$${b##*/bench_}") ;; *) continue ;; esac; \
+		echo "== $${b##*/}"; $$b || exit 1; done
+
+demo: deps all
+	@./scripts/demo.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,265 @@
+/*
+ * NAME
+ *	proto.h - vigil wire protocol: constants, message layouts, errors
+ *
+ * DESCRIPTION
+ *	Every datagram between a camera and the server starts with the same
+ *	24-byte prefix (magic, version, type, camera UUID, UTC date). All
+ *	integers on the wire are big-endian. docs/PROTOCOL.md is the byte-exact
+ *	specification; the offsets below are its single source in code.
+ *
+ *	Camera-to-server messages (hello, data, report, bye) each take the
+ *	next value of the camera's per-day counter and are stored by the
+ *	server exactly as received. Server-to-camera messages (hello-ack,
+ *	missing, receiver report) carry a random 96-bit nonce instead of a
+ *	counter and are never stored.
+ *
+ *	Functions return 0 (or a length) on success and a negative
+ *	proto_err value on failure; they never print and never exit. A short
+ *	per-thread error string with context is kept: proto_errmsg().
+ */
+#ifndef VIGIL_PROTO_H
+#define VIGIL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_MAGIC0 0x56 /* 'V' */
+#define PROTO_MAGIC1 0x47 /* 'G' */
+#define PROTO_VERSION 1
+
+#define PROTO_MAX_DGRAM 1472    /* IPv4: 1500 - 20 - 8 */
+#define PROTO_MAX_DGRAM_V6 1452 /* IPv6: 1500 - 40 - 8 */
+#define PROTO_UUID_LEN 16
+#define PROTO_SECRET_LEN 32
+#define PROTO_KEY_LEN 32
+#define PROTO_TAG_LEN 16
+#define PROTO_NONCE_LEN 12
+#define PROTO_HELLO_ID_LEN 16
+#define PROTO_MAX_FRAME (4u << 20) /* 4 MiB */
+
+/* Message types (byte 3). */
+enum proto_type {
+	PROTO_T_HELLO = 1,     /* c2s, RSA-signed, stored */
+	PROTO_T_HELLO_ACK = 2, /* s2c, sealed with the s2c key */
+	PROTO_T_DATA = 3,      /* c2s, sealed with a frame key, stored */
+	PROTO_T_REPORT = 4,    /* c2s, sealed with a control key, stored */
+	PROTO_T_MISSING = 5,   /* s2c */
+	PROTO_T_RR = 6,        /* s2c receiver report */
+	PROTO_T_BYE = 7,       /* c2s, sealed with a control key, stored */
+};
+
+/* Stream kinds (data byte 32). */
+enum proto_stream {
+	PROTO_S_VIDEO = 0,
+	PROTO_S_AUDIO = 1,
+	PROTO_S_TELEMETRY = 2,
+	PROTO_S_CONTROL = 3, /* report and bye: used only in key derivation */
+};
+
+/* Codecs (data byte 33). */
+enum proto_codec {
+	PROTO_C_NONE = 0,
+	PROTO_C_H264 = 1, /* Annex-B access unit */
+	PROTO_C_H265 = 2, /* Annex-B access unit */
+	PROTO_C_JPEG = 3, /* one JFIF image */
+	PROTO_C_TELEMETRY = 4, /* proto_telemetry_t record(s), see PROTOCOL.md */
+	PROTO_C_OPUS = 5,
+};
+
+#define PROTO_F_KEYFRAME 0x01 /* data flags (byte 34); other bits must be 0 */
+
+/* Layout sizes. */
+#define PROTO_PREFIX_LEN 24    /* magic..date */
+#define PROTO_C2S_HDR_LEN 32   /* prefix + counter + session */
+#define PROTO_DATA_HDR_LEN 56
+#define PROTO_HELLO_FIXED_LEN 64
+#define PROTO_S2C_HDR_LEN 40   /* prefix + session + nonce */
+#define PROTO_DATA_MAX_PAYLOAD (PROTO_MAX_DGRAM - PROTO_DATA_HDR_LEN - PROTO_TAG_LEN) /* 1400 */
+#define PROTO_DATA_MAX_PAYLOAD_V6 (PROTO_MAX_DGRAM_V6 - PROTO_DATA_HDR_LEN - PROTO_TAG_LEN) /* 1380 */
+#define PROTO_REPORT_MAX_DAYS 64
+#define PROTO_MISSING_MAX_RANGES 100
+
+/* Errors: negative return values. Each rejection has its own code. */
+enum proto_err {
+	PROTO_OK = 0,
+	PROTO_E_SHORT = -1001,     /* shorter than its header or declared length */
+	PROTO_E_MAGIC = -1002,     /* not a vigil datagram */
+	PROTO_E_VERSION = -1003,   /* unknown protocol version */
+	PROTO_E_TYPE = -1004,      /* unknown or unexpected message type */
+	PROTO_E_OVERSIZE = -1005,  /* larger than PROTO_MAX_DGRAM, or a field exceeds its limit */
+	PROTO_E_LENGTH = -1006,    /* declared length does not match datagram length */
+	PROTO_E_FIELD = -1007,     /* field out of range: reserved bits, fragment index >= count, ... */
+	PROTO_E_TAG = -1008,       /* AES-GCM authentication failed (wrong key, tampered) */
+	PROTO_E_SIGNATURE = -1009, /* RSA-PSS signature did not verify */
+	PROTO_E_UNWRAP = -1010,    /* RSA-OAEP unwrap failed */
+	PROTO_E_REPLAY = -1011,    /* hello id already seen */
+	PROTO_E_STALE = -1012,     /* hello time outside the accepted window */
+	PROTO_E_CAMERA = -1013,    /* unknown camera, or message for another camera/session */
+	PROTO_E_REVOKED = -1014,   /* camera revoked */
+	PROTO_E_NOMEM = -1015,
+	PROTO_E_CRYPTO = -1016,    /* OpenSSL failed for another reason */
+	PROTO_E_IO = -1017,        /* file or key I/O failed */
+	PROTO_E_CRC = -1018,       /* storage checksum mismatch */
+	PROTO_E_TORN = -1019,      /* storage record extends past end of file */
+	PROTO_E_FULL = -1020,      /* bounded structure full */
+};
+
+const char *proto_strerror(int err);
+/* Last error context of this thread; never NULL. */
+const char *proto_errmsg(void);
+void proto_set_errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Decoded headers. Decoding validates every field it can without keys:
+ * magic, version, type, length, reserved bytes, fragment index < count,
+ * payload length == datagram length - header - tag.
+ */
+typedef struct proto_prefix {
+	uint8_t version;
+	uint8_t type;
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint32_t date; /* days since 1970-01-01, UTC */
+} proto_prefix_t;
+
+typedef struct proto_data_hdr {
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint32_t date;
+	uint32_t counter;
+	uint32_t session;   /* counter of the hello that opened this session, same day */
+	uint8_t stream;     /* enum proto_stream */
+	uint8_t codec;      /* enum proto_codec */
+	uint8_t flags;      /* PROTO_F_* */
+	uint32_t frame;     /* frame number within (session, stream), from 0 */
+	uint16_t frag_index;
+	uint16_t frag_count;
+	uint64_t capture_ms; /* capture time, ms since the Unix epoch, UTC */
+	uint16_t payload_len; /* plaintext = ciphertext length */
+} proto_data_hdr_t;
+
+typedef struct proto_hello {
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint32_t date;
+	uint32_t counter;  /* also the session id */
+	uint32_t boot_id;  /* random per program start */
+	uint64_t camera_ms;
+	uint8_t hello_id[PROTO_HELLO_ID_LEN];
+	uint16_t wrapped_len;
+	uint16_t sig_len;
+	const uint8_t *wrapped; /* points into the datagram */
+	const uint8_t *sig;     /* points into the datagram */
+	size_t signed_len;      /* bytes [0, signed_len) are signed */
+} proto_hello_t;
+
+typedef struct proto_c2s_hdr { /* report, bye */
+	uint8_t type;
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint32_t date;
+	uint32_t counter;
+	uint32_t session;
+	size_t body_len; /* ciphertext length, excludes tag */
+} proto_c2s_hdr_t;
+
+typedef struct proto_s2c_hdr { /* hello-ack, missing, rr */
+	uint8_t type;
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint32_t date;
+	uint32_t session;
+	uint8_t nonce[PROTO_NONCE_LEN];
+	size_t body_len;
+} proto_s2c_hdr_t;
+
+/* Bodies (plaintext). */
+typedef struct proto_hello_ack {
+	uint8_t status; /* 0 accepted */
+	uint64_t server_ms;
+	uint32_t next_counter; /* server's view of the next counter it expects; informational */
+} proto_hello_ack_t;
+
+typedef struct proto_report_day {
+	uint32_t date;
+	uint32_t next_counter; /* counters 0..next_counter-1 were used that day */
+	uint32_t oldest_held;  /* lowest counter still held in the camera's store */
+} proto_report_day_t;
+
+typedef struct proto_report {
+	uint16_t n;
+	proto_report_day_t day[PROTO_REPORT_MAX_DAYS];
+} proto_report_t;
+
+typedef struct proto_range {
+	uint32_t date;
+	uint32_t first;
+	uint32_t count;
+} proto_range_t;
+
+typedef struct proto_missing {
+	uint16_t n;
+	proto_range_t range[PROTO_MISSING_MAX_RANGES];
+} proto_missing_t;
+
+typedef struct proto_rr {
+	uint32_t interval_ms;
+	uint32_t expected;
+	uint32_t received;
+	uint32_t bytes;
+	uint32_t highest_counter;
+} proto_rr_t;
+
+typedef struct proto_bye {
+	uint32_t reason;
+} proto_bye_t;
+
+/* Byte order helpers. */
+static inline void proto_put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
+static inline void proto_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+}
+static inline void proto_put64(uint8_t *p, uint64_t v)
+{
+	proto_put32(p, (uint32_t)(v >> 32)); proto_put32(p + 4, (uint32_t)v);
+}
+static inline uint16_t proto_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t proto_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t proto_get64(const uint8_t *p)
+{
+	return (uint64_t)proto_get32(p) << 32 | proto_get32(p + 4);
+}
+
+/* --- wire.c: parse and build clear headers (no keys) ---------------- */
+
+/* Check the prefix of any datagram; returns its type or a negative error. */
+int proto_prefix_decode(const uint8_t *buf, size_t len, proto_prefix_t *out);
+int proto_data_hdr_decode(const uint8_t *buf, size_t len, proto_data_hdr_t *out);
+/* Writes PROTO_DATA_HDR_LEN bytes; validates fields. */
+int proto_data_hdr_encode(const proto_data_hdr_t *h, uint8_t *buf);
+int proto_hello_decode(const uint8_t *buf, size_t len, proto_hello_t *out);
+int proto_c2s_hdr_decode(const uint8_t *buf, size_t len, proto_c2s_hdr_t *out);
+int proto_s2c_hdr_decode(const uint8_t *buf, size_t len, proto_s2c_hdr_t *out);
+
+/* Body codecs (plaintext). encode returns bytes written or error. */
+int proto_report_encode(const proto_report_t *r, uint8_t *buf, size_t cap);
+int proto_report_decode(const uint8_t *buf, size_t len, proto_report_t *out);
+int proto_missing_encode(const proto_missing_t *m, uint8_t *buf, size_t cap);
+int proto_missing_decode(const uint8_t *buf, size_t len, proto_missing_t *out);
+int proto_rr_encode(const proto_rr_t *r, uint8_t *buf, size_t cap);
+int proto_rr_decode(const uint8_t *buf, size_t len, proto_rr_t *out);
+int proto_hello_ack_encode(const proto_hello_ack_t *a, uint8_t *buf, size_t cap);
+int proto_hello_ack_decode(const uint8_t *buf, size_t len, proto_hello_ack_t *out);
+int proto_bye_encode(const proto_bye_t *b, uint8_t *buf, size_t cap);
+int proto_bye_decode(const uint8_t *buf, size_t len, proto_bye_t *out);
+
+/* UUID and date helpers. */
+void proto_uuid_v4(uint8_t uuid[PROTO_UUID_LEN]); /* RAND_bytes, version 4 variant 1 */
+void proto_uuid_fmt(const uint8_t uuid[PROTO_UUID_LEN], char out[37]);
+int proto_uuid_parse(const char *s, uint8_t uuid[PROTO_UUID_LEN]);
+uint32_t proto_date_from_ms(uint64_t unix_ms);
+void proto_date_fmt(uint32_t date, char out[11]); /* yyyy-mm-dd */
+int proto_date_parse(const char *s, uint32_t *date);
+uint64_t proto_now_ms(void); /* CLOCK_REALTIME */
+
+#endif

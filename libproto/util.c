@@ -1,0 +1,222 @@
+/*
+ * NAME
+ *	util.c - libproto errors, UUIDs and UTC dates
+ *
+ * DESCRIPTION
+ *	proto_strerror() names every proto_err; proto_errmsg() is the last
+ *	context string set by a libproto call on this thread. Dates on the
+ *	wire are days since 1970-01-01 (UTC), converted here to and from
+ *	yyyy-mm-dd with the proleptic Gregorian calendar (no time zone, no
+ *	leap seconds, no libc locale).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "proto.h"
+
+static __thread char proto_errbuf[256];
+
+const char *
+proto_strerror(int err)
+{
+	switch (err) {
+	case PROTO_OK: return "ok";
+	case PROTO_E_SHORT: return "datagram too short";
+	case PROTO_E_MAGIC: return "bad magic";
+	case PROTO_E_VERSION: return "unsupported protocol version";
+	case PROTO_E_TYPE: return "unknown or unexpected message type";
+	case PROTO_E_OVERSIZE: return "oversized datagram or field";
+	case PROTO_E_LENGTH: return "length mismatch";
+	case PROTO_E_FIELD: return "field out of range";
+	case PROTO_E_TAG: return "authentication tag mismatch";
+	case PROTO_E_SIGNATURE: return "signature verification failed";
+	case PROTO_E_UNWRAP: return "session secret unwrap failed";
+	case PROTO_E_REPLAY: return "replayed hello";
+	case PROTO_E_STALE: return "hello time outside window";
+	case PROTO_E_CAMERA: return "unknown or mismatched camera";
+	case PROTO_E_REVOKED: return "camera revoked";
+	case PROTO_E_NOMEM: return "out of memory";
+	case PROTO_E_CRYPTO: return "crypto library failure";
+	case PROTO_E_IO: return "I/O error";
+	case PROTO_E_CRC: return "checksum mismatch";
+	case PROTO_E_TORN: return "torn record";
+	case PROTO_E_FULL: return "table full";
+	default: return "unknown error";
+	}
+}
+
+const char *
+proto_errmsg(void)
+{
+	return proto_errbuf;
+}
+
+void
+proto_set_errmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(proto_errbuf, sizeof(proto_errbuf), fmt, ap);
+	va_end(ap);
+}
+
+void
+proto_uuid_v4(uint8_t uuid[PROTO_UUID_LEN])
+{
+	if (RAND_bytes(uuid, PROTO_UUID_LEN) != 1) {
+		/* RAND_bytes only fails when the DRBG cannot be seeded. */
+		FILE *f = fopen("/dev/urandom", "rb");
+		size_t n = f ? fread(uuid, 1, PROTO_UUID_LEN, f) : 0;
+		if (f)
+			fclose(f);
+		if (n != PROTO_UUID_LEN)
+			memset(uuid, 0, PROTO_UUID_LEN);
+	}
+	uuid[6] = (uuid[6] & 0x0f) | 0x40; /* version 4 */
+	uuid[8] = (uuid[8] & 0x3f) | 0x80; /* variant 10 */
+}
+
+void
+proto_uuid_fmt(const uint8_t u[PROTO_UUID_LEN], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i, o = 0;
+
+	for (i = 0; i < PROTO_UUID_LEN; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[u[i] >> 4];
+		out[o++] = hex[u[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+proto_uuid_parse(const char *s, uint8_t u[PROTO_UUID_LEN])
+{
+	int i, o = 0;
+
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				goto bad;
+			continue;
+		}
+		int h = hexval((unsigned char)s[i]);
+		if (h < 0)
+			goto bad;
+		if (o & 1)
+			u[o / 2] |= (uint8_t)h;
+		else
+			u[o / 2] = (uint8_t)(h << 4);
+		o++;
+	}
+	if (s[36] != '\0')
+		goto bad;
+	return 0;
+bad:
+	proto_set_errmsg("not a UUID: \"%.40s\"", s);
+	return PROTO_E_FIELD;
+}
+
+/* Days from civil date, after H. Hinnant's algorithm. */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t yy = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yy + (*m <= 2));
+}
+
+uint32_t
+proto_date_from_ms(uint64_t unix_ms)
+{
+	return (uint32_t)(unix_ms / 86400000ull);
+}
+
+void
+proto_date_fmt(uint32_t date, char out[11])
+{
+	int y;
+	unsigned m, d;
+
+	civil_from_days(date, &y, &m, &d);
+	y %= 10000;
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10 % 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10 % 10);
+	out[9] = (char)('0' + d % 10);
+	out[10] = '\0';
+}
+
+int
+proto_date_parse(const char *s, uint32_t *date)
+{
+	unsigned y, m, d;
+	int n = -1;
+
+	if (sscanf(s, "%4u-%2u-%2u%n", &y, &m, &d, &n) != 3 || n != 10 || s[10] != '\0' ||
+	    y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
+		goto bad;
+	int64_t days = days_from_civil(y, m, d);
+	int yy;
+	unsigned mm, dd;
+	civil_from_days(days, &yy, &mm, &dd);
+	if (mm != m || dd != d) /* 2026-02-30 */
+		goto bad;
+	*date = (uint32_t)days;
+	return 0;
+bad:
+	proto_set_errmsg("not a date (yyyy-mm-dd): \"%.20s\"", s);
+	return PROTO_E_FIELD;
+}
+
+uint64_t
+proto_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
