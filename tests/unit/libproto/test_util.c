@@ -1,0 +1,117 @@
+/*
+ * NAME
+ *	test_util.c - libproto dates, UUIDs and error strings
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto.h"
+
+static void
+test_date_known(void **state)
+{
+	char buf[11];
+	uint32_t d;
+
+	(void)state;
+	proto_date_fmt(0, buf);
+	assert_string_equal(buf, "1970-01-01");
+	/* 2026-11-25T12:00:00Z = 1795608000 s */
+	assert_int_equal(proto_date_from_ms(1795608000000ull), 20782);
+	proto_date_fmt(20782, buf);
+	assert_string_equal(buf, "2026-11-25");
+	assert_int_equal(proto_date_parse("2026-11-25", &d), 0);
+	assert_int_equal(d, 20782);
+	/* leap day and the day after the end of a leap February */
+	assert_int_equal(proto_date_parse("2024-02-29", &d), 0);
+	proto_date_fmt(d + 1, buf);
+	assert_string_equal(buf, "2024-03-01");
+	/* midnight boundary: last ms of a day and first ms of the next */
+	assert_int_equal(proto_date_from_ms(86400000ull * 20782 - 1), 20416);
+	assert_int_equal(proto_date_from_ms(86400000ull * 20782), 20782);
+}
+
+static void
+test_date_roundtrip(void **state)
+{
+	char buf[11];
+	uint32_t d, back;
+
+	(void)state;
+	for (d = 0; d < 80000; d += 7) {
+		proto_date_fmt(d, buf);
+		assert_int_equal(proto_date_parse(buf, &back), 0);
+		assert_int_equal(back, d);
+	}
+}
+
+static void
+test_date_reject(void **state)
+{
+	static const char *bad[] = {"2026-02-30", "2025-02-29", "2026-13-01", "2026-00-10",
+				    "1969-12-31", "2026-1-01",  "2026-01-01x", "", "abcd-ef-gh"};
+	uint32_t d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(proto_date_parse(bad[i], &d), PROTO_E_FIELD);
+}
+
+static void
+test_uuid(void **state)
+{
+	uint8_t u[PROTO_UUID_LEN], v[PROTO_UUID_LEN];
+	char s[37];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		proto_uuid_v4(u);
+		assert_int_equal(u[6] >> 4, 4);
+		assert_int_equal(u[8] >> 6, 2);
+		proto_uuid_fmt(u, s);
+		assert_int_equal(strlen(s), 36);
+		assert_int_equal(s[14], '4');
+		assert_int_equal(proto_uuid_parse(s, v), 0);
+		assert_memory_equal(u, v, PROTO_UUID_LEN);
+	}
+	assert_int_equal(proto_uuid_parse("0f8fad5b-d9cb-469f-a165-70867728950e", v), 0);
+	assert_int_equal(v[0], 0x0f);
+	assert_int_equal(v[15], 0x0e);
+	assert_int_equal(proto_uuid_parse("0f8fad5b-d9cb-469f-a165-70867728950", v), PROTO_E_FIELD);
+	assert_int_equal(proto_uuid_parse("0f8fad5b-d9cb-469f-a165-70867728950ee", v), PROTO_E_FIELD);
+	assert_int_equal(proto_uuid_parse("0f8fad5bxd9cb-469f-a165-70867728950e", v), PROTO_E_FIELD);
+	assert_int_equal(proto_uuid_parse("0g8fad5b-d9cb-469f-a165-70867728950e", v), PROTO_E_FIELD);
+}
+
+static void
+test_strerror_distinct(void **state)
+{
+	int a, b;
+
+	(void)state;
+	for (a = PROTO_E_FULL; a <= PROTO_E_SHORT; a++) {
+		assert_string_not_equal(proto_strerror(a), "unknown error");
+		for (b = a + 1; b <= PROTO_E_SHORT; b++)
+			assert_string_not_equal(proto_strerror(a), proto_strerror(b));
+	}
+	proto_set_errmsg("x=%d", 42);
+	assert_string_equal(proto_errmsg(), "x=42");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_date_known),  cmocka_unit_test(test_date_roundtrip),
+		cmocka_unit_test(test_date_reject), cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_strerror_distinct),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
