@@ -238,8 +238,14 @@ int proto_data_hdr_decode(const uint8_t *buf, size_t len, proto_data_hdr_t *out)
 /* Writes PROTO_DATA_HDR_LEN bytes; validates fields. */
 int proto_data_hdr_encode(const proto_data_hdr_t *h, uint8_t *buf);
 int proto_hello_decode(const uint8_t *buf, size_t len, proto_hello_t *out);
+/* Writes the 64 fixed bytes of a hello (wrapped_len and sig_len from h). */
+int proto_hello_hdr_encode(const proto_hello_t *h, uint8_t *buf);
 int proto_c2s_hdr_decode(const uint8_t *buf, size_t len, proto_c2s_hdr_t *out);
+int proto_c2s_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
+			 uint32_t counter, uint32_t session, uint8_t *buf);
 int proto_s2c_hdr_decode(const uint8_t *buf, size_t len, proto_s2c_hdr_t *out);
+int proto_s2c_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
+			 uint32_t session, const uint8_t nonce[PROTO_NONCE_LEN], uint8_t *buf);
 
 /* Body codecs (plaintext). encode returns bytes written or error. */
 int proto_report_encode(const proto_report_t *r, uint8_t *buf, size_t cap);
