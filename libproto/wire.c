@@ -1,0 +1,437 @@
+/*
+ * NAME
+ *	wire.c - decode and encode the clear parts of vigil datagrams
+ *
+ * DESCRIPTION
+ *	Everything here works without keys: the 24-byte prefix, the clear
+ *	headers of each message type and the plaintext bodies of control
+ *	messages. Every decoder checks every field it can and returns a
+ *	distinct proto_err; none reads past the length it is given.
+ *	Layouts: docs/PROTOCOL.md.
+ */
+#include <string.h>
+
+#include "proto.h"
+
+static int
+fail(int err, const char *what)
+{
+	proto_set_errmsg("%s: %s", what, proto_strerror(err));
+	return err;
+}
+
+int
+proto_prefix_decode(const uint8_t *buf, size_t len, proto_prefix_t *out)
+{
+	if (len > PROTO_MAX_DGRAM)
+		return fail(PROTO_E_OVERSIZE, "datagram");
+	if (len < PROTO_PREFIX_LEN)
+		return fail(PROTO_E_SHORT, "prefix");
+	if (buf[0] != PROTO_MAGIC0 || buf[1] != PROTO_MAGIC1)
+		return fail(PROTO_E_MAGIC, "prefix");
+	if (buf[2] != PROTO_VERSION)
+		return fail(PROTO_E_VERSION, "prefix");
+	if (buf[3] < PROTO_T_HELLO || buf[3] > PROTO_T_BYE)
+		return fail(PROTO_E_TYPE, "prefix");
+	out->version = buf[2];
+	out->type = buf[3];
+	memcpy(out->uuid, buf + 4, PROTO_UUID_LEN);
+	out->date = proto_get32(buf + 20);
+	return out->type;
+}
+
+static void
+prefix_encode(uint8_t *buf, uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date)
+{
+	buf[0] = PROTO_MAGIC0;
+	buf[1] = PROTO_MAGIC1;
+	buf[2] = PROTO_VERSION;
+	buf[3] = type;
+	memcpy(buf + 4, uuid, PROTO_UUID_LEN);
+	proto_put32(buf + 20, date);
+}
+
+static int
+expect_type(const uint8_t *buf, size_t len, int want, proto_prefix_t *p)
+{
+	int t = proto_prefix_decode(buf, len, p);
+
+	if (t < 0)
+		return t;
+	if (t != want)
+		return fail(PROTO_E_TYPE, "unexpected type");
+	return 0;
+}
+
+/* Which codecs a stream may carry. */
+static int
+codec_valid(uint8_t stream, uint8_t codec)
+{
+	switch (stream) {
+	case PROTO_S_VIDEO:
+		return codec == PROTO_C_H264 || codec == PROTO_C_H265 || codec == PROTO_C_JPEG;
+	case PROTO_S_AUDIO:
+		return codec == PROTO_C_OPUS;
+	case PROTO_S_TELEMETRY:
+		return codec == PROTO_C_TELEMETRY;
+	default:
+		return 0;
+	}
+}
+
+static int
+data_fields_valid(const proto_data_hdr_t *h)
+{
+	if (!codec_valid(h->stream, h->codec))
+		return fail(PROTO_E_FIELD, "data stream/codec");
+	if (h->flags & ~PROTO_F_KEYFRAME)
+		return fail(PROTO_E_FIELD, "data flags");
+	if ((h->flags & PROTO_F_KEYFRAME) && h->stream != PROTO_S_VIDEO)
+		return fail(PROTO_E_FIELD, "keyframe flag on a non-video stream");
+	if (h->frag_count == 0 || h->frag_index >= h->frag_count)
+		return fail(PROTO_E_FIELD, "data fragment index/count");
+	if (h->payload_len > PROTO_DATA_MAX_PAYLOAD)
+		return fail(PROTO_E_OVERSIZE, "data payload");
+	return 0;
+}
+
+int
+proto_data_hdr_decode(const uint8_t *buf, size_t len, proto_data_hdr_t *h)
+{
+	proto_prefix_t p;
+	int rc;
+
+	if ((rc = expect_type(buf, len, PROTO_T_DATA, &p)) < 0)
+		return rc;
+	if (len < PROTO_DATA_HDR_LEN + PROTO_TAG_LEN)
+		return fail(PROTO_E_SHORT, "data header");
+	if (buf[35] != 0 || proto_get16(buf + 54) != 0)
+		return fail(PROTO_E_FIELD, "data reserved bytes");
+	memcpy(h->uuid, p.uuid, PROTO_UUID_LEN);
+	h->date = p.date;
+	h->counter = proto_get32(buf + 24);
+	h->session = proto_get32(buf + 28);
+	h->stream = buf[32];
+	h->codec = buf[33];
+	h->flags = buf[34];
+	h->frame = proto_get32(buf + 36);
+	h->frag_index = proto_get16(buf + 40);
+	h->frag_count = proto_get16(buf + 42);
+	h->capture_ms = proto_get64(buf + 44);
+	h->payload_len = proto_get16(buf + 52);
+	if ((rc = data_fields_valid(h)) < 0)
+		return rc;
+	if ((size_t)PROTO_DATA_HDR_LEN + h->payload_len + PROTO_TAG_LEN != len)
+		return fail(PROTO_E_LENGTH, "data payload length");
+	return 0;
+}
+
+int
+proto_data_hdr_encode(const proto_data_hdr_t *h, uint8_t *buf)
+{
+	int rc;
+
+	if ((rc = data_fields_valid(h)) < 0)
+		return rc;
+	prefix_encode(buf, PROTO_T_DATA, h->uuid, h->date);
+	proto_put32(buf + 24, h->counter);
+	proto_put32(buf + 28, h->session);
+	buf[32] = h->stream;
+	buf[33] = h->codec;
+	buf[34] = h->flags;
+	buf[35] = 0;
+	proto_put32(buf + 36, h->frame);
+	proto_put16(buf + 40, h->frag_index);
+	proto_put16(buf + 42, h->frag_count);
+	proto_put64(buf + 44, h->capture_ms);
+	proto_put16(buf + 52, h->payload_len);
+	proto_put16(buf + 54, 0);
+	return PROTO_DATA_HDR_LEN;
+}
+
+static int
+rsa_len_valid(uint16_t n)
+{
+	return n == 256 || n == 384 || n == 512;
+}
+
+int
+proto_hello_decode(const uint8_t *buf, size_t len, proto_hello_t *h)
+{
+	proto_prefix_t p;
+	int rc;
+
+	if ((rc = expect_type(buf, len, PROTO_T_HELLO, &p)) < 0)
+		return rc;
+	if (len < PROTO_HELLO_FIXED_LEN)
+		return fail(PROTO_E_SHORT, "hello header");
+	memcpy(h->uuid, p.uuid, PROTO_UUID_LEN);
+	h->date = p.date;
+	h->counter = proto_get32(buf + 24);
+	if (proto_get32(buf + 28) != h->counter)
+		return fail(PROTO_E_FIELD, "hello session != counter");
+	h->boot_id = proto_get32(buf + 32);
+	h->camera_ms = proto_get64(buf + 36);
+	memcpy(h->hello_id, buf + 44, PROTO_HELLO_ID_LEN);
+	h->wrapped_len = proto_get16(buf + 60);
+	h->sig_len = proto_get16(buf + 62);
+	if (!rsa_len_valid(h->wrapped_len) || !rsa_len_valid(h->sig_len))
+		return fail(PROTO_E_FIELD, "hello RSA lengths");
+	if ((size_t)PROTO_HELLO_FIXED_LEN + h->wrapped_len + h->sig_len != len)
+		return fail(len < (size_t)PROTO_HELLO_FIXED_LEN + h->wrapped_len + h->sig_len
+				    ? PROTO_E_SHORT
+				    : PROTO_E_LENGTH,
+			    "hello length");
+	h->wrapped = buf + PROTO_HELLO_FIXED_LEN;
+	h->signed_len = PROTO_HELLO_FIXED_LEN + h->wrapped_len;
+	h->sig = buf + h->signed_len;
+	return 0;
+}
+
+int
+proto_hello_hdr_encode(const proto_hello_t *h, uint8_t *buf)
+{
+	if (!rsa_len_valid(h->wrapped_len) || !rsa_len_valid(h->sig_len))
+		return fail(PROTO_E_FIELD, "hello RSA lengths");
+	prefix_encode(buf, PROTO_T_HELLO, h->uuid, h->date);
+	proto_put32(buf + 24, h->counter);
+	proto_put32(buf + 28, h->counter);
+	proto_put32(buf + 32, h->boot_id);
+	proto_put64(buf + 36, h->camera_ms);
+	memcpy(buf + 44, h->hello_id, PROTO_HELLO_ID_LEN);
+	proto_put16(buf + 60, h->wrapped_len);
+	proto_put16(buf + 62, h->sig_len);
+	return PROTO_HELLO_FIXED_LEN;
+}
+
+int
+proto_c2s_hdr_decode(const uint8_t *buf, size_t len, proto_c2s_hdr_t *h)
+{
+	proto_prefix_t p;
+	int t = proto_prefix_decode(buf, len, &p);
+
+	if (t < 0)
+		return t;
+	if (t != PROTO_T_REPORT && t != PROTO_T_BYE)
+		return fail(PROTO_E_TYPE, "not a camera control message");
+	if (len < PROTO_C2S_HDR_LEN + PROTO_TAG_LEN)
+		return fail(PROTO_E_SHORT, "control header");
+	h->type = (uint8_t)t;
+	memcpy(h->uuid, p.uuid, PROTO_UUID_LEN);
+	h->date = p.date;
+	h->counter = proto_get32(buf + 24);
+	h->session = proto_get32(buf + 28);
+	h->body_len = len - PROTO_C2S_HDR_LEN - PROTO_TAG_LEN;
+	return 0;
+}
+
+int
+proto_c2s_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
+		     uint32_t counter, uint32_t session, uint8_t *buf)
+{
+	if (type != PROTO_T_REPORT && type != PROTO_T_BYE)
+		return fail(PROTO_E_TYPE, "not a camera control message");
+	prefix_encode(buf, type, uuid, date);
+	proto_put32(buf + 24, counter);
+	proto_put32(buf + 28, session);
+	return PROTO_C2S_HDR_LEN;
+}
+
+int
+proto_s2c_hdr_decode(const uint8_t *buf, size_t len, proto_s2c_hdr_t *h)
+{
+	proto_prefix_t p;
+	int t = proto_prefix_decode(buf, len, &p);
+
+	if (t < 0)
+		return t;
+	if (t != PROTO_T_HELLO_ACK && t != PROTO_T_MISSING && t != PROTO_T_RR)
+		return fail(PROTO_E_TYPE, "not a server message");
+	if (len < PROTO_S2C_HDR_LEN + PROTO_TAG_LEN)
+		return fail(PROTO_E_SHORT, "server header");
+	h->type = (uint8_t)t;
+	memcpy(h->uuid, p.uuid, PROTO_UUID_LEN);
+	h->date = p.date;
+	h->session = proto_get32(buf + 24);
+	memcpy(h->nonce, buf + 28, PROTO_NONCE_LEN);
+	h->body_len = len - PROTO_S2C_HDR_LEN - PROTO_TAG_LEN;
+	return 0;
+}
+
+int
+proto_s2c_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
+		     uint32_t session, const uint8_t nonce[PROTO_NONCE_LEN], uint8_t *buf)
+{
+	if (type != PROTO_T_HELLO_ACK && type != PROTO_T_MISSING && type != PROTO_T_RR)
+		return fail(PROTO_E_TYPE, "not a server message");
+	prefix_encode(buf, type, uuid, date);
+	proto_put32(buf + 24, session);
+	memcpy(buf + 28, nonce, PROTO_NONCE_LEN);
+	return PROTO_S2C_HDR_LEN;
+}
+
+/* --- bodies --------------------------------------------------------- */
+
+int
+proto_report_encode(const proto_report_t *r, uint8_t *buf, size_t cap)
+{
+	size_t need = 4 + (size_t)r->n * 12, i;
+
+	if (r->n > PROTO_REPORT_MAX_DAYS)
+		return fail(PROTO_E_OVERSIZE, "report days");
+	if (cap < need)
+		return fail(PROTO_E_SHORT, "report buffer");
+	proto_put16(buf, r->n);
+	proto_put16(buf + 2, 0);
+	for (i = 0; i < r->n; i++) {
+		uint8_t *e = buf + 4 + i * 12;
+		proto_put32(e, r->day[i].date);
+		proto_put32(e + 4, r->day[i].next_counter);
+		proto_put32(e + 8, r->day[i].oldest_held);
+	}
+	return (int)need;
+}
+
+int
+proto_report_decode(const uint8_t *buf, size_t len, proto_report_t *r)
+{
+	size_t i;
+
+	if (len < 4)
+		return fail(PROTO_E_SHORT, "report body");
+	r->n = proto_get16(buf);
+	if (proto_get16(buf + 2) != 0)
+		return fail(PROTO_E_FIELD, "report reserved");
+	if (r->n > PROTO_REPORT_MAX_DAYS)
+		return fail(PROTO_E_OVERSIZE, "report days");
+	if (len != 4 + (size_t)r->n * 12)
+		return fail(PROTO_E_LENGTH, "report body");
+	for (i = 0; i < r->n; i++) {
+		const uint8_t *e = buf + 4 + i * 12;
+		r->day[i].date = proto_get32(e);
+		r->day[i].next_counter = proto_get32(e + 4);
+		r->day[i].oldest_held = proto_get32(e + 8);
+		if (r->day[i].oldest_held > r->day[i].next_counter)
+			return fail(PROTO_E_FIELD, "report oldest_held > next_counter");
+	}
+	return 0;
+}
+
+int
+proto_missing_encode(const proto_missing_t *m, uint8_t *buf, size_t cap)
+{
+	size_t need = 4 + (size_t)m->n * 12, i;
+
+	if (m->n == 0 || m->n > PROTO_MISSING_MAX_RANGES)
+		return fail(PROTO_E_FIELD, "missing range count");
+	if (cap < need)
+		return fail(PROTO_E_SHORT, "missing buffer");
+	proto_put16(buf, m->n);
+	proto_put16(buf + 2, 0);
+	for (i = 0; i < m->n; i++) {
+		uint8_t *e = buf + 4 + i * 12;
+		if (m->range[i].count == 0)
+			return fail(PROTO_E_FIELD, "missing empty range");
+		proto_put32(e, m->range[i].date);
+		proto_put32(e + 4, m->range[i].first);
+		proto_put32(e + 8, m->range[i].count);
+	}
+	return (int)need;
+}
+
+int
+proto_missing_decode(const uint8_t *buf, size_t len, proto_missing_t *m)
+{
+	size_t i;
+
+	if (len < 4)
+		return fail(PROTO_E_SHORT, "missing body");
+	m->n = proto_get16(buf);
+	if (proto_get16(buf + 2) != 0)
+		return fail(PROTO_E_FIELD, "missing reserved");
+	if (m->n == 0 || m->n > PROTO_MISSING_MAX_RANGES)
+		return fail(PROTO_E_FIELD, "missing range count");
+	if (len != 4 + (size_t)m->n * 12)
+		return fail(PROTO_E_LENGTH, "missing body");
+	for (i = 0; i < m->n; i++) {
+		const uint8_t *e = buf + 4 + i * 12;
+		m->range[i].date = proto_get32(e);
+		m->range[i].first = proto_get32(e + 4);
+		m->range[i].count = proto_get32(e + 8);
+		if (m->range[i].count == 0 ||
+		    (uint64_t)m->range[i].first + m->range[i].count > UINT32_MAX + 1ull)
+			return fail(PROTO_E_FIELD, "missing range");
+	}
+	return 0;
+}
+
+int
+proto_rr_encode(const proto_rr_t *r, uint8_t *buf, size_t cap)
+{
+	if (cap < 20)
+		return fail(PROTO_E_SHORT, "rr buffer");
+	proto_put32(buf, r->interval_ms);
+	proto_put32(buf + 4, r->expected);
+	proto_put32(buf + 8, r->received);
+	proto_put32(buf + 12, r->bytes);
+	proto_put32(buf + 16, r->highest_counter);
+	return 20;
+}
+
+int
+proto_rr_decode(const uint8_t *buf, size_t len, proto_rr_t *r)
+{
+	if (len != 20)
+		return fail(len < 20 ? PROTO_E_SHORT : PROTO_E_LENGTH, "rr body");
+	r->interval_ms = proto_get32(buf);
+	r->expected = proto_get32(buf + 4);
+	r->received = proto_get32(buf + 8);
+	r->bytes = proto_get32(buf + 12);
+	r->highest_counter = proto_get32(buf + 16);
+	if (r->received > r->expected)
+		return fail(PROTO_E_FIELD, "rr received > expected");
+	return 0;
+}
+
+int
+proto_hello_ack_encode(const proto_hello_ack_t *a, uint8_t *buf, size_t cap)
+{
+	if (cap < 16)
+		return fail(PROTO_E_SHORT, "hello-ack buffer");
+	buf[0] = a->status;
+	buf[1] = buf[2] = buf[3] = 0;
+	proto_put64(buf + 4, a->server_ms);
+	proto_put32(buf + 12, a->next_counter);
+	return 16;
+}
+
+int
+proto_hello_ack_decode(const uint8_t *buf, size_t len, proto_hello_ack_t *a)
+{
+	if (len != 16)
+		return fail(len < 16 ? PROTO_E_SHORT : PROTO_E_LENGTH, "hello-ack body");
+	if (buf[1] | buf[2] | buf[3])
+		return fail(PROTO_E_FIELD, "hello-ack reserved");
+	a->status = buf[0];
+	a->server_ms = proto_get64(buf + 4);
+	a->next_counter = proto_get32(buf + 12);
+	return 0;
+}
+
+int
+proto_bye_encode(const proto_bye_t *b, uint8_t *buf, size_t cap)
+{
+	if (cap < 4)
+		return fail(PROTO_E_SHORT, "bye buffer");
+	proto_put32(buf, b->reason);
+	return 4;
+}
+
+int
+proto_bye_decode(const uint8_t *buf, size_t len, proto_bye_t *b)
+{
+	if (len != 4)
+		return fail(len < 4 ? PROTO_E_SHORT : PROTO_E_LENGTH, "bye body");
+	b->reason = proto_get32(buf);
+	return 0;
+}
