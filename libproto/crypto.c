@@ -268,10 +268,12 @@ proto_data_seal(proto_session_t *s, const proto_data_hdr_t *h, const uint8_t *pa
 
 	if ((rc = owned_by(s, h->uuid, h->date, h->session)) < 0)
 		return rc;
-	if (cap < total)
+	if (cap < PROTO_DATA_HDR_LEN)
 		return PROTO_E_SHORT;
 	if ((rc = proto_data_hdr_encode(h, out)) < 0)
 		return rc;
+	if (cap < total)
+		return PROTO_E_SHORT;
 	if ((c = frame_ctx(s, h->stream, h->frame)) == NULL)
 		return PROTO_E_CRYPTO;
 	proto_c2s_nonce(h->date, h->counter, nonce);
