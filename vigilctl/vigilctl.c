@@ -1,0 +1,63 @@
+/*
+ * NAME
+ *	vigilctl.c - the operator's command line
+ *
+ * DESCRIPTION
+ *	vigilctl SUBCOMMAND [options]. One table maps each subcommand to its
+ *	handler and a line of help; the handlers live in one file per
+ *	concern (vigilctl_keys.c: server keys and cameras).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigilctl.h"
+
+static const struct cmd {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *usage;
+} cmds[] = {
+	{"keygen", vigilctl_keygen, "keygen [-d KEYDIR] [-b BITS] [-f]   make the server key pair"},
+	{"provision", vigilctl_provision,
+	 "provision [-d KEYDIR] [-s HOST:PORT] [-b BITS] -o OUTDIR   create and register a camera"},
+	{"revoke", vigilctl_revoke, "revoke [-d KEYDIR] UUID [REASON]   revoke a camera"},
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: vigilctl SUBCOMMAND [options]\n\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  vigilctl %s\n", cmds[i].usage);
+	fprintf(f, "\nKEYDIR defaults to $VIGIL_KEYDIR, else %s.\n", VIGILCTL_DEFAULT_KEYDIR);
+}
+
+const char *
+vigilctl_keydir(const char *opt)
+{
+	const char *env = getenv("VIGIL_KEYDIR");
+
+	if (opt)
+		return opt;
+	return env && *env ? env : VIGILCTL_DEFAULT_KEYDIR;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "vigilctl: unknown subcommand \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
