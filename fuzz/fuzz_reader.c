@@ -20,10 +20,10 @@
 #include "proto.h"
 #include "proto_record.h"
 
-#define CHECK(c)                           \
-	do {                               \
-		if (!(c))                  \
-			__builtin_trap();  \
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			__builtin_trap();                                                          \
 	} while (0)
 
 typedef struct seen {

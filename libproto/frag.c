@@ -27,7 +27,7 @@
 #include "proto.h"
 #include "proto_frag.h"
 
-#define FRAG_ABSENT UINT32_MAX
+#define FRAG_ABSENT       UINT32_MAX
 #define REASM_MAX_BUCKETS (1u << 20)
 
 typedef struct reasm_frame {
@@ -78,7 +78,7 @@ proto_frag_count(size_t frame_len, size_t max_payload)
 
 	if (max_payload == 0 || max_payload > PROTO_DATA_MAX_PAYLOAD) {
 		proto_set_errmsg("fragment payload size %zu outside 1..%d", max_payload,
-				 PROTO_DATA_MAX_PAYLOAD);
+		                 PROTO_DATA_MAX_PAYLOAD);
 		return PROTO_E_FIELD;
 	}
 	if (frame_len > PROTO_MAX_FRAME) {
@@ -88,15 +88,14 @@ proto_frag_count(size_t frame_len, size_t max_payload)
 	n = frame_len == 0 ? 1 : (frame_len + max_payload - 1) / max_payload;
 	if (n > UINT16_MAX) {
 		proto_set_errmsg("frame of %zu bytes needs %zu fragments of %zu", frame_len, n,
-				 max_payload);
+		                 max_payload);
 		return PROTO_E_OVERSIZE;
 	}
 	return (int)n;
 }
 
 int
-proto_frag_slice(size_t frame_len, size_t max_payload, unsigned index, size_t *off,
-		 size_t *len)
+proto_frag_slice(size_t frame_len, size_t max_payload, unsigned index, size_t *off, size_t *len)
 {
 	int n;
 
@@ -299,9 +298,9 @@ frame_check(const reasm_frame_t *f, const proto_data_hdr_t *h)
 	if (f->count != h->frag_count || f->codec != h->codec || f->flags != h->flags ||
 	    f->capture_ms != h->capture_ms || f->first_counter != h->counter - h->frag_index) {
 		proto_set_errmsg("fragment %u/%u counter %u of frame %u does not match the "
-				 "frame's other fragments (%u fragments from counter %u)",
-				 h->frag_index, h->frag_count, h->counter, h->frame, f->count,
-				 f->first_counter);
+		                 "frame's other fragments (%u fragments from counter %u)",
+		                 h->frag_index, h->frag_count, h->counter, h->frame, f->count,
+		                 f->first_counter);
 		return PROTO_E_FIELD;
 	}
 	return 0;
@@ -331,7 +330,7 @@ frame_reserve(proto_reasm_t *r, reasm_frame_t *f, size_t len, uint16_t index)
 		cap = need;
 	if (f->charge - f->data_cap + cap > r->max_bytes) {
 		proto_set_errmsg("frame %u needs %zu bytes, reassembler bound %zu", f->frame,
-				 f->charge - f->data_cap + cap, r->max_bytes);
+		                 f->charge - f->data_cap + cap, r->max_bytes);
 		return PROTO_E_FULL;
 	}
 	while (r->st.bytes - f->data_cap + cap > r->max_bytes)
@@ -358,7 +357,7 @@ frame_new(proto_reasm_t *r, const proto_data_hdr_t *h, uint64_t now_ms, int *err
 	*err = 0;
 	if (sizeof(*f) + meta > r->max_bytes) {
 		proto_set_errmsg("frame of %u fragments exceeds the reassembler bound %zu",
-				 h->frag_count, r->max_bytes);
+		                 h->frag_count, r->max_bytes);
 		*err = PROTO_E_FULL;
 		return NULL;
 	}
@@ -368,7 +367,7 @@ frame_new(proto_reasm_t *r, const proto_data_hdr_t *h, uint64_t now_ms, int *err
 	if ((f = calloc(1, sizeof(*f))) == NULL || (f->frag_off = malloc(meta)) == NULL) {
 		free(f);
 		proto_set_errmsg("reassembler: no memory for a frame of %u fragments",
-				 h->frag_count);
+		                 h->frag_count);
 		*err = PROTO_E_NOMEM;
 		return NULL;
 	}
@@ -395,8 +394,7 @@ frame_new(proto_reasm_t *r, const proto_data_hdr_t *h, uint64_t now_ms, int *err
 
 /* All fragments are in: hand the payloads out in index order. */
 static int
-frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h,
-	       proto_frame_t *out)
+frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h, proto_frame_t *out)
 {
 	static const uint8_t empty[1];
 	size_t off = 0;
@@ -414,7 +412,7 @@ frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h,
 	} else {
 		if ((r->out_buf = malloc(f->data_len)) == NULL) {
 			proto_set_errmsg("reassembler: no memory for a frame of %zu bytes",
-					 f->data_len);
+			                 f->data_len);
 			frame_drop(r, f);
 			return PROTO_E_NOMEM;
 		}
@@ -433,7 +431,7 @@ frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h,
 
 int
 proto_reasm_add(proto_reasm_t *r, const proto_data_hdr_t *h, const uint8_t *payload,
-		uint64_t now_ms, proto_frame_t *out)
+                uint64_t now_ms, proto_frame_t *out)
 {
 	reasm_frame_t **pp, *f;
 	int err, created = 0;
@@ -448,7 +446,7 @@ proto_reasm_add(proto_reasm_t *r, const proto_data_hdr_t *h, const uint8_t *payl
 	if (h->counter < h->frag_index ||
 	    (uint64_t)h->counter - h->frag_index + h->frag_count - 1 > UINT32_MAX) {
 		proto_set_errmsg("fragment %u at counter %u: first counter out of range",
-				 h->frag_index, h->counter);
+		                 h->frag_index, h->counter);
 		err = PROTO_E_FIELD;
 		goto reject;
 	}

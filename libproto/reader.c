@@ -76,13 +76,13 @@ reader_fill(proto_reader_t *r, uint64_t off, size_t need, int fresh, const uint8
 	}
 	while (r->buf_off + r->buf_len - off < need && r->buf_len < r->cap) {
 		n = pread(r->fd, r->buf + r->buf_len, r->cap - r->buf_len,
-			  (off_t)(r->buf_off + r->buf_len));
+		          (off_t)(r->buf_off + r->buf_len));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			proto_set_errmsg("pread at %llu: %s",
-					 (unsigned long long)(r->buf_off + r->buf_len),
-					 strerror(errno));
+			                 (unsigned long long)(r->buf_off + r->buf_len),
+			                 strerror(errno));
 			return PROTO_E_IO;
 		}
 		if (n == 0)
@@ -234,7 +234,7 @@ proto_reader_next(proto_reader_t *r, proto_rec_t *out)
 	r->st.tail_offset = r->pos;
 	r->st.tail_len = q + (uint64_t)n - r->pos;
 	proto_set_errmsg("%llu bytes at %llu do not form a good record",
-			 (unsigned long long)r->st.tail_len, (unsigned long long)r->st.tail_offset);
+	                 (unsigned long long)r->st.tail_len, (unsigned long long)r->st.tail_offset);
 	/* Drop the window: the tail may be cut off and rewritten. */
 	r->buf_len = 0;
 	return 0;
@@ -245,7 +245,7 @@ proto_reader_seek(proto_reader_t *r, uint64_t offset)
 {
 	if (offset < PROTO_FILE_HDR_LEN || (r->fd < 0 && offset > r->mem_len)) {
 		proto_set_errmsg("seek to %llu outside the record area",
-				 (unsigned long long)offset);
+		                 (unsigned long long)offset);
 		return PROTO_E_FIELD;
 	}
 	r->pos = offset;

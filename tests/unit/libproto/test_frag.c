@@ -29,7 +29,7 @@ fill_frame(size_t len, unsigned seed)
 /* Header of fragment index of a frame of len bytes cut into max-byte pieces. */
 static void
 frag_hdr(proto_data_hdr_t *h, uint32_t frame, uint32_t first, size_t len, size_t max,
-	 unsigned index)
+         unsigned index)
 {
 	size_t off, flen;
 
@@ -310,11 +310,11 @@ test_inconsistent(void **state)
 	assert_non_null(r);
 	fill_frame(5000, 9);
 	assert_int_equal(add(r, 1, 10, 5000, 1400, 0, 0, &f), 0);
-#define TRY(field, value, err)                                                   \
-	do {                                                                     \
-		frag_hdr(&h, 1, 10, 5000, 1400, 1);                              \
-		h.field = value;                                                 \
-		assert_int_equal(proto_reasm_add(r, &h, frame_buf, 0, &f), err); \
+#define TRY(field, value, err)                                                                     \
+	do {                                                                                       \
+		frag_hdr(&h, 1, 10, 5000, 1400, 1);                                                \
+		h.field = value;                                                                   \
+		assert_int_equal(proto_reasm_add(r, &h, frame_buf, 0, &f), err);                   \
 	} while (0)
 	TRY(frag_count, 5, PROTO_E_FIELD);
 	TRY(codec, PROTO_C_H265, PROTO_E_FIELD);
@@ -367,10 +367,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split),      cmocka_unit_test(test_in_order_and_single),
-		cmocka_unit_test(test_out_of_order), cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_expiry),     cmocka_unit_test(test_eviction_bounds),
-		cmocka_unit_test(test_inconsistent),
+	    cmocka_unit_test(test_split),        cmocka_unit_test(test_in_order_and_single),
+	    cmocka_unit_test(test_out_of_order), cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_expiry),       cmocka_unit_test(test_eviction_bounds),
+	    cmocka_unit_test(test_inconsistent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

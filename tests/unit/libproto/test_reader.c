@@ -34,7 +34,7 @@ typedef struct img {
 } img_t;
 
 static const uint8_t uuid[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
-				 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
+                                 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
 
 static void
 img_put(img_t *im, const void *p, size_t n)
@@ -276,7 +276,7 @@ test_garbage_between_records(void **state)
 				img_put(g, glen[t] == sizeof(junk) ? junk : junk + 1000, glen[t]);
 			g->off[i] = g->len;
 			img_put(g, im->buf + im->off[i],
-				(i + 1 < 8 ? im->off[i + 1] : im->len) - im->off[i]);
+			        (i + 1 < 8 ? im->off[i + 1] : im->len) - im->off[i]);
 			g->nrec++;
 		}
 		fd = tmpfile_with(g->buf, g->len, path);
@@ -324,7 +324,7 @@ test_torn_tail_every_cut(void **state)
 	}
 	/* Whole again: nothing torn. */
 	assert_int_equal(pwrite(fd, im->buf + last, im->len - last, (off_t)last),
-			 (ssize_t)(im->len - last));
+	                 (ssize_t)(im->len - last));
 	assert_int_equal(proto_file_scan_tail(fd, &good_end), 0);
 	assert_int_equal(good_end, im->len);
 	close(fd);
@@ -550,15 +550,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_file_and_mem),
-		cmocka_unit_test(test_damaged_middle_record),
-		cmocka_unit_test(test_garbage_between_records),
-		cmocka_unit_test(test_torn_tail_every_cut),
-		cmocka_unit_test(test_growing_file),
-		cmocka_unit_test(test_stale_buffer),
-		cmocka_unit_test(test_seek),
-		cmocka_unit_test(test_open_errors),
-		cmocka_unit_test(test_damage_then_tail),
+	    cmocka_unit_test(test_roundtrip_file_and_mem),
+	    cmocka_unit_test(test_damaged_middle_record),
+	    cmocka_unit_test(test_garbage_between_records),
+	    cmocka_unit_test(test_torn_tail_every_cut),
+	    cmocka_unit_test(test_growing_file),
+	    cmocka_unit_test(test_stale_buffer),
+	    cmocka_unit_test(test_seek),
+	    cmocka_unit_test(test_open_errors),
+	    cmocka_unit_test(test_damage_then_tail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
