@@ -1,0 +1,71 @@
+/*
+ * NAME
+ *	cam.h - vigil-cam, the camera program: shared types
+ *
+ * DESCRIPTION
+ *	cam_conf.c reads camera.conf, cam_state.c keeps the per-day counter
+ *	so that no counter is ever reused, cam_send.c opens sessions and
+ *	sends frames, cam_main.c runs the capture loop.
+ */
+#ifndef VIGIL_CAM_H
+#define VIGIL_CAM_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "proto_crypto.h"
+
+typedef struct cam_conf {
+	uint8_t uuid[PROTO_UUID_LEN];
+	char server[256];     /* HOST:PORT */
+	char camera_key[4096]; /* paths, made absolute against the conf's folder */
+	char server_key[4096];
+	char state[4096];
+} cam_conf_t;
+
+int cam_conf_load(const char *path, cam_conf_t *c);
+
+/*
+ * The counter of the current UTC day: reserved in fsynced blocks, exact
+ * across clean restarts, never reused after a crash (cam_state.c).
+ */
+typedef struct cam_state {
+	int fd;
+	uint32_t date;
+	uint32_t next;
+	uint32_t reserved; /* counters below this are reserved on disk */
+} cam_state_t;
+
+int cam_state_open(cam_state_t *s, const char *path, uint32_t today);
+/* Next counter of date `today` (a new day starts at 0). -1 on I/O error. */
+int64_t cam_state_take(cam_state_t *s, uint32_t today);
+void cam_state_close(cam_state_t *s);
+
+typedef struct cam {
+	cam_conf_t conf;
+	cam_state_t state;
+	EVP_PKEY *key, *server_pub;
+	int fd;
+	struct sockaddr_storage server;
+	socklen_t server_len;
+	proto_session_t *session;
+	uint32_t session_date;
+	uint32_t frame[3]; /* next frame number per stream in this session */
+	/* counters */
+	uint64_t sent, sent_bytes, tampered, acks, missing, rr;
+	/* test aids */
+	unsigned tamper_every; /* flip a byte of every Nth datagram; 0: never */
+	int replay_hello;      /* send each hello twice */
+} cam_t;
+
+int cam_connect(cam_t *c);
+int cam_hello(cam_t *c, uint64_t now_ms);
+/* Seal and send one frame, split into fragments over consecutive counters. */
+int cam_send_frame(cam_t *c, uint8_t stream, uint8_t codec, int keyframe, uint64_t capture_ms,
+		   const uint8_t *frame, size_t len);
+int cam_send_report(cam_t *c);
+int cam_send_bye(cam_t *c, uint32_t reason);
+/* Read and print what the server sent; never blocks. */
+void cam_poll_replies(cam_t *c);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * NAME
+ *	cam_main.c - vigil-cam: the body camera program
+ *
+ * DESCRIPTION
+ *	vigil-cam -c CAMERA_DIR/camera.conf [-n FRAMES] [--fps N]
+ *	          [--server HOST:PORT] [--tamper N] [--replay-hello]
+ *
+ *	Opens a session with the server and streams a synthetic video source
+ *	(frames of deterministic pseudo-random bytes, a keyframe every 30th,
+ *	keyframes larger than the others so that they span several
+ *	datagrams) with telemetry once a second and a report of what it
+ *	holds, then says bye. At exit it prints `sent=N` and its other
+ *	counters. --tamper N flips one byte of every Nth datagram and
+ *	--replay-hello sends each hello twice: both exist to test the server.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cam.h"
+
+static volatile sig_atomic_t cam_stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	cam_stop = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: vigil-cam -c camera.conf [-n FRAMES] [--fps N] [--server HOST:PORT]\n"
+		   "                 [--tamper N] [--replay-hello]\n");
+}
+
+/* Deterministic content: xorshift seeded by the frame number. */
+static void
+synth_frame(uint8_t *buf, size_t len, uint32_t frame)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull ^ frame;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (uint8_t)x;
+	}
+}
+
+static size_t
+telemetry(uint8_t *b, uint64_t ms, uint32_t t)
+{
+	/* a slow walk around a point, battery draining */
+	proto_put64(b, ms);
+	proto_put32(b + 8, (uint32_t)(int32_t)(488566000 + (int32_t)(t * 90)));
+	proto_put32(b + 12, (uint32_t)(int32_t)(23522000 + (int32_t)(t * 60)));
+	proto_put16(b + 16, 140);		 /* 1.4 m/s */
+	proto_put16(b + 18, (uint16_t)(t % 36000)); /* heading */
+	b[20] = (uint8_t)(t / 60 < 99 ? 100 - t / 60 : 1);
+	b[21] = 80;
+	b[22] = b[23] = 0;
+	return 24;
+}
+
+static void
+sleep_until(struct timespec *next, long step_ns)
+{
+	next->tv_nsec += step_ns;
+	while (next->tv_nsec >= 1000000000L) {
+		next->tv_nsec -= 1000000000L;
+		next->tv_sec++;
+	}
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{"fps", required_argument, NULL, 'F'},
+		{"server", required_argument, NULL, 'S'},
+		{"tamper", required_argument, NULL, 'T'},
+		{"replay-hello", no_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static uint8_t frame[64 * 1024];
+	const char *conf = NULL, *server = NULL;
+	long frames = -1, fps = 10, i;
+	struct timespec next;
+	cam_t c;
+	int opt, rc = 1;
+
+	memset(&c, 0, sizeof(c));
+	c.fd = -1;
+	c.state.fd = -1;
+	while ((opt = getopt_long(argc, argv, "c:n:h", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf = optarg; break;
+		case 'n': frames = atol(optarg); break;
+		case 'F': fps = atol(optarg); break;
+		case 'S': server = optarg; break;
+		case 'T': c.tamper_every = (unsigned)atoi(optarg); break;
+		case 'R': c.replay_hello = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (conf == NULL || fps < 1 || fps > 1000) {
+		usage(stderr);
+		return 2;
+	}
+	if (cam_conf_load(conf, &c.conf) < 0)
+		return 1;
+	if (server)
+		snprintf(c.conf.server, sizeof(c.conf.server), "%s", server);
+	if ((c.key = proto_key_load_private(c.conf.camera_key)) == NULL ||
+	    (c.server_pub = proto_key_load_public(c.conf.server_key)) == NULL) {
+		fprintf(stderr, "vigil-cam: %s\n", proto_errmsg());
+		goto out;
+	}
+	if (cam_state_open(&c.state, c.conf.state, proto_date_from_ms(proto_now_ms())) < 0 ||
+	    cam_connect(&c) < 0)
+		goto out;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (i = 0; !cam_stop && (frames < 0 || i < frames); i++) {
+		uint64_t now = proto_now_ms();
+		int key = i % 30 == 0;
+		size_t len = key ? 6000 + (size_t)(i % 7) * 100 : 900 + (size_t)(i % 5) * 300;
+
+		synth_frame(frame, len, (uint32_t)i);
+		if (cam_send_frame(&c, PROTO_S_VIDEO, PROTO_C_H264, key, now, frame, len) < 0)
+			goto out;
+		if (i % fps == 0) {
+			size_t tl = telemetry(frame, now, (uint32_t)(i / fps));
+			if (cam_send_frame(&c, PROTO_S_TELEMETRY, PROTO_C_TELEMETRY, 0, now, frame,
+					   tl) < 0 ||
+			    cam_send_report(&c) < 0)
+				goto out;
+		}
+		cam_poll_replies(&c);
+		sleep_until(&next, 1000000000L / fps);
+	}
+	cam_send_bye(&c, 0);
+	usleep(100 * 1000);
+	cam_poll_replies(&c);
+	rc = 0;
+out:
+	printf("sent=%llu bytes=%llu tampered=%llu acks=%llu missing=%llu rr=%llu\n",
+	       (unsigned long long)c.sent, (unsigned long long)c.sent_bytes,
+	       (unsigned long long)c.tampered, (unsigned long long)c.acks,
+	       (unsigned long long)c.missing, (unsigned long long)c.rr);
+	cam_state_close(&c.state);
+	proto_session_free(c.session);
+	EVP_PKEY_free(c.key);
+	EVP_PKEY_free(c.server_pub);
+	if (c.fd >= 0)
+		close(c.fd);
+	return rc;
+}

@@ -1,0 +1,235 @@
+/*
+ * NAME
+ *	cam_send.c - open sessions and send sealed datagrams to the server
+ *
+ * DESCRIPTION
+ *	A session starts with a hello carrying a fresh secret; every frame is
+ *	split into fragments of at most PROTO_DATA_MAX_PAYLOAD bytes over
+ *	consecutive counters and sealed with the frame's key. At UTC midnight
+ *	a new session is opened, so no session spans two days.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "cam.h"
+
+int
+cam_connect(cam_t *c)
+{
+	char host[256], *port;
+	struct addrinfo hints = {0}, *ai;
+	int rc;
+
+	snprintf(host, sizeof(host), "%s", c->conf.server);
+	if ((port = strrchr(host, ':')) == NULL) {
+		fprintf(stderr, "vigil-cam: server \"%s\" is not HOST:PORT\n", host);
+		return -1;
+	}
+	*port++ = '\0';
+	if (host[0] == '[') { /* [v6addr]:port */
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	hints.ai_socktype = SOCK_DGRAM;
+	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		fprintf(stderr, "vigil-cam: %s: %s\n", c->conf.server, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(&c->server, ai->ai_addr, ai->ai_addrlen);
+	c->server_len = ai->ai_addrlen;
+	c->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	freeaddrinfo(ai);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&c->server, c->server_len) != 0) {
+		fprintf(stderr, "vigil-cam: socket/connect: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+send_dgram(cam_t *c, uint8_t *dg, size_t len)
+{
+	c->sent++;
+	if (c->tamper_every && c->sent % c->tamper_every == 0) {
+		dg[len - 1] ^= 0x01; /* test aid: the tag no longer matches */
+		c->tampered++;
+	}
+	if (send(c->fd, dg, len, 0) != (ssize_t)len) {
+		/* a full socket buffer or an unreachable server loses the datagram;
+		 * the camera's store (and sync) is what recovers it */
+		if (errno != EAGAIN && errno != ECONNREFUSED)
+			fprintf(stderr, "vigil-cam: send: %s\n", strerror(errno));
+		return -1;
+	}
+	c->sent_bytes += len;
+	return 0;
+}
+
+static int64_t
+take(cam_t *c, uint32_t date)
+{
+	int64_t n = cam_state_take(&c->state, date);
+
+	if (n < 0)
+		fprintf(stderr, "vigil-cam: counter state: %s\n", strerror(errno));
+	return n;
+}
+
+int
+cam_hello(cam_t *c, uint64_t now_ms)
+{
+	uint8_t secret[PROTO_SECRET_LEN], dg[PROTO_MAX_DGRAM];
+	proto_hello_t h = {0};
+	int64_t counter;
+	int n;
+
+	memcpy(h.uuid, c->conf.uuid, PROTO_UUID_LEN);
+	h.date = proto_date_from_ms(now_ms);
+	if ((counter = take(c, h.date)) < 0)
+		return -1;
+	h.counter = (uint32_t)counter;
+	h.camera_ms = now_ms;
+	if (RAND_bytes(secret, sizeof(secret)) != 1 ||
+	    RAND_bytes(h.hello_id, sizeof(h.hello_id)) != 1 ||
+	    RAND_bytes((uint8_t *)&h.boot_id, sizeof(h.boot_id)) != 1)
+		return -1;
+	if ((n = proto_hello_seal(c->key, c->server_pub, &h, secret, dg, sizeof(dg))) < 0) {
+		fprintf(stderr, "vigil-cam: hello: %s\n", proto_errmsg());
+		return -1;
+	}
+	proto_session_free(c->session);
+	c->session = proto_session_new(h.uuid, h.date, h.counter, secret);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (c->session == NULL)
+		return -1;
+	c->session_date = h.date;
+	memset(c->frame, 0, sizeof(c->frame));
+	send_dgram(c, dg, (size_t)n);
+	if (c->replay_hello) { /* test aid: the server must refuse the copy */
+		c->sent++;
+		if (send(c->fd, dg, (size_t)n, 0) == n)
+			c->sent_bytes += (uint64_t)n;
+	}
+	return 0;
+}
+
+int
+cam_send_frame(cam_t *c, uint8_t stream, uint8_t codec, int keyframe, uint64_t capture_ms,
+	       const uint8_t *frame, size_t len)
+{
+	uint8_t dg[PROTO_MAX_DGRAM];
+	proto_data_hdr_t h = {0};
+	size_t count, i, off;
+	uint32_t date = proto_date_from_ms(capture_ms);
+	int n;
+
+	if (c->session == NULL || date != c->session_date)
+		if (cam_hello(c, capture_ms) < 0)
+			return -1;
+	count = len ? (len + PROTO_DATA_MAX_PAYLOAD - 1) / PROTO_DATA_MAX_PAYLOAD : 1;
+	if (len > PROTO_MAX_FRAME || count > UINT16_MAX)
+		return -1;
+	memcpy(h.uuid, c->conf.uuid, PROTO_UUID_LEN);
+	h.date = date;
+	h.session = proto_session_id(c->session);
+	h.stream = stream;
+	h.codec = codec;
+	h.flags = keyframe ? PROTO_F_KEYFRAME : 0;
+	h.frame = c->frame[stream]++;
+	h.frag_count = (uint16_t)count;
+	h.capture_ms = capture_ms;
+	for (i = 0, off = 0; i < count; i++, off += h.payload_len) {
+		int64_t counter = take(c, date);
+		if (counter < 0)
+			return -1;
+		h.counter = (uint32_t)counter;
+		h.frag_index = (uint16_t)i;
+		h.payload_len = (uint16_t)(len - off < PROTO_DATA_MAX_PAYLOAD ? len - off
+									: PROTO_DATA_MAX_PAYLOAD);
+		if ((n = proto_data_seal(c->session, &h, frame + off, dg, sizeof(dg))) < 0) {
+			fprintf(stderr, "vigil-cam: seal: %s\n", proto_strerror(n));
+			return -1;
+		}
+		send_dgram(c, dg, (size_t)n);
+	}
+	return 0;
+}
+
+static int
+send_control(cam_t *c, uint8_t type, const uint8_t *body, size_t len)
+{
+	uint8_t dg[PROTO_MAX_DGRAM];
+	int64_t counter;
+	int n;
+
+	if (c->session == NULL)
+		return -1;
+	if ((counter = take(c, c->session_date)) < 0)
+		return -1;
+	n = proto_c2s_seal(c->session, type, (uint32_t)counter, body, len, dg, sizeof(dg));
+	if (n < 0)
+		return -1;
+	return send_dgram(c, dg, (size_t)n);
+}
+
+int
+cam_send_report(cam_t *c)
+{
+	uint8_t body[16];
+	proto_report_t r = {0};
+	int n;
+
+	r.n = 1;
+	r.day[0].date = c->state.date;
+	r.day[0].next_counter = c->state.next + 1; /* includes this report */
+	r.day[0].oldest_held = 0;
+	if ((n = proto_report_encode(&r, body, sizeof(body))) < 0)
+		return -1;
+	return send_control(c, PROTO_T_REPORT, body, (size_t)n);
+}
+
+int
+cam_send_bye(cam_t *c, uint32_t reason)
+{
+	uint8_t body[4];
+	proto_bye_t b = {reason};
+
+	proto_bye_encode(&b, body, sizeof(body));
+	return send_control(c, PROTO_T_BYE, body, sizeof(body));
+}
+
+void
+cam_poll_replies(cam_t *c)
+{
+	uint8_t dg[PROTO_MAX_DGRAM + 1], body[PROTO_MAX_DGRAM];
+	proto_s2c_hdr_t h;
+	ssize_t n;
+	int blen;
+
+	while (c->session && (n = recv(c->fd, dg, sizeof(dg), 0)) > 0) {
+		blen = proto_s2c_open(c->session, dg, (size_t)n, &h, body, sizeof(body));
+		if (blen < 0) {
+			fprintf(stderr, "vigil-cam: dropped a server message: %s\n",
+				proto_strerror(blen));
+			continue;
+		}
+		if (h.type == PROTO_T_HELLO_ACK) {
+			proto_hello_ack_t a;
+			if (proto_hello_ack_decode(body, (size_t)blen, &a) == 0) {
+				c->acks++;
+				printf("vigil-cam: hello-ack session %u status %u\n", h.session,
+				       a.status);
+			}
+		} else if (h.type == PROTO_T_MISSING) {
+			c->missing++;
+		} else if (h.type == PROTO_T_RR) {
+			c->rr++;
+		}
+	}
+}
