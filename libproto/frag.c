@@ -14,7 +14,7 @@
  *	the fragments came in order, else copied once into index order.
  *
  *	A completed frame leaves a tombstone (its key, no data) on a second
- *	list, at most max_frames of them and none older than timeout_ms, so
+ *	list, at most max_frames of them, each kept timeout_ms, so
  *	that a late duplicate of a completed frame is counted as a duplicate
  *	instead of starting a frame that would only expire.
  *
@@ -222,9 +222,12 @@ reasm_evict(proto_reasm_t *r, const reasm_frame_t *keep)
 	return 1;
 }
 
-/* Turn f into a tombstone, keeping at most max_frames of them. */
+/*
+ * Turn f into a tombstone, kept timeout_ms from now and at most
+ * max_frames of them.
+ */
 static void
-frame_bury(proto_reasm_t *r, reasm_frame_t *f)
+frame_bury(proto_reasm_t *r, reasm_frame_t *f, uint64_t now_ms)
 {
 	if (!f->done) {
 		list_unlink(&r->pending, f);
@@ -232,6 +235,7 @@ frame_bury(proto_reasm_t *r, reasm_frame_t *f)
 		frame_release(r, f);
 		f->done = 1;
 	}
+	f->born_ms = now_ms;
 	list_push(&r->done, f);
 	while (r->done.n > r->max_frames)
 		frame_drop(r, r->done.head);
@@ -394,7 +398,8 @@ frame_new(proto_reasm_t *r, const proto_data_hdr_t *h, uint64_t now_ms, int *err
 
 /* All fragments are in: hand the payloads out in index order. */
 static int
-frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h, proto_frame_t *out)
+frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h, uint64_t now_ms,
+               proto_frame_t *out)
 {
 	static const uint8_t empty[1];
 	size_t off = 0;
@@ -424,7 +429,7 @@ frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h, pr
 	frame_out(h, out);
 	out->data = r->out_buf != NULL ? r->out_buf : empty;
 	out->len = f->data_len;
-	frame_bury(r, f);
+	frame_bury(r, f, now_ms);
 	r->st.completed++;
 	return 1;
 }
@@ -472,9 +477,8 @@ proto_reasm_add(proto_reasm_t *r, const proto_data_hdr_t *h, const uint8_t *payl
 		f->frame = h->frame;
 		f->stream = h->stream;
 		f->done = 1;
-		f->born_ms = now_ms;
 		*pp = f;
-		frame_bury(r, f);
+		frame_bury(r, f, now_ms);
 		frame_out(h, out);
 		out->data = payload;
 		out->len = h->payload_len;
@@ -511,7 +515,7 @@ proto_reasm_add(proto_reasm_t *r, const proto_data_hdr_t *h, const uint8_t *payl
 	f->data_len += h->payload_len;
 	f->have++;
 	if (f->have == f->count)
-		return frame_complete(r, f, h, out);
+		return frame_complete(r, f, h, now_ms, out);
 	return 0;
 
 reject_frame:

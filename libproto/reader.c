@@ -29,7 +29,7 @@
 #include "proto.h"
 #include "proto_record.h"
 
-#define READER_BUFSZ (256 * 1024)
+#define READER_BUFSZ (64 * 1024) /* about 43 full records per pread */
 
 struct proto_reader {
 	int fd;             /* -1 for a memory reader */

@@ -214,6 +214,13 @@ test_duplicates(void **state)
 	/* Once the tombstone times out, the same key is a new frame. */
 	assert_int_equal(proto_reasm_expire(r, 1000), 0);
 	assert_int_equal(add(r, 2, 13, 100, 1400, 0, 1000, &f), 1);
+	/* A tombstone lasts timeout_ms from completion, not from the first fragment. */
+	assert_int_equal(add(r, 3, 20, 2000, 1400, 0, 1000, &f), 0);
+	assert_int_equal(add(r, 3, 20, 2000, 1400, 1, 1900, &f), 1);
+	assert_int_equal(proto_reasm_expire(r, 2100), 0);
+	assert_int_equal(add(r, 3, 20, 2000, 1400, 0, 2100, &f), 0);
+	assert_int_equal(proto_reasm_stats(r)->duplicates, 6);
+	assert_int_equal(proto_reasm_stats(r)->frames, 0);
 	proto_reasm_free(r);
 }
 
