@@ -1,0 +1,59 @@
+/*
+ * NAME
+ *	listener.h - vigil-listener: shared types
+ *
+ * DESCRIPTION
+ *	listener_main.c runs the receive loop, listener_sess.c keeps the
+ *	bounded table of camera sessions, listener_dgram.c authenticates one
+ *	datagram and counts every drop by cause.
+ */
+#ifndef VIGIL_LISTENER_H
+#define VIGIL_LISTENER_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "proto_crypto.h"
+
+#define LISTENER_MAX_SESSIONS 16384 /* cameras with a live session */
+
+typedef struct listener_sess {
+	uint8_t uuid[PROTO_UUID_LEN];
+	int used;
+	proto_session_t *s;
+	struct sockaddr_storage peer; /* where the camera's datagrams come from */
+	socklen_t peer_len;
+} listener_sess_t;
+
+/* Every outcome has its own counter. */
+#define LISTENER_COUNTERS(X)                                                                      \
+	X(accepted) X(hello) X(data) X(report) X(bye) X(malformed) X(oversize) X(unknown_camera) \
+	X(revoked) X(bad_tag) X(bad_signature) X(unwrap) X(replay) X(stale) X(no_session)      \
+	X(sessions_full) X(unexpected_type)
+
+typedef struct listener_stats {
+#define X(n) uint64_t n;
+	LISTENER_COUNTERS(X)
+#undef X
+} listener_stats_t;
+
+typedef struct listener {
+	const char *keydir;
+	EVP_PKEY *server_key;
+	proto_replay_t *replay;
+	listener_sess_t *sess; /* LISTENER_MAX_SESSIONS, open addressing */
+	listener_stats_t st;
+	int fd;
+	int verbose;
+} listener_t;
+
+listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
+/* Find or claim the slot of a camera; NULL when the table is full. */
+listener_sess_t *listener_sess_slot(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
+
+/* Authenticate one datagram from peer; returns 1 accepted, 0 dropped. */
+int listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
+		   const struct sockaddr_storage *peer, socklen_t peer_len);
+void listener_stats_print(const listener_t *l);
+
+#endif

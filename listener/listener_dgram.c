@@ -1,0 +1,171 @@
+/*
+ * NAME
+ *	listener_dgram.c - authenticate one datagram, count every drop
+ *
+ * DESCRIPTION
+ *	Hellos: registry lookup, time window and replay cache, signature,
+ *	and only then the RSA unwrap; an accepted hello replaces the
+ *	camera's session and is answered with a hello-ack sealed with the
+ *	session's s2c key, sent to the address the hello came from. Data,
+ *	report and bye: the camera's session opens them (GCM tag checked;
+ *	the bytes stay as received). Nothing is answered to a datagram that
+ *	did not authenticate, so the server never amplifies.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "listener.h"
+
+static void
+verbose(const listener_t *l, const uint8_t *uuid, const char *what, const char *verdict)
+{
+	char u[37];
+
+	if (!l->verbose)
+		return;
+	proto_uuid_fmt(uuid, u);
+	printf("%.8s %s %s\n", u, what, verdict);
+}
+
+static void
+count_err(listener_t *l, int err)
+{
+	switch (err) {
+	case PROTO_E_OVERSIZE: l->st.oversize++; break;
+	case PROTO_E_TAG: l->st.bad_tag++; break;
+	case PROTO_E_SIGNATURE: l->st.bad_signature++; break;
+	case PROTO_E_UNWRAP: l->st.unwrap++; break;
+	case PROTO_E_REPLAY: l->st.replay++; break;
+	case PROTO_E_STALE: l->st.stale++; break;
+	case PROTO_E_CAMERA: l->st.unknown_camera++; break;
+	case PROTO_E_REVOKED: l->st.revoked++; break;
+	case PROTO_E_FULL: l->st.sessions_full++; break;
+	default: l->st.malformed++; break;
+	}
+}
+
+static int
+hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storage *peer,
+      socklen_t peer_len)
+{
+	uint8_t secret[PROTO_SECRET_LEN], body[16], out[PROTO_MAX_DGRAM];
+	proto_hello_ack_t ack = {0};
+	proto_hello_t h;
+	listener_sess_t *ls;
+	EVP_PKEY *pub = NULL;
+	uint64_t now = proto_now_ms();
+	char what[64];
+	int rc, n;
+
+	if ((rc = proto_hello_decode(dg, len, &h)) < 0)
+		goto drop;
+	if ((rc = proto_registry_lookup(l->keydir, h.uuid, &pub)) < 0)
+		goto drop;
+	if ((rc = proto_replay_check(l->replay, &h, now)) < 0 ||
+	    (rc = proto_hello_verify(dg, len, pub, &h)) < 0 ||
+	    (rc = proto_hello_unwrap(&h, l->server_key, secret)) < 0 ||
+	    (rc = proto_replay_commit(l->replay, &h, now)) < 0)
+		goto drop;
+	if ((ls = listener_sess_slot(l, h.uuid)) == NULL) {
+		rc = PROTO_E_FULL;
+		goto drop;
+	}
+	proto_session_free(ls->s);
+	ls->s = proto_session_new(h.uuid, h.date, h.counter, secret);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (ls->s == NULL) {
+		rc = PROTO_E_NOMEM;
+		goto drop;
+	}
+	memcpy(&ls->peer, peer, peer_len);
+	ls->peer_len = peer_len;
+	EVP_PKEY_free(pub);
+	l->st.hello++;
+	snprintf(what, sizeof(what), "hello counter=%u session=%u", h.counter, h.counter);
+	verbose(l, h.uuid, what, "ok");
+
+	ack.server_ms = now;
+	ack.next_counter = h.counter + 1;
+	proto_hello_ack_encode(&ack, body, sizeof(body));
+	n = proto_s2c_seal(ls->s, PROTO_T_HELLO_ACK, NULL, body, sizeof(body), out, sizeof(out));
+	if (n > 0)
+		sendto(l->fd, out, (size_t)n, 0, (const struct sockaddr *)peer, peer_len);
+	return 1;
+drop:
+	EVP_PKEY_free(pub);
+	count_err(l, rc);
+	verbose(l, dg + 4, "hello", proto_strerror(rc));
+	return 0;
+}
+
+int
+listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
+	       const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+	uint8_t body[PROTO_MAX_DGRAM];
+	proto_prefix_t p;
+	proto_data_hdr_t h;
+	proto_c2s_hdr_t ch;
+	listener_sess_t *ls;
+	char what[160];
+	int t, rc;
+
+	if ((t = proto_prefix_decode(dg, len, &p)) < 0) {
+		count_err(l, t);
+		return 0;
+	}
+	if (t == PROTO_T_HELLO)
+		return hello(l, dg, len, peer, peer_len) ? (l->st.accepted++, 1) : 0;
+	if (t != PROTO_T_DATA && t != PROTO_T_REPORT && t != PROTO_T_BYE) {
+		l->st.unexpected_type++;
+		return 0;
+	}
+	if ((ls = listener_sess_find(l, p.uuid)) == NULL || ls->s == NULL) {
+		l->st.no_session++;
+		verbose(l, p.uuid, "datagram", "no session");
+		return 0;
+	}
+	if (t == PROTO_T_DATA) {
+		rc = proto_data_open(ls->s, dg, len, &h, NULL);
+		snprintf(what, sizeof(what),
+			 "data counter=%u stream=%u codec=%u frame=%u frag=%u/%u%s capture=%llu len=%u",
+			 proto_get32(dg + 24), dg[32], dg[33], proto_get32(dg + 36),
+			 proto_get16(dg + 40), proto_get16(dg + 42),
+			 (dg[34] & PROTO_F_KEYFRAME) ? " key" : "",
+			 (unsigned long long)proto_get64(dg + 44), proto_get16(dg + 52));
+	} else {
+		rc = proto_c2s_open(ls->s, dg, len, &ch, body, sizeof(body));
+		snprintf(what, sizeof(what), "%s counter=%u", t == PROTO_T_REPORT ? "report" : "bye",
+			 len >= 28 ? proto_get32(dg + 24) : 0);
+	}
+	if (rc == PROTO_E_CAMERA) {
+		/* authentic or not, it is not for the current session */
+		l->st.no_session++;
+		verbose(l, p.uuid, what, "not the current session");
+		return 0;
+	}
+	if (rc < 0) {
+		count_err(l, rc);
+		verbose(l, p.uuid, what, proto_strerror(rc));
+		return 0;
+	}
+	verbose(l, p.uuid, what, "ok");
+	if (t == PROTO_T_DATA)
+		l->st.data++;
+	else if (t == PROTO_T_REPORT)
+		l->st.report++;
+	else
+		l->st.bye++;
+	l->st.accepted++;
+	return 1;
+}
+
+void
+listener_stats_print(const listener_t *l)
+{
+#define X(n) printf(#n "=%llu\n", (unsigned long long)l->st.n);
+	LISTENER_COUNTERS(X)
+#undef X
+	fflush(stdout);
+}

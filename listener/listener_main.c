@@ -1,0 +1,156 @@
+/*
+ * NAME
+ *	listener_main.c - vigil-listener: receive and authenticate datagrams
+ *
+ * DESCRIPTION
+ *	vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT]
+ *
+ *	One UDP socket (dual-stack for an IPv6 or wildcard address,
+ *	SO_REUSEPORT so that several listeners can share the port, a 32 MiB
+ *	receive buffer where the system allows it), read in batches of 64
+ *	with recvmmsg. Each datagram is authenticated (listener_dgram.c).
+ *	On SIGINT or SIGTERM, or after COUNT accepted datagrams, it prints
+ *	its counters as name=value lines and exits 0.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "listener.h"
+
+#define BATCH 64
+
+static volatile sig_atomic_t listener_stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	listener_stop = 1;
+}
+
+static int
+listener_bind(const char *spec)
+{
+	char host[256], *port;
+	struct addrinfo hints = {0}, *ai;
+	int fd, one = 1, zero = 0, rcvbuf = 32 << 20, rc;
+
+	snprintf(host, sizeof(host), "%s", spec);
+	if ((port = strrchr(host, ':')) == NULL) {
+		fprintf(stderr, "vigil-listener: \"%s\" is not ADDR:PORT\n", spec);
+		return -1;
+	}
+	*port++ = '\0';
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(host[0] && strcmp(host, "*") ? host : "::", port, &hints, &ai)) != 0) {
+		fprintf(stderr, "vigil-listener: %s: %s\n", spec, gai_strerror(rc));
+		return -1;
+	}
+	if ((fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+		fprintf(stderr, "vigil-listener: socket: %s\n", strerror(errno));
+		freeaddrinfo(ai);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		fprintf(stderr, "vigil-listener: bind %s: %s\n", spec, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	static uint8_t bufs[BATCH][PROTO_MAX_DGRAM + 1];
+	struct sockaddr_storage peers[BATCH];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	const char *addr = "[::]:7400";
+	char path[4096];
+	long count = 0;
+	listener_t l;
+	int opt, i, n, rc = 1;
+
+	memset(&l, 0, sizeof(l));
+	l.keydir = getenv("VIGIL_KEYDIR") ? getenv("VIGIL_KEYDIR") : "/var/lib/vigil/keys";
+	while ((opt = getopt(argc, argv, "d:l:vn:h")) != -1) {
+		switch (opt) {
+		case 'd': l.keydir = optarg; break;
+		case 'l': addr = optarg; break;
+		case 'v': l.verbose = 1; break;
+		case 'n': count = atol(optarg); break;
+		case 'h':
+			printf("usage: vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT]\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/server.key", l.keydir);
+	if ((l.server_key = proto_key_load_private(path)) == NULL) {
+		fprintf(stderr, "vigil-listener: %s\n", proto_errmsg());
+		return 1;
+	}
+	l.replay = proto_replay_new(65536, 120000);
+	l.sess = calloc(LISTENER_MAX_SESSIONS, sizeof(*l.sess));
+	if (l.replay == NULL || l.sess == NULL || (l.fd = listener_bind(addr)) < 0)
+		goto out;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("vigil-listener: listening on %s\n", addr);
+
+	while (!listener_stop && (count == 0 || (long)l.st.accepted < count)) {
+		struct pollfd pfd = {l.fd, POLLIN, 0};
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		for (i = 0; i < BATCH; i++) {
+			iov[i] = (struct iovec){bufs[i], sizeof(bufs[i])};
+			msgs[i].msg_hdr = (struct msghdr){.msg_name = &peers[i],
+							  .msg_namelen = sizeof(peers[i]),
+							  .msg_iov = &iov[i],
+							  .msg_iovlen = 1};
+		}
+		if ((n = recvmmsg(l.fd, msgs, BATCH, MSG_DONTWAIT, NULL)) < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				fprintf(stderr, "vigil-listener: recvmmsg: %s\n", strerror(errno));
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) { /* longer than 1473 bytes */
+				l.st.oversize++;
+				continue;
+			}
+			listener_dgram(&l, bufs[i], msgs[i].msg_len, &peers[i],
+				       msgs[i].msg_hdr.msg_namelen);
+		}
+	}
+	listener_stats_print(&l);
+	rc = 0;
+out:
+	if (l.sess)
+		for (i = 0; i < LISTENER_MAX_SESSIONS; i++)
+			proto_session_free(l.sess[i].s);
+	free(l.sess);
+	proto_replay_free(l.replay);
+	EVP_PKEY_free(l.server_key);
+	return rc;
+}
