@@ -102,17 +102,17 @@ typedef struct shm_ring {
 	uint64_t slots; /* offset of slot 0 from the ring start */
 	uint8_t pad0[SHM_CACHELINE - 24];
 	/* line 1: written by the consumer */
-	uint64_t head;
+	uint64_t head;		   /* messages released so far */
 	uint32_t head_seq;	   /* low bits of head: the producer's futex word */
 	uint32_t consumer_waiting; /* 1 while the consumer sleeps */
-	uint64_t dequeued;
+	uint64_t tail_cache;	   /* consumer's last view of tail */
 	uint8_t pad1[SHM_CACHELINE - 24];
 	/* line 2: written by the producer */
-	uint64_t tail;
+	uint64_t tail;		   /* messages published so far */
 	uint32_t tail_seq;	   /* low bits of tail: the consumer's futex word */
 	uint32_t producer_waiting; /* 1 while the producer waits for room */
-	uint64_t enqueued;
-	uint64_t dropped; /* enqueue found the ring full */
+	uint64_t head_cache;	   /* producer's last view of head */
+	uint64_t dropped;	   /* enqueue found the ring full */
 	uint8_t pad2[SHM_CACHELINE - 32];
 } shm_ring_t;
 

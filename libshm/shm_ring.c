@@ -22,6 +22,7 @@
 #include "shm.h"
 
 #define RING_HDR_SIZE sizeof(shm_ring_t)
+#define SHM_RING_SPIN 4096 /* pause iterations, a few microseconds */
 
 _Static_assert(sizeof(shm_ring_t) == 3 * SHM_CACHELINE, "ring header is three cache lines");
 _Static_assert(offsetof(shm_ring_t, head) == SHM_CACHELINE, "head on its own line");
@@ -93,19 +94,22 @@ slot_at(shm_ring_t *r, uint64_t i)
 static int
 try_enqueue(shm_ring_t *r, const shm_msg_meta_t *meta, const void *data, size_t len, int count)
 {
-	uint64_t tail = ck_pr_load_64(&r->tail), head;
+	uint64_t tail = ck_pr_load_64(&r->tail);
 	shm_slot_t *s;
 
 	if (len > SHM_MSG_MAX)
 		return -EMSGSIZE;
-	head = ck_pr_load_64(&r->head);
-	/* the consumer finished reading a slot before it released it: our
-	 * writes to that slot must come after we saw the release */
-	ck_pr_fence_load_store();
-	if (tail - head >= r->nslots) {
-		if (count)
-			ck_pr_store_64(&r->dropped, r->dropped + 1);
-		return -ENOSPC;
+	if (tail - r->head_cache >= r->nslots) {
+		/* only when the cached view says full: read the consumer's line */
+		ck_pr_store_64(&r->head_cache, ck_pr_load_64(&r->head));
+		/* the consumer finished reading a slot before it released it:
+		 * our writes to that slot come after we saw the release */
+		ck_pr_fence_load_store();
+		if (tail - r->head_cache >= r->nslots) {
+			if (count)
+				ck_pr_store_64(&r->dropped, r->dropped + 1);
+			return -ENOSPC;
+		}
 	}
 	s = slot_at(r, tail);
 	s->meta = *meta;
@@ -116,7 +120,6 @@ try_enqueue(shm_ring_t *r, const shm_msg_meta_t *meta, const void *data, size_t 
 	ck_pr_fence_store();
 	ck_pr_store_64(&r->tail, tail + 1);
 	ck_pr_store_32(&r->tail_seq, (uint32_t)(tail + 1));
-	ck_pr_store_64(&r->enqueued, r->enqueued + 1);
 	/* publish the tail before looking for a sleeper (pairs with the
 	 * consumer's fence between announcing itself and re-reading tail) */
 	ck_pr_fence_memory();
@@ -140,6 +143,14 @@ shm_ring_enqueue_wait_spsc(shm_ring_t *r, const shm_msg_meta_t *meta, const void
 	for (;;) {
 		if ((rc = try_enqueue(r, meta, data, len, 0)) != -ENOSPC)
 			return rc;
+		/* bounded spin before sleeping, as in shm_ring_wait_spsc */
+		for (int spin = 0; spin < SHM_RING_SPIN; spin++) {
+			if (ck_pr_load_64(&r->tail) - ck_pr_load_64(&r->head) < r->nslots)
+				break;
+			ck_pr_stall();
+		}
+		if ((rc = try_enqueue(r, meta, data, len, 0)) != -ENOSPC)
+			return rc;
 		uint32_t seq = ck_pr_load_32(&r->head_seq);
 		ck_pr_store_32(&r->producer_waiting, 1);
 		/* announce before re-checking head (pairs with release_spsc) */
@@ -159,12 +170,15 @@ const shm_slot_t *
 shm_ring_peek_at_spsc(shm_ring_t *r, uint64_t n)
 {
 	uint64_t head = ck_pr_load_64(&r->head);
-	uint64_t tail = ck_pr_load_64(&r->tail);
 
-	/* the slot contents were written before the tail we just read */
+	if (head + n >= r->tail_cache) {
+		/* only when the cached view says empty: read the producer's line */
+		ck_pr_store_64(&r->tail_cache, ck_pr_load_64(&r->tail));
+		if (head + n >= r->tail_cache)
+			return NULL;
+	}
+	/* the slot contents were written before the tail we read */
 	ck_pr_fence_load();
-	if (head + n >= tail)
-		return NULL;
 	return slot_at(r, head + n);
 }
 
@@ -184,7 +198,6 @@ shm_ring_release_spsc(shm_ring_t *r, uint64_t n)
 	ck_pr_fence_release();
 	ck_pr_store_64(&r->head, head);
 	ck_pr_store_32(&r->head_seq, (uint32_t)head);
-	ck_pr_store_64(&r->dequeued, r->dequeued + n);
 	/* publish head before looking for a waiting producer */
 	ck_pr_fence_memory();
 	if (ck_pr_load_32(&r->producer_waiting))
@@ -194,8 +207,20 @@ shm_ring_release_spsc(shm_ring_t *r, uint64_t n)
 int
 shm_ring_wait_spsc(shm_ring_t *r, int timeout_ms)
 {
-	uint32_t seq = ck_pr_load_32(&r->tail_seq);
-	int rc;
+	uint32_t seq;
+	int rc, spin;
+
+	/*
+	 * A short bounded spin first: under load the next message is usually
+	 * a few hundred nanoseconds away, and sleeping would cost the producer
+	 * a FUTEX_WAKE per message. An idle ring still ends up asleep.
+	 */
+	for (spin = 0; spin < SHM_RING_SPIN; spin++) {
+		if (ck_pr_load_64(&r->tail) != ck_pr_load_64(&r->head))
+			return 0;
+		ck_pr_stall();
+	}
+	seq = ck_pr_load_32(&r->tail_seq);
 
 	ck_pr_store_32(&r->consumer_waiting, 1);
 	/* announce before re-checking tail (pairs with try_enqueue) */

@@ -84,8 +84,8 @@ test_wrap_full_empty(void **state)
 	assert_int_equal(got, next);
 	assert_true(next > 100 * 8);
 	assert_true(r->dropped > 0);
-	assert_int_equal(r->enqueued, next);
-	assert_int_equal(r->dequeued, next);
+	assert_int_equal(r->tail, next);
+	assert_int_equal(r->head, next);
 	drop_ring(&seg);
 }
 
