@@ -5,7 +5,8 @@
  * DESCRIPTION
  *	vigilctl SUBCOMMAND [options]. One table maps each subcommand to its
  *	handler and a line of help; the handlers live in one file per
- *	concern (vigilctl_keys.c: server keys and cameras).
+ *	concern (vigilctl_keys.c: server keys and cameras; vigilctl_ops.c:
+ *	status and restart of the running system).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@ static const struct cmd {
 	{"provision", vigilctl_provision,
 	 "provision [-d KEYDIR] [-s HOST:PORT] [-b BITS] -o OUTDIR   create and register a camera"},
 	{"revoke", vigilctl_revoke, "revoke [-d KEYDIR] UUID [REASON]   revoke a camera"},
+	{"status", vigilctl_status, "status [-p SHM_PREFIX]   stages, pids, restarts, ring depths"},
+	{"restart", vigilctl_restart,
+	 "restart [-p SHM_PREFIX] STAGE [N]   restart one stage while the others run"},
 };
 
 static void

@@ -1,0 +1,154 @@
+/*
+ * NAME
+ *	vigilctl_ops.c - status of the running system, restart of one stage
+ *
+ * DESCRIPTION
+ *	Both read the master's status segment (<prefix>-status; the prefix
+ *	is -p, else $VIGIL_SHM_PREFIX, else "vigil"). status prints one line
+ *	per stage process and the depth of each listener-to-writer ring.
+ *	restart STAGE [N] bumps that stage's restart request and signals
+ *	vigild, then waits (up to 5 s) until a new process runs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shm.h"
+#include "shm_status.h"
+#include "vigilctl.h"
+
+static const char *
+prefix(const char *opt)
+{
+	const char *env = getenv("VIGIL_SHM_PREFIX");
+
+	return opt ? opt : env && *env ? env : "vigil";
+}
+
+static int
+attach(const char *pfx, shm_seg_t *seg, shm_status_t **st)
+{
+	char name[64];
+	int rc;
+
+	snprintf(name, sizeof(name), "%s-status", pfx);
+	if ((rc = shm_seg_attach(name, SHM_KIND_STATUS, seg)) < 0) {
+		fprintf(stderr, "vigilctl: no running vigild (shared segment %s: %s)\n", name,
+			strerror(-rc));
+		return -1;
+	}
+	*st = shm_seg_body(seg);
+	return 0;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+vigilctl_status(int argc, char **argv)
+{
+	const char *pfx = NULL;
+	shm_status_t *st;
+	shm_seg_t seg, rs;
+	char name[64];
+	uint64_t now = now_ms();
+	uint32_t i;
+	int c, k;
+
+	while ((c = getopt(argc, argv, "p:h")) != -1) {
+		switch (c) {
+		case 'p': pfx = optarg; break;
+		case 'h': printf("usage: vigilctl status [-p SHM_PREFIX]\n"); return 0;
+		default: return 2;
+		}
+	}
+	if (attach(prefix(pfx), &seg, &st) < 0)
+		return 1;
+	printf("vigild pid %d, up %llu s\n", st->master_pid,
+	       (unsigned long long)(now - st->master_start_ms) / 1000);
+	printf("%-12s %5s %8s %10s %8s\n", "stage", "index", "pid", "uptime_s", "restarts");
+	for (i = 0; i < st->nstages && i < SHM_STATUS_MAX; i++) {
+		shm_stage_status_t *s = &st->stage[i];
+		printf("%-12s %5u %8d %10llu %8u%s\n", s->name, s->index, s->pid,
+		       s->pid ? (unsigned long long)(now - s->start_ms) / 1000 : 0ull, s->restarts,
+		       s->pid ? "" : s->next_start_ms ? "  (waiting to restart)" : "  (stopped)");
+	}
+	for (k = 0;; k++) {
+		snprintf(name, sizeof(name), "%s-ring-%d", prefix(pfx), k);
+		if (shm_seg_attach(name, SHM_KIND_RING, &rs) < 0)
+			break;
+		shm_ring_t *r = shm_seg_body(&rs);
+		if (shm_ring_check(r, rs.size - 64) == 0)
+			printf("ring listener->writer %d: depth %llu, published %llu, dropped %llu\n",
+			       k, (unsigned long long)shm_ring_depth(r),
+			       (unsigned long long)r->tail, (unsigned long long)r->dropped);
+		shm_seg_detach(&rs);
+	}
+	shm_seg_detach(&seg);
+	return 0;
+}
+
+int
+vigilctl_restart(int argc, char **argv)
+{
+	const char *pfx = NULL;
+	shm_status_t *st;
+	shm_seg_t seg;
+	uint32_t i, index = 0;
+	int c, rc = 1, found = -1;
+	int32_t old;
+
+	while ((c = getopt(argc, argv, "p:h")) != -1) {
+		switch (c) {
+		case 'p': pfx = optarg; break;
+		case 'h': printf("usage: vigilctl restart [-p SHM_PREFIX] STAGE [N]\n"); return 0;
+		default: return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: vigilctl restart [-p SHM_PREFIX] STAGE [N]\n");
+		return 2;
+	}
+	if (optind + 1 < argc)
+		index = (uint32_t)atoi(argv[optind + 1]);
+	if (attach(prefix(pfx), &seg, &st) < 0)
+		return 1;
+	for (i = 0; i < st->nstages && i < SHM_STATUS_MAX; i++)
+		if (!strcmp(st->stage[i].name, argv[optind]) && st->stage[i].index == index)
+			found = (int)i;
+	if (found < 0) {
+		fprintf(stderr, "vigilctl: no stage %s %u\n", argv[optind], index);
+		goto out;
+	}
+	old = st->stage[found].pid;
+	__atomic_add_fetch(&st->stage[found].restart_req, 1, __ATOMIC_RELEASE);
+	if (kill(st->master_pid, SIGUSR1) != 0) {
+		fprintf(stderr, "vigilctl: signal vigild (pid %d): %s\n", st->master_pid,
+			strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < 500; i++) {
+		int32_t pid = __atomic_load_n(&st->stage[found].pid, __ATOMIC_ACQUIRE);
+		if (pid != 0 && pid != old) {
+			printf("%s %u restarted: pid %d -> %d\n", argv[optind], index, old, pid);
+			rc = 0;
+			goto out;
+		}
+		usleep(10 * 1000);
+	}
+	fprintf(stderr, "vigilctl: %s %u did not come back within 5 s\n", argv[optind], index);
+out:
+	shm_seg_detach(&seg);
+	return rc;
+}

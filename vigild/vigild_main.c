@@ -1,0 +1,335 @@
+/*
+ * NAME
+ *	vigild_main.c - vigild, the master process
+ *
+ * DESCRIPTION
+ *	vigild [-c FILE] [-n] [-f]
+ *
+ *	Reads the configuration (-n: check it and exit), creates the shared
+ *	segments (the status segment and one ring from the listener to each
+ *	writer), starts every configured stage (one writer per partition),
+ *	and supervises them: a stage that dies is restarted with a throttle
+ *	(vigild_stage.c); `vigilctl restart STAGE [N]` restarts one stage
+ *	while the others run on. Signals only set flags; the loop acts on
+ *	them. SIGTERM stops gracefully: the listener first, then, once the
+ *	rings are drained (or drain_timeout_ms passed), every other stage;
+ *	vigild exits 0 when all are gone. SIGHUP rereads the restart and
+ *	drain settings. -f stays in the foreground (for systemd and tests).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vigild.h"
+
+static volatile sig_atomic_t got_chld, got_term, got_hup, got_usr1;
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGCHLD: got_chld = 1; break;
+	case SIGTERM: case SIGINT: got_term = 1; break;
+	case SIGHUP: got_hup = 1; break;
+	case SIGUSR1: got_usr1 = 1; break;
+	}
+}
+
+typedef struct vigild {
+	vigild_conf_t conf;
+	const char *conf_path;
+	shm_seg_t status_seg;
+	shm_status_t *status;
+	shm_seg_t ring_seg[32];
+	int nrings;
+	vigild_stage_t stage[SHM_STATUS_MAX];
+	int nstage;
+} vigild_t;
+
+static int
+create_segments(vigild_t *d)
+{
+	char name[64];
+	int i, rc;
+
+	snprintf(name, sizeof(name), "%s-status", d->conf.shm_prefix);
+	if ((rc = shm_seg_create(name, SHM_KIND_STATUS, sizeof(shm_status_t), &d->status_seg)) < 0) {
+		vigild_log("shm_seg_create %s: %s", name, strerror(-rc));
+		return -1;
+	}
+	d->status = shm_seg_body(&d->status_seg);
+	d->status->master_pid = (int32_t)getpid();
+	d->status->master_start_ms = vigild_now_ms();
+	for (i = 0; i < d->conf.writers; i++) {
+		snprintf(name, sizeof(name), "%s-ring-%d", d->conf.shm_prefix, i);
+		rc = shm_seg_create(name, SHM_KIND_RING, shm_ring_size(d->conf.ring_slots),
+				    &d->ring_seg[i]);
+		if (rc < 0) {
+			vigild_log("shm_seg_create %s: %s", name, strerror(-rc));
+			return -1;
+		}
+		shm_ring_init(shm_seg_body(&d->ring_seg[i]), d->conf.ring_slots);
+		d->nrings++;
+	}
+	return 0;
+}
+
+static void
+remove_segments(vigild_t *d)
+{
+	char name[64];
+	int i;
+
+	for (i = 0; i < d->nrings; i++) {
+		snprintf(name, sizeof(name), "%s", d->ring_seg[i].name);
+		shm_seg_detach(&d->ring_seg[i]);
+		shm_seg_unlink(name);
+	}
+	if (d->status) {
+		snprintf(name, sizeof(name), "%s", d->status_seg.name);
+		shm_seg_detach(&d->status_seg);
+		shm_seg_unlink(name);
+	}
+}
+
+static void
+plan_stages(vigild_t *d)
+{
+	int k, i;
+
+	for (k = 0; k < d->conf.nstage; k++) {
+		for (i = 0; i < d->conf.stage[k].instances && d->nstage < SHM_STATUS_MAX; i++) {
+			vigild_stage_t *s = &d->stage[d->nstage];
+			s->conf = &d->conf.stage[k];
+			s->index = i;
+			s->st = &d->status->stage[d->nstage];
+			snprintf(s->st->name, sizeof(s->st->name), "%s", s->conf->name);
+			s->st->index = (uint32_t)i;
+			d->nstage++;
+		}
+	}
+	d->status->nstages = (uint32_t)d->nstage;
+}
+
+static void
+reap(vigild_t *d)
+{
+	uint64_t now = vigild_now_ms();
+	int status, i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < d->nstage; i++)
+			if (d->stage[i].pid == pid)
+				vigild_stage_exited(&d->stage[i], &d->conf, status, now);
+}
+
+static void
+start_due(vigild_t *d)
+{
+	uint64_t now = vigild_now_ms();
+	int i;
+
+	for (i = 0; i < d->nstage; i++) {
+		vigild_stage_t *s = &d->stage[i];
+		if (s->pid || s->stopping || s->next_start_ms > now)
+			continue;
+		if (s->start_ms)
+			s->st->restarts++;
+		if (vigild_stage_start(s, &d->conf) < 0) {
+			s->next_start_ms = now + (uint64_t)d->conf.restart_max_ms;
+			continue;
+		}
+		vigild_log("started %s[%d] pid %d", s->conf->name, s->index, (int)s->pid);
+	}
+}
+
+static void
+restart_requests(vigild_t *d)
+{
+	int i;
+
+	for (i = 0; i < d->nstage; i++) {
+		vigild_stage_t *s = &d->stage[i];
+		uint32_t req = __atomic_load_n(&s->st->restart_req, __ATOMIC_ACQUIRE);
+		if (req == s->seen_req)
+			continue;
+		s->seen_req = req;
+		if (s->pid > 0) {
+			vigild_log("restart of %s[%d] requested", s->conf->name, s->index);
+			s->requested = 1;
+			kill(s->pid, SIGTERM);
+		} else {
+			s->next_start_ms = 0;
+		}
+	}
+}
+
+/* Wait until no stage matching `which` runs, or the deadline. */
+static void
+wait_stopped(vigild_t *d, const char *which, uint64_t deadline)
+{
+	sigset_t none;
+	int i, alive;
+
+	sigemptyset(&none);
+	for (;;) {
+		reap(d);
+		for (alive = 0, i = 0; i < d->nstage; i++)
+			if (d->stage[i].pid && (!which || !strcmp(d->stage[i].conf->name, which)))
+				alive++;
+		if (!alive || vigild_now_ms() >= deadline)
+			break;
+		struct timespec ts = {0, 20 * 1000000L};
+		ppoll(NULL, 0, &ts, &none);
+	}
+}
+
+static void
+stop_stages(vigild_t *d, const char *which, int sig)
+{
+	int i;
+
+	for (i = 0; i < d->nstage; i++) {
+		vigild_stage_t *s = &d->stage[i];
+		if (which && strcmp(s->conf->name, which))
+			continue;
+		s->stopping = 1;
+		if (s->pid > 0)
+			kill(s->pid, sig);
+	}
+}
+
+static void
+graceful_stop(vigild_t *d)
+{
+	uint64_t deadline = vigild_now_ms() + (uint64_t)d->conf.drain_timeout_ms;
+	int i, drained;
+
+	vigild_log("stopping: listener first, then the rest once the rings drain");
+	stop_stages(d, "listener", SIGTERM);
+	wait_stopped(d, "listener", deadline);
+	for (;;) {
+		for (drained = 1, i = 0; i < d->nrings; i++)
+			if (shm_ring_depth(shm_seg_body(&d->ring_seg[i])) != 0)
+				drained = 0;
+		if (drained || vigild_now_ms() >= deadline)
+			break;
+		usleep(20 * 1000);
+	}
+	if (!drained)
+		vigild_log("rings not drained after %d ms; the rest is still on disk at the "
+			   "cameras and will be fetched by sync", d->conf.drain_timeout_ms);
+	stop_stages(d, NULL, SIGTERM);
+	wait_stopped(d, NULL, vigild_now_ms() + (uint64_t)d->conf.drain_timeout_ms);
+	stop_stages(d, NULL, SIGKILL);
+	wait_stopped(d, NULL, vigild_now_ms() + 2000);
+}
+
+static void
+reload(vigild_t *d)
+{
+	vigild_conf_t c;
+
+	if (vigild_conf_load(d->conf_path, &c) < 0) {
+		vigild_log("reload: configuration has errors; keeping the running one");
+		return;
+	}
+	d->conf.restart_min_ms = c.restart_min_ms;
+	d->conf.restart_max_ms = c.restart_max_ms;
+	d->conf.stable_ms = c.stable_ms;
+	d->conf.drain_timeout_ms = c.drain_timeout_ms;
+	vigild_log("reloaded restart and drain settings (stages, writers and rings need a restart)");
+}
+
+int
+main(int argc, char **argv)
+{
+	static vigild_t d;
+	struct sigaction sa;
+	sigset_t block, none;
+	int opt, check = 0, fg = 0;
+
+	d.conf_path = "/etc/vigil/vigil.conf";
+	while ((opt = getopt(argc, argv, "c:nfh")) != -1) {
+		switch (opt) {
+		case 'c': d.conf_path = optarg; break;
+		case 'n': check = 1; break;
+		case 'f': fg = 1; break;
+		case 'h':
+			printf("usage: vigild [-c FILE] [-n] [-f]\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (vigild_conf_load(d.conf_path, &d.conf) < 0)
+		return 1;
+	for (int k = 0; k < d.conf.nstage; k++) {
+		char prog[1024], *sp;
+		snprintf(prog, sizeof(prog), "%s", d.conf.stage[k].cmd);
+		if ((sp = strpbrk(prog, " \t")) != NULL)
+			*sp = '\0';
+		if (strchr(prog, '/') && access(prog, X_OK) != 0)
+			vigild_log("stage %s: %s is not installed; it will be retried with "
+				   "backoff", d.conf.stage[k].name, prog);
+	}
+	if (check) {
+		printf("%s: configuration ok (%d stage kinds, %d writers)\n", d.conf_path,
+		       d.conf.nstage, d.conf.writers);
+		return 0;
+	}
+	if (!fg && daemon(0, 1) != 0) {
+		vigild_log("daemon: %m");
+		return 1;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&none);
+
+	if (create_segments(&d) < 0) {
+		remove_segments(&d);
+		return 1;
+	}
+	plan_stages(&d);
+	vigild_log("supervising %d stage processes (%d writers)", d.nstage, d.conf.writers);
+	while (!got_term) {
+		struct timespec ts = {0, 50 * 1000000L};
+		start_due(&d);
+		/* signals are delivered only while waiting here */
+		ppoll(NULL, 0, &ts, &none);
+		if (got_chld) {
+			got_chld = 0;
+			reap(&d);
+		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			restart_requests(&d);
+		}
+		if (got_hup) {
+			got_hup = 0;
+			reload(&d);
+		}
+	}
+	graceful_stop(&d);
+	remove_segments(&d);
+	vigild_log("stopped");
+	return 0;
+}
