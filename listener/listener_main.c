@@ -10,7 +10,8 @@
  *	receive buffer where the system allows it), read in batches of 64
  *	with recvmmsg. Each datagram is authenticated (listener_dgram.c).
  *	On SIGINT or SIGTERM, or after COUNT accepted datagrams, it prints
- *	its counters as name=value lines and exits 0.
+ *	its counters as name=value lines and exits 0. Under vigild the
+ *	counters are also kept in the stage's metrics segment.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "shm_metrics.h"
 
 #define BATCH 64
 
@@ -33,6 +35,45 @@ on_signal(int sig)
 {
 	(void)sig;
 	listener_stop = 1;
+}
+
+/*
+ * Under vigild (VIGIL_SHM_PREFIX set) the counters also live in this
+ * stage's metrics segment: read back at start, so totals survive a
+ * restart, and published after every batch.
+ */
+static uint64_t *metric[64];
+
+static void
+listener_metrics_open(listener_t *l)
+{
+	const char *pfx = getenv("VIGIL_SHM_PREFIX"), *idx = getenv("VIGIL_STAGE_INDEX");
+	static shm_seg_t seg;
+	shm_metrics_t *m;
+	int i = 0;
+
+	if (pfx == NULL || shm_metrics_open(pfx, "listener", idx ? (uint32_t)atoi(idx) : 0, &seg,
+					    &m) < 0)
+		return;
+#define X(n)                                                                                  \
+	if ((metric[i] = shm_metrics_counter(m, #n)) != NULL)                                 \
+		l->st.n = *metric[i];                                                         \
+	i++;
+	LISTENER_COUNTERS(X)
+#undef X
+}
+
+static void
+listener_metrics_publish(const listener_t *l)
+{
+	int i = 0;
+
+#define X(n)                                                                                  \
+	if (metric[i])                                                                        \
+		__atomic_store_n(metric[i], l->st.n, __ATOMIC_RELAXED);                       \
+	i++;
+	LISTENER_COUNTERS(X)
+#undef X
 }
 
 static int
@@ -113,6 +154,7 @@ main(int argc, char **argv)
 	l.sess = calloc(LISTENER_MAX_SESSIONS, sizeof(*l.sess));
 	if (l.replay == NULL || l.sess == NULL || (l.fd = listener_bind(addr)) < 0)
 		goto out;
+	listener_metrics_open(&l);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -142,6 +184,7 @@ main(int argc, char **argv)
 			listener_dgram(&l, bufs[i], msgs[i].msg_len, &peers[i],
 				       msgs[i].msg_hdr.msg_namelen);
 		}
+		listener_metrics_publish(&l);
 	}
 	listener_stats_print(&l);
 	rc = 0;

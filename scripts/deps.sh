@@ -10,7 +10,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
 liburing-dev libssl-dev libwebsockets-dev libck-dev libcmocka-dev
-uuid-dev openssl xxd"
+uuid-dev openssl xxd curl procps"
 
 missing=""
 for p in $PKGS; do

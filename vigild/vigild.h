@@ -33,6 +33,7 @@ typedef struct vigild_conf {
 	int restart_max_ms;
 	int stable_ms; /* a stage that ran this long has its backoff reset */
 	int drain_timeout_ms;
+	char metrics_listen[64]; /* HOST:PORT, empty: no endpoint */
 	vigild_stage_conf_t stage[VIGILD_STAGE_KINDS];
 	int nstage;
 } vigild_conf_t;
@@ -55,6 +56,9 @@ typedef struct vigild_stage {
 int vigild_stage_start(vigild_stage_t *s, const vigild_conf_t *c);
 /* A child exited: log it, plan its restart. */
 void vigild_stage_exited(vigild_stage_t *s, const vigild_conf_t *c, int status, uint64_t now);
+
+int vigild_metrics_listen(const char *spec);
+void vigild_metrics_serve(int lfd, const vigild_conf_t *c, const shm_status_t *st);
 
 uint64_t vigild_now_ms(void);
 void vigild_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

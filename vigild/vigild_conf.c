@@ -55,6 +55,7 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 	c->restart_max_ms = 30000;
 	c->stable_ms = 10000;
 	c->drain_timeout_ms = 5000;
+	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "127.0.0.1:9740");
 	if ((f = fopen(path, "r")) == NULL) {
 		vigild_log("open %s: %m", path);
 		return -1;
@@ -107,6 +108,10 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 			if (num(v, 100, 3600000, &n) < 0)
 				goto bad;
 			c->stable_ms = (int)n;
+		} else if (!strcmp(k, "metrics_listen")) {
+			if (strlen(v) >= sizeof(c->metrics_listen) || (*v && !strchr(v, ':')))
+				goto bad;
+			snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", v);
 		} else if (!strcmp(k, "drain_timeout_ms")) {
 			if (num(v, 0, 600000, &n) < 0)
 				goto bad;

@@ -83,12 +83,18 @@ create_segments(vigild_t *d)
 static void
 remove_segments(vigild_t *d)
 {
-	char name[64];
+	char name[128];
 	int i;
 
 	for (i = 0; i < d->nrings; i++) {
 		snprintf(name, sizeof(name), "%s", d->ring_seg[i].name);
 		shm_seg_detach(&d->ring_seg[i]);
+		shm_seg_unlink(name);
+	}
+	/* the stages' metrics segments belong to this run too */
+	for (i = 0; i < d->nstage; i++) {
+		snprintf(name, sizeof(name), "%s-metrics-%s-%d", d->conf.shm_prefix,
+			 d->stage[i].conf->name, d->stage[i].index);
 		shm_seg_unlink(name);
 	}
 	if (d->status) {
@@ -254,7 +260,7 @@ main(int argc, char **argv)
 	static vigild_t d;
 	struct sigaction sa;
 	sigset_t block, none;
-	int opt, check = 0, fg = 0;
+	int opt, check = 0, fg = 0, mfd = -1;
 
 	d.conf_path = "/etc/vigil/vigil.conf";
 	while ((opt = getopt(argc, argv, "c:nfh")) != -1) {
@@ -309,12 +315,16 @@ main(int argc, char **argv)
 		return 1;
 	}
 	plan_stages(&d);
+	if (d.conf.metrics_listen[0] && (mfd = vigild_metrics_listen(d.conf.metrics_listen)) >= 0)
+		vigild_log("metrics on http://%s/metrics", d.conf.metrics_listen);
 	vigild_log("supervising %d stage processes (%d writers)", d.nstage, d.conf.writers);
 	while (!got_term) {
 		struct timespec ts = {0, 50 * 1000000L};
+		struct pollfd pfd = {mfd, POLLIN, 0};
 		start_due(&d);
 		/* signals are delivered only while waiting here */
-		ppoll(NULL, 0, &ts, &none);
+		if (ppoll(&pfd, mfd >= 0, &ts, &none) > 0 && (pfd.revents & POLLIN))
+			vigild_metrics_serve(mfd, &d.conf, d.status);
 		if (got_chld) {
 			got_chld = 0;
 			reap(&d);
@@ -329,6 +339,8 @@ main(int argc, char **argv)
 		}
 	}
 	graceful_stop(&d);
+	if (mfd >= 0)
+		close(mfd);
 	remove_segments(&d);
 	vigild_log("stopped");
 	return 0;

@@ -2,12 +2,14 @@
 # NAME
 #	test_vigild.sh - vigild supervises real processes
 # DESCRIPTION
-#	Three long-running stages (two writers and an indexer, played by
-#	sleep) and one that crashes at start-up. Checks: a stage killed with
+#	A real vigil-listener, three long-running stages (two writers and an
+#	indexer, played by sleep) and one that crashes at start-up. Checks: a stage killed with
 #	SIGKILL is back within 1 s and the others keep their pids; the
 #	crashing stage is restarted with growing delays; vigilctl restart
 #	changes only the pid of the stage named; SIGTERM makes vigild exit 0
-#	with every child gone and its shared segments removed.
+#	with every child gone and its shared segments removed; /metrics
+#	shows the listener's counters for a camera's traffic, and they
+#	survive a restart of the listener.
 set -u
 BINDIR=${BINDIR:-bin}
 tmp=$(mktemp -d /tmp/vigil-vigild.XXXXXX)
@@ -17,8 +19,14 @@ cleanup() { [ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null; pkill -f "sleep 1000$
 trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; tail -30 "$tmp/vigild.log"; "$BINDIR/vigilctl" status -p $prefix; exit 1; }
 
+port=$(( 20000 + $$ % 20000 ))
+mport=$(( 40000 + $$ % 20000 ))
+"$BINDIR/vigilctl" keygen -d "$tmp/keys" >/dev/null || fail keygen
+cam=$("$BINDIR/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
 cat >"$tmp/vigil.conf" <<CONF
 shm_prefix = $prefix
+metrics_listen = 127.0.0.1:$mport
+stage listener = $BINDIR/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
 writers = 2
 ring_slots = 64
 restart_min_ms = 100
@@ -68,6 +76,18 @@ set -- $delays
 shift 4
 for d in "$@"; do [ "$d" -eq 800 ] || fail "delay fell back below the cap: $delays"; done
 grep -q "keeps crashing" "$tmp/vigild.log" || fail "no loud log for a crashing stage"
+
+# the listener's counters reach /metrics, and survive its restart
+metric() { curl -s "http://127.0.0.1:$mport/metrics" | sed -n "s/^vigil_$1{stage=\"listener\",index=\"0\"} //p"; }
+timeout 30 "$BINDIR/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 20 --fps 50 >"$tmp/cam.out" || fail camera
+sent=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' "$tmp/cam.out")
+sleep 0.5
+[ "$(metric accepted)" = "$sent" ] || fail "metrics accepted=$(metric accepted), camera sent $sent"
+curl -s "http://127.0.0.1:$mport/metrics" | grep -q '^vigil_stage_up{stage="writer",index="1"} 1$' || fail "no stage_up metric"
+curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/other" | grep -q 404 || fail "unknown path not 404"
+"$BINDIR/vigilctl" restart -p $prefix listener >/dev/null || fail "listener restart"
+sleep 0.3
+[ "$(metric accepted)" = "$sent" ] || fail "accepted total lost on restart: $(metric accepted)"
 
 # graceful stop
 kill -TERM "$vpid"
