@@ -3,57 +3,76 @@
 #	demo.sh - run vigil on loopback with a fleet of simulated cameras
 # DESCRIPTION
 #	Called by `make demo` after the build. Creates ./demo-data (server
-#	keys, camera registry, camera folders), starts vigil-listener on
-#	127.0.0.1, runs DEMO_CAMERAS cameras (default 3) for DEMO_SECONDS
-#	seconds (default 5) at 10 frames per second, and prints what the
-#	listener saw: one line per datagram, then its counters.
+#	keys, camera registry, camera folders, vigil.conf), starts vigild,
+#	which creates the shared memory and supervises the listener, runs
+#	DEMO_CAMERAS cameras (default 3) for DEMO_SECONDS seconds (default 5)
+#	at 10 frames per second, and shows what the system saw: the
+#	listener's log of authenticated datagrams, `vigilctl status` and the
+#	/metrics endpoint. DEMO_PORT (UDP, default 7400) and
+#	DEMO_METRICS_PORT (default 9740) move it off busy ports.
 set -eu
 cd "$(dirname "$0")/.."
 BINDIR=${BINDIR:-bin}
+BIN=$(cd "$BINDIR" && pwd)
 N=${DEMO_CAMERAS:-3}
 SECS=${DEMO_SECONDS:-5}
 DATA=$PWD/demo-data
 PORT=${DEMO_PORT:-7400}
+MPORT=${DEMO_METRICS_PORT:-9740}
+PREFIX=vigildemo
 
 rm -rf "$DATA"
 mkdir -p "$DATA"
 echo "== server keys and $N cameras in $DATA"
-"$BINDIR/vigilctl" keygen -d "$DATA/keys" >/dev/null
+"$BIN/vigilctl" keygen -d "$DATA/keys" >/dev/null
 i=0
 while [ $i -lt "$N" ]; do
-	u=$("$BINDIR/vigilctl" provision -d "$DATA/keys" -s 127.0.0.1:$PORT -o "$DATA/cameras")
+	u=$("$BIN/vigilctl" provision -d "$DATA/keys" -s 127.0.0.1:$PORT -o "$DATA/cameras")
 	echo "   camera $u"
 	i=$((i + 1))
 done
 
-echo "== vigil-listener on udp 127.0.0.1:$PORT (log: $DATA/listener.log)"
-"$BINDIR/vigil-listener" -d "$DATA/keys" -l 127.0.0.1:$PORT -v >"$DATA/listener.log" 2>&1 &
-lpid=$!
-trap 'kill $lpid 2>/dev/null || true' EXIT INT TERM
-sleep 0.3
-kill -0 $lpid 2>/dev/null || { cat "$DATA/listener.log"; exit 1; }
+cat >"$DATA/vigil.conf" <<CONF
+# written by scripts/demo.sh; every option is described in etc/vigil.conf
+shm_prefix = $PREFIX
+metrics_listen = 127.0.0.1:$MPORT
+stage listener = $BIN/vigil-listener -d $DATA/keys -l 127.0.0.1:$PORT -v
+CONF
+"$BIN/vigild" -n -c "$DATA/vigil.conf"
+echo "== vigild on udp 127.0.0.1:$PORT, metrics http://127.0.0.1:$MPORT/metrics (log: $DATA/vigild.log)"
+"$BIN/vigild" -f -c "$DATA/vigil.conf" >"$DATA/listener.log" 2>"$DATA/vigild.log" &
+vpid=$!
+trap 'kill $vpid 2>/dev/null || true' EXIT INT TERM
+sleep 0.5
+kill -0 $vpid 2>/dev/null || { cat "$DATA/vigild.log"; exit 1; }
 
 echo "== cameras streaming for ${SECS}s"
 pids=""
 for c in "$DATA"/cameras/*/camera.conf; do
-	"$BINDIR/vigil-cam" -c "$c" -n $((SECS * 10)) --fps 10 >"${c%/camera.conf}/cam.log" 2>&1 &
+	"$BIN/vigil-cam" -c "$c" -n $((SECS * 10)) --fps 10 >"${c%/camera.conf}/cam.log" 2>&1 &
 	pids="$pids $!"
 done
 for p in $pids; do wait "$p"; done
-sleep 0.3
-kill -TERM $lpid
-wait $lpid || true
+sleep 0.5
+
+echo "== vigilctl status"
+VIGIL_SHM_PREFIX=$PREFIX "$BIN/vigilctl" status | sed 's/^/   /'
+echo "== http://127.0.0.1:$MPORT/metrics (listener counters that are not zero)"
+curl -s "http://127.0.0.1:$MPORT/metrics" | grep 'stage="listener"' | grep -v ' 0$' | sed 's/^/   /'
+acc=$(curl -s "http://127.0.0.1:$MPORT/metrics" |
+	sed -n 's/^vigil_accepted{stage="listener",index="0"} //p')
+
+kill -TERM $vpid
+wait $vpid || true
 trap - EXIT INT TERM
 
 echo "== what the listener saw (first lines of $DATA/listener.log)"
-grep -v '=' "$DATA/listener.log" | head -25
+grep -v '^[a-z_]*=[0-9]*$' "$DATA/listener.log" | head -20 | sed 's/^/   /'
 echo "   ..."
 echo "== per camera"
 for c in "$DATA"/cameras/*/; do
 	echo "   $(basename "$c"): $(tail -1 "$c/cam.log")"
 done
-echo "== listener counters"
-grep '=' "$DATA/listener.log" | grep -v '=0$' | sed 's/^/   /'
-acc=$(sed -n 's/^accepted=//p' "$DATA/listener.log")
 [ "${acc:-0}" -gt 0 ] || { echo "demo: nothing was accepted"; exit 1; }
-echo "== done: $acc datagrams authenticated"
+echo "== done: $acc datagrams authenticated. The player is not built yet, so there is no"
+echo "   URL to open; run it again with DEMO_SECONDS=60 to watch /metrics while it streams."

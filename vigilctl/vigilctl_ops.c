@@ -5,7 +5,8 @@
  * DESCRIPTION
  *	Both read the master's status segment (<prefix>-status; the prefix
  *	is -p, else $VIGIL_SHM_PREFIX, else "vigil"). status prints one line
- *	per stage process and the depth of each listener-to-writer ring.
+ *	per stage process, its counters that are not zero, and the depth,
+ *	published and dropped counts of each listener-to-writer ring.
  *	restart STAGE [N] bumps that stage's restart request and signals
  *	vigild, then waits (up to 5 s) until a new process runs.
  */
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "shm.h"
+#include "shm_metrics.h"
 #include "shm_status.h"
 #include "vigilctl.h"
 
@@ -55,6 +57,34 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The stage's own counters, those that are not zero, on one line. */
+static void
+print_counters(const char *pfx, const shm_stage_status_t *s)
+{
+	char name[128];
+	shm_seg_t seg;
+	uint32_t i, n;
+
+	snprintf(name, sizeof(name), "%s-metrics-%s-%u", pfx, s->name, s->index);
+	if (shm_seg_attach(name, SHM_KIND_METRICS, &seg) < 0)
+		return;
+	if (seg.size >= 64 + sizeof(shm_metrics_t)) {
+		const shm_metrics_t *m = shm_seg_body(&seg);
+		int shown = 0;
+		n = __atomic_load_n(&m->n, __ATOMIC_ACQUIRE);
+		for (i = 0; i < n && i < SHM_METRICS_MAX; i++) {
+			uint64_t v = __atomic_load_n(&m->m[i].value, __ATOMIC_RELAXED);
+			if (v == 0)
+				continue;
+			printf("%s%.*s=%llu", shown++ ? " " : "    ", SHM_METRIC_NAME, m->m[i].name,
+			       (unsigned long long)v);
+		}
+		if (shown)
+			printf("\n");
+	}
+	shm_seg_detach(&seg);
+}
+
 int
 vigilctl_status(int argc, char **argv)
 {
@@ -83,6 +113,7 @@ vigilctl_status(int argc, char **argv)
 		printf("%-12s %5u %8d %10llu %8u%s\n", s->name, s->index, s->pid,
 		       s->pid ? (unsigned long long)(now - s->start_ms) / 1000 : 0ull, s->restarts,
 		       s->pid ? "" : s->next_start_ms ? "  (waiting to restart)" : "  (stopped)");
+		print_counters(prefix(pfx), s);
 	}
 	for (k = 0;; k++) {
 		snprintf(name, sizeof(name), "%s-ring-%d", prefix(pfx), k);
