@@ -272,97 +272,102 @@ proto_s2c_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t 
 
 /* --- bodies --------------------------------------------------------- */
 
+/*
+ * Report and missing bodies are both a count (u16), a reserved u16 and
+ * that many entries of three u32; the structs mirror the entries.
+ */
+_Static_assert(sizeof(proto_report_day_t) == 12, "report entry is three u32");
+_Static_assert(sizeof(proto_range_t) == 12, "missing entry is three u32");
+
+static int
+triples_encode(const uint32_t *t, uint16_t n, uint8_t *buf, size_t cap, const char *what)
+{
+	size_t need = 4 + (size_t)n * 12, i;
+
+	if (cap < need)
+		return fail(PROTO_E_SHORT, what);
+	proto_put16(buf, n);
+	proto_put16(buf + 2, 0);
+	for (i = 0; i < (size_t)n * 3; i++)
+		proto_put32(buf + 4 + i * 4, t[i]);
+	return (int)need;
+}
+
+static int
+triples_decode(const uint8_t *buf, size_t len, uint32_t *t, uint16_t *n, uint16_t min,
+	       uint16_t max, int count_err, const char *what)
+{
+	size_t i;
+
+	if (len < 4)
+		return fail(PROTO_E_SHORT, what);
+	*n = proto_get16(buf);
+	if (proto_get16(buf + 2) != 0)
+		return fail(PROTO_E_FIELD, what);
+	if (*n < min || *n > max)
+		return fail(count_err, what);
+	if (len != 4 + (size_t)*n * 12)
+		return fail(PROTO_E_LENGTH, what);
+	for (i = 0; i < (size_t)*n * 3; i++)
+		t[i] = proto_get32(buf + 4 + i * 4);
+	return 0;
+}
+
 int
 proto_report_encode(const proto_report_t *r, uint8_t *buf, size_t cap)
 {
-	size_t need = 4 + (size_t)r->n * 12, i;
-
 	if (r->n > PROTO_REPORT_MAX_DAYS)
 		return fail(PROTO_E_OVERSIZE, "report days");
-	if (cap < need)
-		return fail(PROTO_E_SHORT, "report buffer");
-	proto_put16(buf, r->n);
-	proto_put16(buf + 2, 0);
-	for (i = 0; i < r->n; i++) {
-		uint8_t *e = buf + 4 + i * 12;
-		proto_put32(e, r->day[i].date);
-		proto_put32(e + 4, r->day[i].next_counter);
-		proto_put32(e + 8, r->day[i].oldest_held);
-	}
-	return (int)need;
+	return triples_encode(&r->day[0].date, r->n, buf, cap, "report buffer");
 }
 
 int
 proto_report_decode(const uint8_t *buf, size_t len, proto_report_t *r)
 {
-	size_t i;
+	int rc, i;
 
-	if (len < 4)
-		return fail(PROTO_E_SHORT, "report body");
-	r->n = proto_get16(buf);
-	if (proto_get16(buf + 2) != 0)
-		return fail(PROTO_E_FIELD, "report reserved");
-	if (r->n > PROTO_REPORT_MAX_DAYS)
-		return fail(PROTO_E_OVERSIZE, "report days");
-	if (len != 4 + (size_t)r->n * 12)
-		return fail(PROTO_E_LENGTH, "report body");
-	for (i = 0; i < r->n; i++) {
-		const uint8_t *e = buf + 4 + i * 12;
-		r->day[i].date = proto_get32(e);
-		r->day[i].next_counter = proto_get32(e + 4);
-		r->day[i].oldest_held = proto_get32(e + 8);
+	rc = triples_decode(buf, len, &r->day[0].date, &r->n, 0, PROTO_REPORT_MAX_DAYS,
+			    PROTO_E_OVERSIZE, "report body");
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < r->n; i++)
 		if (r->day[i].oldest_held > r->day[i].next_counter)
 			return fail(PROTO_E_FIELD, "report oldest_held > next_counter");
-	}
+	return 0;
+}
+
+static int
+ranges_valid(const proto_missing_t *m)
+{
+	int i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->range[i].count == 0 ||
+		    (uint64_t)m->range[i].first + m->range[i].count > UINT32_MAX + 1ull)
+			return fail(PROTO_E_FIELD, "missing range");
 	return 0;
 }
 
 int
 proto_missing_encode(const proto_missing_t *m, uint8_t *buf, size_t cap)
 {
-	size_t need = 4 + (size_t)m->n * 12, i;
+	int rc;
 
 	if (m->n == 0 || m->n > PROTO_MISSING_MAX_RANGES)
 		return fail(PROTO_E_FIELD, "missing range count");
-	if (cap < need)
-		return fail(PROTO_E_SHORT, "missing buffer");
-	proto_put16(buf, m->n);
-	proto_put16(buf + 2, 0);
-	for (i = 0; i < m->n; i++) {
-		uint8_t *e = buf + 4 + i * 12;
-		if (m->range[i].count == 0)
-			return fail(PROTO_E_FIELD, "missing empty range");
-		proto_put32(e, m->range[i].date);
-		proto_put32(e + 4, m->range[i].first);
-		proto_put32(e + 8, m->range[i].count);
-	}
-	return (int)need;
+	if ((rc = ranges_valid(m)) < 0)
+		return rc;
+	return triples_encode(&m->range[0].date, m->n, buf, cap, "missing buffer");
 }
 
 int
 proto_missing_decode(const uint8_t *buf, size_t len, proto_missing_t *m)
 {
-	size_t i;
+	int rc;
 
-	if (len < 4)
-		return fail(PROTO_E_SHORT, "missing body");
-	m->n = proto_get16(buf);
-	if (proto_get16(buf + 2) != 0)
-		return fail(PROTO_E_FIELD, "missing reserved");
-	if (m->n == 0 || m->n > PROTO_MISSING_MAX_RANGES)
-		return fail(PROTO_E_FIELD, "missing range count");
-	if (len != 4 + (size_t)m->n * 12)
-		return fail(PROTO_E_LENGTH, "missing body");
-	for (i = 0; i < m->n; i++) {
-		const uint8_t *e = buf + 4 + i * 12;
-		m->range[i].date = proto_get32(e);
-		m->range[i].first = proto_get32(e + 4);
-		m->range[i].count = proto_get32(e + 8);
-		if (m->range[i].count == 0 ||
-		    (uint64_t)m->range[i].first + m->range[i].count > UINT32_MAX + 1ull)
-			return fail(PROTO_E_FIELD, "missing range");
-	}
-	return 0;
+	rc = triples_decode(buf, len, &m->range[0].date, &m->n, 1, PROTO_MISSING_MAX_RANGES,
+			    PROTO_E_FIELD, "missing body");
+	return rc < 0 ? rc : ranges_valid(m);
 }
 
 int
