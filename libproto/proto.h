@@ -230,6 +230,21 @@ static inline uint64_t proto_get64(const uint8_t *p)
 	return (uint64_t)proto_get32(p) << 32 | proto_get32(p + 4);
 }
 
+/*
+ * The writer that appends a camera's files: FNV-1a (32-bit) of the 16
+ * UUID bytes, modulo the number of writers (docs/STORAGE.md).
+ */
+static inline uint32_t
+proto_partition(const uint8_t uuid[PROTO_UUID_LEN], uint32_t writers)
+{
+	uint32_t h = 2166136261u;
+	int i;
+
+	for (i = 0; i < PROTO_UUID_LEN; i++)
+		h = (h ^ uuid[i]) * 16777619u;
+	return writers ? h % writers : 0;
+}
+
 /* --- wire.c: parse and build clear headers (no keys) ---------------- */
 
 /* Check the prefix of any datagram; returns its type or a negative error. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "proto_crypto.h"
+#include "shm.h"
 
 #define LISTENER_MAX_SESSIONS 16384 /* cameras with a live session */
 
@@ -29,7 +30,7 @@ typedef struct listener_sess {
 #define LISTENER_COUNTERS(X)                                                                      \
 	X(accepted) X(hello) X(data) X(report) X(bye) X(malformed) X(oversize) X(unknown_camera) \
 	X(revoked) X(bad_tag) X(bad_signature) X(unwrap) X(replay) X(stale) X(no_session)      \
-	X(sessions_full) X(unexpected_type)
+	X(sessions_full) X(unexpected_type) X(ring_full)
 
 typedef struct listener_stats {
 #define X(n) uint64_t n;
@@ -45,6 +46,8 @@ typedef struct listener {
 	listener_stats_t st;
 	int fd;
 	int verbose;
+	shm_ring_t *ring[32]; /* to writer k = proto_partition(uuid, nrings) */
+	int nrings;	      /* 0: verify only, store nothing */
 } listener_t;
 
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);

@@ -9,11 +9,15 @@
  *	session's s2c key, sent to the address the hello came from. Data,
  *	report and bye: the camera's session opens them (GCM tag checked;
  *	the bytes stay as received). Nothing is answered to a datagram that
- *	did not authenticate, so the server never amplifies.
+ *	did not authenticate, so the server never amplifies. Under vigild an
+ *	authenticated datagram, hellos included, goes as received to the ring
+ *	of writer proto_partition(uuid, writers).
  */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <arpa/inet.h>
 
 #include "listener.h"
 
@@ -26,6 +30,41 @@ verbose(const listener_t *l, const uint8_t *uuid, const char *what, const char *
 		return;
 	proto_uuid_fmt(uuid, u);
 	printf("%.8s %s %s\n", u, what, verdict);
+}
+
+/*
+ * Hand an authenticated datagram to its writer's ring. A full ring is
+ * never waited for: the datagram is dropped and counted, the camera
+ * still holds it and sync fetches it again.
+ */
+static int
+route(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storage *peer,
+      uint32_t session)
+{
+	shm_msg_meta_t m = {0};
+	struct timespec ts;
+
+	if (l->nrings == 0)
+		return 1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	m.arrival_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)peer;
+		memcpy(m.addr, &a->sin6_addr, 16);
+		m.port = ntohs(a->sin6_port);
+	} else if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)peer;
+		m.addr[10] = m.addr[11] = 0xff;
+		memcpy(m.addr + 12, &a->sin_addr, 4);
+		m.port = ntohs(a->sin_port);
+	}
+	m.session = session;
+	if (shm_ring_enqueue_spsc(l->ring[proto_partition(dg + 4, (uint32_t)l->nrings)], &m, dg,
+				  len) < 0) {
+		l->st.ring_full++;
+		return 0;
+	}
+	return 1;
 }
 
 static void
@@ -81,6 +120,8 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	memcpy(&ls->peer, peer, peer_len);
 	ls->peer_len = peer_len;
 	EVP_PKEY_free(pub);
+	if (!route(l, dg, len, peer, h.counter))
+		return 0;
 	l->st.hello++;
 	snprintf(what, sizeof(what), "hello counter=%u session=%u", h.counter, h.counter);
 	verbose(l, h.uuid, what, "ok");
@@ -148,6 +189,10 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 	if (rc < 0) {
 		count_err(l, rc);
 		verbose(l, p.uuid, what, proto_strerror(rc));
+		return 0;
+	}
+	if (!route(l, dg, len, peer, proto_session_id(ls->s))) {
+		verbose(l, p.uuid, what, "ring full");
 		return 0;
 	}
 	verbose(l, p.uuid, what, "ok");

@@ -63,6 +63,33 @@ listener_metrics_open(listener_t *l)
 #undef X
 }
 
+/* Under vigild: attach the ring to each writer. */
+static int
+listener_rings_open(listener_t *l)
+{
+	const char *pfx = getenv("VIGIL_SHM_PREFIX"), *w = getenv("VIGIL_WRITERS");
+	static shm_seg_t seg[32];
+	char name[64];
+	int n, k, rc;
+
+	if (pfx == NULL || w == NULL)
+		return 0;
+	n = atoi(w);
+	if (n < 1 || n > 32)
+		return -1;
+	for (k = 0; k < n; k++) {
+		snprintf(name, sizeof(name), "%s-ring-%d", pfx, k);
+		if ((rc = shm_seg_attach(name, SHM_KIND_RING, &seg[k])) < 0 ||
+		    (rc = shm_ring_check(shm_seg_body(&seg[k]), seg[k].size - 64)) < 0) {
+			fprintf(stderr, "vigil-listener: ring %s: %s\n", name, strerror(-rc));
+			return -1;
+		}
+		l->ring[k] = shm_seg_body(&seg[k]);
+	}
+	l->nrings = n;
+	return 0;
+}
+
 static void
 listener_metrics_publish(const listener_t *l)
 {
@@ -155,6 +182,8 @@ main(int argc, char **argv)
 	if (l.replay == NULL || l.sess == NULL || (l.fd = listener_bind(addr)) < 0)
 		goto out;
 	listener_metrics_open(&l);
+	if (listener_rings_open(&l) < 0)
+		goto out;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -4,8 +4,8 @@
  *
  * DESCRIPTION
  *	A stage's command line comes from vigil.conf; "%i" in it becomes the
- *	instance number. The child gets VIGIL_STAGE, VIGIL_STAGE_INDEX and
- *	VIGIL_SHM_PREFIX in its environment and the default signal mask.
+ *	instance number. The child gets VIGIL_STAGE, VIGIL_STAGE_INDEX,
+ *	VIGIL_SHM_PREFIX and VIGIL_WRITERS in its environment and the default signal mask.
  *	A stage that dies is restarted after a delay that starts at
  *	restart_min_ms and doubles, up to restart_max_ms, each time it dies
  *	again before running stable_ms: a stage that keeps crashing is
@@ -89,6 +89,8 @@ vigild_stage_start(vigild_stage_t *s, const vigild_conf_t *c)
 		setenv("VIGIL_STAGE", s->conf->name, 1);
 		setenv("VIGIL_STAGE_INDEX", idx, 1);
 		setenv("VIGIL_SHM_PREFIX", c->shm_prefix, 1);
+		snprintf(idx, sizeof(idx), "%d", c->writers);
+		setenv("VIGIL_WRITERS", idx, 1);
 		execvp(argv[0], argv);
 		fprintf(stderr, "vigild: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

@@ -1,0 +1,66 @@
+/*
+ * NAME
+ *	writer.h - vigil-writer: append datagrams to per-(camera, day) files
+ *
+ * DESCRIPTION
+ *	writer_main.c runs the loop (ring in, io_uring out), writer_file.c
+ *	keeps the bounded cache of open day files with the set of counters
+ *	each holds, writer_ranges.c is that set.
+ */
+#ifndef VIGIL_WRITER_H
+#define VIGIL_WRITER_H
+
+#include <stdint.h>
+
+#include "proto.h"
+#include "proto_record.h"
+
+/* Counters present in a file, as sorted disjoint [lo, hi) ranges. */
+typedef struct writer_ranges {
+	struct writer_range {
+		uint32_t lo, hi;
+	} *r;
+	uint32_t n, cap;
+} writer_ranges_t;
+
+int writer_ranges_has(const writer_ranges_t *s, uint32_t c);
+int writer_ranges_add(writer_ranges_t *s, uint32_t c); /* 0, or -ENOMEM */
+void writer_ranges_free(writer_ranges_t *s);
+
+typedef struct writer_file {
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint32_t date;
+	int fd;		/* -1: slot free */
+	uint64_t size;	/* where the next record goes */
+	int dirty;	/* written since the last fdatasync */
+	uint64_t used;	/* LRU clock */
+	int next;	/* hash chain */
+	writer_ranges_t have;
+} writer_file_t;
+
+typedef struct writer_files {
+	const char *dir;
+	int max;
+	writer_file_t *f;
+	int *bucket; /* 2 * max heads of chains, -1 empty */
+	int nbucket;
+	uint64_t clock;
+	/* counters */
+	uint64_t opened, evicted, torn_cut, torn_bytes;
+} writer_files_t;
+
+int writer_files_init(writer_files_t *fs, const char *dir, int max);
+/*
+ * The open file of (uuid, date), opening or creating it (a new file gets
+ * its header; an existing one is scanned for the counters it holds and a
+ * torn tail is cut off). NULL on an I/O error (logged).
+ */
+writer_file_t *writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN],
+				uint32_t date);
+/* fdatasync every dirty file synchronously (eviction and shutdown). */
+int writer_files_sync_all(writer_files_t *fs);
+void writer_files_close(writer_files_t *fs);
+
+void writer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * NAME
+ *	writer_file.c - the bounded cache of open day files
+ *
+ * DESCRIPTION
+ *	A file is DATA/<uuid>/<yyyy-mm-dd>.vgl (docs/STORAGE.md), keyed by
+ *	the camera and the date carried by the datagram, never the wall
+ *	clock. At most `max` files are open: the least recently used one is
+ *	synced and closed to make room, so 10,000 cameras cannot exhaust the
+ *	descriptors. Opening an existing file scans it once: the counters it
+ *	holds (so a duplicate is stored once) and where its last good record
+ *	ends; a torn tail left by a crash is cut off there and logged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "writer.h"
+
+void
+writer_log(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vigil-writer[%d]: %s\n", (int)getpid(), msg);
+}
+
+int
+writer_files_init(writer_files_t *fs, const char *dir, int max)
+{
+	int i;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->dir = dir;
+	fs->max = max;
+	fs->nbucket = max * 2;
+	fs->f = calloc((size_t)max, sizeof(*fs->f));
+	fs->bucket = malloc((size_t)fs->nbucket * sizeof(int));
+	if (fs->f == NULL || fs->bucket == NULL)
+		return -ENOMEM;
+	for (i = 0; i < max; i++)
+		fs->f[i].fd = -1;
+	for (i = 0; i < fs->nbucket; i++)
+		fs->bucket[i] = -1;
+	return 0;
+}
+
+static int
+bucket_of(const writer_files_t *fs, const uint8_t *uuid, uint32_t date)
+{
+	return (int)((proto_partition(uuid, 0x7fffffff) ^ date * 2654435761u) %
+		     (uint32_t)fs->nbucket);
+}
+
+static void
+unchain(writer_files_t *fs, int idx)
+{
+	int *p = &fs->bucket[bucket_of(fs, fs->f[idx].uuid, fs->f[idx].date)];
+
+	while (*p != -1 && *p != idx)
+		p = &fs->f[*p].next;
+	if (*p == idx)
+		*p = fs->f[idx].next;
+}
+
+static void
+evict(writer_files_t *fs, int idx)
+{
+	writer_file_t *f = &fs->f[idx];
+
+	if (f->dirty && fdatasync(f->fd) != 0)
+		writer_log("fdatasync on eviction: %s", strerror(errno));
+	close(f->fd);
+	unchain(fs, idx);
+	writer_ranges_free(&f->have);
+	f->fd = -1;
+	fs->evicted++;
+}
+
+static int
+mkdir_p(const char *dir, const uint8_t *uuid, char *path, size_t cap)
+{
+	char u[37];
+
+	proto_uuid_fmt(uuid, u);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return -errno;
+	snprintf(path, cap, "%s/%s", dir, u);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Read an existing file: its counters, and cut a torn tail. */
+static int
+scan(writer_files_t *fs, writer_file_t *f, const char *path)
+{
+	proto_reader_t *r;
+	proto_file_hdr_t h;
+	proto_rec_t rec;
+	struct stat st;
+	uint64_t end;
+	int rc;
+
+	if ((rc = proto_reader_fdopen(f->fd, &r)) < 0) {
+		writer_log("%s: unreadable header (%s); refusing to append", path,
+			   proto_strerror(rc));
+		return -1;
+	}
+	h = *proto_reader_header(r);
+	if (memcmp(h.uuid, f->uuid, PROTO_UUID_LEN) != 0 || h.date != f->date) {
+		writer_log("%s: header names another camera or day; refusing to append", path);
+		proto_reader_free(r);
+		return -1;
+	}
+	while ((rc = proto_reader_next(r, &rec)) == 1)
+		if (rec.len >= PROTO_C2S_HDR_LEN)
+			writer_ranges_add(&f->have, proto_get32(rec.dgram + 24));
+	proto_reader_free(r);
+	if (rc < 0 || proto_file_scan_tail(f->fd, &end) < 0 || fstat(f->fd, &st) != 0) {
+		writer_log("%s: scan failed", path);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > end) {
+		writer_log("%s: cut a torn tail of %llu bytes at offset %llu", path,
+			   (unsigned long long)((uint64_t)st.st_size - end), (unsigned long long)end);
+		if (ftruncate(f->fd, (off_t)end) != 0 || fdatasync(f->fd) != 0) {
+			writer_log("%s: ftruncate: %s", path, strerror(errno));
+			return -1;
+		}
+		fs->torn_cut++;
+		fs->torn_bytes += (uint64_t)st.st_size - end;
+	}
+	f->size = end;
+	return 0;
+}
+
+static int
+create(writer_file_t *f, const char *dirpath)
+{
+	uint8_t hdr[PROTO_FILE_HDR_LEN];
+	proto_file_hdr_t h = {0};
+	int dfd;
+
+	memcpy(h.uuid, f->uuid, PROTO_UUID_LEN);
+	h.date = f->date;
+	h.created_ms = proto_now_ms();
+	proto_file_hdr_encode(&h, hdr);
+	if (pwrite(f->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) || fdatasync(f->fd) != 0)
+		return -1;
+	/* the new name is durable too */
+	if ((dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	f->size = sizeof(hdr);
+	return 0;
+}
+
+writer_file_t *
+writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date)
+{
+	char path[4096], dirpath[4000];
+	int b = bucket_of(fs, uuid, date), i, idx = -1;
+	writer_file_t *f;
+	struct stat st;
+
+	for (i = fs->bucket[b]; i != -1; i = fs->f[i].next)
+		if (fs->f[i].date == date && memcmp(fs->f[i].uuid, uuid, PROTO_UUID_LEN) == 0) {
+			fs->f[i].used = ++fs->clock;
+			return &fs->f[i];
+		}
+	for (i = 0; i < fs->max; i++) {
+		if (fs->f[i].fd < 0) {
+			idx = i;
+			break;
+		}
+		if (idx < 0 || fs->f[i].used < fs->f[idx].used)
+			idx = i;
+	}
+	if (fs->f[idx].fd >= 0)
+		evict(fs, idx);
+	f = &fs->f[idx];
+	memset(f, 0, sizeof(*f));
+	memcpy(f->uuid, uuid, PROTO_UUID_LEN);
+	f->date = date;
+	if (mkdir_p(fs->dir, uuid, dirpath, sizeof(dirpath)) < 0 ||
+	    proto_file_path(fs->dir, uuid, date, path, sizeof(path)) < 0) {
+		writer_log("mkdir under %s: %s", fs->dir, strerror(errno));
+		f->fd = -1;
+		return NULL;
+	}
+	if ((f->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0 || fstat(f->fd, &st) != 0)
+		goto fail;
+	if (st.st_size == 0 ? create(f, dirpath) < 0 : scan(fs, f, path) < 0)
+		goto fail;
+	f->used = ++fs->clock;
+	f->next = fs->bucket[b];
+	fs->bucket[b] = idx;
+	fs->opened++;
+	return f;
+fail:
+	writer_log("open %s: %s", path, strerror(errno));
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	writer_ranges_free(&f->have);
+	return NULL;
+}
+
+int
+writer_files_sync_all(writer_files_t *fs)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < fs->max; i++) {
+		if (fs->f[i].fd < 0 || !fs->f[i].dirty)
+			continue;
+		if (fdatasync(fs->f[i].fd) != 0)
+			rc = -errno;
+		else
+			fs->f[i].dirty = 0;
+	}
+	return rc;
+}
+
+void
+writer_files_close(writer_files_t *fs)
+{
+	int i;
+
+	for (i = 0; i < fs->max; i++)
+		if (fs->f[i].fd >= 0)
+			evict(fs, i);
+	free(fs->f);
+	free(fs->bucket);
+}

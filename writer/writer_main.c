@@ -1,0 +1,295 @@
+/*
+ * NAME
+ *	writer_main.c - vigil-writer: from its ring to the day files, with
+ *	io_uring
+ *
+ * DESCRIPTION
+ *	vigil-writer [-D DATA_DIR] [-s periodic|durable] [-i SYNC_MS]
+ *	             [-b SYNC_BYTES] [-o MAX_OPEN]
+ *
+ *	Runs under vigild (VIGIL_SHM_PREFIX, VIGIL_STAGE_INDEX): consumes
+ *	ring <prefix>-ring-<index>. Each turn peeks up to 64 datagrams,
+ *	drops those whose identity (camera, date, counter) the file already
+ *	holds, and appends the rest, each as a record header plus the
+ *	datagram exactly as received, with one io_uring writev per file per
+ *	turn (the datagram bytes are written straight from the ring slot).
+ *	Entries are released only after their write completed; with
+ *	-s durable, only after the fdatasync that follows. fdatasync runs
+ *	every SYNC_MS (100) or SYNC_BYTES (4 MiB), whichever comes first, and
+ *	when the ring goes idle. A write error ends the process without
+ *	releasing: vigild restarts it and the entries are written again
+ *	(duplicates are recognised by the scan on reopen). SIGTERM: finish
+ *	the turn, sync, release, exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <liburing.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shm.h"
+#include "shm_metrics.h"
+#include "writer.h"
+
+#define BATCH 64
+
+static volatile sig_atomic_t writer_stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	writer_stop = 1;
+}
+
+typedef struct writer {
+	shm_ring_t *in;
+	writer_files_t files;
+	struct io_uring ring;
+	int durable;
+	uint64_t sync_ms, sync_bytes;
+	uint64_t last_sync_ms, unsynced;
+	uint64_t held; /* peeked and written, waiting for fdatasync (durable) */
+	uint64_t *m_appended, *m_bytes, *m_dups, *m_bad, *m_syncs, *m_opened, *m_torn;
+} writer_t;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+count(uint64_t *c, uint64_t n)
+{
+	if (c)
+		shm_metrics_add(c, n);
+}
+
+static int
+sync_files(writer_t *w)
+{
+	struct io_uring_cqe *cqe;
+	int i, n = 0, rc = 0;
+
+	for (i = 0; i < w->files.max; i++) {
+		writer_file_t *f = &w->files.f[i];
+		if (f->fd < 0 || !f->dirty)
+			continue;
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+		if (sqe == NULL) {
+			io_uring_submit_and_wait(&w->ring, (unsigned)n);
+			sqe = io_uring_get_sqe(&w->ring);
+		}
+		io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
+		f->dirty = 0;
+		n++;
+	}
+	if (n && (rc = io_uring_submit_and_wait(&w->ring, (unsigned)n)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (io_uring_wait_cqe(&w->ring, &cqe) < 0)
+			return -EIO;
+		if (cqe->res < 0)
+			rc = cqe->res;
+		io_uring_cqe_seen(&w->ring, cqe);
+	}
+	w->last_sync_ms = now_ms();
+	w->unsynced = 0;
+	count(w->m_syncs, 1);
+	if (rc < 0)
+		return rc;
+	if (w->held) {
+		shm_ring_release_spsc(w->in, w->held);
+		w->held = 0;
+	}
+	return 0;
+}
+
+/* One turn: up to BATCH datagrams appended. Returns how many, or -errno. */
+static int
+turn(writer_t *w)
+{
+	static uint8_t hdr[BATCH][PROTO_REC_HDR_LEN];
+	struct iovec iov[BATCH * 2];
+	writer_file_t *file[BATCH];
+	int first[BATCH], nsqe = 0, used = 0, n, i, j, k, rc = 0;
+	struct io_uring_cqe *cqe;
+
+	for (n = 0; n < BATCH; n++) {
+		const shm_slot_t *s = shm_ring_peek_at_spsc(w->in, w->held + (uint64_t)n);
+		proto_prefix_t p;
+		proto_rec_meta_t m = {0};
+
+		if (s == NULL)
+			break;
+		file[n] = NULL;
+		if (s->meta.len < PROTO_C2S_HDR_LEN || proto_prefix_decode(s->data, s->meta.len, &p) < 0) {
+			count(w->m_bad, 1); /* never written: the listener let it through by mistake */
+			continue;
+		}
+		writer_file_t *f = writer_files_get(&w->files, p.uuid, p.date);
+		if (f == NULL)
+			return -EIO;
+		uint32_t counter = proto_get32(s->data + 24);
+		if (writer_ranges_has(&f->have, counter)) {
+			count(w->m_dups, 1);
+			continue;
+		}
+		if (writer_ranges_add(&f->have, counter) < 0)
+			return -ENOMEM;
+		m.arrival_ns = s->meta.arrival_ns;
+		memcpy(m.addr, s->meta.addr, 16);
+		m.port = s->meta.port;
+		static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		m.flags = memcmp(m.addr, v4, 12) ? PROTO_REC_F_IPV6 : 0;
+		proto_rec_encode(&m, s->data, s->meta.len, hdr[n]);
+		file[n] = f;
+	}
+	if (n == 0)
+		return 0;
+	/* one writev per file, its records in ring order */
+	for (i = 0; i < n; i++)
+		first[i] = 1;
+	for (i = 0; i < n; i++) {
+		struct iovec *v = &iov[used];
+		size_t bytes = 0;
+		int niov = 0;
+
+		if (file[i] == NULL || !first[i])
+			continue;
+		for (j = i; j < n; j++) {
+			if (file[j] != file[i])
+				continue;
+			const shm_slot_t *s = shm_ring_peek_at_spsc(w->in, w->held + (uint64_t)j);
+			v[niov++] = (struct iovec){hdr[j], PROTO_REC_HDR_LEN};
+			v[niov++] = (struct iovec){(void *)s->data, s->meta.len};
+			bytes += PROTO_REC_HDR_LEN + s->meta.len;
+			first[j] = 0;
+		}
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+		io_uring_prep_writev(sqe, file[i]->fd, v, (unsigned)niov, file[i]->size);
+		io_uring_sqe_set_data64(sqe, (uint64_t)bytes);
+		used += niov;
+		nsqe++;
+		file[i]->size += bytes;
+		file[i]->dirty = 1;
+		w->unsynced += bytes;
+		count(w->m_bytes, bytes);
+		count(w->m_appended, (uint64_t)niov / 2);
+	}
+	if (nsqe && (rc = io_uring_submit_and_wait(&w->ring, (unsigned)nsqe)) < 0)
+		return rc;
+	for (k = 0; k < nsqe; k++) {
+		if ((rc = io_uring_wait_cqe(&w->ring, &cqe)) < 0)
+			return rc;
+		rc = cqe->res < 0 ? cqe->res : (uint64_t)cqe->res != io_uring_cqe_get_data64(cqe) ? -EIO : 0;
+		io_uring_cqe_seen(&w->ring, cqe);
+		if (rc < 0) {
+			writer_log("append failed: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	if (w->durable)
+		w->held += (uint64_t)n;
+	else
+		shm_ring_release_spsc(w->in, (uint64_t)n);
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *dir = "/var/lib/vigil/data", *pfx = getenv("VIGIL_SHM_PREFIX");
+	const char *idx = getenv("VIGIL_STAGE_INDEX");
+	int opt, max_open = 1024, rc = 1, n;
+	shm_seg_t seg, mseg;
+	shm_metrics_t *m;
+	struct sigaction sa;
+	char name[64];
+	writer_t w;
+
+	memset(&w, 0, sizeof(w));
+	w.sync_ms = 100;
+	w.sync_bytes = 4u << 20;
+	while ((opt = getopt(argc, argv, "D:s:i:b:o:h")) != -1) {
+		switch (opt) {
+		case 'D': dir = optarg; break;
+		case 's': w.durable = !strcmp(optarg, "durable"); break;
+		case 'i': w.sync_ms = (uint64_t)atol(optarg); break;
+		case 'b': w.sync_bytes = (uint64_t)atol(optarg); break;
+		case 'o': max_open = atoi(optarg); break;
+		case 'h':
+			printf("usage: vigil-writer [-D DATA_DIR] [-s periodic|durable] [-i SYNC_MS] "
+			       "[-b SYNC_BYTES] [-o MAX_OPEN]\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (max_open < BATCH + 1)
+		max_open = BATCH + 1; /* a turn never evicts a file it is writing to */
+	if (pfx == NULL || idx == NULL) {
+		fprintf(stderr, "vigil-writer: runs under vigild (VIGIL_SHM_PREFIX and "
+				"VIGIL_STAGE_INDEX are not set)\n");
+		return 2;
+	}
+	snprintf(name, sizeof(name), "%s-ring-%s", pfx, idx);
+	if ((n = shm_seg_attach(name, SHM_KIND_RING, &seg)) < 0 ||
+	    (n = shm_ring_check(shm_seg_body(&seg), seg.size - 64)) < 0) {
+		writer_log("ring %s: %s", name, strerror(-n));
+		return 1;
+	}
+	w.in = shm_seg_body(&seg);
+	if (shm_metrics_open(pfx, "writer", (uint32_t)atoi(idx), &mseg, &m) == 0) {
+		w.m_appended = shm_metrics_counter(m, "appended_total");
+		w.m_bytes = shm_metrics_counter(m, "appended_bytes_total");
+		w.m_dups = shm_metrics_counter(m, "duplicates_total");
+		w.m_bad = shm_metrics_counter(m, "malformed_total");
+		w.m_syncs = shm_metrics_counter(m, "fdatasync_total");
+		w.m_opened = shm_metrics_counter(m, "files_opened_total");
+		w.m_torn = shm_metrics_counter(m, "torn_tails_cut_total");
+	}
+	if (writer_files_init(&w.files, dir, max_open) < 0 ||
+	    (n = io_uring_queue_init(256, &w.ring, 0)) < 0) {
+		writer_log("setup: %s", strerror(n < 0 ? -n : ENOMEM));
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: a sleeping wait returns */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	w.last_sync_ms = now_ms();
+
+	while (!writer_stop) {
+		uint64_t opened = w.files.opened, torn = w.files.torn_cut;
+		if ((n = turn(&w)) < 0)
+			goto out; /* unreleased entries are written again by our successor */
+		count(w.m_opened, w.files.opened - opened);
+		count(w.m_torn, w.files.torn_cut - torn);
+		uint64_t due = w.last_sync_ms + w.sync_ms, now = now_ms();
+		if (w.unsynced && (now >= due || w.unsynced >= w.sync_bytes || n == 0)) {
+			if (sync_files(&w) < 0) {
+				writer_log("fdatasync failed: %s", strerror(errno));
+				goto out;
+			}
+		}
+		if (n == 0)
+			shm_ring_wait_spsc(w.in, 1000);
+	}
+	/* stop: the current turn is done; make it durable and release it */
+	if (sync_files(&w) < 0)
+		goto out;
+	rc = 0;
+out:
+	writer_files_close(&w.files);
+	io_uring_queue_exit(&w.ring);
+	return rc;
+}
