@@ -56,6 +56,8 @@ typedef struct cam {
 	/* test aids */
 	unsigned tamper_every; /* flip a byte of every Nth datagram; 0: never */
 	int replay_hello;      /* send each hello twice */
+	unsigned dup_every;    /* send every Nth datagram twice, as a resend would */
+	uint64_t dups;
 } cam_t;
 
 int cam_connect(cam_t *c);

@@ -4,7 +4,7 @@
  *
  * DESCRIPTION
  *	vigil-cam -c CAMERA_DIR/camera.conf [-n FRAMES] [--fps N]
- *	          [--server HOST:PORT] [--tamper N] [--replay-hello]
+ *	          [--server HOST:PORT] [--tamper N] [--replay-hello] [--dup N]
  *
  *	Opens a session with the server and streams a synthetic video source
  *	(frames of deterministic pseudo-random bytes, a keyframe every 30th,
@@ -12,7 +12,8 @@
  *	datagrams) with telemetry once a second and a report of what it
  *	holds, then says bye. At exit it prints `sent=N` and its other
  *	counters. --tamper N flips one byte of every Nth datagram and
- *	--replay-hello sends each hello twice: both exist to test the server.
+ *	--replay-hello sends each hello twice, --dup N sends every Nth
+ *	datagram twice: all three exist to test the server.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -37,7 +38,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: vigil-cam -c camera.conf [-n FRAMES] [--fps N] [--server HOST:PORT]\n"
-		   "                 [--tamper N] [--replay-hello]\n");
+		   "                 [--tamper N] [--replay-hello] [--dup N]\n");
 }
 
 /* Deterministic content: xorshift seeded by the frame number. */
@@ -89,6 +90,7 @@ main(int argc, char **argv)
 		{"server", required_argument, NULL, 'S'},
 		{"tamper", required_argument, NULL, 'T'},
 		{"replay-hello", no_argument, NULL, 'R'},
+		{"dup", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -110,6 +112,7 @@ main(int argc, char **argv)
 		case 'S': server = optarg; break;
 		case 'T': c.tamper_every = (unsigned)atoi(optarg); break;
 		case 'R': c.replay_hello = 1; break;
+		case 'D': c.dup_every = (unsigned)atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -158,9 +161,9 @@ main(int argc, char **argv)
 	cam_poll_replies(&c);
 	rc = 0;
 out:
-	printf("sent=%llu bytes=%llu tampered=%llu acks=%llu missing=%llu rr=%llu\n",
+	printf("sent=%llu bytes=%llu tampered=%llu dups=%llu acks=%llu missing=%llu rr=%llu\n",
 	       (unsigned long long)c.sent, (unsigned long long)c.sent_bytes,
-	       (unsigned long long)c.tampered, (unsigned long long)c.acks,
+	       (unsigned long long)c.tampered, (unsigned long long)c.dups, (unsigned long long)c.acks,
 	       (unsigned long long)c.missing, (unsigned long long)c.rr);
 	cam_state_close(&c.state);
 	proto_session_free(c.session);

@@ -6,7 +6,7 @@
  *	vigilctl SUBCOMMAND [options]. One table maps each subcommand to its
  *	handler and a line of help; the handlers live in one file per
  *	concern (vigilctl_keys.c: server keys and cameras; vigilctl_ops.c:
- *	status and restart of the running system).
+ *	status and restart of the running system; vigilctl_file.c: day files).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +23,9 @@ static const struct cmd {
 	{"provision", vigilctl_provision,
 	 "provision [-d KEYDIR] [-s HOST:PORT] [-b BITS] -o OUTDIR   create and register a camera"},
 	{"revoke", vigilctl_revoke, "revoke [-d KEYDIR] UUID [REASON]   revoke a camera"},
+	{"dump", vigilctl_dump, "dump FILE [--json]   print the records of a day file"},
+	{"verify", vigilctl_verify,
+	 "verify [-d KEYDIR] FILE   checksums, counters, missing ranges; signatures and tags"},
 	{"status", vigilctl_status, "status [-p SHM_PREFIX]   stages, pids, restarts, ring depths"},
 	{"restart", vigilctl_restart,
 	 "restart [-p SHM_PREFIX] STAGE [N]   restart one stage while the others run"},
