@@ -4,7 +4,8 @@
 # DESCRIPTION
 #	Called by `make demo` after the build. Creates ./demo-data (server
 #	keys, camera registry, camera folders, vigil.conf), starts vigild,
-#	which creates the shared memory and supervises the listener, runs
+#	which creates the shared memory and supervises the listener and two
+#	writers (files under demo-data/data), runs
 #	DEMO_CAMERAS cameras (default 3) for DEMO_SECONDS seconds (default 5)
 #	at 10 frames per second, and shows what the system saw: the
 #	listener's log of authenticated datagrams, `vigilctl status` and the
@@ -36,7 +37,9 @@ cat >"$DATA/vigil.conf" <<CONF
 # written by scripts/demo.sh; every option is described in etc/vigil.conf
 shm_prefix = $PREFIX
 metrics_listen = 127.0.0.1:$MPORT
+writers = 2
 stage listener = $BIN/vigil-listener -d $DATA/keys -l 127.0.0.1:$PORT -v
+stage writer = $BIN/vigil-writer -D $DATA/data
 CONF
 "$BIN/vigild" -n -c "$DATA/vigil.conf"
 echo "== vigild on udp 127.0.0.1:$PORT, metrics http://127.0.0.1:$MPORT/metrics (log: $DATA/vigild.log)"
@@ -72,6 +75,11 @@ echo "   ..."
 echo "== per camera"
 for c in "$DATA"/cameras/*/; do
 	echo "   $(basename "$c"): $(tail -1 "$c/cam.log")"
+done
+echo "== what is on disk: one file per camera and day, checked by vigilctl verify"
+for f in "$DATA"/data/*/*.vgl; do
+	echo "   $f"
+	"$BIN/vigilctl" verify -d "$DATA/keys" "$f" | sed -n 's/^/      /; 2,3p; $p'
 done
 [ "${acc:-0}" -gt 0 ] || { echo "demo: nothing was accepted"; exit 1; }
 echo "== done: $acc datagrams authenticated. The player is not built yet, so there is no"
