@@ -55,7 +55,7 @@ typedef struct cam {
 	uint64_t sent, sent_bytes, tampered, acks, missing, rr;
 	/* test aids */
 	unsigned tamper_every; /* flip a byte of every Nth datagram; 0: never */
-	int replay_hello;      /* send each hello twice */
+	int replay_hello;      /* send each hello again this many times */
 	unsigned dup_every;    /* send every Nth datagram twice, as a resend would */
 	uint64_t dups;
 } cam_t;

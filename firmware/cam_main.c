@@ -12,7 +12,7 @@
  *	datagrams) with telemetry once a second and a report of what it
  *	holds, then says bye. At exit it prints `sent=N` and its other
  *	counters. --tamper N flips one byte of every Nth datagram and
- *	--replay-hello sends each hello twice, --dup N sends every Nth
+ *	--replay-hello[=N] sends each hello again (N times), --dup N sends every Nth
  *	datagram twice: all three exist to test the server.
  */
 #include <getopt.h>
@@ -38,7 +38,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: vigil-cam -c camera.conf [-n FRAMES] [--fps N] [--server HOST:PORT]\n"
-		   "                 [--tamper N] [--replay-hello] [--dup N]\n");
+		   "                 [--tamper N] [--replay-hello[=N]] [--dup N]\n");
 }
 
 /* Deterministic content: xorshift seeded by the frame number. */
@@ -89,7 +89,7 @@ main(int argc, char **argv)
 		{"fps", required_argument, NULL, 'F'},
 		{"server", required_argument, NULL, 'S'},
 		{"tamper", required_argument, NULL, 'T'},
-		{"replay-hello", no_argument, NULL, 'R'},
+		{"replay-hello", optional_argument, NULL, 'R'},
 		{"dup", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -111,7 +111,7 @@ main(int argc, char **argv)
 		case 'F': fps = atol(optarg); break;
 		case 'S': server = optarg; break;
 		case 'T': c.tamper_every = (unsigned)atoi(optarg); break;
-		case 'R': c.replay_hello = 1; break;
+		case 'R': c.replay_hello = optarg ? atoi(optarg) : 1; break;
 		case 'D': c.dup_every = (unsigned)atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -113,7 +113,7 @@ cam_hello(cam_t *c, uint64_t now_ms)
 	c->session_date = h.date;
 	memset(c->frame, 0, sizeof(c->frame));
 	send_dgram(c, dg, (size_t)n);
-	if (c->replay_hello) { /* test aid: the server must refuse the copy */
+	for (int k = 0; k < c->replay_hello; k++) { /* test aid: the server must refuse copies */
 		c->sent++;
 		if (send(c->fd, dg, (size_t)n, 0) == n)
 			c->sent_bytes += (uint64_t)n;

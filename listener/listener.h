@@ -5,7 +5,8 @@
  * DESCRIPTION
  *	listener_main.c runs the receive loop, listener_sess.c keeps the
  *	bounded table of camera sessions, listener_dgram.c authenticates one
- *	datagram and counts every drop by cause.
+ *	datagram and counts every drop by cause, listener_rate.c limits the
+ *	rate of hellos per source and overall.
  */
 #ifndef VIGIL_LISTENER_H
 #define VIGIL_LISTENER_H
@@ -30,13 +31,25 @@ typedef struct listener_sess {
 #define LISTENER_COUNTERS(X)                                                                      \
 	X(accepted) X(hello) X(data) X(report) X(bye) X(malformed) X(oversize) X(unknown_camera) \
 	X(revoked) X(bad_tag) X(bad_signature) X(unwrap) X(replay) X(stale) X(no_session)      \
-	X(sessions_full) X(unexpected_type) X(ring_full)
+	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited)
 
 typedef struct listener_stats {
 #define X(n) uint64_t n;
 	LISTENER_COUNTERS(X)
 #undef X
 } listener_stats_t;
+
+/* Hello rate limits (listener_rate.c). */
+#define LISTENER_RATE_SOURCES 4096   /* buckets, hashed by source /32 or /64 */
+#define LISTENER_HELLO_RATE_SRC 2.0  /* hellos per second per source */
+#define LISTENER_HELLO_BURST_SRC 8.0
+#define LISTENER_HELLO_RATE_ALL 1000.0 /* all sources: well under the RSA budget */
+#define LISTENER_HELLO_BURST_ALL 2000.0
+
+typedef struct listener_bucket {
+	double tokens;
+	uint64_t last_ms;
+} listener_bucket_t;
 
 typedef struct listener {
 	const char *keydir;
@@ -48,11 +61,16 @@ typedef struct listener {
 	int verbose;
 	shm_ring_t *ring[32]; /* to writer k = proto_partition(uuid, nrings) */
 	int nrings;	      /* 0: verify only, store nothing */
+	listener_bucket_t src_bucket[LISTENER_RATE_SOURCES];
+	listener_bucket_t all_bucket;
 } listener_t;
 
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
 /* Find or claim the slot of a camera; NULL when the table is full. */
 listener_sess_t *listener_sess_slot(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
+
+/* 1 when a hello from peer may be processed now, 0 when over its rate. */
+int listener_rate_hello(listener_t *l, const struct sockaddr_storage *peer, uint64_t now_ms);
 
 /* Authenticate one datagram from peer; returns 1 accepted, 0 dropped. */
 int listener_dgram(listener_t *l, const uint8_t *dg, size_t len,

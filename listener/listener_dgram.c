@@ -3,7 +3,8 @@
  *	listener_dgram.c - authenticate one datagram, count every drop
  *
  * DESCRIPTION
- *	Hellos: registry lookup, time window and replay cache, signature,
+ *	Hellos: rate limit per source and overall, registry lookup, time
+ *	window and replay cache, signature,
  *	and only then the RSA unwrap; an accepted hello replaces the
  *	camera's session and is answered with a hello-ack sealed with the
  *	session's s2c key, sent to the address the hello came from. Data,
@@ -99,6 +100,12 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 
 	if ((rc = proto_hello_decode(dg, len, &h)) < 0)
 		goto drop;
+	if (!listener_rate_hello(l, peer, now)) {
+		/* before any RSA work or registry lookup */
+		l->st.hello_rate_limited++;
+		verbose(l, h.uuid, "hello", "rate limited");
+		return 0;
+	}
 	if ((rc = proto_registry_lookup(l->keydir, h.uuid, &pub)) < 0)
 		goto drop;
 	if ((rc = proto_replay_check(l->replay, &h, now)) < 0 ||
