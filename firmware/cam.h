@@ -51,8 +51,12 @@ typedef struct cam {
 	proto_session_t *session;
 	uint32_t session_date;
 	uint32_t frame[3]; /* next frame number per stream in this session */
+	uint8_t hello[PROTO_MAX_DGRAM]; /* the session's hello, resent until acknowledged */
+	size_t hello_len;
+	uint64_t hello_ms; /* when it was last sent */
+	int acked;	   /* the server acknowledged this session */
 	/* counters */
-	uint64_t sent, sent_bytes, tampered, acks, missing, rr;
+	uint64_t sent, sent_bytes, tampered, acks, missing, rr, hello_resent;
 	/* test aids */
 	unsigned tamper_every; /* flip a byte of every Nth datagram; 0: never */
 	int replay_hello;      /* send each hello again this many times */
@@ -69,5 +73,7 @@ int cam_send_report(cam_t *c);
 int cam_send_bye(cam_t *c, uint32_t reason);
 /* Read and print what the server sent; never blocks. */
 void cam_poll_replies(cam_t *c);
+/* Resend the session's hello (byte for byte) if unacknowledged for 1 s. */
+void cam_hello_retry(cam_t *c, uint64_t now_ms);
 
 #endif

@@ -154,6 +154,7 @@ main(int argc, char **argv)
 				goto out;
 		}
 		cam_poll_replies(&c);
+		cam_hello_retry(&c, proto_now_ms());
 		sleep_until(&next, 1000000000L / fps);
 	}
 	cam_send_bye(&c, 0);
@@ -161,10 +162,12 @@ main(int argc, char **argv)
 	cam_poll_replies(&c);
 	rc = 0;
 out:
-	printf("sent=%llu bytes=%llu tampered=%llu dups=%llu acks=%llu missing=%llu rr=%llu\n",
+	printf("sent=%llu bytes=%llu tampered=%llu dups=%llu acks=%llu missing=%llu rr=%llu "
+	       "hello_resent=%llu\n",
 	       (unsigned long long)c.sent, (unsigned long long)c.sent_bytes,
 	       (unsigned long long)c.tampered, (unsigned long long)c.dups, (unsigned long long)c.acks,
-	       (unsigned long long)c.missing, (unsigned long long)c.rr);
+	       (unsigned long long)c.missing, (unsigned long long)c.rr,
+	       (unsigned long long)c.hello_resent);
 	cam_state_close(&c.state);
 	proto_session_free(c.session);
 	EVP_PKEY_free(c.key);

@@ -62,10 +62,10 @@ send_dgram(cam_t *c, uint8_t *dg, size_t len)
 	}
 	if (send(c->fd, dg, len, 0) != (ssize_t)len) {
 		/* a full socket buffer or an unreachable server loses the datagram;
-		 * the camera's store (and sync) is what recovers it */
+		 * the camera's store (and sync) is what recovers it: not an error */
 		if (errno != EAGAIN && errno != ECONNREFUSED)
 			fprintf(stderr, "vigil-cam: send: %s\n", strerror(errno));
-		return -1;
+		return 0;
 	}
 	c->sent_bytes += len;
 	if (c->dup_every && c->sent % c->dup_every == 0 && send(c->fd, dg, len, 0) == (ssize_t)len)
@@ -112,6 +112,10 @@ cam_hello(cam_t *c, uint64_t now_ms)
 		return -1;
 	c->session_date = h.date;
 	memset(c->frame, 0, sizeof(c->frame));
+	memcpy(c->hello, dg, (size_t)n);
+	c->hello_len = (size_t)n;
+	c->hello_ms = now_ms;
+	c->acked = 0;
 	send_dgram(c, dg, (size_t)n);
 	for (int k = 0; k < c->replay_hello; k++) { /* test aid: the server must refuse copies */
 		c->sent++;
@@ -207,6 +211,20 @@ cam_send_bye(cam_t *c, uint32_t reason)
 }
 
 void
+cam_hello_retry(cam_t *c, uint64_t now_ms)
+{
+	/*
+	 * The same bytes again, not a new hello: the counter is not reused
+	 * for other content, and the server stores the identity once.
+	 */
+	if (c->session == NULL || c->acked || now_ms - c->hello_ms < 1000)
+		return;
+	c->hello_ms = now_ms;
+	if (send(c->fd, c->hello, c->hello_len, 0) == (ssize_t)c->hello_len)
+		c->hello_resent++;
+}
+
+void
 cam_poll_replies(cam_t *c)
 {
 	uint8_t dg[PROTO_MAX_DGRAM + 1], body[PROTO_MAX_DGRAM];
@@ -225,6 +243,8 @@ cam_poll_replies(cam_t *c)
 			proto_hello_ack_t a;
 			if (proto_hello_ack_decode(body, (size_t)blen, &a) == 0) {
 				c->acks++;
+				if (h.session == proto_session_id(c->session))
+					c->acked = 1;
 				printf("vigil-cam: hello-ack session %u status %u\n", h.session,
 				       a.status);
 			}

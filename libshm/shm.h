@@ -47,6 +47,7 @@ enum shm_kind {
 	SHM_KIND_RING = 1,
 	SHM_KIND_METRICS = 2,
 	SHM_KIND_STATUS = 3,
+	SHM_KIND_SESSIONS = 4,
 };
 
 typedef struct shm_seg_hdr {

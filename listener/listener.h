@@ -27,6 +27,23 @@ typedef struct listener_sess {
 	socklen_t peer_len;
 } listener_sess_t;
 
+/*
+ * A session as kept in shared memory, so that a restarted listener (one
+ * killed, or restarted by the operator) still knows every camera's
+ * session. Same index as the in-process table. Written only by the
+ * listener: valid is cleared first and set last, so a slot torn by a
+ * crash is simply not restored (that camera's next hello recreates it).
+ */
+typedef struct listener_saved {
+	uint32_t valid;
+	uint32_t date;
+	uint32_t session;
+	uint32_t peer_len;
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint8_t secret[PROTO_SECRET_LEN];
+	struct sockaddr_storage peer;
+} listener_saved_t;
+
 /* Every outcome has its own counter. */
 #define LISTENER_COUNTERS(X)                                                                      \
 	X(accepted) X(hello) X(data) X(report) X(bye) X(malformed) X(oversize) X(unknown_camera) \
@@ -56,6 +73,7 @@ typedef struct listener {
 	EVP_PKEY *server_key;
 	proto_replay_t *replay;
 	listener_sess_t *sess; /* LISTENER_MAX_SESSIONS, open addressing */
+	listener_saved_t *saved; /* same slots in shared memory, or NULL */
 	listener_stats_t st;
 	int fd;
 	int verbose;
@@ -68,6 +86,12 @@ typedef struct listener {
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
 /* Find or claim the slot of a camera; NULL when the table is full. */
 listener_sess_t *listener_sess_slot(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
+/* Record a new session in the slot (and in shared memory); 0 or -1. */
+int listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_t session,
+		      const uint8_t secret[PROTO_SECRET_LEN], const struct sockaddr_storage *peer,
+		      socklen_t peer_len);
+/* Rebuild the table from shared memory after a restart; returns sessions restored. */
+int listener_sess_restore(listener_t *l);
 
 /* 1 when a hello from peer may be processed now, 0 when over its rate. */
 int listener_rate_hello(listener_t *l, const struct sockaddr_storage *peer, uint64_t now_ms);

@@ -117,15 +117,12 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 		rc = PROTO_E_FULL;
 		goto drop;
 	}
-	proto_session_free(ls->s);
-	ls->s = proto_session_new(h.uuid, h.date, h.counter, secret);
+	rc = listener_sess_set(l, ls, h.date, h.counter, secret, peer, peer_len);
 	OPENSSL_cleanse(secret, sizeof(secret));
-	if (ls->s == NULL) {
+	if (rc < 0) {
 		rc = PROTO_E_NOMEM;
 		goto drop;
 	}
-	memcpy(&ls->peer, peer, peer_len);
-	ls->peer_len = peer_len;
 	EVP_PKEY_free(pub);
 	if (!route(l, dg, len, peer, h.counter))
 		return 0;

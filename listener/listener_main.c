@@ -63,6 +63,30 @@ listener_metrics_open(listener_t *l)
 #undef X
 }
 
+/* Under vigild: the session table survives a restart in shared memory. */
+static void
+listener_sessions_open(listener_t *l)
+{
+	const char *pfx = getenv("VIGIL_SHM_PREFIX"), *idx = getenv("VIGIL_STAGE_INDEX");
+	size_t size = LISTENER_MAX_SESSIONS * sizeof(listener_saved_t);
+	static shm_seg_t seg;
+	char name[64];
+	int n;
+
+	if (pfx == NULL)
+		return;
+	snprintf(name, sizeof(name), "%s-sessions-%s", pfx, idx ? idx : "0");
+	if (shm_seg_attach(name, SHM_KIND_SESSIONS, &seg) < 0 || seg.size < 64 + size) {
+		if (seg.base)
+			shm_seg_detach(&seg);
+		if (shm_seg_create(name, SHM_KIND_SESSIONS, size, &seg) < 0)
+			return;
+	}
+	l->saved = shm_seg_body(&seg);
+	if ((n = listener_sess_restore(l)) > 0)
+		printf("vigil-listener: %d camera sessions restored\n", n);
+}
+
 /* Under vigild: attach the ring to each writer. */
 static int
 listener_rings_open(listener_t *l)
@@ -182,6 +206,7 @@ main(int argc, char **argv)
 	if (l.replay == NULL || l.sess == NULL || (l.fd = listener_bind(addr)) < 0)
 		goto out;
 	listener_metrics_open(&l);
+	listener_sessions_open(&l);
 	if (listener_rings_open(&l) < 0)
 		goto out;
 	signal(SIGINT, on_signal);

@@ -6,7 +6,10 @@
  *	One slot per camera, open addressing on the UUID (random, so its
  *	first bytes hash well). The table never grows: memory stays flat
  *	however many cameras speak, and a camera beyond the bound is
- *	refused and counted.
+ *	refused and counted. Under vigild every session is also kept in a
+ *	shared segment (listener_saved_t), from which a restarted listener
+ *	rebuilds the table, so cameras keep streaming across a restart
+ *	without a new hello.
  */
 #include <string.h>
 
@@ -52,4 +55,56 @@ listener_sess_slot(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN])
 			return &l->sess[i];
 	}
 	return NULL;
+}
+
+int
+listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_t session,
+		  const uint8_t secret[PROTO_SECRET_LEN], const struct sockaddr_storage *peer,
+		  socklen_t peer_len)
+{
+	proto_session_t *s = proto_session_new(ls->uuid, date, session, secret);
+
+	if (s == NULL)
+		return -1;
+	proto_session_free(ls->s);
+	ls->s = s;
+	memcpy(&ls->peer, peer, peer_len);
+	ls->peer_len = peer_len;
+	if (l->saved) {
+		listener_saved_t *v = &l->saved[ls - l->sess];
+		__atomic_store_n(&v->valid, 0, __ATOMIC_RELEASE);
+		memcpy(v->uuid, ls->uuid, PROTO_UUID_LEN);
+		v->date = date;
+		v->session = session;
+		memcpy(v->secret, secret, PROTO_SECRET_LEN);
+		memcpy(&v->peer, peer, peer_len);
+		v->peer_len = peer_len;
+		/* every field is in place before the slot says it is valid */
+		__atomic_store_n(&v->valid, 1, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+int
+listener_sess_restore(listener_t *l)
+{
+	int i, n = 0;
+
+	if (l->saved == NULL)
+		return 0;
+	for (i = 0; i < LISTENER_MAX_SESSIONS; i++) {
+		listener_saved_t *v = &l->saved[i];
+		if (!__atomic_load_n(&v->valid, __ATOMIC_ACQUIRE) ||
+		    v->peer_len > sizeof(v->peer))
+			continue;
+		listener_sess_t *ls = &l->sess[i];
+		ls->used = 1;
+		memcpy(ls->uuid, v->uuid, PROTO_UUID_LEN);
+		ls->s = proto_session_new(v->uuid, v->date, v->session, v->secret);
+		memcpy(&ls->peer, &v->peer, v->peer_len);
+		ls->peer_len = v->peer_len;
+		if (ls->s)
+			n++;
+	}
+	return n;
 }

@@ -16,6 +16,7 @@
  *	vigild exits 0 when all are gone. SIGHUP rereads the restart and
  *	drain settings. -f stays in the foreground (for systemd and tests).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -84,6 +85,8 @@ static void
 remove_segments(vigild_t *d)
 {
 	char name[128];
+	struct dirent *e;
+	DIR *dir;
 	int i;
 
 	for (i = 0; i < d->nrings; i++) {
@@ -91,11 +94,14 @@ remove_segments(vigild_t *d)
 		shm_seg_detach(&d->ring_seg[i]);
 		shm_seg_unlink(name);
 	}
-	/* the stages' metrics segments belong to this run too */
-	for (i = 0; i < d->nstage; i++) {
-		snprintf(name, sizeof(name), "%s-metrics-%s-%d", d->conf.shm_prefix,
-			 d->stage[i].conf->name, d->stage[i].index);
-		shm_seg_unlink(name);
+	/* the stages' own segments (metrics, sessions) belong to this run too */
+	if ((dir = opendir("/dev/shm")) != NULL) {
+		size_t plen = strlen(d->conf.shm_prefix);
+		while ((e = readdir(dir)) != NULL)
+			if (!strncmp(e->d_name, d->conf.shm_prefix, plen) && e->d_name[plen] == '-' &&
+			    strcmp(e->d_name + plen, "-status"))
+				shm_seg_unlink(e->d_name);
+		closedir(dir);
 	}
 	if (d->status) {
 		snprintf(name, sizeof(name), "%s", d->status_seg.name);

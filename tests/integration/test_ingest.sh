@@ -11,6 +11,10 @@
 #	`vigilctl verify` with the keys must verify every hello and GCM tag.
 #	Then a file's last record is torn by hand, the system restarted, and
 #	the writer must cut the torn tail and go on appending after it.
+#	Last, the listener and the writers are killed 20 times each while
+#	the cameras stream: everything the listener accepted is on disk
+#	once, and every file still verifies (sessions survive a listener
+#	restart in shared memory).
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
@@ -110,4 +114,46 @@ cat "$tmp/v.out"
 # the torn record (the last counter of the first run) is missing; sync fetches it
 grep -q "^records $((s1 - 1 + s1b))," "$tmp/v.out" || fail "want $((s1 - 1 + s1b)) records after the cut"
 grep -q "^missing: $((s1 - 1))-$((s1 - 1))$" "$tmp/v.out" || fail "the torn record is not the one missing"
+# kill -9 the listener and the writers 20 times each while three cameras
+# stream: every datagram the listener counted as accepted is on disk, once
+sed -e "s|$tmp/data|$tmp/data3|" -e 's/^restart_min_ms = 50$/restart_min_ms = 20\nstable_ms = 100/' \
+	"$tmp/vigil.conf" >"$tmp/vigil3.conf"
+cp "$tmp/vigil3.conf" "$tmp/vigil.conf"
+start
+cpids=""
+for c in $c1 $c2 $c3; do
+	timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 600 --fps 100 >"$tmp/$c.k.out" &
+	cpids="$cpids $!"
+done
+k=0
+while [ $k -lt 20 ]; do
+	for who in listener writer; do
+		idx=0; [ $who = writer ] && idx=$((k % 2))
+		p=$(VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status | awk -v s=$who -v i=$idx '$1 == s && $2 == i {print $3}')
+		[ -n "$p" ] && [ "$p" -gt 0 ] && kill -9 "$p"
+		sleep 0.$(( 5 + (k * 7 + $$) % 10 ))
+	done
+	k=$((k + 1))
+done
+for p in $cpids; do wait "$p"; done
+i=0
+until [ "$(VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status | grep -c 'depth 0,')" -eq 2 ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "rings did not drain"; sleep 0.1
+done
+sleep 0.3
+VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status >"$tmp/status.out"
+cat "$tmp/status.out"
+accepted=$(sed -n 's/.*accepted=\([0-9]*\).*/\1/p' "$tmp/status.out")
+stop
+[ "$(grep -c 'listener\[0\] killed by signal 9' "$tmp/vigild.log")" -ge 20 ] || fail "listener not killed 20 times"
+stored=0
+for c in $c1 $c2 $c3; do
+	f=$tmp/data3/$c/$day
+	"$BIN/vigilctl" verify -d "$tmp/keys" "$f" >"$tmp/v.out" || { cat "$tmp/v.out"; fail "$c does not verify after the kills"; }
+	grep -q '^duplicates 0$' "$tmp/v.out" || fail "duplicates stored"
+	stored=$(( stored + $(sed -n 's/^records \([0-9]*\),.*/\1/p' "$tmp/v.out") ))
+done
+echo "after 20 listener and 20 writer kills: listener accepted $accepted, stored $stored"
+[ -n "$accepted" ] && [ "$accepted" -gt 1000 ] || fail "too little accepted: $accepted"
+[ "$stored" -ge "$accepted" ] || fail "accepted datagrams lost: accepted $accepted, stored $stored"
 echo "ingest: all checks passed"
