@@ -61,6 +61,8 @@ typedef struct cam {
 	unsigned tamper_every; /* flip a byte of every Nth datagram; 0: never */
 	int replay_hello;      /* send each hello again this many times */
 	unsigned dup_every;    /* send every Nth datagram twice, as a resend would */
+	int garbage;	       /* after each datagram, send malformed variants of it */
+	uint64_t garbage_sent;
 	uint64_t dups;
 } cam_t;
 

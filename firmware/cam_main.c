@@ -13,7 +13,9 @@
  *	holds, then says bye. At exit it prints `sent=N` and its other
  *	counters. --tamper N flips one byte of every Nth datagram and
  *	--replay-hello[=N] sends each hello again (N times), --dup N sends every Nth
- *	datagram twice: all three exist to test the server.
+ *	datagram twice, --garbage follows each datagram with malformed variants
+ *	of it (random, truncated, one bit flipped, oversized, wrong version,
+ *	another camera's): all exist to test the server.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -38,7 +40,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: vigil-cam -c camera.conf [-n FRAMES] [--fps N] [--server HOST:PORT]\n"
-		   "                 [--tamper N] [--replay-hello[=N]] [--dup N]\n");
+		   "                 [--tamper N] [--replay-hello[=N]] [--dup N]\n"
+		   "                 [--garbage]\n");
 }
 
 /* Deterministic content: xorshift seeded by the frame number. */
@@ -91,6 +94,7 @@ main(int argc, char **argv)
 		{"tamper", required_argument, NULL, 'T'},
 		{"replay-hello", optional_argument, NULL, 'R'},
 		{"dup", required_argument, NULL, 'D'},
+		{"garbage", no_argument, NULL, 'G'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -113,6 +117,7 @@ main(int argc, char **argv)
 		case 'T': c.tamper_every = (unsigned)atoi(optarg); break;
 		case 'R': c.replay_hello = optarg ? atoi(optarg) : 1; break;
 		case 'D': c.dup_every = (unsigned)atoi(optarg); break;
+		case 'G': c.garbage = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -163,11 +168,11 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	printf("sent=%llu bytes=%llu tampered=%llu dups=%llu acks=%llu missing=%llu rr=%llu "
-	       "hello_resent=%llu\n",
+	       "hello_resent=%llu garbage=%llu\n",
 	       (unsigned long long)c.sent, (unsigned long long)c.sent_bytes,
 	       (unsigned long long)c.tampered, (unsigned long long)c.dups, (unsigned long long)c.acks,
 	       (unsigned long long)c.missing, (unsigned long long)c.rr,
-	       (unsigned long long)c.hello_resent);
+	       (unsigned long long)c.hello_resent, (unsigned long long)c.garbage_sent);
 	cam_state_close(&c.state);
 	proto_session_free(c.session);
 	EVP_PKEY_free(c.key);

@@ -52,6 +52,38 @@ cam_connect(cam_t *c)
 	return 0;
 }
 
+/*
+ * Test aid (--garbage): bad variants of a datagram just sent, none of
+ * which may reach the server's disk: random bytes, a truncated copy, a
+ * copy with one bit flipped, an oversized copy, a wrong version, and the
+ * same datagram claimed by another camera. Not counted in `sent`.
+ */
+static void
+send_garbage(cam_t *c, const uint8_t *dg, size_t len)
+{
+	uint8_t b[1600];
+	size_t n;
+
+	RAND_bytes((uint8_t *)&n, sizeof(n));
+	n = 1 + n % PROTO_MAX_DGRAM;
+	RAND_bytes(b, (int)n);
+	c->garbage_sent += send(c->fd, b, n, 0) > 0;
+	c->garbage_sent += send(c->fd, dg, len / 2, 0) > 0;
+	memcpy(b, dg, len);
+	RAND_bytes((uint8_t *)&n, sizeof(n));
+	b[n % len] ^= (uint8_t)(1u << (n / len % 8));
+	c->garbage_sent += send(c->fd, b, len, 0) > 0;
+	memcpy(b, dg, len);
+	memset(b + len, 0, sizeof(b) - len);
+	c->garbage_sent += send(c->fd, b, sizeof(b), 0) > 0;
+	memcpy(b, dg, len);
+	b[2] = PROTO_VERSION + 1;
+	c->garbage_sent += send(c->fd, b, len, 0) > 0;
+	b[2] = PROTO_VERSION;
+	b[10] ^= 0x40;
+	c->garbage_sent += send(c->fd, b, len, 0) > 0;
+}
+
 static int
 send_dgram(cam_t *c, uint8_t *dg, size_t len)
 {
@@ -68,6 +100,8 @@ send_dgram(cam_t *c, uint8_t *dg, size_t len)
 		return 0;
 	}
 	c->sent_bytes += len;
+	if (c->garbage)
+		send_garbage(c, dg, len);
 	if (c->dup_every && c->sent % c->dup_every == 0 && send(c->fd, dg, len, 0) == (ssize_t)len)
 		c->dups++; /* test aid: a byte-identical copy, stored once by the server */
 	return 0;

@@ -6,6 +6,8 @@
 #	Real UDP on 127.0.0.1, real shared memory, real io_uring, real files.
 #	Three cameras stream while each writer is killed with SIGKILL at a
 #	random moment; one camera also sends every 5th datagram twice and
+#	follows every datagram with malformed variants of it (random bytes,
+#	truncated, a bit flipped, oversized, wrong version, another camera's),
 #	another tampers with every 9th. Afterwards every camera's file must
 #	hold each counter it sent exactly once (the tampered ones never), and
 #	`vigilctl verify` with the keys must verify every hello and GCM tag.
@@ -60,7 +62,7 @@ start
 
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c1/camera.conf" -n 300 --fps 100 >"$tmp/c1.out" &
 p1=$!
-timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c2/camera.conf" -n 300 --fps 100 --dup 5 >"$tmp/c2.out" &
+timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c2/camera.conf" -n 300 --fps 100 --dup 5 --garbage >"$tmp/c2.out" &
 p2=$!
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c3/camera.conf" -n 300 --fps 100 --tamper 9 >"$tmp/c3.out" &
 p3=$!
@@ -75,8 +77,13 @@ i=0
 until [ "$(VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status | grep -c 'depth 0,')" -eq 2 ]; do
 	i=$((i + 1)); [ $i -gt 100 ] && fail "rings did not drain"; sleep 0.1
 done
-VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status
+VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status | tee "$tmp/status1.out"
 stop
+# the garbage was seen and counted by class; none of it is on disk (below)
+for k in malformed oversize bad_tag no_session; do
+	grep -q " $k=[1-9]" "$tmp/status1.out" || grep -q "^    $k=[1-9]" "$tmp/status1.out" ||
+		fail "no $k counted"
+done
 
 day=$(ls "$tmp/data/$c1")
 sent() { sed -n 's/^sent=\([0-9]*\).*/\1/p' "$1"; }
