@@ -15,7 +15,9 @@
  *	--replay-hello[=N] sends each hello again (N times), --dup N sends every Nth
  *	datagram twice, --garbage follows each datagram with malformed variants
  *	of it (random, truncated, one bit flipped, oversized, wrong version,
- *	another camera's): all exist to test the server.
+ *	another camera's): all exist to test the server. --clock-offset MS
+ *	runs the camera on a clock MS milliseconds off the system's (to cross
+ *	a UTC midnight in a test).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -41,7 +43,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: vigil-cam -c camera.conf [-n FRAMES] [--fps N] [--server HOST:PORT]\n"
 		   "                 [--tamper N] [--replay-hello[=N]] [--dup N]\n"
-		   "                 [--garbage]\n");
+		   "                 [--garbage] [--clock-offset MS]\n");
 }
 
 /* Deterministic content: xorshift seeded by the frame number. */
@@ -95,12 +97,14 @@ main(int argc, char **argv)
 		{"replay-hello", optional_argument, NULL, 'R'},
 		{"dup", required_argument, NULL, 'D'},
 		{"garbage", no_argument, NULL, 'G'},
+		{"clock-offset", required_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static uint8_t frame[64 * 1024];
 	const char *conf = NULL, *server = NULL;
 	long frames = -1, fps = 10, i;
+	long long clock_offset = 0; /* ms added to the system clock: a simulated camera clock */
 	struct timespec next;
 	cam_t c;
 	int opt, rc = 1;
@@ -118,6 +122,7 @@ main(int argc, char **argv)
 		case 'R': c.replay_hello = optarg ? atoi(optarg) : 1; break;
 		case 'D': c.dup_every = (unsigned)atoi(optarg); break;
 		case 'G': c.garbage = 1; break;
+		case 'O': clock_offset = atoll(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -135,7 +140,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigil-cam: %s\n", proto_errmsg());
 		goto out;
 	}
-	if (cam_state_open(&c.state, c.conf.state, proto_date_from_ms(proto_now_ms())) < 0 ||
+	if (cam_state_open(&c.state, c.conf.state, proto_date_from_ms(proto_now_ms() + (uint64_t)clock_offset)) < 0 ||
 	    cam_connect(&c) < 0)
 		goto out;
 	signal(SIGINT, on_signal);
@@ -144,7 +149,7 @@ main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (i = 0; !cam_stop && (frames < 0 || i < frames); i++) {
-		uint64_t now = proto_now_ms();
+		uint64_t now = proto_now_ms() + (uint64_t)clock_offset;
 		int key = i % 30 == 0;
 		size_t len = key ? 6000 + (size_t)(i % 7) * 100 : 900 + (size_t)(i % 5) * 300;
 
@@ -159,7 +164,7 @@ main(int argc, char **argv)
 				goto out;
 		}
 		cam_poll_replies(&c);
-		cam_hello_retry(&c, proto_now_ms());
+		cam_hello_retry(&c, now);
 		sleep_until(&next, 1000000000L / fps);
 	}
 	cam_send_bye(&c, 0);

@@ -3,7 +3,7 @@
  *	listener_main.c - vigil-listener: receive and authenticate datagrams
  *
  * DESCRIPTION
- *	vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT]
+ *	vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] [-w MS]
  *
  *	One UDP socket (dual-stack for an IPv6 or wildcard address,
  *	SO_REUSEPORT so that several listeners can share the port, a 32 MiB
@@ -11,7 +11,8 @@
  *	with recvmmsg. Each datagram is authenticated (listener_dgram.c).
  *	On SIGINT or SIGTERM, or after COUNT accepted datagrams, it prints
  *	its counters as name=value lines and exits 0. Under vigild the
- *	counters are also kept in the stage's metrics segment.
+ *	counters are also kept in the stage's metrics segment. -w sets how
+ *	far (ms, default 120000) a hello's camera time may be from ours.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -179,19 +180,22 @@ main(int argc, char **argv)
 	const char *addr = "[::]:7400";
 	char path[4096];
 	long count = 0;
+	uint32_t window_ms = 120000; /* hello time must be this close to ours */
 	listener_t l;
 	int opt, i, n, rc = 1;
 
 	memset(&l, 0, sizeof(l));
 	l.keydir = getenv("VIGIL_KEYDIR") ? getenv("VIGIL_KEYDIR") : "/var/lib/vigil/keys";
-	while ((opt = getopt(argc, argv, "d:l:vn:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:l:vn:w:h")) != -1) {
 		switch (opt) {
 		case 'd': l.keydir = optarg; break;
 		case 'l': addr = optarg; break;
 		case 'v': l.verbose = 1; break;
 		case 'n': count = atol(optarg); break;
+		case 'w': window_ms = (uint32_t)atol(optarg); break;
 		case 'h':
-			printf("usage: vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT]\n");
+			printf("usage: vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] "
+			       "[-w HELLO_WINDOW_MS]\n");
 			return 0;
 		default: return 2;
 		}
@@ -201,7 +205,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigil-listener: %s\n", proto_errmsg());
 		return 1;
 	}
-	l.replay = proto_replay_new(65536, 120000);
+	l.replay = proto_replay_new(65536, window_ms);
 	l.sess = calloc(LISTENER_MAX_SESSIONS, sizeof(*l.sess));
 	if (l.replay == NULL || l.sess == NULL || (l.fd = listener_bind(addr)) < 0)
 		goto out;
