@@ -101,6 +101,36 @@ mkdir_p(const char *dir, const uint8_t *uuid, char *path, size_t cap)
 	return 0;
 }
 
+/*
+ * Before a tail is cut, its bytes are copied beside the file
+ * (<file>.tail-<offset>): the writer never destroys bytes it cannot
+ * read, it only moves them out of the append path for an auditor.
+ */
+static int
+keep_tail(int fd, const char *path, uint64_t from, uint64_t to)
+{
+	char name[4200], buf[65536];
+	uint64_t off = from;
+	int out, rc = 0;
+
+	snprintf(name, sizeof(name), "%s.tail-%llu", path, (unsigned long long)from);
+	if ((out = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0)
+		return -1;
+	while (off < to) {
+		size_t want = to - off < sizeof(buf) ? (size_t)(to - off) : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+		if (n <= 0 || write(out, buf, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+		off += (uint64_t)n;
+	}
+	if (fsync(out) != 0)
+		rc = -1;
+	close(out);
+	return rc;
+}
+
 /* Read an existing file: its counters, and cut a torn tail. */
 static int
 scan(writer_files_t *fs, writer_file_t *f, const char *path)
@@ -132,9 +162,11 @@ scan(writer_files_t *fs, writer_file_t *f, const char *path)
 		return -1;
 	}
 	if ((uint64_t)st.st_size > end) {
-		writer_log("%s: cut a torn tail of %llu bytes at offset %llu", path,
-			   (unsigned long long)((uint64_t)st.st_size - end), (unsigned long long)end);
-		if (ftruncate(f->fd, (off_t)end) != 0 || fdatasync(f->fd) != 0) {
+		writer_log("%s: cut a torn tail of %llu bytes at offset %llu (kept in %s.tail-%llu)",
+			   path, (unsigned long long)((uint64_t)st.st_size - end),
+			   (unsigned long long)end, path, (unsigned long long)end);
+		if (keep_tail(f->fd, path, end, (uint64_t)st.st_size) < 0 ||
+		    ftruncate(f->fd, (off_t)end) != 0 || fdatasync(f->fd) != 0) {
 			writer_log("%s: ftruncate: %s", path, strerror(errno));
 			return -1;
 		}

@@ -144,14 +144,17 @@ turn(writer_t *w)
 			count(w->m_dups, 1);
 			continue;
 		}
-		if (writer_ranges_add(&f->have, counter) < 0)
-			return -ENOMEM;
 		m.arrival_ns = s->meta.arrival_ns;
 		memcpy(m.addr, s->meta.addr, 16);
 		m.port = s->meta.port;
 		static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 		m.flags = memcmp(m.addr, v4, 12) ? PROTO_REC_F_IPV6 : 0;
-		proto_rec_encode(&m, s->data, s->meta.len, hdr[n]);
+		if (proto_rec_encode(&m, s->data, s->meta.len, hdr[n]) < 0) {
+			count(w->m_bad, 1); /* never written with a header that does not verify */
+			continue;
+		}
+		if (writer_ranges_add(&f->have, counter) < 0)
+			return -ENOMEM;
 		file[n] = f;
 	}
 	if (n == 0)
