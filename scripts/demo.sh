@@ -2,10 +2,10 @@
 # NAME
 #	demo.sh - run vigil on loopback with a fleet of simulated cameras
 # DESCRIPTION
-#	Called by `make demo` after the build. Creates ./demo-data (server
+#	Called by `make demo` after the build. Creates ./var (server
 #	keys, camera registry, camera folders, vigil.conf), starts vigild,
 #	which creates the shared memory and supervises the listener and two
-#	writers (files under demo-data/data), runs
+#	writers (files under var/data), runs
 #	DEMO_CAMERAS cameras (default 3) for DEMO_SECONDS seconds (default 5)
 #	at 10 frames per second, and shows what the system saw: the
 #	listener's log of authenticated datagrams, `vigilctl status` and the
@@ -17,7 +17,7 @@ BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
 N=${DEMO_CAMERAS:-3}
 SECS=${DEMO_SECONDS:-5}
-DATA=$PWD/demo-data
+DATA=$PWD/var
 PORT=${DEMO_PORT:-7400}
 MPORT=${DEMO_METRICS_PORT:-9740}
 PREFIX=vigildemo

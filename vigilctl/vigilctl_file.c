@@ -143,10 +143,18 @@ vigilctl_verify(int argc, char **argv)
 	if (keydir) {
 		snprintf(path, sizeof(path), "%s/server.key", keydir);
 		if ((server = proto_key_load_private(path)) == NULL ||
-		    proto_registry_lookup(keydir, proto_reader_header(r)->uuid, &cam) == PROTO_E_CAMERA) {
+		    (rc = proto_registry_lookup(keydir, proto_reader_header(r)->uuid, &cam)) ==
+			    PROTO_E_CAMERA) {
 			fprintf(stderr, "vigilctl: %s\n", proto_errmsg());
 			proto_reader_free(r);
 			return 1;
+		}
+		if (rc == PROTO_E_REVOKED) {
+			/* a revoked camera's recordings are still evidence: use its key */
+			char u[37];
+			proto_uuid_fmt(proto_reader_header(r)->uuid, u);
+			snprintf(path, sizeof(path), "%s/cameras/%s.pub", keydir, u);
+			cam = proto_key_load_public(path);
 		}
 	}
 	while ((rc = proto_reader_next(r, &rec)) == 1) {

@@ -163,4 +163,7 @@ done
 echo "after 20 listener and 20 writer kills: listener accepted $accepted, stored $stored"
 [ -n "$accepted" ] && [ "$accepted" -gt 1000 ] || fail "too little accepted: $accepted"
 [ "$stored" -ge "$accepted" ] || fail "accepted datagrams lost: accepted $accepted, stored $stored"
+# a revoked camera's recordings still verify: its key stays in the registry
+"$BIN/vigilctl" revoke -d "$tmp/keys" "$c1" "test" >/dev/null || fail revoke
+"$BIN/vigilctl" verify -d "$tmp/keys" "$tmp/data/$c1/$day" >/dev/null || fail "a revoked camera's file does not verify"
 echo "ingest: all checks passed"
