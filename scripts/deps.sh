@@ -8,9 +8,17 @@
 #	sudo available) on Debian 12.
 set -eu
 
+# server: the five required libraries; camera: x264, turbojpeg, gpsd's
+# client library; tests: ffmpeg (reference decoder), Chromium driven by
+# playwright-core (npm, below), jq; scale-out: nats-server, libnats,
+# glusterfs.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
 liburing-dev libssl-dev libwebsockets-dev libck-dev libcmocka-dev
-uuid-dev openssl xxd curl procps"
+uuid-dev libjansson-dev openssl xxd curl procps iproute2
+libx264-dev libturbojpeg0-dev libgps-dev ffmpeg
+chromium fonts-dejavu-core jq"
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
 missing=""
 for p in $PKGS; do
@@ -21,7 +29,18 @@ for p in $PKGS; do
 	esac
 done
 
-[ -z "$missing" ] && exit 0
+# npm packages of the browser tests, pinned in tests/browser/package.json.
+top=$(cd "$(dirname "$0")/.." && pwd)
+npm_deps() {
+	[ -f "$top/tests/browser/node_modules/playwright-core/package.json" ] && return 0
+	echo "deps.sh: npm install in tests/browser"
+	(cd "$top/tests/browser" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+if [ -z "$missing" ]; then
+	npm_deps
+	exit 0
+fi
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
@@ -35,4 +54,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+npm_deps
 echo "deps.sh: done"
