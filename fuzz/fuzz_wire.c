@@ -58,6 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proto_s2c_open(s, copy, size, &sh, out, sizeof(out));
 	proto_report_decode(copy, size, &r);
 	proto_missing_decode(copy, size, &m);
+	proto_confirm_decode(copy, size, &m);
 	proto_rr_decode(copy, size, &rr);
 	proto_hello_ack_decode(copy, size, &a);
 	proto_bye_decode(copy, size, &b);

@@ -47,6 +47,7 @@ enum proto_type {
 	PROTO_T_MISSING = 5,   /* s2c */
 	PROTO_T_RR = 6,        /* s2c receiver report */
 	PROTO_T_BYE = 7,       /* c2s, sealed with a control key, stored */
+	PROTO_T_CONFIRM = 8,   /* s2c: counters the server holds durably */
 };
 
 /* Stream kinds (data byte 32). */
@@ -198,6 +199,9 @@ typedef struct proto_missing {
 	proto_range_t range[PROTO_MISSING_MAX_RANGES];
 } proto_missing_t;
 
+/* CONFIRM has the body of MISSING: ranges the server durably holds. */
+typedef proto_missing_t proto_confirm_t;
+
 typedef struct proto_rr {
 	uint32_t interval_ms;
 	uint32_t expected;
@@ -258,6 +262,8 @@ int proto_hello_hdr_encode(const proto_hello_t *h, uint8_t *buf);
 int proto_c2s_hdr_decode(const uint8_t *buf, size_t len, proto_c2s_hdr_t *out);
 int proto_c2s_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
 			 uint32_t counter, uint32_t session, uint8_t *buf);
+/* 1 for the server-to-camera types (hello-ack, missing, rr, confirm). */
+int proto_type_is_s2c(int type);
 int proto_s2c_hdr_decode(const uint8_t *buf, size_t len, proto_s2c_hdr_t *out);
 int proto_s2c_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
 			 uint32_t session, const uint8_t nonce[PROTO_NONCE_LEN], uint8_t *buf);
@@ -267,6 +273,8 @@ int proto_report_encode(const proto_report_t *r, uint8_t *buf, size_t cap);
 int proto_report_decode(const uint8_t *buf, size_t len, proto_report_t *out);
 int proto_missing_encode(const proto_missing_t *m, uint8_t *buf, size_t cap);
 int proto_missing_decode(const uint8_t *buf, size_t len, proto_missing_t *out);
+int proto_confirm_encode(const proto_confirm_t *m, uint8_t *buf, size_t cap);
+int proto_confirm_decode(const uint8_t *buf, size_t len, proto_confirm_t *out);
 int proto_rr_encode(const proto_rr_t *r, uint8_t *buf, size_t cap);
 int proto_rr_decode(const uint8_t *buf, size_t len, proto_rr_t *out);
 int proto_hello_ack_encode(const proto_hello_ack_t *a, uint8_t *buf, size_t cap);

@@ -31,7 +31,7 @@ proto_prefix_decode(const uint8_t *buf, size_t len, proto_prefix_t *out)
 		return fail(PROTO_E_MAGIC, "prefix");
 	if (buf[2] != PROTO_VERSION)
 		return fail(PROTO_E_VERSION, "prefix");
-	if (buf[3] < PROTO_T_HELLO || buf[3] > PROTO_T_BYE)
+	if (buf[3] < PROTO_T_HELLO || buf[3] > PROTO_T_CONFIRM)
 		return fail(PROTO_E_TYPE, "prefix");
 	out->version = buf[2];
 	out->type = buf[3];
@@ -238,6 +238,13 @@ proto_c2s_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t 
 }
 
 int
+proto_type_is_s2c(int type)
+{
+	return type == PROTO_T_HELLO_ACK || type == PROTO_T_MISSING || type == PROTO_T_RR ||
+	       type == PROTO_T_CONFIRM;
+}
+
+int
 proto_s2c_hdr_decode(const uint8_t *buf, size_t len, proto_s2c_hdr_t *h)
 {
 	proto_prefix_t p;
@@ -245,7 +252,7 @@ proto_s2c_hdr_decode(const uint8_t *buf, size_t len, proto_s2c_hdr_t *h)
 
 	if (t < 0)
 		return t;
-	if (t != PROTO_T_HELLO_ACK && t != PROTO_T_MISSING && t != PROTO_T_RR)
+	if (!proto_type_is_s2c(t))
 		return fail(PROTO_E_TYPE, "not a server message");
 	if (len < PROTO_S2C_HDR_LEN + PROTO_TAG_LEN)
 		return fail(PROTO_E_SHORT, "server header");
@@ -262,7 +269,7 @@ int
 proto_s2c_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
 		     uint32_t session, const uint8_t nonce[PROTO_NONCE_LEN], uint8_t *buf)
 {
-	if (type != PROTO_T_HELLO_ACK && type != PROTO_T_MISSING && type != PROTO_T_RR)
+	if (!proto_type_is_s2c(type))
 		return fail(PROTO_E_TYPE, "not a server message");
 	prefix_encode(buf, type, uuid, date);
 	proto_put32(buf + 24, session);
@@ -348,26 +355,51 @@ ranges_valid(const proto_missing_t *m)
 	return 0;
 }
 
-int
-proto_missing_encode(const proto_missing_t *m, uint8_t *buf, size_t cap)
+/* MISSING and CONFIRM: 1..100 ranges of (date, first, count >= 1). */
+static int
+ranges_encode(const proto_missing_t *m, uint8_t *buf, size_t cap, const char *what)
 {
 	int rc;
 
 	if (m->n == 0 || m->n > PROTO_MISSING_MAX_RANGES)
-		return fail(PROTO_E_FIELD, "missing range count");
+		return fail(PROTO_E_FIELD, what);
 	if ((rc = ranges_valid(m)) < 0)
 		return rc;
-	return triples_encode(&m->range[0].date, m->n, buf, cap, "missing buffer");
+	return triples_encode(&m->range[0].date, m->n, buf, cap, what);
+}
+
+static int
+ranges_decode(const uint8_t *buf, size_t len, proto_missing_t *m, const char *what)
+{
+	int rc;
+
+	rc = triples_decode(buf, len, &m->range[0].date, &m->n, 1, PROTO_MISSING_MAX_RANGES,
+			    PROTO_E_FIELD, what);
+	return rc < 0 ? rc : ranges_valid(m);
+}
+
+int
+proto_missing_encode(const proto_missing_t *m, uint8_t *buf, size_t cap)
+{
+	return ranges_encode(m, buf, cap, "missing");
 }
 
 int
 proto_missing_decode(const uint8_t *buf, size_t len, proto_missing_t *m)
 {
-	int rc;
+	return ranges_decode(buf, len, m, "missing body");
+}
 
-	rc = triples_decode(buf, len, &m->range[0].date, &m->n, 1, PROTO_MISSING_MAX_RANGES,
-			    PROTO_E_FIELD, "missing body");
-	return rc < 0 ? rc : ranges_valid(m);
+int
+proto_confirm_encode(const proto_confirm_t *m, uint8_t *buf, size_t cap)
+{
+	return ranges_encode(m, buf, cap, "confirm");
+}
+
+int
+proto_confirm_decode(const uint8_t *buf, size_t len, proto_confirm_t *m)
+{
+	return ranges_decode(buf, len, m, "confirm body");
 }
 
 int

@@ -124,24 +124,42 @@ test_report(void **state)
 	proto_session_free(s);
 }
 
+/* MISSING and CONFIRM share a body: one range, sealed with a fixed nonce. */
 static void
-test_missing(void **state)
+ranges_vector(uint8_t type, proto_range_t r, uint8_t nonce0, const char *body_name,
+	      const char *sealed_name)
 {
 	proto_session_t *s = session();
 	proto_missing_t m = {0};
 	uint8_t body[64], dg[PROTO_MAX_DGRAM], nonce[12];
 	int blen, n, i;
 
-	(void)state;
 	for (i = 0; i < 12; i++)
-		nonce[i] = (uint8_t)(0xa0 + i);
+		nonce[i] = (uint8_t)(nonce0 + i);
 	m.n = 1;
-	m.range[0] = (proto_range_t){DATE, 5, 3};
-	blen = proto_missing_encode(&m, body, sizeof(body));
-	check("missing-body", body, (size_t)blen);
-	n = proto_s2c_seal(s, PROTO_T_MISSING, nonce, body, (size_t)blen, dg, sizeof(dg));
-	check("missing-sealed", dg, (size_t)n);
+	m.range[0] = r;
+	blen = type == PROTO_T_CONFIRM ? proto_confirm_encode(&m, body, sizeof(body))
+				       : proto_missing_encode(&m, body, sizeof(body));
+	check(body_name, body, (size_t)blen);
+	n = proto_s2c_seal(s, type, nonce, body, (size_t)blen, dg, sizeof(dg));
+	check(sealed_name, dg, (size_t)n);
 	proto_session_free(s);
+}
+
+static void
+test_missing(void **state)
+{
+	(void)state;
+	ranges_vector(PROTO_T_MISSING, (proto_range_t){DATE, 5, 3}, 0xa0, "missing-body",
+		      "missing-sealed");
+}
+
+static void
+test_confirm(void **state)
+{
+	(void)state;
+	ranges_vector(PROTO_T_CONFIRM, (proto_range_t){DATE, 0, 1000}, 0xb0, "confirm-body",
+		      "confirm-sealed");
 }
 
 static void
@@ -192,6 +210,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys),	cmocka_unit_test(test_data),
 		cmocka_unit_test(test_report),	cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_hello),
 	};
 	int i;
