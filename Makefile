@@ -15,6 +15,7 @@
 #   <program dir>/*.c              -> bin/<program>  (see PROGRAMS)
 #   tests/unit/<mod>/test_*.c      -> one cmocka program per module
 #   tests/integration/test_*.{c,sh}
+#   tests/tools/*.c                -> programs the integration tests drive
 #   fuzz/fuzz_*.c                  -> libFuzzer targets (clang)
 #   bench/bench_*.c                -> benchmarks
 
@@ -78,6 +79,8 @@ UNIT_BINS  := $(patsubst %.c,$(OUT)/%,$(UNIT_SRCS))
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(patsubst %.c,$(OUT)/%,$(INTEG_SRCS))
 TESTLIB    := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/lib/*.c))
+# programs the integration tests drive (a lossy relay, generators)
+TOOL_BINS  := $(patsubst %.c,$(OUT)/%,$(wildcard tests/tools/*.c))
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(patsubst %.c,$(OUT)/%,$(BENCH_SRCS))
 
@@ -101,7 +104,7 @@ all: $(LIBARS) $(PROG_BINS)
 deps:
 	@./scripts/deps.sh
 
-test-build: all $(UNIT_BINS) $(INTEG_BINS)
+test-build: all $(UNIT_BINS) $(INTEG_BINS) $(TOOL_BINS)
 
 # One pass of unit + integration tests on the current variant.
 check: test-build
