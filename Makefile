@@ -66,6 +66,8 @@ $(BINDIR)/$(call prog_name,$(1)): $$(patsubst %.c,$(OUT)/%.o,$$(wildcard $(call 
 endif
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call prog_rule,$(p))))
+# the camera program's codecs and gpsd client
+$(BINDIR)/vigil-cam: LDLIBS += -lx264 -lturbojpeg -lgps
 
 define lib_rule
 $(OUT)/$(1).a: $$(patsubst %.c,$(OUT)/%.o,$$(wildcard $(1)/*.c))

@@ -4,13 +4,14 @@
  *
  * DESCRIPTION
  *	vigil-cam -c CAMERA_DIR/camera.conf [-n FRAMES] [--fps N]
+ *	          [--source testsrc|file:PATH|v4l2:DEVICE] [--codec h264|jpeg]
+ *	          [--size WxH] [--kbps N] [--keyint N] [--quality N]
  *	          [--server HOST:PORT] [--tamper N] [--replay-hello] [--dup N]
  *
- *	Opens a session with the server and streams a synthetic video source
- *	(frames of deterministic pseudo-random bytes, a keyframe every 30th,
- *	keyframes larger than the others so that they span several
- *	datagrams) with telemetry once a second and a report of what it
- *	holds, then says bye. At exit it prints `sent=N` and its other
+ *	Opens a session with the server and streams video from its source
+ *	(default testsrc, 320x240, H.264 at 500 kbps, a keyframe every 30
+ *	frames; cam_feed.c) with telemetry once a second and a report of
+ *	what it holds, then says bye. At exit it prints `sent=N` and its other
  *	counters. --tamper N flips one byte of every Nth datagram and
  *	--replay-hello[=N] sends each hello again (N times), --dup N sends every Nth
  *	datagram twice, --garbage follows each datagram with malformed variants
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "cam.h"
+#include "cam_media.h"
 
 static volatile sig_atomic_t cam_stop;
 
@@ -42,23 +44,10 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: vigil-cam -c camera.conf [-n FRAMES] [--fps N] [--server HOST:PORT]\n"
+		   "                 [--source testsrc|file:PATH|v4l2:DEVICE] [--codec h264|jpeg]\n"
+		   "                 [--size WxH] [--kbps N] [--keyint N] [--quality N]\n"
 		   "                 [--tamper N] [--replay-hello[=N]] [--dup N]\n"
 		   "                 [--garbage] [--clock-offset MS]\n");
-}
-
-/* Deterministic content: xorshift seeded by the frame number. */
-static void
-synth_frame(uint8_t *buf, size_t len, uint32_t frame)
-{
-	uint64_t x = 0x9e3779b97f4a7c15ull ^ frame;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		buf[i] = (uint8_t)x;
-	}
 }
 
 static size_t
@@ -98,10 +87,19 @@ main(int argc, char **argv)
 		{"dup", required_argument, NULL, 'D'},
 		{"garbage", no_argument, NULL, 'G'},
 		{"clock-offset", required_argument, NULL, 'O'},
+		{"source", required_argument, NULL, 's'},
+		{"codec", required_argument, NULL, 'C'},
+		{"size", required_argument, NULL, 'W'},
+		{"kbps", required_argument, NULL, 'K'},
+		{"keyint", required_argument, NULL, 'I'},
+		{"quality", required_argument, NULL, 'Q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static uint8_t frame[64 * 1024];
+	cam_feed_conf_t fc = {"testsrc", PROTO_C_H264, 320, 240, 10, 500, 30, 75};
+	cam_feed_t feed = {0};
+	int have_feed = 0;
 	const char *conf = NULL, *server = NULL;
 	long frames = -1, fps = 10, i;
 	long long clock_offset = 0; /* ms added to the system clock: a simulated camera clock */
@@ -123,14 +121,35 @@ main(int argc, char **argv)
 		case 'D': c.dup_every = (unsigned)atoi(optarg); break;
 		case 'G': c.garbage = 1; break;
 		case 'O': clock_offset = atoll(optarg); break;
+		case 's': fc.source = optarg; break;
+		case 'C':
+			if (!strcmp(optarg, "h264"))
+				fc.codec = PROTO_C_H264;
+			else if (!strcmp(optarg, "jpeg"))
+				fc.codec = PROTO_C_JPEG;
+			else {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'W':
+			if (sscanf(optarg, "%dx%d", &fc.w, &fc.h) != 2) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'K': fc.kbps = atoi(optarg); break;
+		case 'I': fc.keyint = atoi(optarg); break;
+		case 'Q': fc.quality = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (conf == NULL || fps < 1 || fps > 1000) {
+	if (conf == NULL || fps < 1 || fps > 1000 || fc.kbps < 16 || fc.keyint < 1) {
 		usage(stderr);
 		return 2;
 	}
+	fc.fps = (int)fps;
 	if (cam_conf_load(conf, &c.conf) < 0)
 		return 1;
 	if (server)
@@ -140,6 +159,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigil-cam: %s\n", proto_errmsg());
 		goto out;
 	}
+	if (cam_feed_open(&feed, &fc) < 0)
+		goto out;
+	have_feed = 1;
 	if (cam_state_open(&c.state, c.conf.state, proto_date_from_ms(proto_now_ms() + (uint64_t)clock_offset)) < 0 ||
 	    cam_connect(&c) < 0)
 		goto out;
@@ -150,11 +172,13 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (i = 0; !cam_stop && (frames < 0 || i < frames); i++) {
 		uint64_t now = proto_now_ms() + (uint64_t)clock_offset;
-		int key = i % 30 == 0;
-		size_t len = key ? 6000 + (size_t)(i % 7) * 100 : 900 + (size_t)(i % 5) * 300;
+		cam_coded_t cf;
 
-		synth_frame(frame, len, (uint32_t)i);
-		if (cam_send_frame(&c, PROTO_S_VIDEO, PROTO_C_H264, key, now, frame, len) < 0)
+		if (cam_feed_next(&feed, (uint32_t)i, now, &cf) < 0) {
+			fprintf(stderr, "vigil-cam: source %s: no frame\n", fc.source);
+			goto out;
+		}
+		if (cam_send_frame(&c, PROTO_S_VIDEO, cf.codec, cf.keyframe, now, cf.data, cf.len) < 0)
 			goto out;
 		if (i % fps == 0) {
 			size_t tl = telemetry(frame, now, (uint32_t)(i / fps));
@@ -179,6 +203,8 @@ out:
 	       (unsigned long long)c.missing, (unsigned long long)c.rr,
 	       (unsigned long long)c.hello_resent, (unsigned long long)c.garbage_sent);
 	cam_state_close(&c.state);
+	if (have_feed)
+		cam_feed_close(&feed);
 	proto_session_free(c.session);
 	EVP_PKEY_free(c.key);
 	EVP_PKEY_free(c.server_pub);

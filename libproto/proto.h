@@ -282,6 +282,32 @@ int proto_hello_ack_decode(const uint8_t *buf, size_t len, proto_hello_ack_t *ou
 int proto_bye_encode(const proto_bye_t *b, uint8_t *buf, size_t cap);
 int proto_bye_decode(const uint8_t *buf, size_t len, proto_bye_t *out);
 
+/*
+ * Telemetry record (codec 4, docs/PROTOCOL.md "Telemetry payload"):
+ * PROTO_TELEMETRY_LEN bytes; decode also takes the older 24-byte form
+ * (no accelerometer). fmt writes one line of name=value pairs.
+ */
+#define PROTO_TELEMETRY_LEN 32
+#define PROTO_TELEMETRY_LEN_V0 24
+#define PROTO_TM_F_GNSS 0x01  /* position from a satellite fix, else simulated */
+#define PROTO_TM_F_ACCEL 0x02 /* accelerometer measured, else simulated */
+#define PROTO_TM_F_MASK 0x03
+
+typedef struct proto_telemetry {
+	uint64_t time_ms;
+	int32_t lat_e7, lon_e7; /* 1e-7 degrees */
+	uint16_t speed_cms;	/* cm/s */
+	uint16_t heading_cdeg;	/* 0.01 degrees, < 36000 */
+	uint8_t battery;	/* percent */
+	uint8_t signal;		/* percent */
+	uint8_t flags;		/* PROTO_TM_F_* */
+	int16_t accel_mg[3];	/* x, y, z in 1/1000 g */
+} proto_telemetry_t;
+
+int proto_telemetry_encode(const proto_telemetry_t *t, uint8_t *buf, size_t cap);
+int proto_telemetry_decode(const uint8_t *buf, size_t len, proto_telemetry_t *out);
+int proto_telemetry_fmt(const proto_telemetry_t *t, char *buf, size_t cap);
+
 /* UUID and date helpers. */
 void proto_uuid_v4(uint8_t uuid[PROTO_UUID_LEN]); /* RAND_bytes, version 4 variant 1 */
 void proto_uuid_fmt(const uint8_t uuid[PROTO_UUID_LEN], char out[37]);

@@ -23,6 +23,8 @@ static const struct cmd {
 	{"provision", vigilctl_provision,
 	 "provision [-d KEYDIR] [-s HOST:PORT] [-b BITS] -o OUTDIR   create and register a camera"},
 	{"revoke", vigilctl_revoke, "revoke [-d KEYDIR] UUID [REASON]   revoke a camera"},
+	{"export", vigilctl_export,
+	 "export -d KEYDIR [-s video|telemetry] [-c h264|jpeg] [-o OUT] [-l] [-k] FILE...   decrypt frames"},
 	{"dump", vigilctl_dump, "dump FILE [--json]   print the records of a day file"},
 	{"verify", vigilctl_verify,
 	 "verify [-d KEYDIR] FILE   checksums, counters, missing ranges; signatures and tags"},

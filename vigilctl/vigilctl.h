@@ -17,6 +17,7 @@ int vigilctl_revoke(int argc, char **argv);
 int vigilctl_status(int argc, char **argv);
 int vigilctl_dump(int argc, char **argv);
 int vigilctl_verify(int argc, char **argv);
+int vigilctl_export(int argc, char **argv);
 int vigilctl_restart(int argc, char **argv);
 
 /* The key directory: -d, else $VIGIL_KEYDIR, else the default. */
