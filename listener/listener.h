@@ -81,6 +81,7 @@ typedef struct listener {
 	int nrings;	      /* 0: verify only, store nothing */
 	listener_bucket_t src_bucket[LISTENER_RATE_SOURCES];
 	listener_bucket_t all_bucket;
+	double hello_rate_src; /* hellos per second per source, -r */
 } listener_t;
 
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);

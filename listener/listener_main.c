@@ -3,7 +3,7 @@
  *	listener_main.c - vigil-listener: receive and authenticate datagrams
  *
  * DESCRIPTION
- *	vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] [-w MS]
+ *	vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] [-w MS] [-r RATE]
  *
  *	One UDP socket (dual-stack for an IPv6 or wildcard address,
  *	SO_REUSEPORT so that several listeners can share the port, a 32 MiB
@@ -12,7 +12,10 @@
  *	On SIGINT or SIGTERM, or after COUNT accepted datagrams, it prints
  *	its counters as name=value lines and exits 0. Under vigild the
  *	counters are also kept in the stage's metrics segment. -w sets how
- *	far (ms, default 120000) a hello's camera time may be from ours.
+ *	far (ms, default 120000) a hello's camera time may be from ours. -r
+ *	sets how many hellos per second one source address (IPv4 /32, IPv6
+ *	/64) may send (default 2, bursts of 4 seconds' worth): raise it when
+ *	many cameras share one address, behind a carrier NAT or in a test.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -186,16 +189,23 @@ main(int argc, char **argv)
 
 	memset(&l, 0, sizeof(l));
 	l.keydir = getenv("VIGIL_KEYDIR") ? getenv("VIGIL_KEYDIR") : "/var/lib/vigil/keys";
-	while ((opt = getopt(argc, argv, "d:l:vn:w:h")) != -1) {
+	l.hello_rate_src = LISTENER_HELLO_RATE_SRC;
+	while ((opt = getopt(argc, argv, "d:l:vn:w:r:h")) != -1) {
 		switch (opt) {
 		case 'd': l.keydir = optarg; break;
 		case 'l': addr = optarg; break;
 		case 'v': l.verbose = 1; break;
 		case 'n': count = atol(optarg); break;
 		case 'w': window_ms = (uint32_t)atol(optarg); break;
+		case 'r':
+			if ((l.hello_rate_src = atof(optarg)) <= 0) {
+				fprintf(stderr, "vigil-listener: -r wants a positive rate\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			printf("usage: vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] "
-			       "[-w HELLO_WINDOW_MS]\n");
+			       "[-w HELLO_WINDOW_MS] [-r HELLOS_PER_S_PER_SOURCE]\n");
 			return 0;
 		default: return 2;
 		}
