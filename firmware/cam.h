@@ -55,6 +55,8 @@ typedef struct cam {
 	size_t hello_len;
 	uint64_t hello_ms; /* when it was last sent */
 	int acked;	   /* the server acknowledged this session */
+	proto_rr_t last_rr; /* the newest receiver report ... */
+	int rr_fresh;	    /* ... not yet acted on */
 	/* counters */
 	uint64_t sent, sent_bytes, tampered, acks, missing, rr, hello_resent;
 	/* test aids */

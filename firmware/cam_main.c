@@ -6,19 +6,30 @@
  *	vigil-cam -c CAMERA_DIR/camera.conf [-n FRAMES] [--fps N]
  *	          [--source testsrc|file:PATH|v4l2:DEVICE] [--codec h264|jpeg]
  *	          [--size WxH] [--kbps N] [--keyint N] [--quality N]
+ *	          [--telemetry-hz R] [--telemetry-only] [--gpx FILE] [--no-gpsd]
+ *	          [--signal PCT] [--telemetry-log FILE]
+ *	          [--abr] [--jpeg-below KBPS] [--jpeg-fps N]
  *	          [--server HOST:PORT] [--tamper N] [--replay-hello] [--dup N]
+ *	vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [same media options]
  *
  *	Opens a session with the server and streams video from its source
  *	(default testsrc, 320x240, H.264 at 500 kbps, a keyframe every 30
- *	frames; cam_feed.c) with telemetry once a second and a report of
- *	what it holds, then says bye. At exit it prints `sent=N` and its other
- *	counters. --tamper N flips one byte of every Nth datagram and
- *	--replay-hello[=N] sends each hello again (N times), --dup N sends every Nth
- *	datagram twice, --garbage follows each datagram with malformed variants
- *	of it (random, truncated, one bit flipped, oversized, wrong version,
- *	another camera's): all exist to test the server. --clock-offset MS
- *	runs the camera on a clock MS milliseconds off the system's (to cross
- *	a UTC midnight in a test).
+ *	frames; cam_feed.c), telemetry (cam_tele.c; once a second by
+ *	default) and once a second a report of what it holds, then says
+ *	bye. --telemetry-only sends no video (-n then counts telemetry
+ *	records). --abr follows the server's receiver reports down and up a
+ *	ladder of bitrates and sizes, to JPEG at --jpeg-fps (default 2)
+ *	when what gets through falls under --jpeg-below kbps (default 150),
+ *	printing a line per report. --fleet runs N cameras in one process
+ *	(cam_fleet.c). At exit it prints `sent=N` and its other counters.
+ *
+ *	Test aids: --tamper N flips one byte of every Nth datagram,
+ *	--replay-hello[=N] sends each hello again (N times), --dup N sends
+ *	every Nth datagram twice, --garbage follows each datagram with
+ *	malformed variants of it (random, truncated, one bit flipped,
+ *	oversized, wrong version, another camera's). --clock-offset MS runs
+ *	the camera on a clock MS milliseconds off the system's (to cross a
+ *	UTC midnight in a test).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -31,7 +42,7 @@
 #include "cam.h"
 #include "cam_media.h"
 
-static volatile sig_atomic_t cam_stop;
+static volatile int cam_stop;
 
 static void
 on_signal(int sig)
@@ -46,23 +57,12 @@ usage(FILE *f)
 	fprintf(f, "usage: vigil-cam -c camera.conf [-n FRAMES] [--fps N] [--server HOST:PORT]\n"
 		   "                 [--source testsrc|file:PATH|v4l2:DEVICE] [--codec h264|jpeg]\n"
 		   "                 [--size WxH] [--kbps N] [--keyint N] [--quality N]\n"
+		   "                 [--telemetry-hz R] [--telemetry-only] [--gpx FILE] [--no-gpsd]\n"
+		   "                 [--signal PCT] [--telemetry-log FILE]\n"
+		   "                 [--abr] [--jpeg-below KBPS] [--jpeg-fps N]\n"
 		   "                 [--tamper N] [--replay-hello[=N]] [--dup N]\n"
-		   "                 [--garbage] [--clock-offset MS]\n");
-}
-
-static size_t
-telemetry(uint8_t *b, uint64_t ms, uint32_t t)
-{
-	/* a slow walk around a point, battery draining */
-	proto_put64(b, ms);
-	proto_put32(b + 8, (uint32_t)(int32_t)(488566000 + (int32_t)(t * 90)));
-	proto_put32(b + 12, (uint32_t)(int32_t)(23522000 + (int32_t)(t * 60)));
-	proto_put16(b + 16, 140);		 /* 1.4 m/s */
-	proto_put16(b + 18, (uint16_t)(t % 36000)); /* heading */
-	b[20] = (uint8_t)(t / 60 < 99 ? 100 - t / 60 : 1);
-	b[21] = 80;
-	b[22] = b[23] = 0;
-	return 24;
+		   "                 [--garbage] [--clock-offset MS]\n"
+		   "       vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [--server HOST:PORT] [options]\n");
 }
 
 static void
@@ -74,6 +74,109 @@ sleep_until(struct timespec *next, long step_ns)
 		next->tv_sec++;
 	}
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
+}
+
+/* A receiver report: adapt, and say what was decided. */
+static int
+adapt(cam_t *c, cam_abr_t *abr, cam_feed_t *feed, int signal, uint64_t now, uint64_t *last_ms,
+      uint64_t *last_bytes)
+{
+	const cam_abr_rung_t *r;
+	double sent_kbps = now > *last_ms ? (double)(c->sent_bytes - *last_bytes) * 8 /
+						    (double)(now - *last_ms)
+					  : 0;
+
+	*last_ms = now;
+	*last_bytes = c->sent_bytes;
+	if (cam_abr_report(abr, &c->last_rr, signal)) {
+		r = cam_abr_rung(abr);
+		if (cam_feed_reconf(feed, r->codec, r->w, r->h, r->fps, r->kbps) < 0)
+			return -1;
+	}
+	r = cam_abr_rung(abr);
+	printf("abr t=%llu loss=%.3f rate_kbps=%.0f sent_kbps=%.0f signal=%d rung=%d codec=%u "
+	       "size=%dx%d fps=%d kbps=%d\n",
+	       (unsigned long long)now, abr->loss, abr->rate_kbps, sent_kbps, signal, abr->cur,
+	       r->codec, r->w, r->h, r->fps, r->kbps);
+	return 0;
+}
+
+static int
+send_telemetry(cam_t *c, cam_tele_t *t, uint64_t now, FILE *log, int *signal)
+{
+	proto_telemetry_t tm;
+	uint8_t rec[PROTO_TELEMETRY_LEN];
+	char line[256];
+	int n;
+
+	cam_tele_sample(t, now, &tm);
+	*signal = tm.signal;
+	if ((n = proto_telemetry_encode(&tm, rec, sizeof(rec))) < 0)
+		return -1;
+	if (log) {
+		proto_telemetry_fmt(&tm, line, sizeof(line));
+		fprintf(log, "%s\n", line);
+	}
+	return cam_send_frame(c, PROTO_S_TELEMETRY, PROTO_C_TELEMETRY, 0, now, rec, (size_t)n);
+}
+
+static int
+run(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tele, FILE *log)
+{
+	cam_abr_t abr;
+	struct timespec next;
+	uint64_t start = proto_now_ms() + (uint64_t)o->clock_offset, next_video = start;
+	uint64_t next_tele = start, next_report = start, rr_ms = start, rr_bytes = 0;
+	long video = 0, records = 0;
+	int signal = o->signal, fps = o->feed.fps;
+	long tick_ns = o->tele_only ? (long)(1e9 / o->tele_hz) : 1000000000L / fps;
+
+	cam_abr_init(&abr, &o->feed, o->jpeg_below, o->jpeg_fps);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!cam_stop) {
+		uint64_t now = proto_now_ms() + (uint64_t)o->clock_offset;
+		cam_coded_t cf;
+
+		if (o->frames >= 0 && (o->tele_only ? records : video) >= o->frames)
+			break;
+		if (!o->tele_only && now >= next_video) {
+			if (cam_feed_next(feed, (uint32_t)video, now, &cf) < 0) {
+				fprintf(stderr, "vigil-cam: source %s: no frame\n", o->feed.source);
+				return -1;
+			}
+			if (cam_send_frame(c, PROTO_S_VIDEO, cf.codec, cf.keyframe, now, cf.data,
+					   cf.len) < 0)
+				return -1;
+			video++;
+			/* at the full rate every tick is a frame; a lower rung skips ticks */
+			fps = o->abr ? cam_abr_rung(&abr)->fps : o->feed.fps;
+			next_video = fps >= o->feed.fps ? now : next_video + 1000 / (uint64_t)fps;
+		}
+		if (o->tele_only || now >= next_tele) {
+			if (send_telemetry(c, tele, now, log, &signal) < 0)
+				return -1;
+			records++;
+			next_tele += (uint64_t)(1000 / o->tele_hz);
+		}
+		if (now >= next_report) {
+			if (cam_send_report(c) < 0)
+				return -1;
+			next_report += 1000;
+		}
+		cam_poll_replies(c);
+		if (c->rr_fresh) {
+			c->rr_fresh = 0;
+			if (o->abr && adapt(c, &abr, feed, signal, now, &rr_ms, &rr_bytes) < 0)
+				return -1;
+		}
+		cam_hello_retry(c, now);
+		sleep_until(&next, tick_ns);
+	}
+	if (o->abr)
+		printf("abr changes=%llu to_jpeg=%llu from_jpeg=%llu\n",
+		       (unsigned long long)abr.changes, (unsigned long long)abr.to_jpeg,
+		       (unsigned long long)abr.from_jpeg);
+	return 0;
 }
 
 int
@@ -93,104 +196,126 @@ main(int argc, char **argv)
 		{"kbps", required_argument, NULL, 'K'},
 		{"keyint", required_argument, NULL, 'I'},
 		{"quality", required_argument, NULL, 'Q'},
+		{"telemetry-hz", required_argument, NULL, 'H'},
+		{"telemetry-only", no_argument, NULL, 'Y'},
+		{"gpx", required_argument, NULL, 'X'},
+		{"no-gpsd", no_argument, NULL, 'g'},
+		{"signal", required_argument, NULL, 'P'},
+		{"telemetry-log", required_argument, NULL, 'L'},
+		{"abr", no_argument, NULL, 'A'},
+		{"jpeg-below", required_argument, NULL, 'J'},
+		{"jpeg-fps", required_argument, NULL, 'j'},
+		{"fleet", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	static uint8_t frame[64 * 1024];
-	cam_feed_conf_t fc = {"testsrc", PROTO_C_H264, 320, 240, 10, 500, 30, 75};
+	cam_opts_t o = {
+		.frames = -1,
+		.feed = {"testsrc", PROTO_C_H264, 320, 240, 10, 500, 30, 75},
+		.tele_hz = 1,
+		.gpsd = 1,
+		.signal = -1,
+		.jpeg_below = 150,
+		.jpeg_fps = 2,
+	};
 	cam_feed_t feed = {0};
-	int have_feed = 0;
-	const char *conf = NULL, *server = NULL;
-	long frames = -1, fps = 10, i;
-	long long clock_offset = 0; /* ms added to the system clock: a simulated camera clock */
-	struct timespec next;
+	cam_tele_t tele = {0};
+	FILE *log = NULL;
+	int have_feed = 0, have_tele = 0;
+	const char *conf = NULL;
 	cam_t c;
 	int opt, rc = 1;
 
 	memset(&c, 0, sizeof(c));
 	c.fd = -1;
 	c.state.fd = -1;
-	while ((opt = getopt_long(argc, argv, "c:n:h", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:n:d:o:h", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf = optarg; break;
-		case 'n': frames = atol(optarg); break;
-		case 'F': fps = atol(optarg); break;
-		case 'S': server = optarg; break;
+		case 'n': o.frames = atol(optarg); break;
+		case 'F': o.feed.fps = atoi(optarg); break;
+		case 'S': o.server = optarg; break;
 		case 'T': c.tamper_every = (unsigned)atoi(optarg); break;
 		case 'R': c.replay_hello = optarg ? atoi(optarg) : 1; break;
 		case 'D': c.dup_every = (unsigned)atoi(optarg); break;
 		case 'G': c.garbage = 1; break;
-		case 'O': clock_offset = atoll(optarg); break;
-		case 's': fc.source = optarg; break;
+		case 'O': o.clock_offset = atoll(optarg); break;
+		case 's': o.feed.source = optarg; break;
 		case 'C':
 			if (!strcmp(optarg, "h264"))
-				fc.codec = PROTO_C_H264;
+				o.feed.codec = PROTO_C_H264;
 			else if (!strcmp(optarg, "jpeg"))
-				fc.codec = PROTO_C_JPEG;
+				o.feed.codec = PROTO_C_JPEG;
 			else {
 				usage(stderr);
 				return 2;
 			}
 			break;
 		case 'W':
-			if (sscanf(optarg, "%dx%d", &fc.w, &fc.h) != 2) {
+			if (sscanf(optarg, "%dx%d", &o.feed.w, &o.feed.h) != 2) {
 				usage(stderr);
 				return 2;
 			}
 			break;
-		case 'K': fc.kbps = atoi(optarg); break;
-		case 'I': fc.keyint = atoi(optarg); break;
-		case 'Q': fc.quality = atoi(optarg); break;
+		case 'K': o.feed.kbps = atoi(optarg); break;
+		case 'I': o.feed.keyint = atoi(optarg); break;
+		case 'Q': o.feed.quality = atoi(optarg); break;
+		case 'H': o.tele_hz = atof(optarg); break;
+		case 'Y': o.tele_only = 1; break;
+		case 'X': o.gpx = optarg; break;
+		case 'g': o.gpsd = 0; break;
+		case 'P': o.signal = atoi(optarg); break;
+		case 'L': o.tele_log = optarg; break;
+		case 'A': o.abr = 1; break;
+		case 'J': o.jpeg_below = atoi(optarg); break;
+		case 'j': o.jpeg_fps = atoi(optarg); break;
+		case 'N': o.fleet = atoi(optarg); break;
+		case 'd': o.keydir = optarg; break;
+		case 'o': o.camdir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (conf == NULL || fps < 1 || fps > 1000 || fc.kbps < 16 || fc.keyint < 1) {
+	if ((conf == NULL && o.fleet < 1) || o.feed.fps < 1 || o.feed.fps > 1000 ||
+	    o.feed.kbps < 16 || o.feed.keyint < 1 || o.tele_hz < 0.01 || o.tele_hz > 1000 ||
+	    o.signal > 100 || o.jpeg_fps < 1) {
 		usage(stderr);
 		return 2;
 	}
-	fc.fps = (int)fps;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (o.fleet > 0)
+		return cam_fleet_run(&o, &cam_stop);
+
 	if (cam_conf_load(conf, &c.conf) < 0)
 		return 1;
-	if (server)
-		snprintf(c.conf.server, sizeof(c.conf.server), "%s", server);
+	if (o.server)
+		snprintf(c.conf.server, sizeof(c.conf.server), "%s", o.server);
 	if ((c.key = proto_key_load_private(c.conf.camera_key)) == NULL ||
 	    (c.server_pub = proto_key_load_public(c.conf.server_key)) == NULL) {
 		fprintf(stderr, "vigil-cam: %s\n", proto_errmsg());
 		goto out;
 	}
-	if (cam_feed_open(&feed, &fc) < 0)
+	if (!o.tele_only) {
+		if (cam_feed_open(&feed, &o.feed) < 0)
+			goto out;
+		have_feed = 1;
+	}
+	if (cam_tele_open(&tele, o.gpx, o.gpsd, o.signal, proto_now_ms() + (uint64_t)o.clock_offset) < 0)
 		goto out;
-	have_feed = 1;
-	if (cam_state_open(&c.state, c.conf.state, proto_date_from_ms(proto_now_ms() + (uint64_t)clock_offset)) < 0 ||
+	have_tele = 1;
+	if (o.tele_log && (log = fopen(o.tele_log, "w")) == NULL) {
+		perror(o.tele_log);
+		goto out;
+	}
+	if (cam_state_open(&c.state, c.conf.state,
+			   proto_date_from_ms(proto_now_ms() + (uint64_t)o.clock_offset)) < 0 ||
 	    cam_connect(&c) < 0)
 		goto out;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (i = 0; !cam_stop && (frames < 0 || i < frames); i++) {
-		uint64_t now = proto_now_ms() + (uint64_t)clock_offset;
-		cam_coded_t cf;
-
-		if (cam_feed_next(&feed, (uint32_t)i, now, &cf) < 0) {
-			fprintf(stderr, "vigil-cam: source %s: no frame\n", fc.source);
-			goto out;
-		}
-		if (cam_send_frame(&c, PROTO_S_VIDEO, cf.codec, cf.keyframe, now, cf.data, cf.len) < 0)
-			goto out;
-		if (i % fps == 0) {
-			size_t tl = telemetry(frame, now, (uint32_t)(i / fps));
-			if (cam_send_frame(&c, PROTO_S_TELEMETRY, PROTO_C_TELEMETRY, 0, now, frame,
-					   tl) < 0 ||
-			    cam_send_report(&c) < 0)
-				goto out;
-		}
-		cam_poll_replies(&c);
-		cam_hello_retry(&c, now);
-		sleep_until(&next, 1000000000L / fps);
-	}
+	if (run(&c, &o, &feed, &tele, log) < 0)
+		goto out;
 	cam_send_bye(&c, 0);
 	usleep(100 * 1000);
 	cam_poll_replies(&c);
@@ -202,9 +327,13 @@ out:
 	       (unsigned long long)c.tampered, (unsigned long long)c.dups, (unsigned long long)c.acks,
 	       (unsigned long long)c.missing, (unsigned long long)c.rr,
 	       (unsigned long long)c.hello_resent, (unsigned long long)c.garbage_sent);
+	if (log && fclose(log) != 0)
+		rc = 1;
 	cam_state_close(&c.state);
 	if (have_feed)
 		cam_feed_close(&feed);
+	if (have_tele)
+		cam_tele_close(&tele);
 	proto_session_free(c.session);
 	EVP_PKEY_free(c.key);
 	EVP_PKEY_free(c.server_pub);

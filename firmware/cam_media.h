@@ -7,7 +7,9 @@
  *	capture time burned in as a bar code and as digits), cam_src.c
  *	opens a source (testsrc, file:PATH, v4l2:/dev/videoN), cam_v4l2.c
  *	captures from a V4L2 device, cam_enc.c encodes pictures with x264
- *	or libturbojpeg.
+ *	or libturbojpeg, cam_feed.c ties a source to its encoder,
+ *	cam_tele.c samples telemetry, cam_abr.c adapts bitrate, size and
+ *	codec to the receiver reports.
  *
  *	The bar code (docs/PROTOCOL.md does not depend on it; tests read it
  *	back from decoded pixels): the top 48 rows of the luma plane are
@@ -21,6 +23,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "proto.h"
 
 #define CAM_BAR_BANDS 3
 #define CAM_BAR_BITS 32
@@ -134,5 +138,68 @@ int cam_feed_next(cam_feed_t *f, uint32_t frame, uint64_t capture_ms, cam_coded_
 /* Reopen the encoder with another codec, size, rate or bitrate (next frame is a keyframe). */
 int cam_feed_reconf(cam_feed_t *f, uint8_t codec, int w, int h, int fps, int kbps);
 void cam_feed_close(cam_feed_t *f);
+
+/* Telemetry (cam_tele.c). */
+typedef struct cam_tele {
+	uint64_t start_ms;
+	int signal;	/* fixed signal percent, or -1: simulated */
+	double *pts;	/* GPX track: lat, lon pairs */
+	size_t npts;
+	void *gps;	/* struct gps_data_t while gpsd answers */
+	int fix;
+	double fix_lat, fix_lon, fix_speed, fix_track;
+} cam_tele_t;
+
+/* gpx: a GPX file to walk, or NULL; gpsd: try gpsd first; signal -1 or 0..100. */
+int cam_tele_open(cam_tele_t *t, const char *gpx, int gpsd, int signal, uint64_t now_ms);
+void cam_tele_sample(cam_tele_t *t, uint64_t now_ms, proto_telemetry_t *out);
+void cam_tele_close(cam_tele_t *t);
+
+/*
+ * Adaptive bitrate (cam_abr.c): a ladder of H.264 rungs (bitrate and
+ * size) ending in JPEG at a low frame rate.
+ */
+#define CAM_ABR_RUNGS 6
+
+typedef struct cam_abr_rung {
+	uint8_t codec;
+	int w, h, fps, kbps;
+} cam_abr_rung_t;
+
+typedef struct cam_abr {
+	cam_abr_rung_t rung[CAM_ABR_RUNGS];
+	int n;		    /* rungs; the last is JPEG */
+	int cur;	    /* 0 is the best */
+	int jpeg_below;	    /* kbps: a capacity under this means JPEG */
+	int good;	    /* consecutive reports without loss */
+	double loss, rate_kbps; /* of the last report */
+	uint64_t changes, to_jpeg, from_jpeg;
+} cam_abr_t;
+
+void cam_abr_init(cam_abr_t *a, const cam_feed_conf_t *base, int jpeg_below_kbps, int jpeg_fps);
+/* A receiver report arrived; returns 1 when the rung changed. */
+int cam_abr_report(cam_abr_t *a, const proto_rr_t *rr, int signal);
+const cam_abr_rung_t *cam_abr_rung(const cam_abr_t *a);
+
+/* What the command line asks of one camera, or of each camera of a fleet. */
+typedef struct cam_opts {
+	long frames;		/* video frames (telemetry records with tele_only); -1 forever */
+	long long clock_offset; /* ms added to the system clock */
+	cam_feed_conf_t feed;
+	double tele_hz;		/* telemetry records per second */
+	int tele_only;		/* no video */
+	const char *gpx;	/* simulated track, or NULL */
+	int gpsd;		/* ask gpsd first */
+	int signal;		/* fixed signal percent, or -1 */
+	const char *tele_log;	/* write each record sent here, one line each */
+	int abr;		/* adapt to receiver reports */
+	int jpeg_below, jpeg_fps;
+	int fleet;		/* cameras in this process (cam_fleet.c) */
+	const char *keydir, *camdir;
+	const char *server;	/* HOST:PORT overriding camera.conf */
+} cam_opts_t;
+
+/* cam_fleet.c: run o->fleet cameras sharing one feed; returns the exit status. */
+int cam_fleet_run(const cam_opts_t *o, volatile int *stop);
 
 #endif

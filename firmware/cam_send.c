@@ -285,7 +285,10 @@ cam_poll_replies(cam_t *c)
 		} else if (h.type == PROTO_T_MISSING) {
 			c->missing++;
 		} else if (h.type == PROTO_T_RR) {
-			c->rr++;
+			if (proto_rr_decode(body, (size_t)blen, &c->last_rr) == 0) {
+				c->rr++;
+				c->rr_fresh = 1;
+			}
 		}
 	}
 }

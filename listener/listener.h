@@ -6,7 +6,8 @@
  *	listener_main.c runs the receive loop, listener_sess.c keeps the
  *	bounded table of camera sessions, listener_dgram.c authenticates one
  *	datagram and counts every drop by cause, listener_rate.c limits the
- *	rate of hellos per source and overall.
+ *	rate of hellos per source and overall, listener_rr.c sends each
+ *	camera a receiver report about every second.
  */
 #ifndef VIGIL_LISTENER_H
 #define VIGIL_LISTENER_H
@@ -48,7 +49,7 @@ typedef struct listener_saved {
 #define LISTENER_COUNTERS(X)                                                                      \
 	X(accepted) X(hello) X(data) X(report) X(bye) X(malformed) X(oversize) X(unknown_camera) \
 	X(revoked) X(bad_tag) X(bad_signature) X(unwrap) X(replay) X(stale) X(no_session)      \
-	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited)
+	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited) X(rr_sent)
 
 typedef struct listener_stats {
 #define X(n) uint64_t n;
@@ -82,6 +83,7 @@ typedef struct listener {
 	listener_bucket_t src_bucket[LISTENER_RATE_SOURCES];
 	listener_bucket_t all_bucket;
 	double hello_rate_src; /* hellos per second per source, -r */
+	struct listener_rr *rr; /* receiver-report accounting (listener_rr.c) */
 } listener_t;
 
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
@@ -101,5 +103,11 @@ int listener_rate_hello(listener_t *l, const struct sockaddr_storage *peer, uint
 int listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 		   const struct sockaddr_storage *peer, socklen_t peer_len);
 void listener_stats_print(const listener_t *l);
+
+/* Receiver reports: count an accepted datagram; send the due reports. */
+int listener_rr_init(listener_t *l);
+void listener_rr_note(listener_t *l, const uint8_t *dg, size_t len);
+void listener_rr_tick(listener_t *l, uint64_t now_ms);
+void listener_rr_free(listener_t *l);
 
 #endif

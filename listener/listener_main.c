@@ -217,7 +217,8 @@ main(int argc, char **argv)
 	}
 	l.replay = proto_replay_new(65536, window_ms);
 	l.sess = calloc(LISTENER_MAX_SESSIONS, sizeof(*l.sess));
-	if (l.replay == NULL || l.sess == NULL || (l.fd = listener_bind(addr)) < 0)
+	if (l.replay == NULL || l.sess == NULL || listener_rr_init(&l) < 0 ||
+	    (l.fd = listener_bind(addr)) < 0)
 		goto out;
 	listener_metrics_open(&l);
 	listener_sessions_open(&l);
@@ -230,6 +231,7 @@ main(int argc, char **argv)
 
 	while (!listener_stop && (count == 0 || (long)l.st.accepted < count)) {
 		struct pollfd pfd = {l.fd, POLLIN, 0};
+		listener_rr_tick(&l, proto_now_ms());
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
 		for (i = 0; i < BATCH; i++) {
@@ -249,8 +251,9 @@ main(int argc, char **argv)
 				l.st.oversize++;
 				continue;
 			}
-			listener_dgram(&l, bufs[i], msgs[i].msg_len, &peers[i],
-				       msgs[i].msg_hdr.msg_namelen);
+			if (listener_dgram(&l, bufs[i], msgs[i].msg_len, &peers[i],
+					   msgs[i].msg_hdr.msg_namelen))
+				listener_rr_note(&l, bufs[i], msgs[i].msg_len);
 		}
 		listener_metrics_publish(&l);
 	}
@@ -261,6 +264,7 @@ out:
 		for (i = 0; i < LISTENER_MAX_SESSIONS; i++)
 			proto_session_free(l.sess[i].s);
 	free(l.sess);
+	listener_rr_free(&l);
 	proto_replay_free(l.replay);
 	EVP_PKEY_free(l.server_key);
 	return rc;
