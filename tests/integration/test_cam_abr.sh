@@ -1,0 +1,79 @@
+#!/bin/sh
+# NAME
+#	test_cam_abr.sh - the camera adapts to a narrow link, to JPEG and back
+# DESCRIPTION
+#	A camera streams 640x360 H.264 at 1 Mbps with --abr through the test
+#	relay (tests/tools/relay) to vigild's listener, which sends it a
+#	receiver report about every second. The relay's plan: 8 s capped at
+#	50,000 bytes/s (400 kbps), 8 s at 12,000 bytes/s (96 kbps), then no
+#	cap. Under the first cap the camera's own send rate must fall under
+#	it within a few reports, still in H.264; under the second, below the
+#	JPEG threshold (200 kbps), it must switch to JPEG; once the link is
+#	free, it must come back to H.264 after its hysteresis. The switches
+#	are read from what is stored on disk (the codec of every stored
+#	frame, in order), and the stored JPEG images must decode.
+set -u
+BINDIR=${BINDIR:-bin}
+OUT=${OUT:-build/default}
+BIN=$(cd "$BINDIR" && pwd)
+RELAY=$OUT/tests/tools/relay
+[ -x "$RELAY" ] || { echo "no $RELAY (make test-build)"; exit 77; }
+command -v ffmpeg >/dev/null || { echo "ffmpeg is not installed (scripts/deps.sh)"; exit 77; }
+tmp=$(mktemp -d /tmp/vigil-camabr.XXXXXX)
+prefix=vigilcama$$
+vpid="" rpid="" cpid=""
+cleanup() {
+	for p in $cpid $rpid $vpid; do kill -9 "$p" 2>/dev/null; done
+	pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"; rm -f /dev/shm/$prefix-*
+}
+trap cleanup EXIT INT TERM
+fail() { echo "FAIL: $*"; tail -5 "$tmp/vigild.log"; grep '^abr' "$tmp/cam.out" | cut -c1-160; exit 1; }
+
+port=$(( 20000 + ($$ + 17) % 20000 ))
+rport=$(( 20000 + ($$ + 19) % 20000 ))
+"$BIN/vigilctl" keygen -d "$tmp/keys" >/dev/null || fail keygen
+cam=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$rport -o "$tmp/cams") || fail provision
+cat >"$tmp/vigil.conf" <<CONF
+shm_prefix = $prefix
+metrics_listen =
+writers = 1
+stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
+stage writer = $BIN/vigil-writer -D $tmp/data
+CONF
+"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
+vpid=$!
+sleep 0.5
+"$RELAY" -l 127.0.0.1:$rport -s 127.0.0.1:$port -p 8000:rate=50000 -p 8000:rate=12000 -p 0:good \
+	-S 7 -o "$tmp/relay.stats" 2>"$tmp/relay.log" &
+rpid=$!
+sleep 0.2
+"$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" --size 640x360 --kbps 1000 --fps 15 \
+	--keyint 30 --abr --jpeg-below 200 --jpeg-fps 2 --no-gpsd --signal 90 >"$tmp/cam.out" 2>&1 &
+cpid=$!
+sleep 28
+kill -INT "$cpid"; wait "$cpid" || { cat "$tmp/cam.out"; fail "camera exit"; }; cpid=""
+sleep 0.5
+kill -TERM "$rpid"; wait "$rpid"; rpid=""
+kill -TERM "$vpid"; wait "$vpid"; vpid=""
+
+# 1. the camera's send rate falls under the first cap, in H.264, within 5 reports
+grep '^abr t=' "$tmp/cam.out" | head -5 |
+	awk '{ split($5, s, "="); split($8, c, "="); if (s[2] < 400 && c[2] == 1) ok = 1 } END { exit !ok }' ||
+	fail "send rate not under 400 kbps in H.264 within 5 reports"
+echo "abr: send rate under the 400 kbps cap within 5 reports, still H.264"
+
+# 2. on disk: H.264, then JPEG, then H.264 again
+f=$(ls "$tmp"/data/$cam/*.vgl)
+"$BIN/vigilctl" dump "$f" | sed -n 's/.* stream=0 codec=\([0-9]\) .*frag=0\/.*/\1/p' | uniq >"$tmp/runs"
+tr '\n' ' ' <"$tmp/runs" | grep -q '^1 3 1' || fail "stored codecs in order: $(tr '\n' ' ' <"$tmp/runs"), want 1 3 1"
+grep -q '^abr changes=.* to_jpeg=[1-9].* from_jpeg=[1-9]' "$tmp/cam.out" || fail "camera counters: $(grep '^abr changes' "$tmp/cam.out")"
+echo "abr: stored frames go H.264, JPEG under 96 kbps, H.264 again when the link is free"
+
+# 3. the JPEG fallback decodes
+"$BIN/vigilctl" export -d "$tmp/keys" -c jpeg -l -o "$tmp/j.mjpeg" "$f" >"$tmp/j.list" 2>"$tmp/j.err"
+n=$(grep -c '^frame=' "$tmp/j.list")
+[ "$n" -ge 3 ] || fail "only $n JPEG frames stored"
+d=$(ffmpeg -v error -f mjpeg -i "$tmp/j.mjpeg" -f framecrc - | grep -vc '^#')
+[ "$d" -eq "$n" ] || fail "ffmpeg decoded $d of $n stored JPEG images"
+echo "abr: $n stored JPEG images decode"
+echo "cam_abr: all checks passed"
