@@ -7,10 +7,12 @@
  *	size, rate and bitrate; a file source already holds coded frames
  *	and passes them through. Changing codec, size or frame rate opens a
  *	new encoder, whose first frame is a keyframe; changing only the
- *	H.264 bitrate reconfigures the running one.
+ *	H.264 bitrate reconfigures the running one. cam_sleep_until() paces
+ *	the capture loop.
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cam_media.h"
 #include "proto.h"
@@ -73,4 +75,15 @@ cam_feed_close(cam_feed_t *f)
 	if (f->have_enc)
 		cam_enc_close(&f->enc);
 	cam_src_close(&f->src);
+}
+
+void
+cam_sleep_until(struct timespec *next, long step_ns)
+{
+	next->tv_nsec += step_ns;
+	while (next->tv_nsec >= 1000000000L) {
+		next->tv_nsec -= 1000000000L;
+		next->tv_sec++;
+	}
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
 }

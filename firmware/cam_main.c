@@ -65,17 +65,6 @@ usage(FILE *f)
 		   "       vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [--server HOST:PORT] [options]\n");
 }
 
-static void
-sleep_until(struct timespec *next, long step_ns)
-{
-	next->tv_nsec += step_ns;
-	while (next->tv_nsec >= 1000000000L) {
-		next->tv_nsec -= 1000000000L;
-		next->tv_sec++;
-	}
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL);
-}
-
 /* A receiver report: adapt, and say what was decided. */
 static int
 adapt(cam_t *c, cam_abr_t *abr, cam_feed_t *feed, int signal, uint64_t now, uint64_t *last_ms,
@@ -99,25 +88,6 @@ adapt(cam_t *c, cam_abr_t *abr, cam_feed_t *feed, int signal, uint64_t now, uint
 	       (unsigned long long)now, abr->loss, abr->rate_kbps, sent_kbps, signal, abr->cur,
 	       r->codec, r->w, r->h, r->fps, r->kbps);
 	return 0;
-}
-
-static int
-send_telemetry(cam_t *c, cam_tele_t *t, uint64_t now, FILE *log, int *signal)
-{
-	proto_telemetry_t tm;
-	uint8_t rec[PROTO_TELEMETRY_LEN];
-	char line[256];
-	int n;
-
-	cam_tele_sample(t, now, &tm);
-	*signal = tm.signal;
-	if ((n = proto_telemetry_encode(&tm, rec, sizeof(rec))) < 0)
-		return -1;
-	if (log) {
-		proto_telemetry_fmt(&tm, line, sizeof(line));
-		fprintf(log, "%s\n", line);
-	}
-	return cam_send_frame(c, PROTO_S_TELEMETRY, PROTO_C_TELEMETRY, 0, now, rec, (size_t)n);
 }
 
 static int
@@ -153,7 +123,7 @@ run(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tele, FILE *log
 			next_video = fps >= o->feed.fps ? now : next_video + 1000 / (uint64_t)fps;
 		}
 		if (o->tele_only || now >= next_tele) {
-			if (send_telemetry(c, tele, now, log, &signal) < 0)
+			if (cam_tele_send(c, tele, now, log, &signal) < 0)
 				return -1;
 			records++;
 			next_tele += (uint64_t)(1000 / o->tele_hz);
@@ -170,7 +140,7 @@ run(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tele, FILE *log
 				return -1;
 		}
 		cam_hello_retry(c, now);
-		sleep_until(&next, tick_ns);
+		cam_sleep_until(&next, tick_ns);
 	}
 	if (o->abr)
 		printf("abr changes=%llu to_jpeg=%llu from_jpeg=%llu\n",

@@ -22,6 +22,7 @@
 #define VIGIL_CAM_MEDIA_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "proto.h"
@@ -138,6 +139,9 @@ int cam_feed_next(cam_feed_t *f, uint32_t frame, uint64_t capture_ms, cam_coded_
 /* Reopen the encoder with another codec, size, rate or bitrate (next frame is a keyframe). */
 int cam_feed_reconf(cam_feed_t *f, uint8_t codec, int w, int h, int fps, int kbps);
 void cam_feed_close(cam_feed_t *f);
+struct timespec;
+/* Advance *next (CLOCK_MONOTONIC) by step_ns and sleep until then. */
+void cam_sleep_until(struct timespec *next, long step_ns);
 
 /* Telemetry (cam_tele.c). */
 typedef struct cam_tele {
@@ -154,6 +158,9 @@ typedef struct cam_tele {
 int cam_tele_open(cam_tele_t *t, const char *gpx, int gpsd, int signal, uint64_t now_ms);
 void cam_tele_sample(cam_tele_t *t, uint64_t now_ms, proto_telemetry_t *out);
 void cam_tele_close(cam_tele_t *t);
+struct cam;
+/* Sample, log (one line, when log is not NULL) and send one record; *signal gets its signal. */
+int cam_tele_send(struct cam *c, cam_tele_t *t, uint64_t now_ms, FILE *log, int *signal);
 
 /*
  * Adaptive bitrate (cam_abr.c): a ladder of H.264 rungs (bitrate and

@@ -20,6 +20,7 @@
 
 #include <gps.h>
 
+#include "cam.h"
 #include "cam_media.h"
 
 #define WALK_MS 1.4	    /* metres per second */
@@ -177,4 +178,23 @@ cam_tele_close(cam_tele_t *t)
 	}
 	free(t->pts);
 	memset(t, 0, sizeof(*t));
+}
+
+int
+cam_tele_send(struct cam *c, cam_tele_t *t, uint64_t now_ms, FILE *log, int *signal)
+{
+	proto_telemetry_t tm;
+	uint8_t rec[PROTO_TELEMETRY_LEN];
+	char line[256];
+	int n;
+
+	cam_tele_sample(t, now_ms, &tm);
+	*signal = tm.signal;
+	if ((n = proto_telemetry_encode(&tm, rec, sizeof(rec))) < 0)
+		return -1;
+	if (log) {
+		proto_telemetry_fmt(&tm, line, sizeof(line));
+		fprintf(log, "%s\n", line);
+	}
+	return cam_send_frame(c, PROTO_S_TELEMETRY, PROTO_C_TELEMETRY, 0, now_ms, rec, (size_t)n);
 }

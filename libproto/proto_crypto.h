@@ -120,4 +120,16 @@ int proto_registry_add(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], EVP_
 int proto_registry_revoke(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], const char *reason);
 int proto_registry_lookup(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], EVP_PKEY **pub);
 
+/* --- provisioning (provision.c) --------------------------------------- */
+/* mkdir -p; 0 or -errno. */
+int proto_mkdirs(const char *path);
+/*
+ * A new camera: UUIDv4 and RSA key pair of `bits`, the directory
+ * outdir/<uuid>/ (camera.conf naming `server` HOST:PORT, camera.key,
+ * server.pub from keydir), registered in keydir. Fills uuid; 0 or a
+ * negative error, context in proto_errmsg().
+ */
+int proto_provision(const char *keydir, const char *server, const char *outdir, int bits,
+		    uint8_t uuid[PROTO_UUID_LEN]);
+
 #endif

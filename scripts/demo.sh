@@ -5,12 +5,16 @@
 #	Called by `make demo` after the build. Creates ./var (server
 #	keys, camera registry, camera folders, vigil.conf), starts vigild,
 #	which creates the shared memory and supervises the listener and two
-#	writers (files under var/data), runs
-#	DEMO_CAMERAS cameras (default 3) for DEMO_SECONDS seconds (default 5)
-#	at 10 frames per second, and shows what the system saw: the
+#	writers (files under var/data), runs a fleet of
+#	DEMO_CAMERAS cameras (default 3) in one vigil-cam process (each its
+#	own UUID and key, provisioned into var/cameras on the first run,
+#	all sending the same encoded test picture: H.264 at 10 frames per
+#	second, and telemetry) for DEMO_SECONDS seconds (default 5), and
+#	shows what the system saw: the
 #	listener's log of authenticated datagrams, `vigilctl status` and the
 #	/metrics endpoint. DEMO_PORT (UDP, default 7400) and
-#	DEMO_METRICS_PORT (default 9740) move it off busy ports.
+#	DEMO_METRICS_PORT (default 9740) move it off busy ports. Ctrl-C
+#	stops it all.
 set -eu
 cd "$(dirname "$0")/.."
 BINDIR=${BINDIR:-bin}
@@ -24,38 +28,35 @@ PREFIX=vigildemo
 
 rm -rf "$DATA"
 mkdir -p "$DATA"
-echo "== server keys and $N cameras in $DATA"
+echo "== server keys in $DATA/keys"
 "$BIN/vigilctl" keygen -d "$DATA/keys" >/dev/null
-i=0
-while [ $i -lt "$N" ]; do
-	u=$("$BIN/vigilctl" provision -d "$DATA/keys" -s 127.0.0.1:$PORT -o "$DATA/cameras")
-	echo "   camera $u"
-	i=$((i + 1))
-done
 
 cat >"$DATA/vigil.conf" <<CONF
 # written by scripts/demo.sh; every option is described in etc/vigil.conf
 shm_prefix = $PREFIX
 metrics_listen = 127.0.0.1:$MPORT
 writers = 2
-stage listener = $BIN/vigil-listener -d $DATA/keys -l 127.0.0.1:$PORT -v
+stage listener = $BIN/vigil-listener -d $DATA/keys -l 127.0.0.1:$PORT -v -r 1000
 stage writer = $BIN/vigil-writer -D $DATA/data
 CONF
 "$BIN/vigild" -n -c "$DATA/vigil.conf"
 echo "== vigild on udp 127.0.0.1:$PORT, metrics http://127.0.0.1:$MPORT/metrics (log: $DATA/vigild.log)"
 "$BIN/vigild" -f -c "$DATA/vigil.conf" >"$DATA/listener.log" 2>"$DATA/vigild.log" &
 vpid=$!
-trap 'kill $vpid 2>/dev/null || true' EXIT INT TERM
+fpid=""
+trap 'kill $vpid $fpid 2>/dev/null || true' EXIT
+trap 'kill $vpid $fpid 2>/dev/null || true; exit 130' INT TERM
 sleep 0.5
 kill -0 $vpid 2>/dev/null || { cat "$DATA/vigild.log"; exit 1; }
 
-echo "== cameras streaming for ${SECS}s"
-pids=""
-for c in "$DATA"/cameras/*/camera.conf; do
-	"$BIN/vigil-cam" -c "$c" -n $((SECS * 10)) --fps 10 >"${c%/camera.conf}/cam.log" 2>&1 &
-	pids="$pids $!"
-done
-for p in $pids; do wait "$p"; done
+echo "== a fleet of $N cameras (vigil-cam --fleet, testsrc H.264) streaming for ${SECS}s"
+# in the background, so that Ctrl-C reaches this shell's trap at once
+"$BIN/vigil-cam" --fleet "$N" -d "$DATA/keys" -o "$DATA/cameras" --server 127.0.0.1:$PORT \
+	-n $((SECS * 10)) --fps 10 --no-gpsd >"$DATA/fleet.log" 2>&1 &
+fpid=$!
+wait $fpid
+fpid=""
+grep '^vigil-cam: provisioned' "$DATA/fleet.log" | sed 's/^/   /'
 sleep 0.5
 
 echo "== vigilctl status"
@@ -72,10 +73,8 @@ trap - EXIT INT TERM
 echo "== what the listener saw (first lines of $DATA/listener.log)"
 grep -v '^[a-z_]*=[0-9]*$' "$DATA/listener.log" | head -20 | sed 's/^/   /'
 echo "   ..."
-echo "== per camera"
-for c in "$DATA"/cameras/*/; do
-	echo "   $(basename "$c"): $(tail -1 "$c/cam.log")"
-done
+echo "== per camera (from $DATA/fleet.log)"
+grep -E '^(camera|fleet) ' "$DATA/fleet.log" | sed 's/^/   /'
 echo "== what is on disk: one file per camera and day, checked by vigilctl verify"
 for f in "$DATA"/data/*/*.vgl; do
 	echo "   $f"

@@ -21,24 +21,6 @@
 #include "proto_crypto.h"
 #include "vigilctl.h"
 
-static int
-mkdirs(const char *path)
-{
-	char buf[4096], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -1;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static void
 err(const char *what)
 {
@@ -72,8 +54,8 @@ vigilctl_keygen(int argc, char **argv)
 				"with the old key will no longer connect)\n", priv);
 		return 1;
 	}
-	if (mkdirs(dir) != 0) {
-		fprintf(stderr, "vigilctl: mkdir %s: %s\n", dir, strerror(errno));
+	if (proto_mkdirs(dir) != 0) {
+		err("key directory");
 		return 1;
 	}
 	if ((k = proto_key_generate(bits)) == NULL) {
@@ -95,11 +77,9 @@ int
 vigilctl_provision(int argc, char **argv)
 {
 	const char *dir = NULL, *outdir = NULL, *server = "127.0.0.1:7400";
-	char path[4200], camdir[4096], u[37];
 	uint8_t uuid[PROTO_UUID_LEN];
-	EVP_PKEY *k = NULL, *spub = NULL;
-	int bits = 2048, c, rc = 1;
-	FILE *f;
+	char u[37];
+	int bits = 2048, c;
 
 	while ((c = getopt(argc, argv, "d:o:s:b:h")) != -1) {
 		switch (c) {
@@ -118,54 +98,13 @@ vigilctl_provision(int argc, char **argv)
 		fprintf(stderr, "vigilctl provision: -o OUTDIR is required\n");
 		return 2;
 	}
-	dir = vigilctl_keydir(dir);
-	snprintf(path, sizeof(path), "%s/server.pub", dir);
-	if ((spub = proto_key_load_public(path)) == NULL) {
-		err("server public key (run vigilctl keygen first)");
-		goto out;
+	if (proto_provision(vigilctl_keydir(dir), server, outdir, bits, uuid) < 0) {
+		err("provision (run vigilctl keygen first)");
+		return 1;
 	}
-	proto_uuid_v4(uuid);
 	proto_uuid_fmt(uuid, u);
-	snprintf(camdir, sizeof(camdir), "%s/%s", outdir, u);
-	if (mkdirs(camdir) != 0) {
-		fprintf(stderr, "vigilctl: mkdir %s: %s\n", camdir, strerror(errno));
-		goto out;
-	}
-	if ((k = proto_key_generate(bits)) == NULL) {
-		err("keygen");
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/camera.key", camdir);
-	if (proto_key_save_private(k, path) < 0) {
-		err("save camera key");
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/server.pub", camdir);
-	if (proto_key_save_public(spub, path) < 0) {
-		err("save server key");
-		goto out;
-	}
-	snprintf(path, sizeof(path), "%s/camera.conf", camdir);
-	if ((f = fopen(path, "w")) == NULL) {
-		fprintf(stderr, "vigilctl: open %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	fprintf(f, "# vigil camera configuration, written by vigilctl provision\n"
-		   "uuid = %s\nserver = %s\ncamera_key = camera.key\nserver_key = server.pub\n"
-		   "state = state\n",
-		u, server);
-	if (fclose(f) != 0)
-		goto out;
-	if (proto_registry_add(dir, uuid, k) < 0) {
-		err("register");
-		goto out;
-	}
 	printf("%s\n", u);
-	rc = 0;
-out:
-	EVP_PKEY_free(k);
-	EVP_PKEY_free(spub);
-	return rc;
+	return 0;
 }
 
 int
