@@ -36,7 +36,7 @@ SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recove
 endif
 OUT := build/$(VARIANT)
 
-CPPFLAGS += -D_GNU_SOURCE -Ilibproto -Ilibshm -I.
+CPPFLAGS += -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -I.
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	    -Wno-missing-field-initializers -fno-strict-aliasing -MMD -MP $(SANFLAGS)
@@ -52,9 +52,10 @@ prog_name = $(word 2,$(subst :, ,$(1)))
 
 LIBDIRS  := $(patsubst %/,%,$(sort $(dir $(wildcard lib*/*.c))))
 LIBARS   := $(foreach l,$(LIBDIRS),$(OUT)/$(l).a)
-# link order: libraries that depend on others come first
-LIBLINK  := $(filter $(OUT)/libshm.a,$(LIBARS)) $(filter $(OUT)/libproto.a,$(LIBARS)) \
-	    $(filter-out $(OUT)/libshm.a $(OUT)/libproto.a,$(LIBARS))
+# link order: libraries that depend on others come first (libindex and
+# the rest use libshm and libproto)
+LIBLINK  := $(filter-out $(OUT)/libshm.a $(OUT)/libproto.a,$(LIBARS)) \
+	    $(filter $(OUT)/libproto.a,$(LIBARS)) $(filter $(OUT)/libshm.a,$(LIBARS))
 
 PROG_BINS :=
 define prog_rule
@@ -125,8 +126,8 @@ test: deps
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_OUT  := build/fuzz
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
-FUZZ_LIBSRCS := $(wildcard libproto/*.c libshm/*.c)
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilibproto -Ilibshm -I. \
+FUZZ_LIBSRCS := $(wildcard libproto/*.c libshm/*.c libindex/*.c)
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -I. \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 $(FUZZ_OUT)/%: fuzz/%.c $(FUZZ_LIBSRCS)

@@ -31,6 +31,8 @@ static const struct cmd {
 	{"status", vigilctl_status, "status [-p SHM_PREFIX]   stages, pids, restarts, ring depths"},
 	{"restart", vigilctl_restart,
 	 "restart [-p SHM_PREFIX] STAGE [N]   restart one stage while the others run"},
+	{"index", vigilctl_index,
+	 "index [-p SHM_PREFIX] UUID [YYYY-MM-DD]   stored days, or a day's ranges and gaps"},
 };
 
 static void

@@ -18,6 +18,7 @@
 
 #define VIGILD_MAX_ARGS 32
 #define VIGILD_STAGE_KINDS 8
+#define VIGILD_NOTICE_SLOTS 256 /* per writer: notices are tiny and droppable */
 
 typedef struct vigild_stage_conf {
 	char name[24];
@@ -34,6 +35,8 @@ typedef struct vigild_conf {
 	int stable_ms; /* a stage that ran this long has its backoff reset */
 	int drain_timeout_ms;
 	char metrics_listen[64]; /* HOST:PORT, empty: no endpoint */
+	uint32_t index_days;	 /* partitions the shared index holds */
+	uint32_t index_arena_mb; /* its arrays (keyframes, points, ranges) */
 	vigild_stage_conf_t stage[VIGILD_STAGE_KINDS];
 	int nstage;
 } vigild_conf_t;

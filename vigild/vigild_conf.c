@@ -55,6 +55,8 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 	c->restart_max_ms = 30000;
 	c->stable_ms = 10000;
 	c->drain_timeout_ms = 5000;
+	c->index_days = 16384;
+	c->index_arena_mb = 256;
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "127.0.0.1:9740");
 	if ((f = fopen(path, "r")) == NULL) {
 		vigild_log("open %s: %m", path);
@@ -112,6 +114,14 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 			if (strlen(v) >= sizeof(c->metrics_listen) || (*v && !strchr(v, ':')))
 				goto bad;
 			snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", v);
+		} else if (!strcmp(k, "index_days")) {
+			if (num(v, 64, 1 << 24, &n) < 0)
+				goto bad;
+			c->index_days = (uint32_t)n;
+		} else if (!strcmp(k, "index_arena_mb")) {
+			if (num(v, 1, 1 << 16, &n) < 0)
+				goto bad;
+			c->index_arena_mb = (uint32_t)n;
 		} else if (!strcmp(k, "drain_timeout_ms")) {
 			if (num(v, 0, 600000, &n) < 0)
 				goto bad;

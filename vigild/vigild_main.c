@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "idx.h"
 #include "vigild.h"
 
 static volatile sig_atomic_t got_chld, got_term, got_hup, got_usr1;
@@ -49,6 +50,8 @@ typedef struct vigild {
 	shm_status_t *status;
 	shm_seg_t ring_seg[32];
 	int nrings;
+	shm_seg_t notice_seg[32]; /* writer k -> indexer: "appended" notices */
+	idx_t *idx;
 	vigild_stage_t stage[SHM_STATUS_MAX];
 	int nstage;
 } vigild_t;
@@ -77,6 +80,20 @@ create_segments(vigild_t *d)
 		}
 		shm_ring_init(shm_seg_body(&d->ring_seg[i]), d->conf.ring_slots);
 		d->nrings++;
+		snprintf(name, sizeof(name), "%s-notice-%d", d->conf.shm_prefix, i);
+		rc = shm_seg_create(name, SHM_KIND_RING, shm_ring_size(VIGILD_NOTICE_SLOTS),
+				    &d->notice_seg[i]);
+		if (rc < 0) {
+			vigild_log("shm_seg_create %s: %s", name, strerror(-rc));
+			return -1;
+		}
+		shm_ring_init(shm_seg_body(&d->notice_seg[i]), VIGILD_NOTICE_SLOTS);
+	}
+	rc = idx_create(d->conf.shm_prefix, d->conf.index_days,
+			(uint64_t)d->conf.index_arena_mb << 20, &d->idx);
+	if (rc < 0) {
+		vigild_log("index segment %s-index: %s", d->conf.shm_prefix, strerror(-rc));
+		return -1;
 	}
 	return 0;
 }
@@ -93,7 +110,10 @@ remove_segments(vigild_t *d)
 		snprintf(name, sizeof(name), "%s", d->ring_seg[i].name);
 		shm_seg_detach(&d->ring_seg[i]);
 		shm_seg_unlink(name);
+		shm_seg_detach(&d->notice_seg[i]);
 	}
+	idx_close(d->idx);
+	d->idx = NULL;
 	/* the stages' own segments (metrics, sessions) belong to this run too */
 	if ((dir = opendir("/dev/shm")) != NULL) {
 		size_t plen = strlen(d->conf.shm_prefix);

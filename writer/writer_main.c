@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "shm.h"
+#include "idx.h"
 #include "shm_metrics.h"
 #include "writer.h"
 
@@ -49,6 +50,7 @@ on_signal(int sig)
 
 typedef struct writer {
 	shm_ring_t *in;
+	shm_ring_t *notices; /* to the indexer; NULL when vigild made none */
 	writer_files_t files;
 	struct io_uring ring;
 	int durable;
@@ -114,13 +116,32 @@ sync_files(writer_t *w)
 	return 0;
 }
 
+/*
+ * Tell the indexer that f grew. Never waits: when the ring is full the
+ * notice is dropped (counted in the ring) and the indexer's rescan finds
+ * the bytes anyway.
+ */
+static void
+notify(writer_t *w, const writer_file_t *f)
+{
+	uint8_t rec[IDX_NOTICE_LEN];
+	shm_msg_meta_t meta = {0};
+	idx_notice_t n;
+
+	memcpy(n.uuid, f->uuid, PROTO_UUID_LEN);
+	n.date = f->date;
+	n.end = f->size;
+	idx_notice_encode(&n, rec);
+	shm_ring_enqueue_spsc(w->notices, &meta, rec, sizeof(rec));
+}
+
 /* One turn: up to BATCH datagrams appended. Returns how many, or -errno. */
 static int
 turn(writer_t *w)
 {
 	static uint8_t hdr[BATCH][PROTO_REC_HDR_LEN];
 	struct iovec iov[BATCH * 2];
-	writer_file_t *file[BATCH];
+	writer_file_t *file[BATCH], *wrote[BATCH];
 	int first[BATCH], nsqe = 0, used = 0, n, i, j, k, rc = 0;
 	struct io_uring_cqe *cqe;
 
@@ -182,7 +203,7 @@ turn(writer_t *w)
 		io_uring_prep_writev(sqe, file[i]->fd, v, (unsigned)niov, file[i]->size);
 		io_uring_sqe_set_data64(sqe, (uint64_t)bytes);
 		used += niov;
-		nsqe++;
+		wrote[nsqe++] = file[i];
 		file[i]->size += bytes;
 		file[i]->dirty = 1;
 		w->unsynced += bytes;
@@ -201,6 +222,8 @@ turn(writer_t *w)
 			return rc;
 		}
 	}
+	for (k = 0; k < nsqe && w->notices; k++)
+		notify(w, wrote[k]);
 	if (w->durable)
 		w->held += (uint64_t)n;
 	else
@@ -214,7 +237,7 @@ main(int argc, char **argv)
 	const char *dir = "/var/lib/vigil/data", *pfx = getenv("VIGIL_SHM_PREFIX");
 	const char *idx = getenv("VIGIL_STAGE_INDEX");
 	int opt, max_open = 1024, rc = 1, n;
-	shm_seg_t seg, mseg;
+	shm_seg_t seg, mseg, nseg;
 	shm_metrics_t *m;
 	struct sigaction sa;
 	char name[64];
@@ -251,6 +274,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	w.in = shm_seg_body(&seg);
+	snprintf(name, sizeof(name), "%s-notice-%s", pfx, idx);
+	if (shm_seg_attach(name, SHM_KIND_RING, &nseg) == 0 &&
+	    shm_ring_check(shm_seg_body(&nseg), nseg.size - 64) == 0)
+		w.notices = shm_seg_body(&nseg);
 	if (shm_metrics_open(pfx, "writer", (uint32_t)atoi(idx), &mseg, &m) == 0) {
 		w.m_appended = shm_metrics_counter(m, "appended_total");
 		w.m_bytes = shm_metrics_counter(m, "appended_bytes_total");

@@ -1,0 +1,68 @@
+/*
+ * NAME
+ *	indexer.h - vigil-indexer: derive the shared index from the day files
+ *
+ * DESCRIPTION
+ *	indexer_main.c runs the loop (notices in, periodic rescan, start-up
+ *	scan); indexer_file.c keeps the table of day files, each with a
+ *	reader that follows the file, and feeds their records to libindex;
+ *	indexer_keys.c opens the session of each stored hello with the
+ *	server key to read telemetry and reports.
+ */
+#ifndef VIGIL_INDEXER_H
+#define VIGIL_INDEXER_H
+
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "idx.h"
+#include "shm_metrics.h"
+#include "proto.h"
+#include "proto_crypto.h"
+#include "proto_record.h"
+
+#define INDEXER_SESSIONS 4 /* sessions remembered per file */
+
+typedef struct indexer_file {
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint32_t date;
+	int used;
+	proto_reader_t *rd; /* NULL while closed (LRU) */
+	uint64_t offset;    /* where the reader goes on */
+	uint64_t lru;
+	idx_day_t *day;
+	struct {
+		uint32_t id;
+		proto_session_t *s;
+	} sess[INDEXER_SESSIONS];
+	int nsess;
+} indexer_file_t;
+
+typedef struct indexer {
+	idx_t *idx;
+	const char *dir;
+	EVP_PKEY *server_key; /* NULL: no telemetry nor reports */
+	indexer_file_t *f;
+	int nfiles, cap, open, max_open;
+	uint64_t clock;
+	uint64_t *m_records, *m_bytes, *m_notices, *m_rescans, *m_damaged, *m_full;
+} indexer_t;
+
+/* The file of (uuid, date), added when absent. NULL: out of memory. */
+indexer_file_t *indexer_file_get(indexer_t *ix, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date);
+/* Index what the file holds past what was indexed. Records indexed, or -errno. */
+int indexer_file_update(indexer_t *ix, indexer_file_t *f);
+/* Walk DATA/<uuid>/<date>.vgl and update every file (start-up and rescan). */
+int indexer_scan_dir(indexer_t *ix);
+
+/* A record of a hello, report or telemetry datagram: learn from it. */
+void indexer_keys_hello(indexer_t *ix, indexer_file_t *f, const uint8_t *dg, size_t len);
+void indexer_keys_data(indexer_t *ix, indexer_file_t *f, const proto_data_hdr_t *h,
+		       const uint8_t *dg, size_t len);
+void indexer_keys_report(indexer_t *ix, indexer_file_t *f, const uint8_t *dg, size_t len);
+void indexer_keys_free(indexer_file_t *f);
+
+void indexer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

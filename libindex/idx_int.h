@@ -1,0 +1,75 @@
+/*
+ * NAME
+ *	idx_int.h - layout of the index segment (libindex internal)
+ *
+ * DESCRIPTION
+ *	Body of <prefix>-index: idx_hdr_t, then the day table (ndays slots
+ *	of idx_day), then the arena of arrays. Every reference inside the
+ *	segment is a byte offset from the body start. See idx.h for the
+ *	concurrency scheme.
+ */
+#ifndef VIGIL_IDX_INT_H
+#define VIGIL_IDX_INT_H
+
+#include <ck_pr.h>
+
+#include "idx.h"
+
+typedef struct idx_hdr {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t ndays;	    /* power of two */
+	uint64_t days_off;  /* body offset of the day table */
+	uint64_t arena_off; /* body offset of the arena */
+	uint64_t arena_size;
+	uint8_t pad0[SHM_CACHELINE - 40];
+	/* written by the indexer */
+	uint64_t generation; /* odd while the indexer clears the segment */
+	uint32_t ready;
+	uint32_t pad1;
+	uint64_t arena_used;
+	uint64_t arena_full; /* allocations refused */
+	uint8_t pad2[SHM_CACHELINE - 32];
+} idx_hdr_t;
+
+struct idx_day {
+	uint32_t state; /* 0 free, 1 used: release-stored after the key */
+	uint32_t date;
+	uint8_t uuid[16];
+	uint32_t seq; /* sequence lock over the fields up to tele */
+	uint32_t high, nranges, rcap, codecs, reported_next;
+	uint64_t ranges; /* body offset of idx_range_t[rcap] */
+	uint64_t records, bytes, indexed_to, last_arrival_ms, last_capture_ms;
+	idx_telemetry_t tele;
+	/* append-only arrays: (offset / 8) << 32 | count, release-stored */
+	uint64_t kf, pts, hellos;
+	/* the indexer's own bookkeeping, never read by readers */
+	uint32_t kf_cap, pts_cap, hellos_cap, since_point;
+};
+
+struct idx {
+	shm_seg_t seg;
+	uint8_t *body;
+	idx_hdr_t *hdr;
+	struct idx_day *days;
+	uint32_t mask;
+};
+
+static inline uint32_t
+idx_hash(const uint8_t uuid[16], uint32_t date)
+{
+	uint32_t h = 2166136261u;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ uuid[i]) * 16777619u;
+	for (i = 0; i < 4; i++)
+		h = (h ^ ((date >> (8 * i)) & 0xff)) * 16777619u;
+	return h;
+}
+
+#define IDX_ARR_REF(w) (((w) >> 32) << 3)
+#define IDX_ARR_N(w) ((uint32_t)(w))
+#define IDX_ARR_WORD(ref, n) ((((uint64_t)(ref) >> 3) << 32) | (uint32_t)(n))
+
+#endif

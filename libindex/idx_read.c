@@ -1,0 +1,474 @@
+/*
+ * NAME
+ *	idx_read.c - the index segment: create, attach, and lock-free reads
+ *
+ * DESCRIPTION
+ *	Readers (streamer, syncd, tools) never write to the segment. Every
+ *	read checks the generation before and after (a reset in between
+ *	gives -EAGAIN), finds the day slot by probing the hash table, and
+ *	copies what it needs: the day summary and ranges under the day's
+ *	sequence lock (bounded retries), the append-only arrays through
+ *	their one-word (offset, count) descriptor. Offsets read from the
+ *	segment are bounds-checked against the arena before use.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idx_int.h"
+
+#define IDX_READ_TRIES 4096
+
+static int
+idx_map(idx_t *x)
+{
+	x->body = shm_seg_body(&x->seg);
+	x->hdr = (idx_hdr_t *)x->body;
+	if (x->hdr->magic != IDX_MAGIC || x->hdr->version != IDX_VERSION || x->hdr->ndays == 0 ||
+	    (x->hdr->ndays & (x->hdr->ndays - 1)) ||
+	    x->hdr->arena_off + x->hdr->arena_size > x->seg.size ||
+	    x->hdr->days_off + (uint64_t)x->hdr->ndays * sizeof(struct idx_day) > x->hdr->arena_off)
+		return -EPROTO;
+	x->days = (struct idx_day *)(x->body + x->hdr->days_off);
+	x->mask = x->hdr->ndays - 1;
+	return 0;
+}
+
+int
+idx_create(const char *prefix, uint32_t days, uint64_t arena_bytes, idx_t **out)
+{
+	char name[64];
+	uint32_t n = 64;
+	idx_t *x;
+	int rc;
+
+	while (n < days && n < (1u << 24))
+		n <<= 1;
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return -ENOMEM;
+	uint64_t days_off = sizeof(idx_hdr_t);
+	uint64_t arena_off = days_off + (uint64_t)n * sizeof(struct idx_day);
+	arena_off = (arena_off + 63) & ~63ull;
+	snprintf(name, sizeof(name), "%s-index", prefix);
+	if ((rc = shm_seg_create(name, IDX_SHM_KIND, arena_off + arena_bytes, &x->seg)) < 0) {
+		free(x);
+		return rc;
+	}
+	idx_hdr_t *h = shm_seg_body(&x->seg);
+	h->version = IDX_VERSION;
+	h->ndays = n;
+	h->days_off = days_off;
+	h->arena_off = arena_off;
+	h->arena_size = arena_bytes;
+	h->arena_used = 8; /* offset 0 of the arena means "no array" */
+	ck_pr_fence_store();
+	h->magic = IDX_MAGIC;
+	idx_map(x);
+	*out = x;
+	return 0;
+}
+
+int
+idx_attach(const char *prefix, idx_t **out)
+{
+	char name[64];
+	idx_t *x;
+	int rc;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "%s-index", prefix);
+	if ((rc = shm_seg_attach(name, IDX_SHM_KIND, &x->seg)) < 0 || (rc = idx_map(x)) < 0) {
+		if (x->seg.base)
+			shm_seg_detach(&x->seg);
+		free(x);
+		return rc;
+	}
+	*out = x;
+	return 0;
+}
+
+void
+idx_close(idx_t *x)
+{
+	if (x == NULL)
+		return;
+	shm_seg_detach(&x->seg);
+	free(x);
+}
+
+int
+idx_ready(const idx_t *x)
+{
+	return (int)ck_pr_load_32(&x->hdr->ready);
+}
+
+uint64_t
+idx_generation(const idx_t *x)
+{
+	return ck_pr_load_64(&x->hdr->generation);
+}
+
+void
+idx_arena_usage(const idx_t *x, uint64_t *used, uint64_t *size)
+{
+	*used = ck_pr_load_64(&x->hdr->arena_used);
+	*size = x->hdr->arena_size;
+}
+
+/* Generation bracket of every read. */
+static int
+gen_begin(const idx_t *x, uint64_t *g)
+{
+	*g = ck_pr_load_64(&x->hdr->generation);
+	ck_pr_fence_load();
+	return (*g & 1) ? -EAGAIN : 0;
+}
+
+static int
+gen_end(const idx_t *x, uint64_t g, int rc)
+{
+	ck_pr_fence_load();
+	return ck_pr_load_64(&x->hdr->generation) == g ? rc : -EAGAIN;
+}
+
+static const struct idx_day *
+find(const idx_t *x, const uint8_t uuid[16], uint32_t date)
+{
+	uint32_t i = idx_hash(uuid, date) & x->mask, k;
+
+	for (k = 0; k <= x->mask; k++, i = (i + 1) & x->mask) {
+		const struct idx_day *d = &x->days[i];
+		uint32_t st = ck_pr_load_32(&d->state);
+		ck_pr_fence_load(); /* key fields after the state that published them */
+		if (st == 0)
+			return NULL;
+		if (d->date == date && !memcmp(d->uuid, uuid, 16))
+			return d;
+	}
+	return NULL;
+}
+
+/* Sequence lock, reader side: bounded, so a dead writer never hangs us. */
+static int
+seq_begin(const struct idx_day *d, uint32_t *v)
+{
+	int i;
+
+	for (i = 0; i < IDX_READ_TRIES; i++) {
+		*v = ck_pr_load_32(&d->seq);
+		if ((*v & 1) == 0) {
+			ck_pr_fence_load(); /* fields after the even counter */
+			return 0;
+		}
+		ck_pr_stall();
+	}
+	return -EAGAIN;
+}
+
+static int
+seq_retry(const struct idx_day *d, uint32_t v)
+{
+	ck_pr_fence_load(); /* fields before the re-read of the counter */
+	return ck_pr_load_32(&d->seq) != v;
+}
+
+/* The arena memory of an array reference, or NULL if it does not fit. */
+static const void *
+arena_at(const idx_t *x, uint64_t ref, uint64_t bytes)
+{
+	if (ref == 0 || ref + bytes > x->hdr->arena_size || ref + bytes < ref)
+		return NULL;
+	return x->body + x->hdr->arena_off + ref;
+}
+
+int
+idx_day_ranges(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_range_t *out,
+	       size_t max)
+{
+	const struct idx_day *d;
+	uint64_t g;
+	uint32_t v, n;
+	int tries, rc;
+
+	if ((rc = gen_begin(x, &g)) < 0)
+		return rc;
+	if ((d = find(x, uuid, date)) == NULL)
+		return gen_end(x, g, -ENOENT);
+	for (tries = 0; tries < IDX_READ_TRIES; tries++) {
+		if (seq_begin(d, &v) < 0)
+			break;
+		n = d->nranges;
+		uint64_t ref = d->ranges;
+		size_t k = n < max ? n : max;
+		const idx_range_t *r = arena_at(x, ref, (uint64_t)k * sizeof(idx_range_t));
+		if (k && r == NULL) {
+			if (seq_retry(d, v))
+				continue;
+			return -EPROTO;
+		}
+		if (k)
+			memcpy(out, r, k * sizeof(idx_range_t));
+		if (!seq_retry(d, v))
+			return gen_end(x, g, (int)n);
+	}
+	return -EAGAIN;
+}
+
+int
+idx_day_has(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t c)
+{
+	const struct idx_day *d;
+	uint64_t g;
+	uint32_t v;
+	int tries, rc;
+
+	if ((rc = gen_begin(x, &g)) < 0)
+		return rc;
+	if ((d = find(x, uuid, date)) == NULL)
+		return gen_end(x, g, 0);
+	for (tries = 0; tries < IDX_READ_TRIES; tries++) {
+		if (seq_begin(d, &v) < 0)
+			break;
+		uint32_t n = d->nranges, lo = 0, hi = n;
+		const idx_range_t *r = arena_at(x, d->ranges, (uint64_t)n * sizeof(idx_range_t));
+		int has = 0;
+		if (r != NULL) {
+			while (lo < hi) { /* first range with last >= c */
+				uint32_t mid = lo + (hi - lo) / 2;
+				if (r[mid].last < c)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			has = lo < n && r[lo].first <= c;
+		}
+		if (!seq_retry(d, v))
+			return gen_end(x, g, has);
+	}
+	return -EAGAIN;
+}
+
+int
+idx_day_info(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_day_info_t *out)
+{
+	const struct idx_day *d;
+	uint64_t g;
+	uint32_t v;
+	int tries, rc;
+
+	if ((rc = gen_begin(x, &g)) < 0)
+		return rc;
+	if ((d = find(x, uuid, date)) == NULL)
+		return gen_end(x, g, -ENOENT);
+	for (tries = 0; tries < IDX_READ_TRIES; tries++) {
+		if (seq_begin(d, &v) < 0)
+			break;
+		memcpy(out->uuid, d->uuid, 16);
+		out->date = d->date;
+		out->high = d->high;
+		out->nranges = d->nranges;
+		out->codecs = d->codecs;
+		out->reported_next = d->reported_next;
+		out->records = d->records;
+		out->bytes = d->bytes;
+		out->indexed_to = d->indexed_to;
+		out->last_arrival_ms = d->last_arrival_ms;
+		out->last_capture_ms = d->last_capture_ms;
+		out->tele = d->tele;
+		out->nkeyframes = IDX_ARR_N(ck_pr_load_64(&d->kf));
+		out->npoints = IDX_ARR_N(ck_pr_load_64(&d->pts));
+		if (!seq_retry(d, v))
+			return gen_end(x, g, 0);
+	}
+	return -EAGAIN;
+}
+
+/* The entries of an append-only array: pointer and count, or NULL. */
+static const idx_point_t *
+array(const idx_t *x, const uint64_t *word, uint32_t *n)
+{
+	uint64_t w = ck_pr_load_64(word);
+	ck_pr_fence_load(); /* entries after the word that published them */
+	*n = IDX_ARR_N(w);
+	if (*n == 0)
+		return NULL;
+	return arena_at(x, IDX_ARR_REF(w), (uint64_t)*n * sizeof(idx_point_t));
+}
+
+int
+idx_day_keyframes(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_point_t *out,
+		  size_t max)
+{
+	const struct idx_day *d;
+	const idx_point_t *p;
+	uint64_t g;
+	uint32_t n;
+	int rc;
+
+	if ((rc = gen_begin(x, &g)) < 0)
+		return rc;
+	if ((d = find(x, uuid, date)) == NULL)
+		return gen_end(x, g, -ENOENT);
+	if ((p = array(x, &d->kf, &n)) == NULL)
+		n = 0;
+	if (n)
+		memcpy(out, p, (n < max ? n : max) * sizeof(*p));
+	return gen_end(x, g, (int)n);
+}
+
+/* Which entry of p[0..n) to pick: by time (by_t) or by counter. */
+static int
+pick(const idx_point_t *p, uint32_t n, int by_t, int64_t key, idx_point_t *out)
+{
+	int64_t best = INT64_MIN, first = INT64_MAX;
+	uint32_t i, bi = n, fi = n;
+
+	/*
+	 * Linear, not a binary search: backfill makes file order only
+	 * mostly ordered by time and counter. A day of keyframes at one a
+	 * second is 86,400 entries: well under a millisecond.
+	 */
+	for (i = 0; i < n; i++) {
+		int64_t k = by_t ? p[i].t : (int64_t)p[i].counter;
+		if (k <= key && k > best) {
+			best = k;
+			bi = i;
+		}
+		if (k < first) {
+			first = k;
+			fi = i;
+		}
+	}
+	if (bi == n)
+		bi = fi;
+	if (bi == n)
+		return -ENOENT;
+	*out = p[bi];
+	return 0;
+}
+
+static int
+lookup(const idx_t *x, const uint8_t uuid[16], uint32_t date, int which, int by_t, int64_t key,
+       idx_point_t *out)
+{
+	const struct idx_day *d;
+	const idx_point_t *p;
+	uint64_t g;
+	uint32_t n;
+	int rc;
+
+	if ((rc = gen_begin(x, &g)) < 0)
+		return rc;
+	if ((d = find(x, uuid, date)) == NULL)
+		return gen_end(x, g, -ENOENT);
+	p = array(x, which == 0 ? &d->kf : which == 1 ? &d->pts : &d->hellos, &n);
+	rc = p ? pick(p, n, by_t, key, out) : -ENOENT;
+	return gen_end(x, g, rc);
+}
+
+int
+idx_day_keyframe_at(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint64_t t,
+		    idx_point_t *out)
+{
+	int64_t rel = (int64_t)t - (int64_t)date * 86400000;
+
+	return lookup(x, uuid, date, 0, 1, rel, out);
+}
+
+int
+idx_day_keyframe_counter(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t c,
+			 idx_point_t *out)
+{
+	return lookup(x, uuid, date, 0, 0, c, out);
+}
+
+int
+idx_day_seek_counter(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t c,
+		     idx_point_t *out)
+{
+	idx_point_t kf;
+	int rc = lookup(x, uuid, date, 1, 0, c, out);
+
+	if (rc == -ENOENT || (rc == 0 && out->counter > c)) {
+		out->offset = 64;
+		out->counter = 0;
+		out->t = 0;
+		rc = find(x, uuid, date) ? 0 : -ENOENT;
+	}
+	if (rc == 0 && lookup(x, uuid, date, 0, 0, c, &kf) == 0 && kf.counter <= c &&
+	    kf.counter > out->counter)
+		*out = kf;
+	return rc;
+}
+
+int
+idx_day_hello(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t s,
+	      uint64_t *offset)
+{
+	idx_point_t p;
+	int rc = lookup(x, uuid, date, 2, 0, s, &p);
+
+	if (rc == 0 && p.counter != s)
+		rc = -ENOENT;
+	if (rc == 0)
+		*offset = p.offset;
+	return rc;
+}
+
+int
+idx_camera_days(const idx_t *x, const uint8_t uuid[16], uint32_t *dates, size_t max)
+{
+	uint64_t g;
+	uint32_t i;
+	size_t n = 0, j;
+	int rc;
+
+	if ((rc = gen_begin(x, &g)) < 0)
+		return rc;
+	for (i = 0; i <= x->mask; i++) {
+		const struct idx_day *d = &x->days[i];
+		if (ck_pr_load_32(&d->state) == 0)
+			continue;
+		ck_pr_fence_load();
+		if (memcmp(d->uuid, uuid, 16))
+			continue;
+		uint32_t date = d->date;
+		if (n < max) { /* insertion keeps dates ascending */
+			for (j = n; j > 0 && dates[j - 1] > date; j--)
+				dates[j] = dates[j - 1];
+			dates[j] = date;
+		}
+		n++;
+	}
+	return gen_end(x, g, (int)n);
+}
+
+int
+idx_cameras(const idx_t *x, uint8_t (*uuids)[16], size_t max)
+{
+	uint64_t g;
+	uint32_t i;
+	size_t n = 0, j, k;
+	int rc;
+
+	if ((rc = gen_begin(x, &g)) < 0)
+		return rc;
+	for (i = 0; i <= x->mask; i++) {
+		const struct idx_day *d = &x->days[i];
+		if (ck_pr_load_32(&d->state) == 0)
+			continue;
+		ck_pr_fence_load();
+		k = n < max ? n : max;
+		for (j = 0; j < k; j++)
+			if (!memcmp(uuids[j], d->uuid, 16))
+				break;
+		if (j < k)
+			continue;
+		if (n < max)
+			memcpy(uuids[n], d->uuid, 16);
+		n++;
+	}
+	return gen_end(x, g, (int)n);
+}

@@ -1,0 +1,180 @@
+/*
+ * NAME
+ *	test_idx.c - the shared index: ranges and gaps, keyframes, points,
+ *	hellos, resets, notices
+ *
+ * DESCRIPTION
+ *	Builds a day through the indexer's API in a real shared segment and
+ *	reads it back through a second attachment, as the streamer and
+ *	syncd do.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "idx.h"
+#include "proto.h"
+
+static const uint8_t U[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
+			      0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
+#define DATE 20782u
+#define T0 (20782ull * 86400000)
+
+static char pfx[64];
+
+static void
+add(idx_t *w, idx_day_t *d, uint32_t c, int key)
+{
+	idx_rec_t r = {0};
+
+	r.offset = 64 + (uint64_t)c * 100;
+	r.next = r.offset + 100;
+	r.counter = c;
+	r.type = c == 0 ? PROTO_T_HELLO : PROTO_T_DATA;
+	r.codec = PROTO_C_H264;
+	r.flags = key ? PROTO_F_KEYFRAME : 0;
+	r.capture_ms = T0 + 1000 + c * 10;
+	r.len = 60;
+	idx_day_begin(w, d);
+	assert_int_equal(idx_day_add(w, d, &r), 0);
+	idx_day_end(w, d);
+}
+
+static void
+test_ranges(void **state)
+{
+	idx_t *w, *r;
+	idx_range_t rg[8];
+	idx_point_t p;
+	idx_day_info_t info;
+	uint64_t off;
+	uint32_t c;
+
+	(void)state;
+	snprintf(pfx, sizeof(pfx), "vigiltestidx%d", (int)getpid());
+	assert_int_equal(idx_create(pfx, 10, 1 << 20, &w), 0);
+	assert_int_equal(idx_attach(pfx, &r), 0);
+	idx_reset(w);
+	assert_int_equal(idx_day_ranges(r, U, DATE, rg, 8), -ENOENT);
+	idx_day_t *d = idx_day_get(w, U, DATE);
+	assert_non_null(d);
+	/* 0..99 without 10..19 and 50, then 50 late (backfill), 200 alone */
+	for (c = 0; c < 100; c++)
+		if ((c < 10 || c > 19) && c != 50)
+			add(w, d, c, c % 30 == 1);
+	add(w, d, 200, 0);
+	assert_int_equal(idx_day_ranges(r, U, DATE, rg, 8), 4);
+	assert_int_equal(rg[0].first, 0);
+	assert_int_equal(rg[0].last, 9);
+	assert_int_equal(rg[1].first, 20);
+	assert_int_equal(rg[1].last, 49);
+	assert_int_equal(rg[2].first, 51);
+	assert_int_equal(rg[3].first, 200);
+	add(w, d, 50, 0);
+	add(w, d, 50, 0); /* a duplicate changes nothing */
+	assert_int_equal(idx_day_ranges(r, U, DATE, rg, 8), 3);
+	assert_int_equal(rg[1].first, 20);
+	assert_int_equal(rg[1].last, 99);
+	assert_true(rg[1].start_ms == T0 + 1000 + 200 && rg[1].end_ms == T0 + 1000 + 990);
+	assert_int_equal(idx_day_has(r, U, DATE, 15), 0);
+	assert_int_equal(idx_day_has(r, U, DATE, 50), 1);
+	assert_int_equal(idx_day_has(r, U, DATE, 200), 1);
+	assert_int_equal(idx_day_has(r, U, DATE, 201), 0);
+	assert_int_equal(idx_day_info(r, U, DATE, &info), 0);
+	assert_int_equal(info.high, 201);
+	assert_int_equal(info.records, 91);
+	assert_true(info.codecs & (1u << PROTO_C_H264));
+	/* keyframes at 1, 31, 61, 91; time of counter c is T0 + 1000 + 10c */
+	assert_int_equal(idx_day_keyframe_at(r, U, DATE, T0 + 1000 + 10 * 70, &p), 0);
+	assert_int_equal(p.counter, 61);
+	assert_int_equal(idx_day_keyframe_at(r, U, DATE, T0, &p), 0);
+	assert_int_equal(p.counter, 1); /* before the first: the first */
+	assert_int_equal(idx_day_keyframe_counter(r, U, DATE, 90, &p), 0);
+	assert_int_equal(p.counter, 61);
+	assert_int_equal(idx_day_seek_counter(r, U, DATE, 95, &p), 0);
+	assert_true(p.counter <= 95 && p.counter >= 61);
+	assert_int_equal(idx_day_hello(r, U, DATE, 0, &off), 0);
+	assert_int_equal(off, 64);
+	assert_int_equal(idx_day_hello(r, U, DATE, 7, &off), -ENOENT);
+	uint32_t dates[4];
+	assert_int_equal(idx_camera_days(r, U, dates, 4), 1);
+	assert_int_equal(dates[0], DATE);
+	uint8_t cams[4][16];
+	assert_int_equal(idx_cameras(r, cams, 4), 1);
+	/* a reset is a new generation: the day is gone until rescanned */
+	uint64_t g = idx_generation(r);
+	idx_reset(w);
+	assert_true(idx_generation(r) == g + 2);
+	assert_int_equal(idx_day_ranges(r, U, DATE, rg, 8), -ENOENT);
+	assert_int_equal(idx_ready(r), 0);
+	idx_set_ready(w, 1);
+	assert_int_equal(idx_ready(r), 1);
+	idx_close(r);
+	idx_close(w);
+	shm_seg_unlink(strcat(pfx, "-index"));
+}
+
+static void
+test_many_ranges(void **state)
+{
+	idx_range_t rg[1];
+	idx_t *w;
+	uint32_t c;
+
+	(void)state;
+	snprintf(pfx, sizeof(pfx), "vigiltestidxm%d", (int)getpid());
+	assert_int_equal(idx_create(pfx, 64, 4 << 20, &w), 0);
+	idx_reset(w);
+	idx_day_t *d = idx_day_get(w, U, DATE);
+	for (c = 0; c < 20000; c += 2) /* every other counter: 10,000 ranges */
+		add(w, d, 19998 - c, 0);
+	assert_int_equal(idx_day_ranges(w, U, DATE, rg, 1), 10000);
+	assert_int_equal(rg[0].first, 0);
+	for (c = 1; c < 20000; c += 2)
+		add(w, d, c, 0);
+	assert_int_equal(idx_day_ranges(w, U, DATE, rg, 1), 1);
+	assert_int_equal(rg[0].last, 19999);
+	idx_close(w);
+	shm_seg_unlink(strcat(pfx, "-index"));
+}
+
+static void
+test_notice(void **state)
+{
+	idx_notice_t n = {{0}, DATE, 123456789012ull}, m;
+	uint8_t b[IDX_NOTICE_LEN];
+	static const char vec[] = "564e4f5400010000" "0f8fad5bd9cb469fa16570867728950e"
+				  "0000512e" "0000001cbe991a14";
+	char hex[2 * IDX_NOTICE_LEN + 1];
+	int i;
+
+	(void)state;
+	memcpy(n.uuid, U, 16);
+	idx_notice_encode(&n, b);
+	for (i = 0; i < IDX_NOTICE_LEN; i++)
+		sprintf(hex + 2 * i, "%02x", b[i]);
+	assert_string_equal(hex, vec);
+	assert_int_equal(idx_notice_decode(b, sizeof(b), &m), 0);
+	assert_memory_equal(m.uuid, U, 16);
+	assert_true(m.date == DATE && m.end == n.end);
+	assert_int_equal(idx_notice_decode(b, sizeof(b) - 1, &m), -EINVAL);
+	b[6] = 1;
+	assert_int_equal(idx_notice_decode(b, sizeof(b), &m), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_many_ranges),
+		cmocka_unit_test(test_notice),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
