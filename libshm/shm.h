@@ -48,6 +48,7 @@ enum shm_kind {
 	SHM_KIND_METRICS = 2,
 	SHM_KIND_STATUS = 3,
 	SHM_KIND_SESSIONS = 4,
+	SHM_KIND_TEXT = 5, /* a stage's metrics already in Prometheus text */
 };
 
 typedef struct shm_seg_hdr {

@@ -79,3 +79,59 @@ shm_metrics_render(const shm_metrics_t *m, char *buf, size_t cap)
 	}
 	return len;
 }
+
+int
+shm_text_open(const char *prefix, const char *stage, uint32_t index, shm_text_t **out)
+{
+	static shm_seg_t seg;
+	char name[64];
+	int rc;
+
+	snprintf(name, sizeof(name), "%s-text-%s-%u", prefix, stage, index);
+	rc = shm_seg_attach(name, SHM_KIND_TEXT, &seg);
+	if (rc == 0 && seg.size < 64 + sizeof(shm_text_t)) {
+		shm_seg_detach(&seg);
+		rc = -EPROTO;
+	}
+	if ((rc == -ENOENT || rc == -EPROTO) &&
+	    (rc = shm_seg_create(name, SHM_KIND_TEXT, sizeof(shm_text_t), &seg)) < 0)
+		return rc;
+	if (rc < 0)
+		return rc;
+	*out = shm_seg_body(&seg);
+	return 0;
+}
+
+void
+shm_text_publish(shm_text_t *t, const char *text, size_t len)
+{
+	uint64_t s = __atomic_load_n(&t->seq, __ATOMIC_RELAXED);
+
+	if (len > SHM_TEXT_MAX)
+		len = 0;
+	/* odd: a reader that sees it, or sees it change, reads again */
+	__atomic_store_n(&t->seq, s + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(t->text, text, len);
+	__atomic_store_n(&t->len, len, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->seq, s + 2, __ATOMIC_RELEASE);
+}
+
+size_t
+shm_text_read(const shm_text_t *t, char *buf, size_t cap)
+{
+	int tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		uint64_t s = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+		uint64_t len = __atomic_load_n(&t->len, __ATOMIC_RELAXED);
+		if (s & 1 || len > SHM_TEXT_MAX || len > cap)
+			continue;
+		memcpy(buf, t->text, len);
+		/* the copy is good only if no publish began meanwhile */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&t->seq, __ATOMIC_RELAXED) == s)
+			return len;
+	}
+	return 0;
+}

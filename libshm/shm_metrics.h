@@ -53,4 +53,24 @@ shm_metrics_add(uint64_t *c, uint64_t n)
  */
 size_t shm_metrics_render(const shm_metrics_t *m, char *buf, size_t cap);
 
+/*
+ * A stage whose metrics carry labels (one series per camera) renders
+ * Prometheus text itself into <prefix>-text-<stage>-<index>; vigild
+ * serves it beside the counters. One writer; readers copy under a
+ * sequence number (odd while the writer is in the middle) and retry.
+ */
+#define SHM_TEXT_MAX (256 * 1024)
+
+typedef struct shm_text {
+	uint64_t seq;
+	uint64_t len;
+	char text[SHM_TEXT_MAX];
+} shm_text_t;
+
+/* Create or re-attach the stage's text segment. */
+int shm_text_open(const char *prefix, const char *stage, uint32_t index, shm_text_t **out);
+void shm_text_publish(shm_text_t *t, const char *text, size_t len);
+/* Copy the text into buf (cap bytes); returns its length, 0 when torn or too long. */
+size_t shm_text_read(const shm_text_t *t, char *buf, size_t cap);
+
 #endif

@@ -7,7 +7,8 @@
  *	bounded table of camera sessions, listener_dgram.c authenticates one
  *	datagram and counts every drop by cause, listener_rate.c limits the
  *	rate of hellos per source and overall, listener_rr.c sends each
- *	camera a receiver report about every second.
+ *	camera a receiver report about every second, listener_sync.c joins
+ *	vigil-syncd (reports to it, its MISSING and CONFIRM to cameras).
  */
 #ifndef VIGIL_LISTENER_H
 #define VIGIL_LISTENER_H
@@ -19,11 +20,15 @@
 #include "shm.h"
 
 #define LISTENER_MAX_SESSIONS 16384 /* cameras with a live session */
+#define LISTENER_PAST 8 /* earlier sessions kept per camera, for resent datagrams */
 
 typedef struct listener_sess {
 	uint8_t uuid[PROTO_UUID_LEN];
 	int used;
 	proto_session_t *s;
+	/* earlier sessions (of today or past days) made known by a resent hello */
+	proto_session_t *past[LISTENER_PAST];
+	uint32_t past_next; /* slot the next one replaces */
 	struct sockaddr_storage peer; /* where the camera's datagrams come from */
 	socklen_t peer_len;
 } listener_sess_t;
@@ -49,7 +54,8 @@ typedef struct listener_saved {
 #define LISTENER_COUNTERS(X)                                                                      \
 	X(accepted) X(hello) X(data) X(report) X(bye) X(malformed) X(oversize) X(unknown_camera) \
 	X(revoked) X(bad_tag) X(bad_signature) X(unwrap) X(replay) X(stale) X(no_session)      \
-	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited) X(rr_sent)
+	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited) X(rr_sent)      \
+	X(hello_past) X(past_session) X(sync_reports) X(sync_full) X(sync_sent) X(sync_no_session)
 
 typedef struct listener_stats {
 #define X(n) uint64_t n;
@@ -84,6 +90,8 @@ typedef struct listener {
 	listener_bucket_t all_bucket;
 	double hello_rate_src; /* hellos per second per source, -r */
 	struct listener_rr *rr; /* receiver-report accounting (listener_rr.c) */
+	shm_ring_t *sync_in;	/* to vigil-syncd: reports; NULL without syncd */
+	shm_ring_t *sync_out;	/* from vigil-syncd: messages for cameras */
 } listener_t;
 
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
@@ -95,6 +103,14 @@ int listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_
 		      socklen_t peer_len);
 /* Rebuild the table from shared memory after a restart; returns sessions restored. */
 int listener_sess_restore(listener_t *l);
+/* The camera's session (current or past) named by (date, session), or NULL. */
+proto_session_t *listener_sess_lookup(listener_sess_t *ls, uint32_t date, uint32_t session);
+/* Keep an earlier session, made from a resent hello; 0 or -1. */
+int listener_sess_add_past(listener_sess_t *ls, uint32_t date, uint32_t session,
+			   const uint8_t secret[PROTO_SECRET_LEN]);
+/* Where the camera's authenticated datagrams now come from. */
+void listener_sess_peer(listener_t *l, listener_sess_t *ls, const struct sockaddr_storage *peer,
+			socklen_t peer_len);
 
 /* 1 when a hello from peer may be processed now, 0 when over its rate. */
 int listener_rate_hello(listener_t *l, const struct sockaddr_storage *peer, uint64_t now_ms);
@@ -109,5 +125,12 @@ int listener_rr_init(listener_t *l);
 void listener_rr_note(listener_t *l, const uint8_t *dg, size_t len);
 void listener_rr_tick(listener_t *l, uint64_t now_ms);
 void listener_rr_free(listener_t *l);
+
+/* vigil-syncd: attach the rings, forward a report, send its requests. */
+void listener_sync_open(listener_t *l);
+void listener_sync_report(listener_t *l, const proto_c2s_hdr_t *h, const uint8_t *body,
+			  size_t len);
+/* Send up to max queued requests; returns how many were handled. */
+int listener_sync_send(listener_t *l, int max);
 
 #endif

@@ -10,7 +10,11 @@
  *	session's s2c key, sent to the address the hello came from. Data,
  *	report and bye: the camera's session opens them (GCM tag checked;
  *	the bytes stay as received). Nothing is answered to a datagram that
- *	did not authenticate, so the server never amplifies. Under vigild an
+ *	did not authenticate, so the server never amplifies. A hello that is
+ *	stale or already seen, but signed and of a session we do not hold,
+ *	is an earlier session resent from the camera's store: kept as key
+ *	material for that session, stored, not answered. Each datagram is
+ *	opened with the session it names (current or earlier). Under vigild an
  *	authenticated datagram, hellos included, goes as received to the ring
  *	of writer proto_partition(uuid, writers).
  */
@@ -85,18 +89,33 @@ count_err(listener_t *l, int err)
 	}
 }
 
+static void
+send_ack(listener_t *l, listener_sess_t *ls, uint32_t session, uint64_t now,
+	 const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+	uint8_t body[16], out[PROTO_MAX_DGRAM];
+	proto_hello_ack_t ack = {0};
+	int n;
+
+	ack.server_ms = now;
+	ack.next_counter = session + 1;
+	proto_hello_ack_encode(&ack, body, sizeof(body));
+	n = proto_s2c_seal(ls->s, PROTO_T_HELLO_ACK, NULL, body, sizeof(body), out, sizeof(out));
+	if (n > 0)
+		sendto(l->fd, out, (size_t)n, 0, (const struct sockaddr *)peer, peer_len);
+}
+
 static int
 hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storage *peer,
       socklen_t peer_len)
 {
-	uint8_t secret[PROTO_SECRET_LEN], body[16], out[PROTO_MAX_DGRAM];
-	proto_hello_ack_t ack = {0};
+	uint8_t secret[PROTO_SECRET_LEN];
 	proto_hello_t h;
 	listener_sess_t *ls;
 	EVP_PKEY *pub = NULL;
 	uint64_t now = proto_now_ms();
-	char what[64];
-	int rc, n;
+	char what[80];
+	int rc, fresh, live;
 
 	if ((rc = proto_hello_decode(dg, len, &h)) < 0)
 		goto drop;
@@ -108,16 +127,42 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	}
 	if ((rc = proto_registry_lookup(l->keydir, h.uuid, &pub)) < 0)
 		goto drop;
-	if ((rc = proto_replay_check(l->replay, &h, now)) < 0 ||
-	    (rc = proto_hello_verify(dg, len, pub, &h)) < 0 ||
-	    (rc = proto_hello_unwrap(&h, l->server_key, secret)) < 0 ||
-	    (rc = proto_replay_commit(l->replay, &h, now)) < 0)
+	/*
+	 * A hello outside the time window or already seen is refused as a
+	 * new session, but may still be an earlier session's hello resent
+	 * from the camera's store (docs/PROTOCOL.md, "Resending"): its
+	 * signature is checked like any other.
+	 */
+	fresh = proto_replay_check(l->replay, &h, now);
+	if (fresh < 0 && fresh != PROTO_E_STALE && fresh != PROTO_E_REPLAY) {
+		rc = fresh;
+		goto drop;
+	}
+	if ((rc = proto_hello_verify(dg, len, pub, &h)) < 0)
+		goto drop;
+	if ((ls = listener_sess_find(l, h.uuid)) != NULL &&
+	    listener_sess_lookup(ls, h.date, h.counter) != NULL) {
+		/* a copy of a session we hold: nothing new to store */
+		rc = fresh < 0 ? fresh : PROTO_E_REPLAY;
+		if (ls->s && proto_session_date(ls->s) == h.date &&
+		    proto_session_id(ls->s) == h.counter)
+			send_ack(l, ls, h.counter, now, peer, peer_len); /* its ack was lost */
+		goto drop;
+	}
+	if ((rc = proto_hello_unwrap(&h, l->server_key, secret)) < 0 ||
+	    (fresh == 0 && (rc = proto_replay_commit(l->replay, &h, now)) < 0))
 		goto drop;
 	if ((ls = listener_sess_slot(l, h.uuid)) == NULL) {
 		rc = PROTO_E_FULL;
 		goto drop;
 	}
-	rc = listener_sess_set(l, ls, h.date, h.counter, secret, peer, peer_len);
+	/* only a session newer than the camera's current one replaces it */
+	live = ls->s == NULL || h.date > proto_session_date(ls->s) ||
+	       (h.date == proto_session_date(ls->s) && h.counter > proto_session_id(ls->s));
+	if (live)
+		rc = listener_sess_set(l, ls, h.date, h.counter, secret, peer, peer_len);
+	else
+		rc = listener_sess_add_past(ls, h.date, h.counter, secret);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (rc < 0) {
 		rc = PROTO_E_NOMEM;
@@ -126,16 +171,15 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	EVP_PKEY_free(pub);
 	if (!route(l, dg, len, peer, h.counter))
 		return 0;
-	l->st.hello++;
-	snprintf(what, sizeof(what), "hello counter=%u session=%u", h.counter, h.counter);
+	snprintf(what, sizeof(what), "hello counter=%u session=%u%s", h.counter, h.counter,
+		 live ? "" : " (earlier session)");
 	verbose(l, h.uuid, what, "ok");
-
-	ack.server_ms = now;
-	ack.next_counter = h.counter + 1;
-	proto_hello_ack_encode(&ack, body, sizeof(body));
-	n = proto_s2c_seal(ls->s, PROTO_T_HELLO_ACK, NULL, body, sizeof(body), out, sizeof(out));
-	if (n > 0)
-		sendto(l->fd, out, (size_t)n, 0, (const struct sockaddr *)peer, peer_len);
+	if (!live) {
+		l->st.hello_past++;
+		return 1;
+	}
+	l->st.hello++;
+	send_ack(l, ls, h.counter, now, peer, peer_len);
 	return 1;
 drop:
 	EVP_PKEY_free(pub);
@@ -153,6 +197,7 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 	proto_data_hdr_t h;
 	proto_c2s_hdr_t ch;
 	listener_sess_t *ls;
+	proto_session_t *s;
 	char what[160];
 	int t, rc;
 
@@ -166,13 +211,14 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 		l->st.unexpected_type++;
 		return 0;
 	}
-	if ((ls = listener_sess_find(l, p.uuid)) == NULL || ls->s == NULL) {
+	if ((ls = listener_sess_find(l, p.uuid)) == NULL || len < PROTO_C2S_HDR_LEN ||
+	    (s = listener_sess_lookup(ls, p.date, proto_get32(dg + 28))) == NULL) {
 		l->st.no_session++;
 		verbose(l, p.uuid, "datagram", "no session");
 		return 0;
 	}
 	if (t == PROTO_T_DATA) {
-		rc = proto_data_open(ls->s, dg, len, &h, NULL);
+		rc = proto_data_open(s, dg, len, &h, NULL);
 		snprintf(what, sizeof(what),
 			 "data counter=%u stream=%u codec=%u frame=%u frag=%u/%u%s capture=%llu len=%u",
 			 proto_get32(dg + 24), dg[32], dg[33], proto_get32(dg + 36),
@@ -180,7 +226,7 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 			 (dg[34] & PROTO_F_KEYFRAME) ? " key" : "",
 			 (unsigned long long)proto_get64(dg + 44), proto_get16(dg + 52));
 	} else {
-		rc = proto_c2s_open(ls->s, dg, len, &ch, body, sizeof(body));
+		rc = proto_c2s_open(s, dg, len, &ch, body, sizeof(body));
 		snprintf(what, sizeof(what), "%s counter=%u", t == PROTO_T_REPORT ? "report" : "bye",
 			 len >= 28 ? proto_get32(dg + 24) : 0);
 	}
@@ -195,10 +241,16 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 		verbose(l, p.uuid, what, proto_strerror(rc));
 		return 0;
 	}
-	if (!route(l, dg, len, peer, proto_session_id(ls->s))) {
+	if (!route(l, dg, len, peer, proto_session_id(s))) {
 		verbose(l, p.uuid, what, "ring full");
 		return 0;
 	}
+	if (s == ls->s)
+		listener_sess_peer(l, ls, peer, peer_len);
+	else
+		l->st.past_session++;
+	if (t == PROTO_T_REPORT)
+		listener_sync_report(l, &ch, body, (size_t)rc);
 	verbose(l, p.uuid, what, "ok");
 	if (t == PROTO_T_DATA)
 		l->st.data++;

@@ -224,6 +224,7 @@ main(int argc, char **argv)
 	listener_sessions_open(&l);
 	if (listener_rings_open(&l) < 0)
 		goto out;
+	listener_sync_open(&l);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -232,7 +233,9 @@ main(int argc, char **argv)
 	while (!listener_stop && (count == 0 || (long)l.st.accepted < count)) {
 		struct pollfd pfd = {l.fd, POLLIN, 0};
 		listener_rr_tick(&l, proto_now_ms());
-		if (poll(&pfd, 1, 200) <= 0)
+		listener_sync_send(&l, BATCH);
+		/* syncd's requests are looked at every 20 ms at least */
+		if (poll(&pfd, 1, l.sync_out ? 20 : 200) <= 0)
 			continue;
 		for (i = 0; i < BATCH; i++) {
 			iov[i] = (struct iovec){bufs[i], sizeof(bufs[i])};
@@ -261,8 +264,11 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	if (l.sess)
-		for (i = 0; i < LISTENER_MAX_SESSIONS; i++)
+		for (i = 0; i < LISTENER_MAX_SESSIONS; i++) {
 			proto_session_free(l.sess[i].s);
+			for (n = 0; n < LISTENER_PAST; n++)
+				proto_session_free(l.sess[i].past[n]);
+		}
 	free(l.sess);
 	listener_rr_free(&l);
 	proto_replay_free(l.replay);

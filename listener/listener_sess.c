@@ -9,7 +9,9 @@
  *	refused and counted. Under vigild every session is also kept in a
  *	shared segment (listener_saved_t), from which a restarted listener
  *	rebuilds the table, so cameras keep streaming across a restart
- *	without a new hello.
+ *	without a new hello. Each camera also keeps up to LISTENER_PAST
+ *	earlier sessions (replaced ones, and those a resent hello made
+ *	known), so that datagrams resent from a camera's store verify.
  */
 #include <string.h>
 
@@ -66,7 +68,12 @@ listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_t se
 
 	if (s == NULL)
 		return -1;
-	proto_session_free(ls->s);
+	if (ls->s) {
+		/* the replaced session stays known: its late datagrams still verify */
+		uint32_t k = ls->past_next++ % LISTENER_PAST;
+		proto_session_free(ls->past[k]);
+		ls->past[k] = ls->s;
+	}
 	ls->s = s;
 	memcpy(&ls->peer, peer, peer_len);
 	ls->peer_len = peer_len;
@@ -107,4 +114,51 @@ listener_sess_restore(listener_t *l)
 			n++;
 	}
 	return n;
+}
+
+proto_session_t *
+listener_sess_lookup(listener_sess_t *ls, uint32_t date, uint32_t session)
+{
+	int i;
+
+	if (ls->s && proto_session_date(ls->s) == date && proto_session_id(ls->s) == session)
+		return ls->s;
+	for (i = 0; i < LISTENER_PAST; i++)
+		if (ls->past[i] && proto_session_date(ls->past[i]) == date &&
+		    proto_session_id(ls->past[i]) == session)
+			return ls->past[i];
+	return NULL;
+}
+
+int
+listener_sess_add_past(listener_sess_t *ls, uint32_t date, uint32_t session,
+		       const uint8_t secret[PROTO_SECRET_LEN])
+{
+	proto_session_t *s = proto_session_new(ls->uuid, date, session, secret);
+	uint32_t k = ls->past_next++ % LISTENER_PAST;
+
+	if (s == NULL)
+		return -1;
+	/* bounded: the oldest-added past session makes room */
+	proto_session_free(ls->past[k]);
+	ls->past[k] = s;
+	return 0;
+}
+
+void
+listener_sess_peer(listener_t *l, listener_sess_t *ls, const struct sockaddr_storage *peer,
+		   socklen_t peer_len)
+{
+	if (ls->peer_len == peer_len && memcmp(&ls->peer, peer, peer_len) == 0)
+		return;
+	/* the camera's NAT mapping moved: replies go to the new one */
+	memcpy(&ls->peer, peer, peer_len);
+	ls->peer_len = peer_len;
+	if (l->saved && ls->s) {
+		listener_saved_t *v = &l->saved[ls - l->sess];
+		__atomic_store_n(&v->valid, 0, __ATOMIC_RELEASE);
+		memcpy(&v->peer, peer, peer_len);
+		v->peer_len = peer_len;
+		__atomic_store_n(&v->valid, 1, __ATOMIC_RELEASE);
+	}
 }

@@ -6,8 +6,9 @@
  *	vigild [-c FILE] [-n] [-f]
  *
  *	Reads the configuration (-n: check it and exit), creates the shared
- *	segments (the status segment and one ring from the listener to each
- *	writer), starts every configured stage (one writer per partition),
+ *	segments (the status segment, one ring from the listener to each
+ *	writer, and with a syncd stage the two rings between the listener
+ *	and syncd), starts every configured stage (one writer per partition),
  *	and supervises them: a stage that dies is restarted with a throttle
  *	(vigild_stage.c); `vigilctl restart STAGE [N]` restarts one stage
  *	while the others run on. Signals only set flags; the loop acts on
@@ -52,6 +53,8 @@ typedef struct vigild {
 	int nrings;
 	shm_seg_t notice_seg[32]; /* writer k -> indexer: "appended" notices */
 	idx_t *idx;
+	shm_seg_t sync_seg[2]; /* listener <-> syncd, when a syncd stage is configured */
+	int nsync;
 	vigild_stage_t stage[SHM_STATUS_MAX];
 	int nstage;
 } vigild_t;
@@ -95,6 +98,23 @@ create_segments(vigild_t *d)
 		vigild_log("index segment %s-index: %s", d->conf.shm_prefix, strerror(-rc));
 		return -1;
 	}
+	for (i = 0; i < d->conf.nstage; i++)
+		if (!strcmp(d->conf.stage[i].name, "syncd"))
+			break;
+	if (i == d->conf.nstage)
+		return 0;
+	/* reports from the listener to syncd; syncd's requests back */
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "%s-sync-%s", d->conf.shm_prefix, i ? "out" : "in");
+		rc = shm_seg_create(name, SHM_KIND_RING, shm_ring_size(d->conf.ring_slots),
+				    &d->sync_seg[i]);
+		if (rc < 0) {
+			vigild_log("shm_seg_create %s: %s", name, strerror(-rc));
+			return -1;
+		}
+		shm_ring_init(shm_seg_body(&d->sync_seg[i]), d->conf.ring_slots);
+		d->nsync++;
+	}
 	return 0;
 }
 
@@ -114,6 +134,11 @@ remove_segments(vigild_t *d)
 	}
 	idx_close(d->idx);
 	d->idx = NULL;
+	for (i = 0; i < d->nsync; i++) {
+		snprintf(name, sizeof(name), "%s", d->sync_seg[i].name);
+		shm_seg_detach(&d->sync_seg[i]);
+		shm_seg_unlink(name);
+	}
 	/* the stages' own segments (metrics, sessions) belong to this run too */
 	if ((dir = opendir("/dev/shm")) != NULL) {
 		size_t plen = strlen(d->conf.shm_prefix);

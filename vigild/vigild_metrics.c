@@ -22,7 +22,7 @@
 #include "shm_metrics.h"
 #include "vigild.h"
 
-#define BODY_MAX (256 * 1024)
+#define BODY_MAX (768 * 1024)
 
 int
 vigild_metrics_listen(const char *spec)
@@ -101,6 +101,14 @@ render(const vigild_conf_t *c, const shm_status_t *st, char *buf, size_t cap)
 			if (len + n < cap)
 				len += n;
 		}
+		shm_seg_detach(&seg);
+		/* a stage's labelled series (syncd: one per camera), as it rendered them */
+		snprintf(name, sizeof(name), "%s-text-%s-%u", c->shm_prefix, st->stage[i].name,
+			 st->stage[i].index);
+		if (shm_seg_attach(name, SHM_KIND_TEXT, &seg) < 0)
+			continue;
+		if (seg.size >= 64 + sizeof(shm_text_t))
+			len += shm_text_read(shm_seg_body(&seg), buf + len, cap - len);
 		shm_seg_detach(&seg);
 	}
 #undef OUT

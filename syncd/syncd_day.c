@@ -1,0 +1,333 @@
+/*
+ * NAME
+ *	syncd_day.c - one (camera, day): follow its file, ask for what is
+ *	missing, confirm what is held, record completeness
+ *
+ * DESCRIPTION
+ *	The day file is followed with the storage reader (each record's
+ *	counter and arrival time go into a proto_dayscan_t), so syncd knows
+ *	which counters are stored and which came late, and a restarted
+ *	syncd learns it all again from the file.
+ *
+ *	Reports give the camera's high-water mark (next counter) and the
+ *	oldest counter it still holds. A counter is asked for only once a
+ *	report that covered it is settle_ms old (so what is merely in
+ *	flight is not asked for twice), only while the camera is online
+ *	(a report within online_ms), and never below oldest held: what the
+ *	camera no longer holds and the server lacks is lost, counted, never
+ *	asked for. One MISSING is in flight per day at a time, at most the
+ *	camera's backfill budget in size (docs/PROTOCOL.md, "Pacing"). The
+ *	next is sent when every counter of the last has arrived, or when
+ *	its wait (rto) runs out; a wait that brought nothing doubles, up to
+ *	rto_max_ms, and a range asked for max_tries times in vain is given
+ *	up and counted as lost.
+ *
+ *	Every second the counters that were stored one second earlier are
+ *	confirmed (CONFIRM), so the camera may free them: the writer has
+ *	fdatasynced them by then (it syncs every 100 ms).
+ *
+ *	When every counter in [0, high) is stored the day is complete: the
+ *	time is kept in the .sync file (docs/STORAGE.md) at once, other
+ *	changes at most every two seconds.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "syncd.h"
+
+#define FOLLOW_MAX 8192	      /* records read per day per turn */
+#define STATE_EVERY_MS 2000
+#define CONFIRM_EVERY_MS 1000
+
+void
+syncd_day_report(syncd_t *d, syncd_day_t *day, const proto_report_day_t *rd, uint64_t now)
+{
+	(void)d;
+	if (rd->next_counter > day->st.high)
+		day->st.high = rd->next_counter, day->state_dirty = 1;
+	/* oldest held only from the camera's newest report (the caller checks) */
+	if (rd->oldest_held != day->st.oldest_held)
+		day->st.oldest_held = rd->oldest_held, day->state_dirty = 1;
+	day->st.report_ms = now;
+	day->last_report_ms = now;
+	if (day->nck && day->ck[day->nck - 1].next >= rd->next_counter)
+		return;
+	if (day->nck == SYNCD_CKPT) {
+		memmove(&day->ck[0], &day->ck[1], sizeof(day->ck[0]) * (SYNCD_CKPT - 1));
+		day->nck--;
+	}
+	day->ck[day->nck].next = rd->next_counter;
+	day->ck[day->nck].ms = now;
+	day->nck++;
+}
+
+static void
+follow(syncd_t *d, syncd_day_t *day)
+{
+	char path[4096];
+	proto_rec_t rec;
+	int n = 0, rc;
+
+	if (day->rd == NULL) {
+		if (proto_file_path(d->o.datadir, day->cam->uuid, day->date, path, sizeof(path)) < 0 ||
+		    proto_reader_open(path, &day->rd) < 0) {
+			day->rd = NULL;
+			return; /* not written yet */
+		}
+	}
+	while (n < FOLLOW_MAX && (rc = proto_reader_next(day->rd, &rec)) > 0) {
+		n++;
+		if (rec.len < PROTO_C2S_HDR_LEN)
+			continue;
+		uint32_t c = proto_get32(rec.dgram + 24);
+		int was_asked = proto_ranges_has(&day->asked, c);
+		if (proto_dayscan_note(&day->scan, c, rec.meta.arrival_ns) == 0 && was_asked) {
+			day->cam->backfilled++;
+			syncd_count(d->m_backfilled, 1);
+		}
+	}
+}
+
+/* Counters below the newest report at least settle_ms old. */
+static void
+settle(syncd_t *d, syncd_day_t *day, uint64_t now)
+{
+	int i, keep = 0;
+
+	for (i = 0; i < day->nck; i++)
+		if (day->ck[i].ms + d->o.settle_ms <= now) {
+			if (day->ck[i].next > day->settled)
+				day->settled = day->ck[i].next;
+			keep = i;
+		}
+	if (keep > 0) {
+		memmove(&day->ck[0], &day->ck[keep], sizeof(day->ck[0]) * (size_t)(day->nck - keep));
+		day->nck -= keep;
+	}
+}
+
+static uint64_t
+missing_in(const syncd_day_t *day, const proto_ranges_t *set)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < set->n; i++)
+		n += (set->r[i].hi - set->r[i].lo) -
+		     proto_ranges_count(&day->scan.present, set->r[i].lo, set->r[i].hi);
+	return n;
+}
+
+static void
+request(syncd_t *d, syncd_day_t *day, uint64_t now)
+{
+	syncd_cam_t *c = day->cam;
+	proto_missing_t m = {0};
+	uint32_t from, lo, hi, want, got, take;
+	uint64_t still = day->asked.n ? missing_in(day, &day->asked) : 0;
+
+	if (day->asked.n) {
+		/* the camera resends at most `rate` a second: wait for all of it */
+		if (now < day->asked_ms + day->rto_ms + day->asked_missing * 1000 / d->o.rate)
+			return;
+		if (still >= day->asked_missing) {
+			/* nothing came: wait longer next time */
+			day->tries++;
+			day->rto_ms = day->rto_ms * 2 > d->o.rto_max_ms ? d->o.rto_max_ms
+								       : day->rto_ms * 2;
+			if (day->tries >= d->o.max_tries) {
+				uint32_t i;
+				for (i = 0; i < day->asked.n; i++)
+					proto_ranges_add(&day->abandoned, day->asked.r[i].lo,
+							 day->asked.r[i].hi);
+				syncd_log("%s %u: gave up on %llu counters after %u requests",
+					  c->name, day->date, (unsigned long long)still, day->tries);
+				day->tries = 0;
+				day->rto_ms = d->o.rto_ms;
+			}
+		} else {
+			day->tries = 0;
+			day->rto_ms = d->o.rto_ms;
+		}
+		proto_ranges_free(&day->asked);
+	}
+	if (now > c->last_report_ms + d->o.online_ms)
+		return; /* the camera is away: nothing it could answer */
+	from = day->st.oldest_held;
+	want = 0;
+	/* collect gaps below the settled mark, not given up, within the budget */
+	while (m.n < PROTO_MISSING_MAX_RANGES &&
+	       proto_ranges_gap(&day->scan.present, from, day->settled, &lo, &hi) == 0) {
+		uint32_t alo, ahi;
+		from = hi;
+		/* skip what was given up */
+		while (lo < hi && proto_ranges_has(&day->abandoned, lo))
+			lo++;
+		if (lo >= hi)
+			continue;
+		if (proto_ranges_gap(&day->abandoned, lo, hi, &alo, &ahi) == 0)
+			hi = ahi; /* up to the next abandoned counter */
+		from = hi;
+		take = hi - lo;
+		if (want + take > d->o.rate / 2 + 1)
+			take = d->o.rate / 2 + 1 - want;
+		if (take == 0)
+			break;
+		m.range[m.n++] = (proto_range_t){day->date, lo, take};
+		want += take;
+		if (take < hi - lo)
+			break;
+	}
+	if (m.n == 0)
+		return;
+	got = syncd_cam_budget(d, c, want, now);
+	if (got == 0)
+		return;
+	/* trim to the budget granted */
+	for (uint32_t i = 0, sum = 0; i < m.n; i++) {
+		if (sum + m.range[i].count > got) {
+			m.range[i].count = got - sum;
+			m.n = (uint16_t)(m.range[i].count ? i + 1 : i);
+			break;
+		}
+		sum += m.range[i].count;
+	}
+	if (m.n == 0 || syncd_send(d, c->uuid, PROTO_T_MISSING, &m) < 0)
+		return;
+	for (uint32_t i = 0; i < m.n; i++)
+		proto_ranges_add(&day->asked, m.range[i].first,
+				 m.range[i].first + m.range[i].count);
+	day->asked_missing = missing_in(day, &day->asked);
+	day->asked_ms = now;
+	if (day->first_ask_ms == 0)
+		day->first_ask_ms = now;
+	if (day->rto_ms < d->o.rto_ms)
+		day->rto_ms = d->o.rto_ms;
+	c->missing_sent++;
+	c->asked += day->asked_missing;
+	syncd_count(d->m_missing, 1);
+	syncd_count(d->m_asked, day->asked_missing);
+	if (d->o.verbose)
+		syncd_log("%s %u: asked for %llu counters in %u ranges from %u (high %u)", c->name,
+			  day->date, (unsigned long long)day->asked_missing, m.n, m.range[0].first,
+			  day->st.high);
+}
+
+static void
+confirm(syncd_t *d, syncd_day_t *day, uint64_t now)
+{
+	proto_missing_t m = {0};
+	uint32_t i;
+
+	if (now < day->confirm_ms + CONFIRM_EVERY_MS)
+		return;
+	day->confirm_ms = now;
+	if (now <= day->cam->last_report_ms + d->o.online_ms) {
+		for (i = 0; i < day->confirmable.n && m.n < PROTO_MISSING_MAX_RANGES; i++) {
+			if (day->confirmable.r[i].hi <= day->conf_cursor)
+				continue;
+			m.range[m.n++] = (proto_range_t){day->date, day->confirmable.r[i].lo,
+							  day->confirmable.r[i].hi -
+								  day->confirmable.r[i].lo};
+		}
+		/* go round the ranges a hundred at a time */
+		day->conf_cursor = m.n == PROTO_MISSING_MAX_RANGES ? m.range[m.n - 1].first + 1 : 0;
+		if (m.n && syncd_send(d, day->cam->uuid, PROTO_T_CONFIRM, &m) == 0) {
+			day->cam->confirm_sent++;
+			syncd_count(d->m_confirm, 1);
+		}
+	}
+	/* what is stored now is confirmed next time */
+	proto_ranges_free(&day->confirmable);
+	for (i = 0; i < day->scan.present.n; i++)
+		proto_ranges_add(&day->confirmable, day->scan.present.r[i].lo,
+				 day->scan.present.r[i].hi);
+}
+
+static void
+write_state(syncd_t *d, syncd_day_t *day, uint64_t now)
+{
+	char dir[4096], u[37];
+
+	proto_uuid_fmt(day->cam->uuid, u);
+	snprintf(dir, sizeof(dir), "%s/%s", d->o.datadir, u);
+	mkdir(d->o.datadir, 0755);
+	mkdir(dir, 0755);
+	if (proto_daystate_write(d->o.datadir, day->cam->uuid, day->date, &day->st) < 0)
+		syncd_log("%s %u: cannot write the sync state: %s", day->cam->name, day->date,
+			  strerror(errno));
+	day->state_ms = now;
+	day->state_dirty = 0;
+}
+
+void
+syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
+{
+	uint64_t have, lost;
+
+	follow(d, day);
+	settle(d, day, now);
+	if (day->st.high == 0)
+		return;
+	/* what the camera no longer holds and we lack, and what was given up */
+	lost = day->st.oldest_held - proto_ranges_count(&day->scan.present, 0, day->st.oldest_held);
+	for (uint32_t i = 0; i < day->abandoned.n; i++)
+		lost += (day->abandoned.r[i].hi - day->abandoned.r[i].lo) -
+			proto_ranges_count(&day->scan.present, day->abandoned.r[i].lo,
+					   day->abandoned.r[i].hi);
+	if (lost != day->st.lost) {
+		if (lost > day->st.lost) {
+			day->cam->lost += lost - day->st.lost;
+			syncd_count(d->m_lost, lost - day->st.lost);
+		}
+		day->st.lost = lost;
+		day->state_dirty = 1;
+	}
+	have = proto_ranges_count(&day->scan.present, 0, day->st.high);
+	if (have == day->st.high) {
+		if (day->st.complete_ms == 0) {
+			day->st.complete_ms = now;
+			day->cam->days_complete++;
+			syncd_count(d->m_complete, 1);
+			if (d->o.verbose || day->scan.nlate)
+				syncd_log("%s %u: complete, counters 0-%u, %u late runs", day->cam->name,
+					  day->date, day->st.high - 1, day->scan.nlate);
+			write_state(d, day, now);
+		}
+	} else if (day->st.complete_ms) {
+		day->st.complete_ms = 0; /* the camera went on: complete again later */
+		day->state_dirty = 1;
+	}
+	if (day->asked.n && missing_in(day, &day->asked) == 0) {
+		/* all of the last request arrived: backfill latency since the first ask */
+		uint64_t lat = now - day->first_ask_ms;
+		day->cam->latency_ms_sum += lat;
+		day->cam->latency_n++;
+		day->cam->latency_last_ms = lat;
+		day->first_ask_ms = 0;
+		day->tries = 0;
+		day->rto_ms = d->o.rto_ms;
+		proto_ranges_free(&day->asked);
+	}
+	if (have < day->st.high)
+		request(d, day, now);
+	confirm(d, day, now);
+	if (day->state_dirty && now >= day->state_ms + STATE_EVERY_MS)
+		write_state(d, day, now);
+}
+
+void
+syncd_day_close(syncd_t *d, syncd_day_t *day)
+{
+	if (day->state_dirty && day->st.high)
+		write_state(d, day, proto_now_ms());
+	if (day->rd)
+		proto_reader_free(day->rd);
+	proto_dayscan_free(&day->scan);
+	proto_ranges_free(&day->asked);
+	proto_ranges_free(&day->abandoned);
+	proto_ranges_free(&day->confirmable);
+	memset(day, 0, sizeof(*day));
+}
