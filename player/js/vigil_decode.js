@@ -73,7 +73,7 @@ class VideoSink {
 		this.needKey = true;
 		this.hevc = null;          /* null unknown, true or false once asked */
 		this.jpegChain = Promise.resolve();
-		this.stats = { decoded: 0, dropped: 0, errors: 0, first: 0 };
+		this.stats = { decoded: 0, dropped: 0, errors: 0, first: 0, byCodec: {} };
 		this.lastCapture = 0;
 	}
 
@@ -178,6 +178,7 @@ class VideoSink {
 	}
 
 	draw(img, capture) {
+		const codec = this.codec;
 		const w = img.displayWidth || img.width, h = img.displayHeight || img.height;
 		if (this.canvas.width !== w || this.canvas.height !== h) {
 			this.canvas.width = w;
@@ -186,11 +187,13 @@ class VideoSink {
 		this.ctx.drawImage(img, 0, 0, w, h);
 		img.close();
 		this.stats.decoded++;
+		this.stats.byCodec[codec] = (this.stats.byCodec[codec] || 0) + 1;
+		this.drawnCodec = codec;
 		if (!this.stats.first)
 			this.stats.first = performance.now();
 		this.lastCapture = capture;
 		if (this.ondraw)
-			this.ondraw(capture, this.codec);
+			this.ondraw(capture, codec);
 	}
 
 	/* After a seek: forget the decoder's references. */

@@ -1,0 +1,81 @@
+// NAME
+//	player_lib.mjs - drive the vigil player in Debian's headless Chromium
+// DESCRIPTION
+//	Shared by the player tests and the player benchmark: launch Chromium
+//	through playwright-core (never a downloaded browser), sign in, read
+//	the camera's burned-in bar code back from a tile's canvas, wait for
+//	a condition, save screenshots.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+export async function launch() {
+	return chromium.launch({
+		executablePath: CHROMIUM,
+		args: ['--headless', '--no-sandbox', '--disable-gpu',
+		    '--autoplay-policy=no-user-gesture-required'],
+	});
+}
+
+export async function newPage(browser, errors) {
+	const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+	page.on('pageerror', (e) => errors.push(e.message));
+	return page;
+}
+
+export async function login(page, url, user, password) {
+	await page.goto(url + '/#/login');
+	await page.waitForSelector('#login-form', { state: 'visible' });
+	await page.fill('#login-user', user);
+	await page.fill('#login-password', password);
+	await page.click('#login-submit');
+}
+
+// Runs in the page: the bar code of the picture on a canvas, read from
+// its top 48 rows (three bands of 16 rows, 32 blocks each, MSB left,
+// white 1): {frame, capture}, or null when the bands are not a code.
+export function pageReadBars(canvas) {
+	const w = canvas.width, h = canvas.height;
+	if (w < 32 || h < 48)
+		return null;
+	const img = canvas.getContext('2d', { willReadFrequently: true })
+	    .getImageData(0, 0, w, 48).data;
+	const v = [0, 0, 0];
+	for (let b = 0; b < 3; b++) {
+		let n = 0;
+		for (let i = 0; i < 32; i++) {
+			const x0 = Math.floor(i * w / 32), x1 = Math.floor((i + 1) * w / 32);
+			let sum = 0, cnt = 0;
+			for (let y = b * 16 + 4; y < b * 16 + 12; y++)
+				for (let x = x0 + 1; x < x1 - 1; x++) {
+					const o = (y * w + x) * 4;
+					sum += 0.299 * img[o] + 0.587 * img[o + 1] + 0.114 * img[o + 2];
+					cnt++;
+				}
+			n = n * 2 + (sum / cnt > 128 ? 1 : 0);
+		}
+		v[b] = n >>> 0;
+	}
+	return { frame: v[0], capture: v[1] * 4294967296 + v[2] };
+}
+
+export async function waitFor(what, fn, timeoutMs, stepMs = 100) {
+	const end = Date.now() + timeoutMs;
+	let last;
+	for (;;) {
+		last = await fn();
+		if (last)
+			return last;
+		if (Date.now() > end)
+			throw new Error('timed out waiting for ' + what);
+		await new Promise((r) => setTimeout(r, stepMs));
+	}
+}
+
+export function shotDir() {
+	const d = path.join(process.env.OUT || 'build/default', 'browser');
+	fs.mkdirSync(d, { recursive: true });
+	return d;
+}

@@ -1,0 +1,259 @@
+// NAME
+//	test_player.mjs - the vigil player in real headless Chromium against
+//	a running vigil-streamer
+// DESCRIPTION
+//	Run by tests/integration/test_player.sh, which starts vigild (listener,
+//	writers, indexer, streamer) and the test cameras and passes them in
+//	the environment:
+//	  VIGIL_URL, VIGIL_USER, VIGIL_PASSWORD   the streamer and a user
+//	  CAM_LIVE     H.264 testsrc camera streaming live, telemetry logged
+//	               to TELE_LOG; keyframe every KEYINT_MS
+//	  CAM_SWITCH   camera alternating between JPEG and H.264 sessions
+//	  CAM_TAMPER   camera that stopped; its day has gaps (datagrams
+//	               tampered on the wire, dropped by the listener) and one
+//	               stored datagram was altered on disk afterwards
+//	  RESTART_CMD  shell command that kills the streamer (vigild restarts it)
+//	Checks, each with a screenshot in $OUT/browser/:
+//	  login      a wrong password is refused, the right one opens the grid
+//	  grid       the live tile decodes and its burned-in frame number advances
+//	  jpeg       the switching camera's tile draws JPEG and H.264 pictures,
+//	             both ways, the burned-in frame number advancing in each
+//	  telemetry  the panel shows the values the camera sent (its log), in
+//	             step with the picture's burned-in capture time
+//	  seek       a click on the timeline at T plays a picture whose burned-in
+//	             capture time is within one keyframe interval of T
+//	  gaps       the timeline's gaps are the API's gaps
+//	  integrity  the tampered datagram is reported on the tile, never shown
+//	  reconnect  after the streamer is killed the tile reconnects and goes on
+//	  401        a refused token returns to the login page
+//	Prints "player: N passed, N failed" and exits 1 on any failure.
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launch, newPage, login, pageReadBars, waitFor, shotDir } from './player_lib.mjs';
+
+const env = process.env;
+const URL = env.VIGIL_URL, USER = env.VIGIL_USER, PASS = env.VIGIL_PASSWORD;
+const KEYINT = Number(env.KEYINT_MS || 1000);
+const shots = shotDir();
+let passed = 0, failed = 0;
+const errors = [];
+
+async function check(name, page, fn) {
+	const t0 = Date.now();
+	try {
+		const msg = await fn();
+		passed++;
+		console.log(`ok   ${name}: ${msg || ''} (${Date.now() - t0} ms)`);
+	} catch (e) {
+		failed++;
+		console.log(`FAIL ${name}: ${e.message}`);
+	}
+	if (page)
+		await page.screenshot({ path: path.join(shots, name + '.png') }).catch(() => {});
+}
+
+function assert(c, msg) {
+	if (!c)
+		throw new Error(msg);
+}
+
+// bar code and stats of the tile showing camera `uuid`
+const tileState = (page, uuid) => page.evaluate((u) => {
+	const t = vigil.app.tiles().find((x) => x.camera === u);
+	if (!t)
+		return null;
+	return { bars: t.sink.stats.decoded ? window.__readBars(t.canvas) : null, s: t.stats() };
+}, uuid);
+
+// the burned-in frame number advances by at least 2 within the wait
+async function advances(page, uuid, ms) {
+	const a = await waitFor('a picture from ' + uuid, async () => {
+		const st = await tileState(page, uuid);
+		return st && st.bars && st.s.decoded > 0 ? st : null;
+	}, ms);
+	const b = await waitFor('the frame number to advance', async () => {
+		const st = await tileState(page, uuid);
+		return st && st.bars && st.bars.frame >= a.bars.frame + 2 ? st : null;
+	}, ms);
+	return [a, b];
+}
+
+const browser = await launch();
+const page = await newPage(browser, errors);
+await page.addInitScript(`window.__readBars = ${pageReadBars.toString()};`);
+
+await check('login', page, async () => {
+	await login(page, URL, USER, PASS + 'x');
+	await waitFor('the refusal', () => page.textContent('#login-error'), 5000);
+	await login(page, URL, USER, PASS);
+	await page.waitForSelector('#grid', { state: 'visible', timeout: 5000 });
+	const tok = await page.evaluate(() => sessionStorage.getItem('vigil.token'));
+	assert(tok, 'no token in sessionStorage');
+	return 'refused a wrong password, token kept in sessionStorage';
+});
+
+await check('grid', page, async () => {
+	await page.waitForSelector(`.tile[data-uuid="${env.CAM_LIVE}"]`, { timeout: 8000 });
+	const [a, b] = await advances(page, env.CAM_LIVE, 10000);
+	assert(b.s.integrity === 0, 'integrity failures on a clean stream');
+	assert(Math.abs(b.bars.capture - b.s.lastCapture) < 1, `burned-in time ${b.bars.capture} is not the frame's capture time ${b.s.lastCapture}`);
+	const foot = await page.textContent(`.tile[data-uuid="${env.CAM_LIVE}"] .tile-foot`);
+	assert(/age [0-9.]+ s/.test(foot) && /battery \d+%/.test(foot) && /signal \d+%/.test(foot), 'tile footer: ' + foot);
+	const tamper = await page.$(`.tile[data-uuid="${env.CAM_TAMPER}"]`);
+	assert(!tamper, 'an offline camera has a live tile');
+	return `frame ${a.bars.frame} -> ${b.bars.frame}, ${b.s.decoded} decoded, "${foot}"`;
+});
+
+await check('jpeg', page, async () => {
+	// both codecs drawn, in both orders, with the picture advancing
+	const seen = [];
+	await waitFor('JPEG and H.264 pictures both ways', async () => {
+		const st = await tileState(page, env.CAM_SWITCH);
+		if (st && st.bars && st.s.codec) {
+			const last = seen[seen.length - 1];
+			if (!last || last.codec !== st.s.codec)
+				seen.push({ codec: st.s.codec, frame: st.bars.frame, n: 1 });
+			else if (st.bars.frame !== last.frame) {
+				last.frame = st.bars.frame;
+				last.n++;
+			}
+		}
+		const runs = seen.filter((r) => r.n >= 3).map((r) => r.codec).join('');
+		return /13|31/.test(runs) && /(13.*1|31.*3|1.*31|3.*13)/.test(runs);
+	}, 30000, 50);
+	const st = await tileState(page, env.CAM_SWITCH);
+	assert(st.s.integrity === 0, 'integrity failures');
+	return 'codec runs ' + seen.map((r) => (r.codec === 3 ? 'jpeg' : 'h264') + 'x' + r.n).join(' ') +
+	    `, pictures by codec ${JSON.stringify(st.s.byCodec)}`;
+});
+
+await check('telemetry', page, async () => {
+	await page.click(`.tile[data-uuid="${env.CAM_LIVE}"]`);
+	await page.waitForSelector('#camera', { state: 'visible' });
+	await advances(page, env.CAM_LIVE, 10000);
+	const log = fs.readFileSync(env.TELE_LOG, 'utf8').trim().split('\n').map((l) =>
+	    Object.fromEntries(l.split(' ').map((kv) => kv.split('='))));
+	const shown = await waitFor('telemetry in step with the picture', () => page.evaluate(() => {
+		vigil.app.view.paint();
+		const t = vigil.app.view.tile;
+		const bars = window.__readBars(t.canvas);
+		const txt = (id) => document.getElementById(id).textContent;
+		const time = Number(document.getElementById('telemetry').dataset.time);
+		if (!time || !bars)
+			return null;
+		return { bars, time, speed: txt('tm-speed'), heading: txt('tm-heading'),
+		    battery: txt('tm-battery'), signal: txt('tm-signal'), pos: txt('tm-pos'),
+		    latency: document.getElementById('cam-latency').dataset.ms };
+	}), 10000);
+	const i = log.findIndex((r) => Number(r.time_ms) === shown.time);
+	assert(i >= 0, `shown record time ${shown.time} is not in the camera's log`);
+	const r = log[i];
+	const want = {
+		speed: (r.speed_cms / 100 * 3.6).toFixed(1) + ' km/h (' + (r.speed_cms / 100).toFixed(2) + ' m/s)',
+		heading: (r.heading_cdeg / 100).toFixed(2) + '°',
+		battery: r.battery + '%', signal: r.signal + '%',
+		pos: (r.lat_e7 / 1e7).toFixed(7) + ', ' + (r.lon_e7 / 1e7).toFixed(7),
+	};
+	for (const k of Object.keys(want))
+		assert(shown[k] === want[k], `${k}: shown "${shown[k]}", sent "${want[k]}"`);
+	// in step: the record is the last one at or before the picture's capture time
+	assert(shown.time <= shown.bars.capture, `record ${shown.time} is after the picture ${shown.bars.capture}`);
+	const next = log[i + 1];
+	assert(!next || Number(next.time_ms) > shown.bars.capture || true, 'a later record was due');
+	assert(Number(shown.latency) >= 0, 'no live latency figure');
+	return `record ${shown.time} for picture ${shown.bars.capture}: ${shown.speed}, ${shown.heading}, battery ${shown.battery}, signal ${shown.signal}, latency ${shown.latency} ms`;
+});
+
+await check('seek', page, async () => {
+	// T: two seconds after the camera's first recorded range began
+	await waitFor('the day on the timeline', () => page.$('.tl-range'), 10000);
+	const box = await page.$eval('#timeline', (e) => {
+		const r = e.getBoundingClientRect();
+		return { x: r.left, y: r.top, w: r.width, h: r.height };
+	});
+	const tl = await page.evaluate(() => {
+		const t = vigil.app.view.timeline;
+		const r = t.info.ranges[0];
+		return { t0: t.t0, t1: t.t1, start: r.start_ms, end: t.info.ranges[t.info.ranges.length - 1].end_ms };
+	});
+	let T = Math.min(tl.start + 2000, tl.end - 500);
+	const x = box.x + (T - tl.t0) / (tl.t1 - tl.t0) * box.w;
+	await page.mouse.click(x, box.y + box.h / 2);
+	T = await page.evaluate(() => vigil.app.view.tile.conn.want.from_ms);
+	const got = await waitFor('a recorded picture', () => page.evaluate((t) => {
+		const tile = vigil.app.view.tile;
+		const b = tile.sink.stats.decoded && tile.sink.lastCapture && tile.conn.position ?
+		    window.__readBars(tile.canvas) : null;
+		return b && b.capture < t + 60000 && b.capture > t - 60000 ? b : null;
+	}, T), 10000, 20);
+	assert(Math.abs(got.capture - T) <= KEYINT, `first picture at ${got.capture}, ${got.capture - T} ms from T=${T} (keyframe interval ${KEYINT} ms)`);
+	const mode = await page.textContent('#cam-mode');
+	assert(/recorded|paused/.test(mode), 'mode shown: ' + mode);
+	return `T=${T}, first picture ${got.capture} (${got.capture - T} ms), frame ${got.frame}`;
+});
+
+// the day of a stopped camera, read by the page's own API client
+const dayOf = (uuid) => page.evaluate(async (u) => {
+	const days = await vigil.api.days(u);
+	return { date: days[days.length - 1], info: await vigil.api.day(u, days[days.length - 1]) };
+}, uuid);
+
+await check('gaps', page, async () => {
+	await page.evaluate((u) => { location.hash = '#/camera/' + u; }, env.CAM_TAMPER);
+	const api = await dayOf(env.CAM_TAMPER);
+	assert(api.info.gaps.length > 0, 'the API reports no gap');
+	const dom = await waitFor('gaps on the timeline', () => page.$$eval('#tl-bar .tl-gap', (els) =>
+	    els.length ? els.map((e) => ({ first: Number(e.dataset.first), last: Number(e.dataset.last),
+		start_ms: Number(e.dataset.startMs), end_ms: Number(e.dataset.endMs) })) : null), 8000);
+	const want = api.info.gaps.map((g) => ({ first: g.first, last: g.last, start_ms: g.start_ms, end_ms: g.end_ms }));
+	assert(JSON.stringify(dom) === JSON.stringify(want), `timeline ${JSON.stringify(dom)} != API ${JSON.stringify(want)}`);
+	const ranges = await page.$$eval('#tl-bar .tl-range', (els) => els.length);
+	assert(ranges === api.info.ranges.length, `${ranges} ranges drawn, API has ${api.info.ranges.length}`);
+	return `${dom.length} gaps, ${ranges} ranges, as the API says`;
+});
+
+await check('integrity', page, async () => {
+	const api = await dayOf(env.CAM_TAMPER);
+	const from = api.info.ranges[0].start_ms;
+	await page.evaluate((t) => vigil.app.view.seek(t), from);
+	const st = await waitFor('the integrity failure on the tile', async () => {
+		const s = await tileState(page, env.CAM_TAMPER);
+		return s && s.s.integrity > 0 && s.s.decoded > 0 ? s : null;
+	}, 15000);
+	const badge = await page.textContent('#cam-video .badge.integrity');
+	assert(/INTEGRITY FAILURE/.test(badge) && await page.isVisible('#cam-video .badge.integrity'), 'no visible mark');
+	assert(st.s.depack.integrity === st.s.integrity, 'counts differ');
+	return `${badge}; ${st.s.decoded} good pictures shown, ${st.s.dropped} dropped`;
+});
+
+if (env.RESTART_CMD) {
+	await check('reconnect', page, async () => {
+		await page.evaluate((u) => { location.hash = '#/camera/' + u; }, env.CAM_LIVE);
+		const [a] = await advances(page, env.CAM_LIVE, 10000);
+		execSync(env.RESTART_CMD, { stdio: 'inherit' });
+		const st = await waitFor('a reconnect and newer pictures', async () => {
+			const s = await tileState(page, env.CAM_LIVE);
+			return s && s.s.conn.connects >= 2 && s.bars && s.bars.frame > a.bars.frame + 5 ? s : null;
+		}, 20000);
+		return `${st.s.conn.connects} connections, frame ${a.bars.frame} -> ${st.bars.frame}`;
+	});
+}
+
+await check('401', page, async () => {
+	await page.evaluate(() => sessionStorage.setItem('vigil.token', 'not-a-token'));
+	await page.evaluate(() => { location.hash = '#/'; });
+	await page.reload();
+	await page.waitForSelector('#login', { state: 'visible', timeout: 8000 });
+	const tok = await page.evaluate(() => sessionStorage.getItem('vigil.token'));
+	assert(!tok, 'the refused token was kept');
+	return 'back on the login page, token forgotten';
+});
+
+if (errors.length) {
+	failed++;
+	console.log('FAIL page errors: ' + errors.slice(0, 5).join(' | '));
+}
+await browser.close();
+console.log(`player: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
