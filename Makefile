@@ -17,7 +17,7 @@
 #   tests/integration/test_*.{c,sh}
 #   tests/tools/*.c                -> programs the integration tests drive
 #   fuzz/fuzz_*.c                  -> libFuzzer targets (clang)
-#   bench/bench_*.c                -> benchmarks
+#   bench/bench_*.c                -> benchmarks (bench/bench_*.sh run as they are)
 
 CC        ?= cc
 comma     := ,
@@ -143,9 +143,10 @@ fuzz:
 	$(MAKE) fuzz-run FUZZ_TIME=$(FUZZ_LONG)
 
 bench: all $(BENCH_BINS)
-	@for b in $(BENCH_BINS); do \
-		case "$(B)" in ""|"$${b##*/bench_}") ;; *) continue ;; esac; \
-		echo "== $${b##*/}"; $$b || exit 1; done
+	@for b in $(BENCH_BINS) $(wildcard bench/bench_*.sh); do n=$${b##*/bench_}; \
+		case "$(B)" in ""|"$${n%.sh}") ;; *) continue ;; esac; \
+		echo "== $${b##*/}"; OUT=$(OUT) BINDIR=$(BINDIR) $$b; \
+		rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 77 ] || exit 1; done
 
 demo: deps all
 	@./scripts/demo.sh

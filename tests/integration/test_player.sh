@@ -20,52 +20,16 @@ BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
 top=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$(mkdir -p "${OUT:-build/default}" && cd "${OUT:-build/default}" && pwd)
-[ -x /usr/bin/chromium ] || { echo "chromium is not installed (scripts/deps.sh)"; exit 77; }
-[ -f "$top/tests/browser/node_modules/playwright-core/package.json" ] ||
-	{ echo "playwright-core is not installed in tests/browser (scripts/deps.sh)"; exit 77; }
-for p in vigil-streamer vigil-indexer; do
-	[ -x "$BIN/$p" ] || { echo "$p is not built"; exit 77; }
-done
+. "$top/tests/browser/system.sh"
+player_need
 tmp=$(mktemp -d /tmp/vigil-player.XXXXXX)
-prefix=vigilplayer$$
-vpid="" lpid="" spid=""
-cleanup() {
-	for p in $lpid $spid; do kill "$p" 2>/dev/null; done
-	[ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null
-	pkill -9 -f "$tmp" 2>/dev/null
-	rm -rf "$tmp"; rm -f /dev/shm/$prefix-*
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; tail -30 "$tmp/vigild.log"; exit 1; }
-
-port=$(( 20000 + ($$ + 23) % 20000 ))
-hport=$(( 40000 + ($$ + 29) % 20000 ))
-"$BIN/vigilctl" keygen -d "$tmp/keys" >/dev/null || fail keygen
+player_start player
 for i in 1 2 3; do
 	"$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams" >/dev/null || fail provision
 done
 set -- $(ls "$tmp/cams")
 cl=$1 cs=$2 ct=$3
-user=operator password=pw$$
-printf '%s %s\n' "$user" "$password" >"$tmp/users"
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen =
-writers = 2
-restart_min_ms = 50
-stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
-stage writer = $BIN/vigil-writer -D $tmp/data
-stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys
-stage streamer = $BIN/vigil-streamer -D $tmp/data -d $tmp/keys -l 127.0.0.1:$hport -w $top/player -u $tmp/users
-CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
-vpid=$!
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$hport/"; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "the streamer does not answer"; sleep 0.1
-done
 
-cam() { timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$1/camera.conf" "$@"; }
 # a stopped camera with gaps, then one stored datagram altered on disk
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$ct/camera.conf" -n 75 --fps 25 --keyint 25 \
 	--size 320x240 --kbps 500 --tamper 9 >"$tmp/ct.out" 2>&1 || { cat "$tmp/ct.out"; fail "camera $ct"; }
@@ -73,8 +37,8 @@ sleep 0.5
 node "$top/tests/browser/vgl_tamper.mjs" "$(ls "$tmp"/data/$ct/*.vgl)" 20 || fail "tamper on disk"
 # the live camera, 60 s at most
 timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$cl/camera.conf" -n 1500 --fps 25 --keyint 25 \
-	--size 640x360 --kbps 1000 --telemetry-log "$tmp/tele.log" >"$tmp/cl.out" 2>&1 &
-lpid=$!
+	--size 640x360 --kbps 1000 --no-gpsd --telemetry-log "$tmp/tele.log" >"$tmp/cl.out" 2>&1 &
+bgpids="$bgpids $!"
 # JPEG and H.264 sessions in turn
 (
 	end=$(( $(date +%s) + 60 ))
@@ -85,14 +49,13 @@ lpid=$!
 			--keyint 25 --size 320x240 --kbps 500 >>"$tmp/cs.out" 2>&1 || exit 1
 	done
 ) &
-spid=$!
+bgpids="$bgpids $!"
 sleep 1
 
-restart="kill -9 \$(VIGIL_SHM_PREFIX=$prefix $BIN/vigilctl status | awk '\$1 == \"streamer\" {print \$3; exit}')"
 cd "$top/tests/browser" &&
 VIGIL_URL=http://127.0.0.1:$hport VIGIL_USER=$user VIGIL_PASSWORD=$password \
 CAM_LIVE=$cl CAM_SWITCH=$cs CAM_TAMPER=$ct TELE_LOG=$tmp/tele.log KEYINT_MS=1000 \
-RESTART_CMD="$restart" OUT=$OUT timeout 120 node test_player.mjs
+RESTART_CMD="$(player_restart_cmd)" OUT=$OUT timeout 120 node test_player.mjs
 rc=$?
 [ $rc -eq 0 ] || fail "player tests (exit $rc)"
 echo "screenshots in $OUT/browser/"
