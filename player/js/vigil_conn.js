@@ -27,6 +27,8 @@ class Conn {
 		this.closed = false;
 		this.delay = vigil.config.reconnectMinMs;
 		this.timer = 0;
+		this.awaiting = false;     /* dropping what preceded a command */
+		this.awaitTimer = 0;
 		this.position = 0;         /* capture ms of the last frame shown */
 		this.onstate = null;       /* (state message) */
 		this.onerror = null;       /* (message text) */
@@ -55,7 +57,8 @@ class Conn {
 			this.stats.messages++;
 			if (typeof ev.data !== "string") {
 				this.delay = vigil.config.reconnectMinMs;
-				this.depack.push(ev.data);
+				if (!this.awaiting)
+					this.depack.push(ev.data);
 				return;
 			}
 			let m;
@@ -64,8 +67,11 @@ class Conn {
 			} catch (e) {
 				return;
 			}
-			if (m.type === "state" && this.onstate)
-				this.onstate(m);
+			if (m.type === "state") {
+				this.awaiting = false;
+				if (this.onstate)
+					this.onstate(m);
+			}
 			else if (m.type === "error" && this.onerror)
 				this.onerror(m.message);
 			else if (m.type === "skip") {
@@ -96,6 +102,17 @@ class Conn {
 			this.ws.send(JSON.stringify(o));
 	}
 
+	/*
+	 * After a new play, seek or live command, what the streamer sent
+	 * before it took the command is still on the way: drop it until the
+	 * streamer's state message (or a second without one).
+	 */
+	hold() {
+		this.awaiting = true;
+		clearTimeout(this.awaitTimer);
+		this.awaitTimer = setTimeout(() => { this.awaiting = false; }, 1000);
+	}
+
 	/* (Re)issue what this connection was asked for. */
 	request() {
 		if (this.want.op === "live") {
@@ -116,6 +133,7 @@ class Conn {
 		this.paused = false;
 		this.position = 0;
 		this.depack.reset();
+		this.hold();
 		this.request();
 	}
 
@@ -125,6 +143,7 @@ class Conn {
 		this.want = { op: "play", from_ms: fromMs };
 		this.position = 0;
 		this.depack.reset();
+		this.hold();
 		if (wasPlaying)
 			this.send({ op: "seek", from_ms: fromMs });
 		else
@@ -149,6 +168,7 @@ class Conn {
 	close() {
 		this.closed = true;
 		clearTimeout(this.timer);
+		clearTimeout(this.awaitTimer);
 		if (this.ws) {
 			this.send({ op: "stop" });
 			this.ws.close();

@@ -61,6 +61,8 @@ class Tile {
 				this.say("");
 		};
 		this.conn.onerror = (m) => this.say(m, "server");
+		/* the streamer skipped to a keyframe: frames are missing */
+		this.conn.onskip = () => this.sink.drop();
 	}
 
 	frame(f) {
