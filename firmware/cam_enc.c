@@ -42,6 +42,7 @@ h264_open(cam_enc_t *e)
 	p.i_csp = X264_CSP_I420;
 	p.i_fps_num = (uint32_t)e->fps;
 	p.i_fps_den = 1;
+	p.b_vfr_input = 0; /* rate control from the frame rate, not timestamps */
 	p.i_keyint_max = e->keyint;
 	p.i_keyint_min = e->keyint;
 	p.i_scenecut_threshold = 0; /* keyframes only on the interval: predictable for viewers */

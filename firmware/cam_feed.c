@@ -35,7 +35,23 @@ cam_feed_open(cam_feed_t *f, const cam_feed_conf_t *conf)
 		return -1;
 	}
 	f->have_enc = 1;
+	if (conf->dump_yuv && (f->dump = fopen(conf->dump_yuv, "wb")) == NULL) {
+		perror(conf->dump_yuv);
+		cam_feed_close(f);
+		return -1;
+	}
 	return 0;
+}
+
+static void
+dump(FILE *out, const cam_pic_t *p)
+{
+	int pl, y;
+
+	for (pl = 0; pl < 3; pl++)
+		for (y = 0; y < (pl ? p->h / 2 : p->h); y++)
+			fwrite(p->plane[pl] + (size_t)y * p->stride[pl], 1,
+			       (size_t)(pl ? p->w / 2 : p->w), out);
 }
 
 int
@@ -45,6 +61,8 @@ cam_feed_next(cam_feed_t *f, uint32_t frame, uint64_t capture_ms, cam_coded_t *o
 		return cam_src_coded(&f->src, out);
 	if (cam_src_picture(&f->src, &f->enc.pic, frame, capture_ms) < 0)
 		return -1;
+	if (f->dump)
+		dump(f->dump, &f->enc.pic);
 	return cam_enc_frame(&f->enc, out);
 }
 
@@ -72,6 +90,9 @@ cam_feed_reconf(cam_feed_t *f, uint8_t codec, int w, int h, int fps, int kbps)
 void
 cam_feed_close(cam_feed_t *f)
 {
+	if (f->dump)
+		fclose(f->dump);
+	f->dump = NULL;
 	if (f->have_enc)
 		cam_enc_close(&f->enc);
 	cam_src_close(&f->src);

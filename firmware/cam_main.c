@@ -22,6 +22,8 @@
  *	when what gets through falls under --jpeg-below kbps (default 150),
  *	printing a line per report. --fleet runs N cameras in one process
  *	(cam_fleet.c). At exit it prints `sent=N` and its other counters.
+ *	--dump-yuv FILE also writes every source picture there as raw I420
+ *	(the camera benchmark encodes it with ffmpeg for reference).
  *
  *	Test aids: --tamper N flips one byte of every Nth datagram,
  *	--replay-hello[=N] sends each hello again (N times), --dup N sends
@@ -176,6 +178,7 @@ main(int argc, char **argv)
 		{"jpeg-below", required_argument, NULL, 'J'},
 		{"jpeg-fps", required_argument, NULL, 'j'},
 		{"fleet", required_argument, NULL, 'N'},
+		{"dump-yuv", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -240,6 +243,7 @@ main(int argc, char **argv)
 		case 'J': o.jpeg_below = atoi(optarg); break;
 		case 'j': o.jpeg_fps = atoi(optarg); break;
 		case 'N': o.fleet = atoi(optarg); break;
+		case 'U': o.feed.dump_yuv = optarg; break;
 		case 'd': o.keydir = optarg; break;
 		case 'o': o.camdir = optarg; break;
 		case 'h': usage(stdout); return 0;

@@ -124,6 +124,7 @@ typedef struct cam_feed_conf {
 	const char *source; /* "testsrc", "file:PATH", "v4l2:DEV" */
 	uint8_t codec;	    /* PROTO_C_H264 or PROTO_C_JPEG */
 	int w, h, fps, kbps, keyint, quality;
+	const char *dump_yuv; /* also write every picture here, raw I420 (benchmark reference) */
 } cam_feed_conf_t;
 
 typedef struct cam_feed {
@@ -131,6 +132,7 @@ typedef struct cam_feed {
 	cam_src_t src;
 	cam_enc_t enc;
 	int have_enc;
+	FILE *dump;
 } cam_feed_t;
 
 int cam_feed_open(cam_feed_t *f, const cam_feed_conf_t *conf);

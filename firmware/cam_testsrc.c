@@ -91,23 +91,24 @@ cam_testsrc_draw(cam_pic_t *p, uint32_t frame, uint64_t capture_ms)
 {
 	int x, y, top = CAM_BAR_BANDS * CAM_BAR_ROWS, scale = p->w >= 640 ? 4 : 2;
 	int bs = p->h / 4, bx, by, span;
+	static uint8_t ramp[4096 + 128];
 	char line[64];
 	time_t t = (time_t)(capture_ms / 1000);
 	struct tm tm;
 
-	/* background: a scrolling diagonal gradient, drifting colours */
-	for (y = top; y < p->h; y++) {
-		uint8_t *row = p->plane[0] + (size_t)y * p->stride[0];
-		for (x = 0; x < p->w; x++)
-			row[x] = (uint8_t)(48 + ((x + y + 3 * (int)frame) & 127));
-	}
+	/* background: a scrolling diagonal gradient, drifting colours; rows are copied from ramps */
+	for (x = 0; x < (int)sizeof(ramp); x++)
+		ramp[x] = (uint8_t)(48 + (x & 127));
+	for (y = top; y < p->h; y++)
+		memcpy(p->plane[0] + (size_t)y * p->stride[0], ramp + ((y + 3 * (int)frame) & 127),
+		       (size_t)p->w);
+	for (x = 0; x < p->w / 2; x++)
+		p->plane[1][x] = (uint8_t)(96 + ((x * 2 + (int)frame) & 63));
 	for (y = 0; y < p->h / 2; y++) {
-		uint8_t *u = p->plane[1] + (size_t)y * p->stride[1];
-		uint8_t *v = p->plane[2] + (size_t)y * p->stride[2];
-		for (x = 0; x < p->w / 2; x++) {
-			u[x] = (uint8_t)(96 + ((x * 2 + (int)frame) & 63));
-			v[x] = (uint8_t)(96 + ((y * 2 - (int)frame) & 63));
-		}
+		if (y > 0)
+			memcpy(p->plane[1] + (size_t)y * p->stride[1], p->plane[1], (size_t)p->w / 2);
+		memset(p->plane[2] + (size_t)y * p->stride[2], 96 + ((y * 2 - (int)frame) & 63),
+		       (size_t)p->w / 2);
 	}
 	/* a bouncing box */
 	span = p->w - bs;
