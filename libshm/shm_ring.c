@@ -22,7 +22,7 @@
 #include "shm.h"
 
 #define RING_HDR_SIZE sizeof(shm_ring_t)
-#define SHM_RING_SPIN 4096 /* pause iterations, a few microseconds */
+#define SHM_RING_SPIN 512 /* pause iterations: about 15 us here (4096 took 116 us) */
 
 _Static_assert(sizeof(shm_ring_t) == 3 * SHM_CACHELINE, "ring header is three cache lines");
 _Static_assert(offsetof(shm_ring_t, head) == SHM_CACHELINE, "head on its own line");

@@ -198,7 +198,7 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 	proto_c2s_hdr_t ch;
 	listener_sess_t *ls;
 	proto_session_t *s;
-	char what[160];
+	char what[160] = "";
 	int t, rc;
 
 	if ((t = proto_prefix_decode(dg, len, &p)) < 0) {
@@ -219,12 +219,14 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 	}
 	if (t == PROTO_T_DATA) {
 		rc = proto_data_open(s, dg, len, &h, NULL);
-		snprintf(what, sizeof(what),
-			 "data counter=%u stream=%u codec=%u frame=%u frag=%u/%u%s capture=%llu len=%u",
-			 proto_get32(dg + 24), dg[32], dg[33], proto_get32(dg + 36),
-			 proto_get16(dg + 40), proto_get16(dg + 42),
-			 (dg[34] & PROTO_F_KEYFRAME) ? " key" : "",
-			 (unsigned long long)proto_get64(dg + 44), proto_get16(dg + 52));
+		if (l->verbose) /* formatting costs more than opening: only when asked */
+			snprintf(what, sizeof(what),
+				 "data counter=%u stream=%u codec=%u frame=%u frag=%u/%u%s "
+				 "capture=%llu len=%u",
+				 proto_get32(dg + 24), dg[32], dg[33], proto_get32(dg + 36),
+				 proto_get16(dg + 40), proto_get16(dg + 42),
+				 (dg[34] & PROTO_F_KEYFRAME) ? " key" : "",
+				 (unsigned long long)proto_get64(dg + 44), proto_get16(dg + 52));
 	} else {
 		rc = proto_c2s_open(s, dg, len, &ch, body, sizeof(body));
 		snprintf(what, sizeof(what), "%s counter=%u", t == PROTO_T_REPORT ? "report" : "bye",

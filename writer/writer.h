@@ -35,11 +35,13 @@ typedef struct writer_file {
 	int dirty;	/* written since the last fdatasync */
 	uint64_t used;	/* LRU clock */
 	int next;	/* hash chain */
+	int group;	/* its write group in the current turn, -1: none */
 	writer_ranges_t have;
 } writer_file_t;
 
 typedef struct writer_files {
 	const char *dir;
+	int dirfd; /* the data folder, for syncfs */
 	int max;
 	writer_file_t *f;
 	int *bucket; /* 2 * max heads of chains, -1 empty */
@@ -59,6 +61,8 @@ writer_file_t *writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUI
 				uint32_t date);
 /* fdatasync every dirty file synchronously (eviction and shutdown). */
 int writer_files_sync_all(writer_files_t *fs);
+/* Dirty files: how many are written since their last sync. */
+int writer_files_dirty(const writer_files_t *fs);
 void writer_files_close(writer_files_t *fs);
 
 void writer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

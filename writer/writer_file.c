@@ -48,8 +48,14 @@ writer_files_init(writer_files_t *fs, const char *dir, int max)
 	fs->bucket = malloc((size_t)fs->nbucket * sizeof(int));
 	if (fs->f == NULL || fs->bucket == NULL)
 		return -ENOMEM;
-	for (i = 0; i < max; i++)
+	for (i = 0; i < max; i++) {
 		fs->f[i].fd = -1;
+		fs->f[i].group = -1;
+	}
+	fs->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fs->dirfd < 0 && (mkdir(dir, 0755) != 0 ||
+			      (fs->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0))
+		return -errno;
 	for (i = 0; i < fs->nbucket; i++)
 		fs->bucket[i] = -1;
 	return 0;
@@ -224,6 +230,7 @@ writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 		evict(fs, idx);
 	f = &fs->f[idx];
 	memset(f, 0, sizeof(*f));
+	f->group = -1;
 	memcpy(f->uuid, uuid, PROTO_UUID_LEN);
 	f->date = date;
 	if (mkdir_p(fs->dir, uuid, dirpath, sizeof(dirpath)) < 0 ||
@@ -266,6 +273,16 @@ writer_files_sync_all(writer_files_t *fs)
 	return rc;
 }
 
+int
+writer_files_dirty(const writer_files_t *fs)
+{
+	int i, n = 0;
+
+	for (i = 0; i < fs->max; i++)
+		n += fs->f[i].fd >= 0 && fs->f[i].dirty;
+	return n;
+}
+
 void
 writer_files_close(writer_files_t *fs)
 {
@@ -276,4 +293,6 @@ writer_files_close(writer_files_t *fs)
 			evict(fs, i);
 	free(fs->f);
 	free(fs->bucket);
+	if (fs->dirfd >= 0)
+		close(fs->dirfd);
 }

@@ -5,18 +5,28 @@
  *
  * DESCRIPTION
  *	vigil-writer [-D DATA_DIR] [-s periodic|durable] [-i SYNC_MS]
- *	             [-b SYNC_BYTES] [-o MAX_OPEN]
+ *	             [-b SYNC_BYTES] [-o MAX_OPEN] [-g GROUP_MS]
  *
  *	Runs under vigild (VIGIL_SHM_PREFIX, VIGIL_STAGE_INDEX): consumes
- *	ring <prefix>-ring-<index>. Each turn peeks up to 64 datagrams,
+ *	ring <prefix>-ring-<index>. Each turn peeks up to BATCH datagrams,
  *	drops those whose identity (camera, date, counter) the file already
  *	holds, and appends the rest, each as a record header plus the
  *	datagram exactly as received, with one io_uring writev per file per
- *	turn (the datagram bytes are written straight from the ring slot).
+ *	turn (the datagram bytes are written straight from the ring slot;
+ *	a turn groups its datagrams by file in one pass). With many cameras
+ *	each file gets a datagram now and then, so a turn waits until
+ *	GROUP_MS (-g, default 20) have passed since its oldest datagram
+ *	arrived, or half the ring is waiting, and writes several records per
+ *	file in one writev: per-record writes cost several times more.
  *	Entries are released only after their write completed; with
- *	-s durable, only after the fdatasync that follows. fdatasync runs
- *	every SYNC_MS (100) or SYNC_BYTES (4 MiB), whichever comes first, and
- *	when the ring goes idle. A write error ends the process without
+ *	-s durable, only after the sync that follows. Syncs run every
+ *	SYNC_MS (100) or SYNC_BYTES (4 MiB), whichever comes first, never
+ *	more often: an idle writer sleeps until the sync is due. A sync is
+ *	one fdatasync per dirty file (io_uring) while few files are dirty,
+ *	and one syncfs of the data folder's file system when more than
+ *	SYNCFS_FILES are: with a thousand cameras per writer, a thousand
+ *	fdatasyncs every 100 ms would cost more than the writes themselves.
+ *	A write error ends the process without
  *	releasing: vigild restarts it and the entries are written again
  *	(duplicates are recognised by the scan on reopen). SIGTERM: finish
  *	the turn, sync, release, exit 0.
@@ -28,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,7 +48,9 @@
 #include "shm_metrics.h"
 #include "writer.h"
 
-#define BATCH 64
+#define BATCH 2048	 /* datagrams per turn at most */
+#define GROUP_RECS 512	 /* records per writev: IOV_MAX / 2 */
+#define SYNCFS_FILES 16 /* more dirty files than this: one syncfs */
 
 static volatile sig_atomic_t writer_stop;
 
@@ -57,6 +70,8 @@ typedef struct writer {
 	uint64_t sync_ms, sync_bytes;
 	uint64_t last_sync_ms, unsynced;
 	uint64_t held; /* peeked and written, waiting for fdatasync (durable) */
+	uint64_t group_ns; /* how long a turn may wait for more datagrams */
+	uint64_t group_ms;
 	uint64_t *m_appended, *m_bytes, *m_dups, *m_bad, *m_syncs, *m_opened, *m_torn;
 } writer_t;
 
@@ -82,6 +97,13 @@ sync_files(writer_t *w)
 	struct io_uring_cqe *cqe;
 	int i, n = 0, rc = 0;
 
+	if (writer_files_dirty(&w->files) > SYNCFS_FILES) {
+		if (syncfs(w->files.dirfd) != 0)
+			return -errno;
+		for (i = 0; i < w->files.max; i++)
+			w->files.f[i].dirty = 0;
+		goto synced;
+	}
 	for (i = 0; i < w->files.max; i++) {
 		writer_file_t *f = &w->files.f[i];
 		if (f->fd < 0 || !f->dirty)
@@ -104,6 +126,7 @@ sync_files(writer_t *w)
 			rc = cqe->res;
 		io_uring_cqe_seen(&w->ring, cqe);
 	}
+synced:
 	w->last_sync_ms = now_ms();
 	w->unsynced = 0;
 	count(w->m_syncs, 1);
@@ -135,14 +158,42 @@ notify(writer_t *w, const writer_file_t *f)
 	shm_ring_enqueue_spsc(w->notices, &meta, rec, sizeof(rec));
 }
 
+/*
+ * Should the next turn wait for more datagrams? Yes while fewer than a
+ * batch (or half the ring) wait and the oldest arrived less than
+ * group_ns ago; *sleep_ns says how long at most.
+ */
+static int
+turn_wait(writer_t *w, uint64_t *sleep_ns)
+{
+	uint64_t waiting = shm_ring_depth(w->in) - w->held, limit = w->in->nslots / 2, now, age;
+	const shm_slot_t *s;
+	struct timespec ts;
+
+	if (limit > BATCH)
+		limit = BATCH;
+	if (waiting == 0 || waiting >= limit || w->group_ns == 0 ||
+	    (s = shm_ring_peek_at_spsc(w->in, w->held)) == NULL)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts); /* the listener's arrival clock */
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	age = now > s->meta.arrival_ns ? now - s->meta.arrival_ns : 0;
+	if (age >= w->group_ns)
+		return 0;
+	*sleep_ns = w->group_ns - age;
+	return 1;
+}
+
 /* One turn: up to BATCH datagrams appended. Returns how many, or -errno. */
 static int
 turn(writer_t *w)
 {
 	static uint8_t hdr[BATCH][PROTO_REC_HDR_LEN];
-	struct iovec iov[BATCH * 2];
-	writer_file_t *file[BATCH], *wrote[BATCH];
-	int first[BATCH], nsqe = 0, used = 0, n, i, j, k, rc = 0;
+	static struct iovec iov[BATCH * 2];
+	static writer_file_t *gfile[BATCH], *wrote[BATCH];
+	static int next[BATCH], ghead[BATCH], gtail[BATCH], gcount[BATCH];
+	int ngroup = 0;
+	int nsqe = 0, used = 0, n, i, j, k, rc = 0;
 	struct io_uring_cqe *cqe;
 
 	for (n = 0; n < BATCH; n++) {
@@ -152,7 +203,6 @@ turn(writer_t *w)
 
 		if (s == NULL)
 			break;
-		file[n] = NULL;
 		if (s->meta.len < PROTO_C2S_HDR_LEN || proto_prefix_decode(s->data, s->meta.len, &p) < 0) {
 			count(w->m_bad, 1); /* never written: the listener let it through by mistake */
 			continue;
@@ -176,36 +226,45 @@ turn(writer_t *w)
 		}
 		if (writer_ranges_add(&f->have, counter) < 0)
 			return -ENOMEM;
-		file[n] = f;
+		/* chain the datagram into its file's group, in ring order */
+		next[n] = -1;
+		if (f->group < 0 || gcount[f->group] == GROUP_RECS) { /* a new writev */
+			f->group = ngroup;
+			gfile[ngroup] = f;
+			gcount[ngroup] = 0;
+			ghead[ngroup++] = n;
+		} else {
+			next[gtail[f->group]] = n;
+		}
+		gtail[f->group] = n;
+		gcount[f->group]++;
 	}
 	if (n == 0)
 		return 0;
 	/* one writev per file, its records in ring order */
-	for (i = 0; i < n; i++)
-		first[i] = 1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < ngroup; i++) {
 		struct iovec *v = &iov[used];
+		writer_file_t *f = gfile[i];
 		size_t bytes = 0;
 		int niov = 0;
 
-		if (file[i] == NULL || !first[i])
-			continue;
-		for (j = i; j < n; j++) {
-			if (file[j] != file[i])
-				continue;
+		for (j = ghead[i]; j >= 0; j = next[j]) {
 			const shm_slot_t *s = shm_ring_peek_at_spsc(w->in, w->held + (uint64_t)j);
 			v[niov++] = (struct iovec){hdr[j], PROTO_REC_HDR_LEN};
 			v[niov++] = (struct iovec){(void *)s->data, s->meta.len};
 			bytes += PROTO_REC_HDR_LEN + s->meta.len;
-			first[j] = 0;
 		}
+		if (f->group == i)
+			f->group = -1;
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
-		io_uring_prep_writev(sqe, file[i]->fd, v, (unsigned)niov, file[i]->size);
+		if (sqe == NULL) /* cannot be: the submission queue holds BATCH entries */
+			return -EIO;
+		io_uring_prep_writev(sqe, f->fd, v, (unsigned)niov, f->size);
 		io_uring_sqe_set_data64(sqe, (uint64_t)bytes);
 		used += niov;
-		wrote[nsqe++] = file[i];
-		file[i]->size += bytes;
-		file[i]->dirty = 1;
+		wrote[nsqe++] = f;
+		f->size += bytes;
+		f->dirty = 1;
 		w->unsynced += bytes;
 		count(w->m_bytes, bytes);
 		count(w->m_appended, (uint64_t)niov / 2);
@@ -236,7 +295,8 @@ main(int argc, char **argv)
 {
 	const char *dir = "/var/lib/vigil/data", *pfx = getenv("VIGIL_SHM_PREFIX");
 	const char *idx = getenv("VIGIL_STAGE_INDEX");
-	int opt, max_open = 1024, rc = 1, n;
+	int opt, max_open = 8192, rc = 1, n;
+	struct rlimit nofile;
 	shm_seg_t seg, mseg, nseg;
 	shm_metrics_t *m;
 	struct sigaction sa;
@@ -246,22 +306,37 @@ main(int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	w.sync_ms = 100;
 	w.sync_bytes = 4u << 20;
-	while ((opt = getopt(argc, argv, "D:s:i:b:o:h")) != -1) {
+	w.group_ms = 20;
+	while ((opt = getopt(argc, argv, "D:s:i:b:o:g:h")) != -1) {
 		switch (opt) {
 		case 'D': dir = optarg; break;
 		case 's': w.durable = !strcmp(optarg, "durable"); break;
 		case 'i': w.sync_ms = (uint64_t)atol(optarg); break;
 		case 'b': w.sync_bytes = (uint64_t)atol(optarg); break;
 		case 'o': max_open = atoi(optarg); break;
+		case 'g': w.group_ms = (uint64_t)atol(optarg); break;
 		case 'h':
 			printf("usage: vigil-writer [-D DATA_DIR] [-s periodic|durable] [-i SYNC_MS] "
-			       "[-b SYNC_BYTES] [-o MAX_OPEN]\n");
+			       "[-b SYNC_BYTES] [-o MAX_OPEN] [-g GROUP_MS]\n");
 			return 0;
 		default: return 2;
 		}
 	}
+	w.group_ns = w.group_ms * 1000000;
 	if (max_open < BATCH + 1)
 		max_open = BATCH + 1; /* a turn never evicts a file it is writing to */
+	/* one descriptor per open day file, and a few for the rest */
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (rlim_t)max_open + 64) {
+		nofile.rlim_cur = nofile.rlim_max < (rlim_t)max_open + 64 ? nofile.rlim_max
+									    : (rlim_t)max_open + 64;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+		if ((rlim_t)max_open + 64 > nofile.rlim_cur && nofile.rlim_cur > BATCH + 65) {
+			writer_log("descriptor limit %llu: at most %llu open day files",
+				   (unsigned long long)nofile.rlim_cur,
+				   (unsigned long long)nofile.rlim_cur - 64);
+			max_open = (int)nofile.rlim_cur - 64;
+		}
+	}
 	if (pfx == NULL || idx == NULL) {
 		fprintf(stderr, "vigil-writer: runs under vigild (VIGIL_SHM_PREFIX and "
 				"VIGIL_STAGE_INDEX are not set)\n");
@@ -288,7 +363,7 @@ main(int argc, char **argv)
 		w.m_torn = shm_metrics_counter(m, "torn_tails_cut_total");
 	}
 	if (writer_files_init(&w.files, dir, max_open) < 0 ||
-	    (n = io_uring_queue_init(256, &w.ring, 0)) < 0) {
+	    (n = io_uring_queue_init(BATCH, &w.ring, 0)) < 0) {
 		writer_log("setup: %s", strerror(n < 0 ? -n : ENOMEM));
 		return 1;
 	}
@@ -299,20 +374,25 @@ main(int argc, char **argv)
 	w.last_sync_ms = now_ms();
 
 	while (!writer_stop) {
-		uint64_t opened = w.files.opened, torn = w.files.torn_cut;
+		uint64_t opened = w.files.opened, torn = w.files.torn_cut, nap;
+		if (turn_wait(&w, &nap)) { /* short naps: the ring may fill meanwhile */
+			struct timespec ts = {0, (long)(nap < 2000000 ? nap : 2000000)};
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		if ((n = turn(&w)) < 0)
 			goto out; /* unreleased entries are written again by our successor */
 		count(w.m_opened, w.files.opened - opened);
 		count(w.m_torn, w.files.torn_cut - torn);
 		uint64_t due = w.last_sync_ms + w.sync_ms, now = now_ms();
-		if (w.unsynced && (now >= due || w.unsynced >= w.sync_bytes || n == 0)) {
+		if (w.unsynced && (now >= due || w.unsynced >= w.sync_bytes)) {
 			if (sync_files(&w) < 0) {
 				writer_log("fdatasync failed: %s", strerror(errno));
 				goto out;
 			}
 		}
-		if (n == 0)
-			shm_ring_wait_spsc(w.in, 1000);
+		if (n == 0) /* idle: sleep until data comes or the sync is due */
+			shm_ring_wait_spsc(w.in, w.unsynced ? (int)(due > now ? due - now : 1) : 1000);
 	}
 	/* stop: the current turn is done; make it durable and release it */
 	if (sync_files(&w) < 0)
