@@ -55,6 +55,7 @@ typedef struct cam {
 	size_t hello_len;
 	uint64_t hello_ms; /* when it was last sent */
 	int acked;	   /* the server acknowledged this session */
+	struct cam_sync *sync; /* the store and its answers (cam_sync.c); NULL: none */
 	proto_rr_t last_rr; /* the newest receiver report ... */
 	int rr_fresh;	    /* ... not yet acted on */
 	/* counters */

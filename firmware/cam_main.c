@@ -32,6 +32,14 @@
  *	oversized, wrong version, another camera's). --clock-offset MS runs
  *	the camera on a clock MS milliseconds off the system's (to cross a
  *	UTC midnight in a test).
+ *
+ *	Every datagram sent stays in the store (--store DIR, default the
+ *	state file's path + ".store"; --store-max BYTES, default 2 GiB)
+ *	until the server confirms it; MISSING requests are answered from it
+ *	at up to --resend-rate datagrams a second (default 1000) behind the
+ *	live ones (cam_sync.c). --linger MS: after the last frame, go on
+ *	reporting and answering until everything sent is confirmed or MS
+ *	pass.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -43,6 +51,7 @@
 
 #include "cam.h"
 #include "cam_media.h"
+#include "cam_store.h"
 
 static volatile int cam_stop;
 
@@ -64,6 +73,7 @@ usage(FILE *f)
 		   "                 [--abr] [--jpeg-below KBPS] [--jpeg-fps N]\n"
 		   "                 [--tamper N] [--replay-hello[=N]] [--dup N]\n"
 		   "                 [--garbage] [--clock-offset MS]\n"
+		   "                 [--store DIR] [--store-max BYTES] [--resend-rate N] [--linger MS]\n"
 		   "       vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [--server HOST:PORT] [options]\n");
 }
 
@@ -142,6 +152,7 @@ run(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tele, FILE *log
 				return -1;
 		}
 		cam_hello_retry(c, now);
+		cam_sync_tick(c, now); /* resends from the store, after the live datagrams */
 		cam_sleep_until(&next, tick_ns);
 	}
 	if (o->abr)
@@ -179,6 +190,10 @@ main(int argc, char **argv)
 		{"jpeg-fps", required_argument, NULL, 'j'},
 		{"fleet", required_argument, NULL, 'N'},
 		{"dump-yuv", required_argument, NULL, 'U'},
+		{"store", required_argument, NULL, 'B'},
+		{"store-max", required_argument, NULL, 'M'},
+		{"resend-rate", required_argument, NULL, 'E'},
+		{"linger", required_argument, NULL, 'Z'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -195,7 +210,10 @@ main(int argc, char **argv)
 	cam_tele_t tele = {0};
 	FILE *log = NULL;
 	int have_feed = 0, have_tele = 0;
-	const char *conf = NULL;
+	const char *conf = NULL, *store = NULL;
+	uint64_t store_max = 0, linger_ms = 0;
+	uint32_t resend_rate = 1000;
+	char store_dir[4200];
 	cam_t c;
 	int opt, rc = 1;
 
@@ -244,6 +262,10 @@ main(int argc, char **argv)
 		case 'j': o.jpeg_fps = atoi(optarg); break;
 		case 'N': o.fleet = atoi(optarg); break;
 		case 'U': o.feed.dump_yuv = optarg; break;
+		case 'B': store = optarg; break;
+		case 'M': store_max = strtoull(optarg, NULL, 10); break;
+		case 'E': resend_rate = (uint32_t)atol(optarg); break;
+		case 'Z': linger_ms = strtoull(optarg, NULL, 10); break;
 		case 'd': o.keydir = optarg; break;
 		case 'o': o.camdir = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -288,8 +310,19 @@ main(int argc, char **argv)
 			   proto_date_from_ms(proto_now_ms() + (uint64_t)o.clock_offset)) < 0 ||
 	    cam_connect(&c) < 0)
 		goto out;
+	/* the store of sent datagrams: by default beside the counter state */
+	snprintf(store_dir, sizeof(store_dir), "%s.store", c.conf.state);
+	if ((rc = cam_sync_open(&c, store ? store : store_dir, store_max, resend_rate)) < 0) {
+		fprintf(stderr, "vigil-cam: store %s: %s\n", store ? store : store_dir,
+			strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
 	if (run(&c, &o, &feed, &tele, log) < 0)
 		goto out;
+	cam_sync_linger(&c, linger_ms, o.clock_offset);
+	cam_send_report(&c); /* the last counters, so the server knows the day's end */
 	cam_send_bye(&c, 0);
 	usleep(100 * 1000);
 	cam_poll_replies(&c);
@@ -301,6 +334,8 @@ out:
 	       (unsigned long long)c.tampered, (unsigned long long)c.dups, (unsigned long long)c.acks,
 	       (unsigned long long)c.missing, (unsigned long long)c.rr,
 	       (unsigned long long)c.hello_resent, (unsigned long long)c.garbage_sent);
+	cam_sync_print(&c);
+	cam_sync_close(&c);
 	if (log && fclose(log) != 0)
 		rc = 1;
 	cam_state_close(&c.state);

@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "cam.h"
+#include "cam_store.h"
 
 int
 cam_connect(cam_t *c)
@@ -87,6 +88,9 @@ send_garbage(cam_t *c, const uint8_t *dg, size_t len)
 static int
 send_dgram(cam_t *c, uint8_t *dg, size_t len)
 {
+	/* kept until the server confirms it (cam_store.c) */
+	if (c->sync && cam_store_put(&c->sync->store, dg, len) < 0)
+		fprintf(stderr, "vigil-cam: store: %s\n", strerror(errno));
 	c->sent++;
 	if (c->tamper_every && c->sent % c->tamper_every == 0) {
 		dg[len - 1] ^= 0x01; /* test aid: the tag no longer matches */
@@ -221,14 +225,12 @@ send_control(cam_t *c, uint8_t type, const uint8_t *body, size_t len)
 int
 cam_send_report(cam_t *c)
 {
-	uint8_t body[16];
+	uint8_t body[4 + 12 * PROTO_REPORT_MAX_DAYS];
 	proto_report_t r = {0};
 	int n;
 
-	r.n = 1;
-	r.day[0].date = c->state.date;
-	r.day[0].next_counter = c->state.next + 1; /* includes this report */
-	r.day[0].oldest_held = 0;
+	/* today (next includes this report) and earlier days the store holds */
+	cam_sync_report(c, c->state.date, c->state.next + 1, &r);
 	if ((n = proto_report_encode(&r, body, sizeof(body))) < 0)
 		return -1;
 	return send_control(c, PROTO_T_REPORT, body, (size_t)n);
@@ -273,6 +275,8 @@ cam_poll_replies(cam_t *c)
 				proto_strerror(blen));
 			continue;
 		}
+		if (c->sync)
+			c->sync->heard_ms = proto_now_ms(); /* the server knows our session */
 		if (h.type == PROTO_T_HELLO_ACK) {
 			proto_hello_ack_t a;
 			if (proto_hello_ack_decode(body, (size_t)blen, &a) == 0) {
@@ -283,7 +287,14 @@ cam_poll_replies(cam_t *c)
 				       a.status);
 			}
 		} else if (h.type == PROTO_T_MISSING) {
+			proto_missing_t m;
+			if (proto_missing_decode(body, (size_t)blen, &m) == 0)
+				cam_sync_missing(c, &m);
 			c->missing++;
+		} else if (h.type == PROTO_T_CONFIRM) {
+			proto_confirm_t m;
+			if (proto_confirm_decode(body, (size_t)blen, &m) == 0)
+				cam_sync_confirm(c, &m);
 		} else if (h.type == PROTO_T_RR) {
 			if (proto_rr_decode(body, (size_t)blen, &c->last_rr) == 0) {
 				c->rr++;

@@ -97,6 +97,9 @@ typedef struct proto_dayscan {
 	uint32_t nlate, cap;
 	uint64_t records, dups;
 	uint64_t first_ms, last_ms; /* arrival of the first and last record */
+	/* in-order records stored between the first and the last late one:
+	 * live datagrams that reached the disk while backfill went on */
+	uint64_t live_since_late, live_during_backfill;
 } proto_dayscan_t;
 
 /* Note one stored datagram (its counter and arrival). 0 or -ENOMEM. */

@@ -237,9 +237,12 @@ proto_dayscan_note(proto_dayscan_t *d, uint32_t counter, uint64_t arrival_ns)
 	if (!d->any || counter > d->max) {
 		d->max = counter;
 		d->any = 1;
+		if (d->nlate)
+			d->live_since_late++;
 		return 0;
 	}
 	/* lower than a counter already stored: it came late (backfill) */
+	d->live_during_backfill = d->live_since_late;
 	if (d->nlate && d->late[d->nlate - 1].hi == counter) {
 		d->late[d->nlate - 1].hi++;
 		d->late[d->nlate - 1].last_ms = ms;

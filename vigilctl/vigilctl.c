@@ -33,6 +33,8 @@ static const struct cmd {
 	 "restart [-p SHM_PREFIX] STAGE [N]   restart one stage while the others run"},
 	{"index", vigilctl_index,
 	 "index [-p SHM_PREFIX] UUID [YYYY-MM-DD]   stored days, or a day's ranges and gaps"},
+	{"completeness", vigilctl_completeness,
+	 "completeness [-D DATA_DIR] UUID YYYY-MM-DD   present, missing and backfilled ranges"},
 };
 
 static void
