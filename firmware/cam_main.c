@@ -306,6 +306,8 @@ main(int argc, char **argv)
 		perror(o.tele_log);
 		goto out;
 	}
+	if (log != NULL) /* line by line: tests read it while the camera runs */
+		setvbuf(log, NULL, _IOLBF, 0);
 	if (cam_state_open(&c.state, c.conf.state,
 			   proto_date_from_ms(proto_now_ms() + (uint64_t)o.clock_offset)) < 0 ||
 	    cam_connect(&c) < 0)

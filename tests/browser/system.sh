@@ -36,7 +36,8 @@ player_start() {
 	hport=$(( 40000 + ($$ + 29) % 20000 ))
 	user=operator password=pw$$
 	"$BIN/vigilctl" keygen -d "$tmp/keys" >/dev/null || fail keygen
-	printf '%s %s\n' "$user" "$password" >"$tmp/users"
+	echo "$password" | "$BIN/vigilctl" user add -d "$tmp/keys" -f "$tmp/users" "$user" --cameras all \
+		2>/dev/null || fail "user add"
 	cat >"$tmp/vigil.conf" <<CONF
 shm_prefix = $prefix
 metrics_listen =
@@ -45,7 +46,7 @@ restart_min_ms = 50
 stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
 stage writer = $BIN/vigil-writer -D $tmp/data
 stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys
-stage streamer = $BIN/vigil-streamer -D $tmp/data -d $tmp/keys -l 127.0.0.1:$hport -w $top/player -u $tmp/users
+stage streamer = $BIN/vigil-streamer -D $tmp/data -d $tmp/keys -l 127.0.0.1:$hport -P $top/player -u $tmp/users
 CONF
 	"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
 	vpid=$!
