@@ -122,10 +122,11 @@ class Depacketizer {
 		this.onintegrity = null;     /* (header) when a datagram fails its tag */
 		this.keys = new Map();       /* "uuid/date/session/stream/frame" -> Promise<CryptoKey> */
 		this.pending = new Map();    /* "uuid/date/session/stream/frame" -> frame in progress */
+		this.last = new Map();       /* "uuid/session/stream" -> last frame number handed on */
 		this.chain = Promise.resolve();
 		this.gen = 0;
 		this.stats = { datagrams: 0, verified: 0, integrity: 0, unverified: 0,
-		    frames: 0, incomplete: 0, bytes: 0 };
+		    frames: 0, incomplete: 0, late: 0, bytes: 0 };
 	}
 
 	/* One binary WebSocket message (ArrayBuffer). */
@@ -200,8 +201,7 @@ class Depacketizer {
 		this.pending.delete(id);
 		this.keys.delete(id);
 		if (f.bad) {
-			this.stats.incomplete++;
-			this.onframe(Object.assign({ dropped: "integrity" }, f.h));
+			this.hand(Object.assign({ dropped: "integrity" }, f.h));
 			return;
 		}
 		const data = new Uint8Array(f.size);
@@ -210,8 +210,42 @@ class Depacketizer {
 			data.set(part, o);
 			o += part.length;
 		}
-		this.stats.frames++;
-		this.onframe(Object.assign({ data: data }, f.h));
+		this.hand(Object.assign({ data: data }, f.h));
+	}
+
+	/*
+	 * Hand frames on in frame order per (camera, session, stream): older
+	 * frames still incomplete are dropped first, a hole in the numbers
+	 * is reported as one dropped frame, a frame older than one already
+	 * handed on is discarded. So a decoder never takes a frame whose
+	 * predecessor it did not see without being told.
+	 */
+	hand(f) {
+		const sk = f.uuid + "/" + f.session + "/" + f.stream;
+		for (const [id, p] of this.pending)
+			if (p.h.uuid === f.uuid && p.h.session === f.session &&
+			    p.h.stream === f.stream && p.h.frame < f.frame) {
+				this.pending.delete(id);
+				this.keys.delete(id);
+				this.hand(Object.assign({ dropped: "incomplete" }, p.h));
+			}
+		const last = this.last.get(sk);
+		if (last !== undefined && f.frame <= last) {
+			this.stats.late++;
+			return;
+		}
+		if (last !== undefined && f.frame > last + 1)
+			this.emit(Object.assign({}, f, { dropped: "missing", data: undefined }));
+		this.last.set(sk, f.frame);
+		this.emit(f);
+	}
+
+	emit(f) {
+		if (f.dropped)
+			this.stats.incomplete++;
+		else
+			this.stats.frames++;
+		this.onframe(f);
 	}
 
 	/* Frames of the same stream older than h that never completed. */
@@ -224,8 +258,7 @@ class Depacketizer {
 			if (old || passed || this.pending.size > MAX_PENDING) {
 				this.pending.delete(id);
 				this.keys.delete(id);
-				this.stats.incomplete++;
-				this.onframe(Object.assign({ dropped: "incomplete" }, f.h));
+				this.hand(Object.assign({ dropped: "incomplete" }, f.h));
 			}
 		}
 	}
@@ -235,6 +268,7 @@ class Depacketizer {
 		this.gen++;
 		this.pending.clear();
 		this.keys.clear();
+		this.last.clear();
 	}
 }
 

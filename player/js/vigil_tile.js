@@ -43,8 +43,12 @@ class Tile {
 		this.created = performance.now();
 
 		this.sink = new vigil.VideoSink(this.canvas);
+		this.drawn = [];           /* capture times of the last pictures drawn */
 		this.sink.ondraw = (t) => {
 			this.lastDrawAt = performance.now();
+			this.drawn.push(t);
+			if (this.drawn.length > 1024)
+				this.drawn.splice(0, 512);
 			this.conn.position = t;
 			if (this.onframe)
 				this.onframe(t);

@@ -98,8 +98,9 @@ class Timeline {
 		if (!info)
 			return;
 		const d0 = vigil.api.dayStart(this.date);
+		/* the recorded span; a gap before the first range may start at 00:00 */
 		let a = Infinity, b = -Infinity;
-		for (const r of info.ranges.concat(info.gaps)) {
+		for (const r of info.ranges.length ? info.ranges : info.gaps) {
 			a = Math.min(a, r.start_ms);
 			b = Math.max(b, r.end_ms);
 		}

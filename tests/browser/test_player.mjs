@@ -23,7 +23,8 @@
 //	  seek       a click on the timeline at T plays a picture whose burned-in
 //	             capture time is within one keyframe interval of T
 //	  gaps       the timeline's gaps are the API's gaps
-//	  integrity  the tampered datagram is reported on the tile, never shown
+//	  integrity  the tampered datagram is reported on the tile; its frame is
+//	             never drawn, later ones are
 //	  reconnect  after the streamer is killed the tile reconnects and goes on
 //	  401        a refused token returns to the login page
 //	Prints "player: N passed, N failed" and exits 1 on any failure.
@@ -281,7 +282,14 @@ await check('integrity', page, async () => {
 	const badge = await page.textContent('#cam-video .badge.integrity');
 	assert(/INTEGRITY FAILURE/.test(badge) && await page.isVisible('#cam-video .badge.integrity'), 'no visible mark');
 	assert(st.s.depack.integrity === st.s.integrity, 'counts differ');
-	return `${badge}; ${st.s.decoded} good pictures shown, ${st.s.dropped} dropped`;
+	// the altered frame is never on screen, and pictures after it are
+	const tc = Number(env.TAMPER_CAPTURE);
+	const drawn = await waitFor('pictures after the altered frame', () => page.evaluate((c) => {
+		const d = vigil.app.view.tile.drawn;
+		return d.some((t) => t > c) ? d : null;
+	}, tc), 10000);
+	assert(!drawn.includes(tc), `the altered frame (capture ${tc}) was drawn`);
+	return `${badge}; frame at ${tc} never drawn; ${drawn.length} good pictures shown, ${st.s.dropped} dropped`;
 });
 
 if (env.RESTART_CMD) {

@@ -7,7 +7,7 @@
 //	from 1) of a partition file (docs/STORAGE.md) and recomputes the
 //	record's CRC-32C, so that the storage layer still finds a good record
 //	and only the datagram's AES-GCM tag can tell. Prints "counter=C
-//	frame=F offset=O" of the altered datagram.
+//	frame=F capture_ms=T offset=O" of the altered datagram.
 import fs from 'node:fs';
 
 const T = new Uint32Array(256);
@@ -42,7 +42,7 @@ for (let o = 64; o + 40 <= buf.length;) {
 		buf.writeUInt32BE(crc32c([buf.subarray(o, o + 36), d]), o + 36);
 		fs.writeSync(fd, buf, o, 40 + len, o);
 		fs.fsyncSync(fd);
-		console.log(`counter=${d.readUInt32BE(24)} frame=${d.readUInt32BE(36)} offset=${o}`);
+		console.log(`counter=${d.readUInt32BE(24)} frame=${d.readUInt32BE(36)} capture_ms=${d.readBigUInt64BE(44)} offset=${o}`);
 		process.exit(0);
 	}
 	o += 40 + len;

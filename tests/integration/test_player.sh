@@ -6,7 +6,7 @@
 #	Starts vigild with listener, writers, indexer and streamer on
 #	loopback, and three test cameras sending the synthetic test picture:
 #	one live in H.264 with its telemetry logged, one alternating JPEG and
-#	H.264 sessions, and one that streamed briefly with every 9th
+#	H.264 sessions, and one that streamed briefly with every 40th
 #	datagram tampered on the wire (dropped by the listener: gaps in its
 #	day) and that then has one stored datagram altered on disk (with a
 #	good record CRC). tests/browser/test_player.mjs then drives the
@@ -32,9 +32,11 @@ cl=$1 cs=$2 ct=$3
 
 # a stopped camera with gaps, then one stored datagram altered on disk
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$ct/camera.conf" -n 75 --fps 25 --keyint 25 \
-	--size 320x240 --kbps 500 --tamper 9 >"$tmp/ct.out" 2>&1 || { cat "$tmp/ct.out"; fail "camera $ct"; }
+	--size 320x240 --kbps 500 --tamper 40 >"$tmp/ct.out" 2>&1 || { cat "$tmp/ct.out"; fail "camera $ct"; }
 sleep 0.5
-node "$top/tests/browser/vgl_tamper.mjs" "$(ls "$tmp"/data/$ct/*.vgl)" 20 || fail "tamper on disk"
+node "$top/tests/browser/vgl_tamper.mjs" "$(ls "$tmp"/data/$ct/*.vgl)" 20 >"$tmp/tamper.out" || fail "tamper on disk"
+cat "$tmp/tamper.out"
+tcap=$(sed -n 's/.*capture_ms=\([0-9]*\).*/\1/p' "$tmp/tamper.out")
 # the live camera, 60 s at most
 timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$cl/camera.conf" -n 1500 --fps 25 --keyint 25 \
 	--size 640x360 --kbps 1000 --no-gpsd --telemetry-log "$tmp/tele.log" >"$tmp/cl.out" 2>&1 &
@@ -54,7 +56,7 @@ sleep 1
 
 cd "$top/tests/browser" &&
 VIGIL_URL=http://127.0.0.1:$hport VIGIL_USER=$user VIGIL_PASSWORD=$password \
-CAM_LIVE=$cl CAM_SWITCH=$cs CAM_TAMPER=$ct TELE_LOG=$tmp/tele.log KEYINT_MS=1000 \
+CAM_LIVE=$cl CAM_SWITCH=$cs CAM_TAMPER=$ct TAMPER_CAPTURE=$tcap TELE_LOG=$tmp/tele.log KEYINT_MS=1000 \
 RESTART_CMD="$(player_restart_cmd)" OUT=$OUT timeout 120 node test_player.mjs
 rc=$?
 [ $rc -eq 0 ] || fail "player tests (exit $rc)"
