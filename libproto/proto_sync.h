@@ -102,29 +102,42 @@ typedef struct proto_dayscan {
 	uint64_t live_since_late, live_during_backfill;
 } proto_dayscan_t;
 
-/* Note one stored datagram (its counter and arrival). 0 or -ENOMEM. */
-int proto_dayscan_note(proto_dayscan_t *d, uint32_t counter, uint64_t arrival_ns);
+/*
+ * Note one stored datagram (its counter and arrival). asked: the
+ * datagram answers a MISSING (late even when nothing higher is stored
+ * yet, as at a day's end). 0 or -ENOMEM.
+ */
+int proto_dayscan_note(proto_dayscan_t *d, uint32_t counter, uint64_t arrival_ns, int asked);
+/* Add runs known from elsewhere (the .sync file) to d's late runs. */
+int proto_dayscan_add_late(proto_dayscan_t *d, const proto_late_t *v, uint32_t n);
+/* Sort the late runs by counter and join those that touch; the new count. */
+uint32_t proto_late_merge(proto_late_t *v, uint32_t n);
 /* Scan a whole day file; PROTO_E_IO when it cannot be opened. */
 int proto_dayscan_file(const char *path, proto_dayscan_t *d);
 void proto_dayscan_free(proto_dayscan_t *d);
 
 /* --- sync state file -------------------------------------------------- */
+#define PROTO_DAYSTATE_LATE_MAX 10000 /* late runs written at most */
 typedef struct proto_daystate {
 	uint32_t high;	      /* the camera's highest reported next counter */
 	uint32_t oldest_held; /* from its newest report */
 	uint64_t report_ms;   /* when that report arrived */
 	uint64_t complete_ms; /* when [0, high) was first all stored; 0: not complete */
 	uint64_t lost;	      /* counters the camera no longer holds and we lack */
+	proto_late_t *late; /* runs of backfilled counters, by counter; read allocates */
+	uint32_t nlate;
 } proto_daystate_t;
 
 /* DATA/<uuid>/<date>.sync into out (cap bytes). */
 int proto_daystate_path(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
 			char *out, size_t cap);
-/* -ENOENT when syncd has not written one (no report seen for that day). */
+/* -ENOENT when syncd has not written one (no report seen for that day).
+ * st->late is the caller's to release with proto_daystate_free. */
 int proto_daystate_read(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
 			proto_daystate_t *st);
 /* Written to a temporary file, fsynced and renamed over the old one. */
 int proto_daystate_write(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
 			 const proto_daystate_t *st);
+void proto_daystate_free(proto_daystate_t *st);
 
 #endif

@@ -219,8 +219,64 @@ proto_ranges_free(proto_ranges_t *s)
 
 /* --- day scan ----------------------------------------------------------- */
 
+static int
+late_push(proto_dayscan_t *d, const proto_late_t *l)
+{
+	if (d->nlate == d->cap) {
+		uint32_t cap = d->cap ? d->cap * 2 : 16;
+		void *p = realloc(d->late, cap * sizeof(d->late[0]));
+		if (p == NULL)
+			return -ENOMEM;
+		d->late = p;
+		d->cap = cap;
+	}
+	d->late[d->nlate++] = *l;
+	return 0;
+}
+
 int
-proto_dayscan_note(proto_dayscan_t *d, uint32_t counter, uint64_t arrival_ns)
+proto_dayscan_add_late(proto_dayscan_t *d, const proto_late_t *v, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (late_push(d, &v[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int
+late_cmp(const void *a, const void *b)
+{
+	const proto_late_t *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+uint32_t
+proto_late_merge(proto_late_t *v, uint32_t n)
+{
+	uint32_t i, k = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), late_cmp);
+	for (i = 1; i < n; i++) {
+		if (v[i].lo <= v[k].hi) {
+			if (v[i].hi > v[k].hi)
+				v[k].hi = v[i].hi;
+			if (v[i].first_ms < v[k].first_ms)
+				v[k].first_ms = v[i].first_ms;
+			if (v[i].last_ms > v[k].last_ms)
+				v[k].last_ms = v[i].last_ms;
+		} else {
+			v[++k] = v[i];
+		}
+	}
+	return k + 1;
+}
+
+int
+proto_dayscan_note(proto_dayscan_t *d, uint32_t counter, uint64_t arrival_ns, int asked)
 {
 	uint64_t ms = arrival_ns / 1000000;
 
@@ -237,9 +293,11 @@ proto_dayscan_note(proto_dayscan_t *d, uint32_t counter, uint64_t arrival_ns)
 	if (!d->any || counter > d->max) {
 		d->max = counter;
 		d->any = 1;
-		if (d->nlate)
-			d->live_since_late++;
-		return 0;
+		if (!asked) {
+			if (d->nlate)
+				d->live_since_late++;
+			return 0;
+		}
 	}
 	/* lower than a counter already stored: it came late (backfill) */
 	d->live_during_backfill = d->live_since_late;
@@ -248,16 +306,7 @@ proto_dayscan_note(proto_dayscan_t *d, uint32_t counter, uint64_t arrival_ns)
 		d->late[d->nlate - 1].last_ms = ms;
 		return 0;
 	}
-	if (d->nlate == d->cap) {
-		uint32_t cap = d->cap ? d->cap * 2 : 16;
-		void *p = realloc(d->late, cap * sizeof(d->late[0]));
-		if (p == NULL)
-			return -ENOMEM;
-		d->late = p;
-		d->cap = cap;
-	}
-	d->late[d->nlate++] = (proto_late_t){counter, counter + 1, ms, ms};
-	return 0;
+	return late_push(d, &(proto_late_t){counter, counter + 1, ms, ms});
 }
 
 int
@@ -271,7 +320,7 @@ proto_dayscan_file(const char *path, proto_dayscan_t *d)
 		return rc;
 	while ((rc = proto_reader_next(r, &rec)) > 0)
 		if (rec.len >= PROTO_C2S_HDR_LEN &&
-		    (rc = proto_dayscan_note(d, proto_get32(rec.dgram + 24), rec.meta.arrival_ns)) < 0)
+		    (rc = proto_dayscan_note(d, proto_get32(rec.dgram + 24), rec.meta.arrival_ns, 0)) < 0)
 			break;
 	proto_reader_free(r);
 	return rc < 0 ? rc : 0;
@@ -321,6 +370,16 @@ proto_daystate_read(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 				break;
 			continue;
 		}
+		unsigned lo, hi;
+		unsigned long long t0, t1;
+		if (sscanf(line, "late %u %u %llu %llu", &lo, &hi, &t0, &t1) == 4 && lo <= hi) {
+			void *p = realloc(st->late, (st->nlate + 1) * sizeof(*st->late));
+			if (p == NULL)
+				break;
+			st->late = p;
+			st->late[st->nlate++] = (proto_late_t){lo, hi + 1, t0, t1};
+			continue;
+		}
 		if (sscanf(line, "%31s %llu", name, &v) != 2)
 			continue;
 		if (!strcmp(name, "high"))
@@ -340,11 +399,21 @@ proto_daystate_read(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 	return 0;
 }
 
+void
+proto_daystate_free(proto_daystate_t *st)
+{
+	free(st->late);
+	st->late = NULL;
+	st->nlate = 0;
+}
+
 int
 proto_daystate_write(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
 		     const proto_daystate_t *st)
 {
 	char path[4096], tmp[4200], buf[512];
+	uint32_t i;
+	FILE *f;
 	int fd, n, rc = 0;
 
 	if ((rc = proto_daystate_path(dir, uuid, date, path, sizeof(path))) < 0)
@@ -357,9 +426,19 @@ proto_daystate_write(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32
 		     (unsigned long long)st->complete_ms, (unsigned long long)st->lost);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		return -errno;
-	if (write(fd, buf, (size_t)n) != n || fdatasync(fd) != 0)
-		rc = -errno ? -errno : -EIO;
-	close(fd);
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	fwrite(buf, 1, (size_t)n, f);
+	/* backfilled runs, the first PROTO_DAYSTATE_LATE_MAX of them */
+	for (i = 0; i < st->nlate && i < PROTO_DAYSTATE_LATE_MAX; i++)
+		fprintf(f, "late %u %u %llu %llu\n", st->late[i].lo, st->late[i].hi - 1,
+			(unsigned long long)st->late[i].first_ms,
+			(unsigned long long)st->late[i].last_ms);
+	if (fflush(f) != 0 || ferror(f) || fdatasync(fd) != 0)
+		rc = -EIO;
+	fclose(f);
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = -errno;
 	if (rc < 0)

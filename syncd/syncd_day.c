@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -83,7 +84,8 @@ follow(syncd_t *d, syncd_day_t *day)
 			continue;
 		uint32_t c = proto_get32(rec.dgram + 24);
 		int was_asked = proto_ranges_has(&day->asked, c);
-		if (proto_dayscan_note(&day->scan, c, rec.meta.arrival_ns) == 0 && was_asked) {
+		if (proto_dayscan_note(&day->scan, c, rec.meta.arrival_ns, was_asked) == 0 &&
+		    was_asked) {
 			day->cam->backfilled++;
 			syncd_count(d->m_backfilled, 1);
 		}
@@ -250,7 +252,19 @@ static void
 write_state(syncd_t *d, syncd_day_t *day, uint64_t now)
 {
 	char dir[4096], u[37];
+	proto_late_t *v;
+	uint32_t n = day->st.nlate + day->scan.nlate;
 
+	/* the backfilled runs: those of earlier runs of syncd and ours */
+	if (n && (v = malloc(n * sizeof(*v))) != NULL) {
+		if (day->st.nlate)
+			memcpy(v, day->st.late, day->st.nlate * sizeof(*v));
+		if (day->scan.nlate)
+			memcpy(v + day->st.nlate, day->scan.late, day->scan.nlate * sizeof(*v));
+		free(day->st.late);
+		day->st.late = v;
+		day->st.nlate = proto_late_merge(v, n);
+	}
 	proto_uuid_fmt(day->cam->uuid, u);
 	snprintf(dir, sizeof(dir), "%s/%s", d->o.datadir, u);
 	mkdir(d->o.datadir, 0755);
@@ -326,6 +340,7 @@ syncd_day_close(syncd_t *d, syncd_day_t *day)
 	if (day->rd)
 		proto_reader_free(day->rd);
 	proto_dayscan_free(&day->scan);
+	proto_daystate_free(&day->st);
 	proto_ranges_free(&day->asked);
 	proto_ranges_free(&day->abandoned);
 	proto_ranges_free(&day->confirmable);

@@ -74,6 +74,9 @@ vigilctl_completeness(int argc, char **argv)
 	}
 	have_state = proto_daystate_read(data, uuid, date, &st) == 0;
 	high = have_state ? st.high : 0;
+	/* backfill that syncd saw arrive, beside what the file order shows */
+	if (have_state && proto_dayscan_add_late(&d, st.late, st.nlate) == 0)
+		d.nlate = proto_late_merge(d.late, d.nlate);
 	if (d.any && d.max + 1 > high)
 		high = d.max + 1; /* never less than what is stored */
 	printf("camera %s\nday %s\n", argv[optind], argv[optind + 1]);
@@ -106,5 +109,7 @@ vigilctl_completeness(int argc, char **argv)
 	else
 		printf("complete %s\n", complete ? "yes" : "no");
 	proto_dayscan_free(&d);
+	if (have_state)
+		proto_daystate_free(&st);
 	return complete ? 0 : 1;
 }
