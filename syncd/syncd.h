@@ -19,6 +19,8 @@
 #include "proto_sync.h"
 #include "shm.h"
 
+struct idx;
+
 #define SYNCD_MAX_CAMERAS 4096
 #define SYNCD_MAX_DAYS 8 /* days followed per camera at once */
 #define SYNCD_CKPT 16	 /* report checkpoints kept per day */
@@ -83,6 +85,7 @@ typedef struct syncd_cam {
 typedef struct syncd {
 	syncd_opts_t o;
 	shm_ring_t *in, *out;
+	struct idx *idx; /* the shared index, for the cameras' last telemetry; NULL without */
 	syncd_cam_t *cam; /* SYNCD_MAX_CAMERAS, open addressing */
 	double tokens_all;
 	uint64_t tokens_ms;

@@ -16,11 +16,14 @@
  *
  *	Health metrics per camera, in Prometheus text: counters asked for
  *	and backfilled, lost, MISSING and CONFIRM sent, the last and mean
- *	backfill latency, the last report's age, days complete.
+ *	backfill latency, the last report's age, days complete; battery and
+ *	signal from the camera's last telemetry record, as the indexer
+ *	decrypted it into the shared index (absent without an indexer).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "idx.h"
 #include "syncd.h"
 
 #define DAY_IDLE_MS 60000
@@ -173,7 +176,10 @@ syncd_cam_render(const syncd_t *d, char *buf, size_t cap)
 	    "# TYPE vigil_camera_backfill_latency_ms_mean gauge\n"
 	    "# TYPE vigil_camera_last_report_age_ms gauge\n"
 	    "# TYPE vigil_camera_missing_now gauge\n"
-	    "# TYPE vigil_camera_days_complete_total counter\n");
+	    "# TYPE vigil_camera_days_complete_total counter\n"
+	    "# TYPE vigil_camera_battery_percent gauge\n"
+	    "# TYPE vigil_camera_signal_percent gauge\n"
+	    "# TYPE vigil_camera_telemetry_age_ms gauge\n");
 	for (i = 0; i < SYNCD_MAX_CAMERAS; i++) {
 		const syncd_cam_t *c = &d->cam[i];
 		uint64_t missing = 0;
@@ -203,6 +209,14 @@ syncd_cam_render(const syncd_t *d, char *buf, size_t cap)
 		OUT("vigil_camera_missing_now" L " %llu\n", c->name, (unsigned long long)missing);
 		OUT("vigil_camera_days_complete_total" L " %llu\n", c->name,
 		    (unsigned long long)c->days_complete);
+		idx_day_info_t info;
+		if (d->idx && idx_day_info(d->idx, c->uuid, c->last_date, &info) == 0 &&
+		    info.tele.valid) {
+			OUT("vigil_camera_battery_percent" L " %u\n", c->name, info.tele.battery);
+			OUT("vigil_camera_signal_percent" L " %u\n", c->name, info.tele.signal);
+			OUT("vigil_camera_telemetry_age_ms" L " %llu\n", c->name,
+			    (unsigned long long)(now > info.tele.time_ms ? now - info.tele.time_ms : 0));
+		}
 #undef L
 	}
 #undef OUT

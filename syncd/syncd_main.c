@@ -18,6 +18,8 @@
  *	(default 10). Reports are released from the ring once handled: a
  *	killed syncd loses nothing but the moment, since every state it
  *	needs is the day files, the .sync files and the next reports.
+ *	Battery and signal come from the shared index (the indexer's last
+ *	telemetry record of the camera's day) when there is one.
  *	Per-camera health metrics are published in the stage's text
  *	metrics segment, which vigild serves at /metrics. SIGTERM: write
  *	the state of every followed day, exit 0.
@@ -31,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "idx.h"
 #include "shm_metrics.h"
 #include "syncd.h"
 
@@ -187,6 +190,8 @@ main(int argc, char **argv)
 	    ring_attach(pfx, "sync-in", &d.in) < 0 || ring_attach(pfx, "sync-out", &d.out) < 0)
 		return 1;
 	metrics_open(&d, pfx);
+	if (idx_attach(pfx, &d.idx) < 0)
+		d.idx = NULL; /* no indexer: no battery or signal in the metrics */
 	if (shm_text_open(pfx, "syncd", 0, &txt) < 0)
 		syncd_log("no text metrics segment: per-camera metrics are not published");
 	signal(SIGINT, on_signal);
@@ -214,6 +219,8 @@ main(int argc, char **argv)
 			if (d.cam[k].day[j].used)
 				syncd_day_close(&d, &d.cam[k].day[j]);
 	free(d.cam);
+	if (d.idx)
+		idx_close(d.idx);
 	syncd_log("stopped");
 	return 0;
 }

@@ -13,7 +13,7 @@
 #	dropped, live datagrams reached the disk while backfill went on
 #	(in-order records between the first and the last backfilled one: the
 #	live path is not queued behind backfill), and /metrics shows the
-#	camera's backfill.
+#	camera's backfill, battery and signal.
 set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
@@ -38,6 +38,7 @@ metrics_listen = 127.0.0.1:$mport
 writers = 2
 stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
 stage writer = $BIN/vigil-writer -D $tmp/data
+stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200
 stage syncd = $BIN/vigil-syncd -D $tmp/data
 CONF
 "$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
@@ -79,4 +80,9 @@ echo "bytes lost $lost, resent $resent"
 
 echo "$metrics" | grep "camera=\"$c\"" | grep -q '^vigil_camera_backfilled_total.* [1-9]' ||
 	fail "no per-camera backfill metric"
+# battery and signal: the camera's last telemetry, through the indexer's shared index
+echo "$metrics" | grep "camera=\"$c\"" | grep -q '^vigil_camera_battery_percent.* [0-9]' ||
+	fail "no per-camera battery metric"
+echo "$metrics" | grep "camera=\"$c\"" | grep -q '^vigil_camera_signal_percent.* [0-9]' ||
+	fail "no per-camera signal metric"
 echo "sync: all checks passed"
