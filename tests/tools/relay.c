@@ -313,6 +313,16 @@ release_held(uint64_t now)
 	}
 }
 
+/* 8 MiB receive buffers (beyond rmem_max when root): the relay loses only by plan */
+static void
+rcvbuf_big(int fd)
+{
+	int big = 8 << 20;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+}
+
 static client_t *
 client_get(const struct sockaddr_storage *from, socklen_t len,
 	   const struct sockaddr_storage *server, socklen_t server_len)
@@ -327,6 +337,7 @@ client_get(const struct sockaddr_storage *from, socklen_t len,
 	fd = socket(server->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;
+	rcvbuf_big(fd);
 	if (connect(fd, (const struct sockaddr *)server, server_len) < 0) {
 		close(fd);
 		return NULL;
@@ -353,7 +364,7 @@ main(int argc, char **argv)
 	static uint8_t buf[DGRAM_MAX];
 	struct pollfd pfd[1 + MAX_CLIENTS];
 	uint64_t start;
-	int c, lfd, i, rcvbuf = 8 << 20;
+	int c, lfd, i;
 
 	while ((c = getopt(argc, argv, "l:s:p:S:o:h")) != -1) {
 		switch (c) {
@@ -391,7 +402,7 @@ main(int argc, char **argv)
 		perror("relay: bind");
 		return 1;
 	}
-	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	rcvbuf_big(lfd);
 	start = now_ms();
 	last_tok_ms = (double)start;
 	while (!want_exit) {
