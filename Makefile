@@ -36,7 +36,7 @@ SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recove
 endif
 OUT := build/$(VARIANT)
 
-CPPFLAGS += -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -I.
+CPPFLAGS += -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -Ilibbus -I.
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	    -Wno-missing-field-initializers -fno-strict-aliasing -MMD -MP $(SANFLAGS)
@@ -69,6 +69,8 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call prog_rule,$(p))))
 # the camera program's codecs and gpsd client
 $(BINDIR)/vigil-cam: LDLIBS += -lx264 -lturbojpeg -lgps
+# NATS JetStream (libbus): only the programs on the listener-to-writer hop
+$(BINDIR)/vigil-listener $(BINDIR)/vigil-writer $(OUT)/bench/bench_scale: LDLIBS += -lnats
 
 define lib_rule
 $(OUT)/$(1).a: $$(patsubst %.c,$(OUT)/%.o,$$(wildcard $(1)/*.c))

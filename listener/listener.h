@@ -8,7 +8,8 @@
  *	datagram and counts every drop by cause, listener_rate.c limits the
  *	rate of hellos per source and overall, listener_rr.c sends each
  *	camera a receiver report about every second, listener_sync.c joins
- *	vigil-syncd (reports to it, its MISSING and CONFIRM to cameras).
+ *	vigil-syncd (reports to it, its MISSING and CONFIRM to cameras),
+ *	listener_nats.c publishes to NATS JetStream instead of the rings.
  */
 #ifndef VIGIL_LISTENER_H
 #define VIGIL_LISTENER_H
@@ -55,7 +56,8 @@ typedef struct listener_saved {
 	X(accepted) X(hello) X(data) X(report) X(bye) X(malformed) X(oversize) X(unknown_camera) \
 	X(revoked) X(bad_tag) X(bad_signature) X(unwrap) X(replay) X(stale) X(no_session)      \
 	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited) X(rr_sent)      \
-	X(hello_past) X(past_session) X(sync_reports) X(sync_full) X(sync_sent) X(sync_no_session)
+	X(hello_past) X(past_session) X(sync_reports) X(sync_full) X(sync_sent) X(sync_no_session)  \
+	X(publish_refused)
 
 typedef struct listener_stats {
 #define X(n) uint64_t n;
@@ -92,6 +94,8 @@ typedef struct listener {
 	struct listener_rr *rr; /* receiver-report accounting (listener_rr.c) */
 	shm_ring_t *sync_in;	/* to vigil-syncd: reports; NULL without syncd */
 	shm_ring_t *sync_out;	/* from vigil-syncd: messages for cameras */
+	struct bus *bus;	/* transport = nats: publish here, not to rings */
+	int nshards;		/* with bus: partition shards (writers) */
 } listener_t;
 
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
@@ -132,5 +136,11 @@ void listener_sync_report(listener_t *l, const proto_c2s_hdr_t *h, const uint8_t
 			  size_t len);
 /* Send up to max queued requests; returns how many were handled. */
 int listener_sync_send(listener_t *l, int max);
+
+/* transport = nats (listener_nats.c): open, publish one, wait for the acks. */
+int listener_nats_open(listener_t *l);
+int listener_nats_route(listener_t *l, const shm_msg_meta_t *m, const uint8_t *dg, size_t len);
+void listener_nats_flush(listener_t *l);
+void listener_nats_close(listener_t *l);
 
 #endif

@@ -49,7 +49,7 @@ route(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	shm_msg_meta_t m = {0};
 	struct timespec ts;
 
-	if (l->nrings == 0)
+	if (l->nrings == 0 && l->bus == NULL)
 		return 1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	m.arrival_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -64,6 +64,8 @@ route(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 		m.port = ntohs(a->sin_port);
 	}
 	m.session = session;
+	if (l->bus)
+		return listener_nats_route(l, &m, dg, len);
 	if (shm_ring_enqueue_spsc(l->ring[proto_partition(dg + 4, (uint32_t)l->nrings)], &m, dg,
 				  len) < 0) {
 		l->st.ring_full++;

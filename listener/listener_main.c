@@ -222,7 +222,7 @@ main(int argc, char **argv)
 		goto out;
 	listener_metrics_open(&l);
 	listener_sessions_open(&l);
-	if (listener_rings_open(&l) < 0)
+	if (listener_rings_open(&l) < 0 || listener_nats_open(&l) < 0)
 		goto out;
 	listener_sync_open(&l);
 	signal(SIGINT, on_signal);
@@ -258,8 +258,10 @@ main(int argc, char **argv)
 					   msgs[i].msg_hdr.msg_namelen))
 				listener_rr_note(&l, bufs[i], msgs[i].msg_len);
 		}
+		listener_nats_flush(&l); /* accepted: stored by the server */
 		listener_metrics_publish(&l);
 	}
+	listener_nats_close(&l);
 	listener_stats_print(&l);
 	rc = 0;
 out:

@@ -37,6 +37,11 @@ typedef struct vigild_conf {
 	char metrics_listen[64]; /* HOST:PORT, empty: no endpoint */
 	uint32_t index_days;	 /* partitions the shared index holds */
 	uint32_t index_arena_mb; /* its arrays (keyframes, points, ranges) */
+	int nats;		 /* transport = nats: listener and writers over JetStream */
+	char nats_url[256];
+	char nats_stream[64];
+	int nats_ack_wait_ms;
+	uint32_t writer_shards; /* bit k: this node runs writer k (default all) */
 	vigild_stage_conf_t stage[VIGILD_STAGE_KINDS];
 	int nstage;
 } vigild_conf_t;

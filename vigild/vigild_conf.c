@@ -7,6 +7,8 @@
  *	the program of each stage. Unknown keys and out-of-range values are
  *	errors that name the line, so `vigild -n` catches them before a
  *	restart does. Defaults are those written in etc/vigil.conf.
+ *	writer_shards picks the shards whose writers run on this machine
+ *	(with transport = nats the others run elsewhere).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,36 @@ num(const char *v, long lo, long hi, long *out)
 	return 0;
 }
 
+/* "all", or shard numbers and ranges: "0,2-3" */
+static int
+shards(const char *v, uint32_t *mask)
+{
+	long a, b;
+	char *end;
+
+	if (!strcmp(v, "all")) {
+		*mask = 0xffffffffu;
+		return 0;
+	}
+	*mask = 0;
+	while (*v) {
+		a = strtol(v, &end, 10);
+		if (end == v || a < 0 || a > 31)
+			return -1;
+		b = a;
+		if (*end == '-' && ((b = strtol(end + 1, &end, 10)) < a || b > 31))
+			return -1;
+		while (a <= b)
+			*mask |= 1u << a++;
+		if (*end == ',')
+			end++;
+		else if (*end != '\0')
+			return -1;
+		v = end;
+	}
+	return *mask ? 0 : -1;
+}
+
 int
 vigild_conf_load(const char *path, vigild_conf_t *c)
 {
@@ -58,6 +90,10 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 	c->index_days = 16384;
 	c->index_arena_mb = 256;
 	snprintf(c->metrics_listen, sizeof(c->metrics_listen), "127.0.0.1:9740");
+	snprintf(c->nats_url, sizeof(c->nats_url), "nats://127.0.0.1:4222");
+	snprintf(c->nats_stream, sizeof(c->nats_stream), "vigil");
+	c->nats_ack_wait_ms = 10000;
+	c->writer_shards = 0xffffffffu;
 	if ((f = fopen(path, "r")) == NULL) {
 		vigild_log("open %s: %m", path);
 		return -1;
@@ -126,6 +162,26 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 			if (num(v, 0, 600000, &n) < 0)
 				goto bad;
 			c->drain_timeout_ms = (int)n;
+		} else if (!strcmp(k, "transport")) {
+			if (strcmp(v, "shm") && strcmp(v, "nats"))
+				goto bad;
+			c->nats = !strcmp(v, "nats");
+		} else if (!strcmp(k, "nats_url")) {
+			if (strlen(v) == 0 || strlen(v) >= sizeof(c->nats_url))
+				goto bad;
+			snprintf(c->nats_url, sizeof(c->nats_url), "%s", v);
+		} else if (!strcmp(k, "nats_stream")) {
+			if (strlen(v) == 0 || strlen(v) >= sizeof(c->nats_stream) ||
+			    strpbrk(v, ".*> "))
+				goto bad;
+			snprintf(c->nats_stream, sizeof(c->nats_stream), "%s", v);
+		} else if (!strcmp(k, "nats_ack_wait_ms")) {
+			if (num(v, 100, 3600000, &n) < 0)
+				goto bad;
+			c->nats_ack_wait_ms = (int)n;
+		} else if (!strcmp(k, "writer_shards")) {
+			if (shards(v, &c->writer_shards) < 0)
+				goto bad;
 		} else
 			goto bad;
 	}
@@ -134,8 +190,16 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 		vigild_log("%s: restart_max_ms is below restart_min_ms", path);
 		return -1;
 	}
+	if (c->writers < 32)
+		c->writer_shards &= (1u << c->writers) - 1;
+	if (c->writer_shards == 0) {
+		vigild_log("%s: writer_shards names no shard below writers", path);
+		return -1;
+	}
 	for (i = 0; i < c->nstage; i++)
-		c->stage[i].instances = !strcmp(c->stage[i].name, "writer") ? c->writers : 1;
+		c->stage[i].instances = !strcmp(c->stage[i].name, "writer")
+						? __builtin_popcount(c->writer_shards)
+						: 1;
 	return 0;
 bad:
 	vigild_log("%s:%d: bad line", path, lineno);

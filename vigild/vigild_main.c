@@ -161,10 +161,15 @@ plan_stages(vigild_t *d)
 	int k, i;
 
 	for (k = 0; k < d->conf.nstage; k++) {
+		int writer = !strcmp(d->conf.stage[k].name, "writer"), shard = -1;
 		for (i = 0; i < d->conf.stage[k].instances && d->nstage < SHM_STATUS_MAX; i++) {
 			vigild_stage_t *s = &d->stage[d->nstage];
+			/* writers: the shards of writer_shards, in order */
+			if (writer)
+				while (!(d->conf.writer_shards & (1u << ++shard)))
+					;
 			s->conf = &d->conf.stage[k];
-			s->index = i;
+			s->index = writer ? shard : i;
 			s->st = &d->status->stage[d->nstage];
 			snprintf(s->st->name, sizeof(s->st->name), "%s", s->conf->name);
 			s->st->index = (uint32_t)i;

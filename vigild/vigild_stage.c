@@ -5,7 +5,9 @@
  * DESCRIPTION
  *	A stage's command line comes from vigil.conf; "%i" in it becomes the
  *	instance number. The child gets VIGIL_STAGE, VIGIL_STAGE_INDEX,
- *	VIGIL_SHM_PREFIX and VIGIL_WRITERS in its environment and the default signal mask.
+ *	VIGIL_SHM_PREFIX and VIGIL_WRITERS in its environment (with
+ *	transport = nats also VIGIL_TRANSPORT, VIGIL_NATS_URL,
+ *	VIGIL_NATS_STREAM and VIGIL_NATS_ACK_WAIT_MS) and the default signal mask.
  *	A stage that dies is restarted after a delay that starts at
  *	restart_min_ms and doubles, up to restart_max_ms, each time it dies
  *	again before running stable_ms: a stage that keeps crashing is
@@ -91,6 +93,13 @@ vigild_stage_start(vigild_stage_t *s, const vigild_conf_t *c)
 		setenv("VIGIL_SHM_PREFIX", c->shm_prefix, 1);
 		snprintf(idx, sizeof(idx), "%d", c->writers);
 		setenv("VIGIL_WRITERS", idx, 1);
+		if (c->nats) { /* listener and writers meet in JetStream */
+			setenv("VIGIL_TRANSPORT", "nats", 1);
+			setenv("VIGIL_NATS_URL", c->nats_url, 1);
+			setenv("VIGIL_NATS_STREAM", c->nats_stream, 1);
+			snprintf(idx, sizeof(idx), "%d", c->nats_ack_wait_ms);
+			setenv("VIGIL_NATS_ACK_WAIT_MS", idx, 1);
+		}
 		execvp(argv[0], argv);
 		fprintf(stderr, "vigild: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

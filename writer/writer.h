@@ -5,7 +5,8 @@
  * DESCRIPTION
  *	writer_main.c runs the loop (ring in, io_uring out), writer_file.c
  *	keeps the bounded cache of open day files with the set of counters
- *	each holds, writer_ranges.c is that set.
+ *	each holds, writer_ranges.c is that set, writer_nats.c takes the
+ *	writer's shard from NATS JetStream instead of the ring.
  */
 #ifndef VIGIL_WRITER_H
 #define VIGIL_WRITER_H
@@ -14,6 +15,7 @@
 
 #include "proto.h"
 #include "proto_record.h"
+#include "shm.h"
 
 /* Counters present in a file, as sorted disjoint [lo, hi) ranges. */
 typedef struct writer_ranges {
@@ -64,6 +66,17 @@ int writer_files_sync_all(writer_files_t *fs);
 /* Dirty files: how many are written since their last sync. */
 int writer_files_dirty(const writer_files_t *fs);
 void writer_files_close(writer_files_t *fs);
+
+/*
+ * transport = nats (writer_nats.c): open consumes shard into a private
+ * ring (*out NULL and 0 when the transport is the shared ring); release
+ * acknowledges the n oldest messages, durable now, and frees their slots.
+ */
+typedef struct writer_nats writer_nats_t;
+int writer_nats_open(writer_nats_t **out, uint32_t shard, uint32_t nslots, shm_ring_t **ring);
+void writer_nats_release(writer_nats_t *wn, uint64_t n);
+uint64_t writer_nats_bad(const writer_nats_t *wn); /* undecodable since the last call */
+void writer_nats_close(writer_nats_t *wn);
 
 void writer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

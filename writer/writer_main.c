@@ -29,7 +29,9 @@
  *	A write error ends the process without
  *	releasing: vigild restarts it and the entries are written again
  *	(duplicates are recognised by the scan on reopen). SIGTERM: finish
- *	the turn, sync, release, exit 0.
+ *	the turn, sync, release, exit 0. With transport = nats the entries
+ *	come from the shard's JetStream consumer (writer_nats.c), and
+ *	releasing one acknowledges it: always after its sync.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -51,6 +53,7 @@
 #define BATCH 2048	 /* datagrams per turn at most */
 #define GROUP_RECS 512	 /* records per writev: IOV_MAX / 2 */
 #define SYNCFS_FILES 16 /* more dirty files than this: one syncfs */
+#define NATS_SLOTS 4096	 /* the private ring of a NATS consumer */
 
 static volatile sig_atomic_t writer_stop;
 
@@ -73,6 +76,7 @@ typedef struct writer {
 	uint64_t group_ns; /* how long a turn may wait for more datagrams */
 	uint64_t group_ms;
 	uint64_t *m_appended, *m_bytes, *m_dups, *m_bad, *m_syncs, *m_opened, *m_torn;
+	writer_nats_t *nats; /* transport = nats: in is this consumer's private ring */
 } writer_t;
 
 static uint64_t
@@ -89,6 +93,16 @@ count(uint64_t *c, uint64_t n)
 {
 	if (c)
 		shm_metrics_add(c, n);
+}
+
+/* The first n peeked entries are handed on: free their slots. */
+static void
+release(writer_t *w, uint64_t n)
+{
+	if (w->nats)
+		writer_nats_release(w->nats, n); /* acknowledged to JetStream first */
+	else
+		shm_ring_release_spsc(w->in, n);
 }
 
 static int
@@ -133,7 +147,7 @@ synced:
 	if (rc < 0)
 		return rc;
 	if (w->held) {
-		shm_ring_release_spsc(w->in, w->held);
+		release(w, w->held);
 		w->held = 0;
 	}
 	return 0;
@@ -286,7 +300,7 @@ turn(writer_t *w)
 	if (w->durable)
 		w->held += (uint64_t)n;
 	else
-		shm_ring_release_spsc(w->in, (uint64_t)n);
+		release(w, (uint64_t)n);
 	return n;
 }
 
@@ -343,12 +357,16 @@ main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(name, sizeof(name), "%s-ring-%s", pfx, idx);
-	if ((n = shm_seg_attach(name, SHM_KIND_RING, &seg)) < 0 ||
-	    (n = shm_ring_check(shm_seg_body(&seg), seg.size - 64)) < 0) {
+	if (writer_nats_open(&w.nats, (uint32_t)atoi(idx), NATS_SLOTS, &w.in) < 0)
+		return 1;
+	if (w.nats)
+		w.durable = 1; /* a message is acknowledged only once it is synced */
+	else if ((n = shm_seg_attach(name, SHM_KIND_RING, &seg)) < 0 ||
+		 (n = shm_ring_check(shm_seg_body(&seg), seg.size - 64)) < 0) {
 		writer_log("ring %s: %s", name, strerror(-n));
 		return 1;
-	}
-	w.in = shm_seg_body(&seg);
+	} else
+		w.in = shm_seg_body(&seg);
 	snprintf(name, sizeof(name), "%s-notice-%s", pfx, idx);
 	if (shm_seg_attach(name, SHM_KIND_RING, &nseg) == 0 &&
 	    shm_ring_check(shm_seg_body(&nseg), nseg.size - 64) == 0)
@@ -384,6 +402,8 @@ main(int argc, char **argv)
 			goto out; /* unreleased entries are written again by our successor */
 		count(w.m_opened, w.files.opened - opened);
 		count(w.m_torn, w.files.torn_cut - torn);
+		if (w.nats)
+			count(w.m_bad, writer_nats_bad(w.nats));
 		uint64_t due = w.last_sync_ms + w.sync_ms, now = now_ms();
 		if (w.unsynced && (now >= due || w.unsynced >= w.sync_bytes)) {
 			if (sync_files(&w) < 0) {
@@ -399,6 +419,7 @@ main(int argc, char **argv)
 		goto out;
 	rc = 0;
 out:
+	writer_nats_close(w.nats); /* what was not released goes back at once */
 	writer_files_close(&w.files);
 	io_uring_queue_exit(&w.ring);
 	return rc;

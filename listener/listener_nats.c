@@ -1,0 +1,99 @@
+/*
+ * NAME
+ *	listener_nats.c - the listener's datagrams over NATS JetStream
+ *
+ * DESCRIPTION
+ *	Under vigild with "transport = nats" (VIGIL_TRANSPORT=nats,
+ *	VIGIL_NATS_URL, VIGIL_NATS_STREAM, VIGIL_WRITERS) an authenticated
+ *	datagram is published, with its arrival metadata in front
+ *	(shm_msg.h), to the subject of its partition shard
+ *	proto_partition(uuid, writers), with its identity (camera, date,
+ *	counter) as the message id: JetStream drops a second copy within
+ *	its duplicate window. Publishing is asynchronous; after each batch
+ *	read from the socket the listener waits for the server's
+ *	acknowledgements, and only then are the batch's datagrams counted
+ *	as accepted in the metrics: one the server refused is taken back
+ *	out of accepted and counted in publish_refused (the camera still
+ *	holds it; sync fetches it again). A listener that cannot reach the
+ *	server at start exits, and vigild restarts it with backoff.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "listener.h"
+#include "shm_msg.h"
+
+int
+listener_nats_open(listener_t *l)
+{
+	const char *t = getenv("VIGIL_TRANSPORT"), *w = getenv("VIGIL_WRITERS");
+	bus_conf_t c = {0};
+	int rc;
+
+	if (t == NULL || strcmp(t, "nats") != 0)
+		return 0;
+	c.url = getenv("VIGIL_NATS_URL");
+	c.stream = getenv("VIGIL_NATS_STREAM") ? getenv("VIGIL_NATS_STREAM") : "vigil";
+	c.ack_wait_ms = getenv("VIGIL_NATS_ACK_WAIT_MS") ? atoi(getenv("VIGIL_NATS_ACK_WAIT_MS")) : 0;
+	l->nshards = w ? atoi(w) : 0;
+	if (l->nshards < 1 || l->nshards > 1024) {
+		fprintf(stderr, "vigil-listener: VIGIL_WRITERS is not a shard count\n");
+		return -1;
+	}
+	if ((rc = bus_open(&c, &l->bus)) < 0) {
+		fprintf(stderr, "vigil-listener: nats %s: %s\n", c.url ? c.url : "(no url)",
+			bus_errmsg());
+		return -1;
+	}
+	printf("vigil-listener: publishing to %s.<0..%d> at %s\n", c.stream, l->nshards - 1,
+	       c.url);
+	return 0;
+}
+
+int
+listener_nats_route(listener_t *l, const shm_msg_meta_t *m, const uint8_t *dg, size_t len)
+{
+	uint8_t msg[SHM_MSG_HDR_LEN + PROTO_MAX_DGRAM];
+	char id[BUS_MSGID_MAX];
+
+	if (len > SHM_MSG_MAX || len < PROTO_C2S_HDR_LEN)
+		return 0;
+	shm_msg_encode(m, msg);
+	memcpy(msg + SHM_MSG_HDR_LEN, dg, len);
+	bus_msgid(dg + 4, proto_get32(dg + 20), proto_get32(dg + 24), id);
+	if (bus_publish(l->bus, proto_partition(dg + 4, (uint32_t)l->nshards), id, msg,
+			SHM_MSG_HDR_LEN + len) < 0) {
+		l->st.publish_refused++;
+		return 0;
+	}
+	return 1;
+}
+
+void
+listener_nats_flush(listener_t *l)
+{
+	int n;
+
+	if (l->bus == NULL)
+		return;
+	if ((n = bus_publish_wait(l->bus, 5000)) < 0) {
+		fprintf(stderr, "vigil-listener: %s\n", bus_errmsg());
+		return;
+	}
+	if (n > 0) {
+		l->st.accepted -= (uint64_t)n > l->st.accepted ? l->st.accepted : (uint64_t)n;
+		l->st.publish_refused += (uint64_t)n;
+	}
+}
+
+void
+listener_nats_close(listener_t *l)
+{
+	if (l->bus) {
+		listener_nats_flush(l);
+		bus_close(l->bus);
+		l->bus = NULL;
+	}
+}

@@ -1,0 +1,172 @@
+/*
+ * NAME
+ *	writer_nats.c - a writer's partition shard from NATS JetStream
+ *
+ * DESCRIPTION
+ *	With "transport = nats" (VIGIL_TRANSPORT=nats) the writer of shard
+ *	k consumes STREAM.<k> through the durable consumer STREAM-writer-<k>
+ *	instead of the shared-memory ring. A fetch thread puts each message
+ *	(metadata and datagram, shm_msg.h) into a ring in the process's own
+ *	memory, so the writer's loop, its grouping by file, its syncs and
+ *	its duplicate check stay the same; the thread keeps the message
+ *	handle beside its slot. The writer runs durable: a slot is released
+ *	only after the sync that follows its append, and
+ *	writer_nats_release() acknowledges each message then, never before.
+ *	A writer killed before that leaves its messages unacknowledged; the
+ *	server delivers them again to its successor after the ack wait, and
+ *	the successor's duplicate check (the file's counters) drops those
+ *	already on disk. On a clean stop the messages still in the ring are
+ *	given back (nak) so that the successor gets them at once. A message
+ *	whose metadata does not decode is acknowledged and dropped, counted.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bus.h"
+#include "shm_msg.h"
+#include "writer.h"
+
+#define FETCH_MAX 256
+
+struct writer_nats {
+	bus_t *bus;
+	shm_ring_t *ring; /* private memory: the fetch thread produces, the loop consumes */
+	bus_msg_t **held; /* the message of each ring slot */
+	uint32_t mask;
+	pthread_t thread;
+	int running;
+	volatile int stop;
+	uint64_t bad; /* messages that did not decode */
+};
+
+static void *
+fetch_loop(void *arg)
+{
+	writer_nats_t *wn = arg;
+	bus_msg_t *msgs[FETCH_MAX];
+	shm_msg_meta_t meta;
+	const uint8_t *p;
+	size_t len;
+	int n, i, want;
+
+	while (!wn->stop) {
+		uint64_t room = wn->ring->nslots - shm_ring_depth(wn->ring);
+		if (room == 0) { /* the loop is behind: wait for it */
+			struct timespec ts = {0, 2000000};
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		want = room < FETCH_MAX ? (int)room : FETCH_MAX;
+		if ((n = bus_fetch(wn->bus, msgs, want, 500)) < 0) {
+			writer_log("nats: %s", bus_errmsg());
+			struct timespec ts = {0, 200000000};
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			p = bus_msg_data(msgs[i], &len);
+			if (shm_msg_decode(p, len, &meta) < 0) {
+				__atomic_add_fetch(&wn->bad, 1, __ATOMIC_RELAXED);
+				bus_msg_ack(msgs[i]);
+				continue;
+			}
+			/* the handle is in place before the slot is published */
+			wn->held[wn->ring->tail & wn->mask] = msgs[i];
+			shm_ring_enqueue_spsc(wn->ring, &meta, p + SHM_MSG_HDR_LEN, meta.len);
+		}
+	}
+	return NULL;
+}
+
+int
+writer_nats_open(writer_nats_t **out, uint32_t shard, uint32_t nslots, shm_ring_t **ring)
+{
+	const char *t = getenv("VIGIL_TRANSPORT");
+	bus_conf_t c = {0};
+	sigset_t block, old;
+	writer_nats_t *wn;
+	int rc;
+
+	*out = NULL;
+	if (t == NULL || strcmp(t, "nats") != 0)
+		return 0;
+	if ((wn = calloc(1, sizeof(*wn))) == NULL)
+		return -ENOMEM;
+	c.url = getenv("VIGIL_NATS_URL");
+	c.stream = getenv("VIGIL_NATS_STREAM") ? getenv("VIGIL_NATS_STREAM") : "vigil";
+	c.ack_wait_ms = getenv("VIGIL_NATS_ACK_WAIT_MS") ? atoi(getenv("VIGIL_NATS_ACK_WAIT_MS")) : 0;
+	c.max_pending = (int)nslots * 2;
+	wn->ring = aligned_alloc(64, (shm_ring_size(nslots) + 63) / 64 * 64);
+	wn->held = calloc(nslots, sizeof(*wn->held));
+	wn->mask = nslots - 1;
+	if (wn->ring == NULL || wn->held == NULL) {
+		rc = -ENOMEM;
+		goto bad;
+	}
+	memset(wn->ring, 0, shm_ring_size(nslots));
+	shm_ring_init(wn->ring, nslots);
+	/* the library's threads and ours leave SIGTERM and SIGINT to the loop */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if ((rc = bus_open(&c, &wn->bus)) < 0 || (rc = bus_consume(wn->bus, shard)) < 0)
+		writer_log("nats %s: %s", c.url ? c.url : "(no url)", bus_errmsg());
+	else if ((rc = -pthread_create(&wn->thread, NULL, fetch_loop, wn)) == 0)
+		wn->running = 1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0)
+		goto bad;
+	writer_log("consuming %s.%u at %s", c.stream, shard, c.url);
+	*ring = wn->ring;
+	*out = wn;
+	return 0;
+bad:
+	writer_nats_close(wn);
+	return rc;
+}
+
+void
+writer_nats_release(writer_nats_t *wn, uint64_t n)
+{
+	uint64_t i, head = wn->ring->head;
+
+	for (i = 0; i < n; i++) {
+		bus_msg_t **m = &wn->held[(head + i) & wn->mask];
+		bus_msg_ack(*m);
+		*m = NULL;
+	}
+	shm_ring_release_spsc(wn->ring, n);
+}
+
+uint64_t
+writer_nats_bad(const writer_nats_t *wn)
+{
+	return __atomic_exchange_n((uint64_t *)&wn->bad, 0, __ATOMIC_RELAXED);
+}
+
+void
+writer_nats_close(writer_nats_t *wn)
+{
+	uint64_t i;
+
+	if (wn == NULL)
+		return;
+	if (wn->running) {
+		wn->stop = 1;
+		pthread_join(wn->thread, NULL);
+	}
+	if (wn->held && wn->ring) /* not written: to the successor at once */
+		for (i = wn->ring->head; i < wn->ring->tail; i++)
+			if (wn->held[i & wn->mask])
+				bus_msg_nak(wn->held[i & wn->mask]);
+	bus_close(wn->bus);
+	free(wn->held);
+	free(wn->ring);
+	free(wn);
+}
