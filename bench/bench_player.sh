@@ -17,7 +17,7 @@ BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$(mkdir -p "${OUT:-build/default}" && cd "${OUT:-build/default}" && pwd)
-N=16 FPS=25 KBPS=2000 SECONDS_=${SECONDS_:-10}
+N=${N:-16} FPS=25 KBPS=2000 SECONDS_=${SECONDS_:-10}
 . "$top/tests/browser/system.sh"
 player_need
 tmp=$(mktemp -d /tmp/vigil-benchplayer.XXXXXX)
@@ -27,7 +27,13 @@ timeout 300 "$BIN/vigil-cam" --fleet $N -d "$tmp/keys" -o "$tmp/cams" --server 1
 	-n $((FPS * 120)) --fps $FPS --kbps $KBPS --size 640x360 --keyint $((FPS * 2)) --no-gpsd \
 	>"$tmp/fleet.log" 2>&1 &
 bgpids="$bgpids $!"
-sleep 4
+# every camera provisioned and stored, and a few seconds of pictures
+i=0
+until [ "$(ls "$tmp"/data/*/*.vgl 2>/dev/null | wc -l)" -ge $N ]; do
+	i=$((i + 1)); [ $i -gt 300 ] && { cat "$tmp/fleet.log"; fail "the fleet does not stream"; }
+	sleep 0.1
+done
+sleep 3
 cams=$(ls "$tmp/cams" | head -$N | paste -sd, -)
 f=$(ls "$tmp"/data/$(ls "$tmp/cams" | head -1)/*.vgl)
 "$BIN/vigilctl" export -d "$tmp/keys" -c h264 -l -o "$tmp/ref.h264" "$f" >"$tmp/ref.list" ||

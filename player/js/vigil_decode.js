@@ -17,7 +17,7 @@
 "use strict";
 const vigil = window.vigil = window.vigil || {};
 
-const MAX_QUEUE = 12; /* decoder backlog beyond which live frames are dropped */
+const MAX_QUEUE = 30; /* decoder backlog (about a second) beyond which live frames are dropped */
 
 /* First NAL unit of type `type` in an Annex-B buffer, or null. */
 function findNal(b, type, hevc) {
@@ -73,7 +73,7 @@ class VideoSink {
 		this.needKey = true;
 		this.hevc = null;          /* null unknown, true or false once asked */
 		this.jpegChain = Promise.resolve();
-		this.stats = { decoded: 0, dropped: 0, errors: 0, first: 0, byCodec: {} };
+		this.stats = { decoded: 0, dropped: 0, errors: 0, first: 0, byCodec: {}, backlog: 0, waitKey: 0 };
 		this.lastCapture = 0;
 	}
 
@@ -122,6 +122,7 @@ class VideoSink {
 	h26x(f, hevc) {
 		if (this.needKey && !f.key) {
 			this.stats.dropped++;
+			this.stats.waitKey++;
 			return;
 		}
 		const codec = hevc ? HEVC_CODEC : avcCodec(f.data);
@@ -129,6 +130,7 @@ class VideoSink {
 			this.open(codec);
 		}
 		if (f.live && this.dec.decodeQueueSize > MAX_QUEUE && !f.key) {
+			this.stats.backlog++;
 			this.drop();
 			return;
 		}

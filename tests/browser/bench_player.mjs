@@ -13,6 +13,8 @@
 //	  first frame: page load to the first live picture of one camera
 //	    (median of 3 loads); ref: page load to the first picture decoded
 //	    from the same keyframe held in the page.
+//	With PROFILE=1 it also prints where the grid page's main thread
+//	spends its time (Chromium's CPU profiler over 4 s).
 import fs from 'node:fs';
 import { launch } from './player_lib.mjs';
 
@@ -81,9 +83,31 @@ await grid.waitForFunction((n) => vigil.app.tiles().filter((t) => t.sink.stats.d
 const sample = () => grid.evaluate(() => vigil.app.tiles().reduce((a, t) => {
 	const s = t.stats();
 	a.decoded += s.decoded; a.dropped += s.dropped; a.tiles++;
+	a.skips += s.conn.skips; a.incomplete += s.depack.incomplete; a.late += s.depack.late;
+	a.datagrams += s.depack.datagrams; a.errors += s.decodeErrors;
+	a.backlog += s.backlog; a.waitKey += s.waitKey; a.queue += s.queue;
 	return a;
-}, { decoded: 0, dropped: 0, tiles: 0, at: performance.now() }));
+}, { decoded: 0, dropped: 0, tiles: 0, skips: 0, incomplete: 0, late: 0, datagrams: 0, errors: 0,
+    backlog: 0, waitKey: 0, queue: 0,
+    at: performance.now() }));
 await new Promise((r) => setTimeout(r, 2000));
+if (env.PROFILE) {
+	const cdp = await grid.context().newCDPSession(grid);
+	await cdp.send('Profiler.enable');
+	await cdp.send('Profiler.start');
+	await new Promise((r) => setTimeout(r, 4000));
+	const { profile } = await cdp.send('Profiler.stop');
+	const self = new Map();
+	const dt = profile.timeDeltas; const ids = profile.samples;
+	const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+	for (let i = 0; i < ids.length; i++) {
+		const n = byId.get(ids[i]);
+		const k = n.callFrame.functionName + ' ' + n.callFrame.url.split('/').pop() + ':' + n.callFrame.lineNumber;
+		self.set(k, (self.get(k) || 0) + (dt[i] || 0));
+	}
+	const tot = [...self.values()].reduce((a, b) => a + b, 0);
+	console.log([...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => (v / 1000).toFixed(0) + ' ms ' + k).join('\n'), 'total', tot / 1000);
+}
 const g0 = await sample();
 await new Promise((r) => setTimeout(r, SECONDS * 1000));
 const g1 = await sample();
@@ -142,4 +166,6 @@ const fm = median(firsts), rf = median(refFirsts);
 console.log(`BENCH player_grid${CAMS.length} decoded_fps=${r2(gridFps)} ref=${r2(r.fps)} ratio=${r2(gridFps / r.fps)}`);
 console.log(`BENCH player_grid${CAMS.length} dropped=${gridDropped} ref=${r.dropped} ratio=${r2((gridDropped + 1) / (r.dropped + 1))}`);
 console.log(`BENCH player_first_frame ms=${r2(fm)} ref=${r2(rf)} ratio=${r2(fm / rf)}`);
+const d = (k) => g1[k] - g0[k];
+console.log(`# grid over ${SECONDS} s: ${d('datagrams')} datagrams, ${d('skips')} streamer skips, ${d('incomplete')} frames incomplete or missing, ${d('late')} late, ${d('errors')} decoder errors, ${d('backlog')} backlog drops, ${d('waitKey')} waiting for a keyframe, queues ${g1.queue}`);
 console.log(`# ${g1.tiles} tiles over ${SECONDS} s (${CAMS.length * FPS} pictures/s sent); first frames ${firsts.map(r2).join(' ')} ms, ref ${refFirsts.map(r2).join(' ')} ms; dropped ratio is (dropped+1)/(ref+1)`);
