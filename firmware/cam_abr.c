@@ -10,7 +10,11 @@
  *	gives the loss rate and the rate that got through. Loss over 5 %:
  *	the capacity is taken as 85 % of what got through, and the camera
  *	steps down to the best rung under it (at least one rung); under
- *	the JPEG threshold it goes to JPEG. Loss under 2 % for 4 reports in
+ *	the JPEG threshold it goes to JPEG when the loss is heavy (over
+ *	30 %) or it is already on the last H.264 rung. The report that
+ *	follows a change is not acted on unless its loss is heavy: it
+ *	mostly measures the switch itself (a new encoder starts with a
+ *	keyframe). Loss under 2 % for 4 reports in
  *	a row (8 to leave JPEG: hysteresis, so that a link on the edge does
  *	not flap) steps one rung up. A weak signal caps the best rung
  *	allowed: under 50 % rung 1, 35 % rung 2, 25 % the last H.264 rung,
@@ -22,6 +26,7 @@
 
 #define LOSS_DOWN 0.05
 #define LOSS_GOOD 0.02
+#define LOSS_HEAVY 0.30
 #define UP_AFTER 4
 #define UP_FROM_JPEG 8
 
@@ -84,10 +89,15 @@ cam_abr_report(cam_abr_t *a, const proto_rr_t *rr, int signal)
 		return 0;
 	a->loss = 1.0 - (double)rr->received / rr->expected;
 	a->rate_kbps = (double)rr->bytes * 8 / rr->interval_ms;
+	if (a->hold) {
+		a->hold = 0;
+		if (a->loss <= LOSS_HEAVY)
+			return 0;
+	}
 	if (a->loss > LOSS_DOWN) {
 		double cap = a->rate_kbps * 0.85;
 		a->good = 0;
-		if (cap < a->jpeg_below)
+		if (cap < a->jpeg_below && (a->loss > LOSS_HEAVY || a->cur >= last - 1))
 			target = last;
 		else {
 			for (i = 0; i < last - 1 && a->rung[i].kbps > cap; i++)
@@ -109,5 +119,6 @@ cam_abr_report(cam_abr_t *a, const proto_rr_t *rr, int signal)
 	a->from_jpeg += a->cur == last;
 	a->cur = target;
 	a->changes++;
+	a->hold = 1;
 	return 1;
 }

@@ -208,7 +208,7 @@ cam_fleet_run(const cam_opts_t *o, volatile int *stop)
 			goto out;
 	/* each camera on its own stretch of the track */
 	for (teles = 0; teles < n; teles++)
-		if (cam_tele_open(&tele[teles], o->gpx, o->gpsd && teles == 0, o->signal,
+		if (cam_tele_open(&tele[teles], o->gpx, teles == 0 ? o->gpsd : NULL, o->signal,
 				  now - (uint64_t)teles * 7000) < 0)
 			goto out;
 	if (fleet_loop(cams, tele, n, o, &feed, stop) < 0)

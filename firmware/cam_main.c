@@ -6,7 +6,8 @@
  *	vigil-cam -c CAMERA_DIR/camera.conf [-n FRAMES] [--fps N]
  *	          [--source testsrc|file:PATH|v4l2:DEVICE] [--codec h264|jpeg]
  *	          [--size WxH] [--kbps N] [--keyint N] [--quality N]
- *	          [--telemetry-hz R] [--telemetry-only] [--gpx FILE] [--no-gpsd]
+ *	          [--telemetry-hz R] [--telemetry-only] [--gpx FILE]
+ *	          [--gpsd HOST:PORT] [--no-gpsd]
  *	          [--signal PCT] [--telemetry-log FILE]
  *	          [--abr] [--jpeg-below KBPS] [--jpeg-fps N]
  *	          [--server HOST:PORT] [--tamper N] [--replay-hello] [--dup N]
@@ -68,7 +69,8 @@ usage(FILE *f)
 	fprintf(f, "usage: vigil-cam -c camera.conf [-n FRAMES] [--fps N] [--server HOST:PORT]\n"
 		   "                 [--source testsrc|file:PATH|v4l2:DEVICE] [--codec h264|jpeg]\n"
 		   "                 [--size WxH] [--kbps N] [--keyint N] [--quality N]\n"
-		   "                 [--telemetry-hz R] [--telemetry-only] [--gpx FILE] [--no-gpsd]\n"
+		   "                 [--telemetry-hz R] [--telemetry-only] [--gpx FILE]\n"
+		   "                 [--gpsd HOST:PORT] [--no-gpsd]\n"
 		   "                 [--signal PCT] [--telemetry-log FILE]\n"
 		   "                 [--abr] [--jpeg-below KBPS] [--jpeg-fps N]\n"
 		   "                 [--tamper N] [--replay-hello[=N]] [--dup N]\n"
@@ -183,6 +185,7 @@ main(int argc, char **argv)
 		{"telemetry-only", no_argument, NULL, 'Y'},
 		{"gpx", required_argument, NULL, 'X'},
 		{"no-gpsd", no_argument, NULL, 'g'},
+		{"gpsd", required_argument, NULL, 'p'},
 		{"signal", required_argument, NULL, 'P'},
 		{"telemetry-log", required_argument, NULL, 'L'},
 		{"abr", no_argument, NULL, 'A'},
@@ -201,7 +204,7 @@ main(int argc, char **argv)
 		.frames = -1,
 		.feed = {"testsrc", PROTO_C_H264, 320, 240, 10, 500, 30, 75},
 		.tele_hz = 1,
-		.gpsd = 1,
+		.gpsd = "localhost:2947",
 		.signal = -1,
 		.jpeg_below = 150,
 		.jpeg_fps = 2,
@@ -254,7 +257,8 @@ main(int argc, char **argv)
 		case 'H': o.tele_hz = atof(optarg); break;
 		case 'Y': o.tele_only = 1; break;
 		case 'X': o.gpx = optarg; break;
-		case 'g': o.gpsd = 0; break;
+		case 'g': o.gpsd = NULL; break;
+		case 'p': o.gpsd = optarg; break;
 		case 'P': o.signal = atoi(optarg); break;
 		case 'L': o.tele_log = optarg; break;
 		case 'A': o.abr = 1; break;

@@ -156,8 +156,8 @@ typedef struct cam_tele {
 	double fix_lat, fix_lon, fix_speed, fix_track;
 } cam_tele_t;
 
-/* gpx: a GPX file to walk, or NULL; gpsd: try gpsd first; signal -1 or 0..100. */
-int cam_tele_open(cam_tele_t *t, const char *gpx, int gpsd, int signal, uint64_t now_ms);
+/* gpx: a GPX file to walk, or NULL; gpsd: HOST:PORT to ask first, or NULL; signal -1 or 0..100. */
+int cam_tele_open(cam_tele_t *t, const char *gpx, const char *gpsd, int signal, uint64_t now_ms);
 void cam_tele_sample(cam_tele_t *t, uint64_t now_ms, proto_telemetry_t *out);
 void cam_tele_close(cam_tele_t *t);
 struct cam;
@@ -181,6 +181,7 @@ typedef struct cam_abr {
 	int cur;	    /* 0 is the best */
 	int jpeg_below;	    /* kbps: a capacity under this means JPEG */
 	int good;	    /* consecutive reports without loss */
+	int hold;	    /* the last report changed the rung */
 	double loss, rate_kbps; /* of the last report */
 	uint64_t changes, to_jpeg, from_jpeg;
 } cam_abr_t;
@@ -198,7 +199,7 @@ typedef struct cam_opts {
 	double tele_hz;		/* telemetry records per second */
 	int tele_only;		/* no video */
 	const char *gpx;	/* simulated track, or NULL */
-	int gpsd;		/* ask gpsd first */
+	const char *gpsd;	/* HOST:PORT of gpsd, asked first; NULL: none */
 	int signal;		/* fixed signal percent, or -1 */
 	const char *tele_log;	/* write each record sent here, one line each */
 	int abr;		/* adapt to receiver reports */

@@ -4,7 +4,8 @@
  *	accelerometer
  *
  * DESCRIPTION
- *	Position comes from gpsd (libgps, localhost:2947) when it runs and
+ *	Position comes from gpsd (libgps, localhost:2947 or --gpsd HOST:PORT)
+ *	when it runs and
  *	has a fix; otherwise from a simulated walk: along the track points
  *	of a GPX file (--gpx), or around a 150 m circle in Paris, at
  *	1.4 m/s, heading along the way. The battery drains one percent a
@@ -70,9 +71,10 @@ gpx_load(cam_tele_t *t, const char *path)
 }
 
 int
-cam_tele_open(cam_tele_t *t, const char *gpx, int gpsd, int signal, uint64_t now_ms)
+cam_tele_open(cam_tele_t *t, const char *gpx, const char *gpsd, int signal, uint64_t now_ms)
 {
 	struct gps_data_t *g;
+	char host[256], *port;
 
 	memset(t, 0, sizeof(*t));
 	t->start_ms = now_ms;
@@ -80,7 +82,10 @@ cam_tele_open(cam_tele_t *t, const char *gpx, int gpsd, int signal, uint64_t now
 	if (gpx && gpx_load(t, gpx) < 0)
 		return -1;
 	if (gpsd && (g = calloc(1, sizeof(*g))) != NULL) {
-		if (gps_open("localhost", DEFAULT_GPSD_PORT, g) == 0) {
+		snprintf(host, sizeof(host), "%s", gpsd);
+		if ((port = strrchr(host, ':')) != NULL)
+			*port++ = '\0';
+		if (gps_open(host, port ? port : DEFAULT_GPSD_PORT, g) == 0) {
 			gps_stream(g, WATCH_ENABLE | WATCH_JSON, NULL);
 			t->gps = g;
 		} else

@@ -15,6 +15,14 @@
 
 #include "proto.h"
 
+static int
+in_range(const proto_telemetry_t *t)
+{
+	return t->lat_e7 >= -900000000 && t->lat_e7 <= 900000000 && t->lon_e7 >= -1800000000 &&
+	       t->lon_e7 <= 1800000000 && t->heading_cdeg < 36000 && t->battery <= 100 &&
+	       t->signal <= 100 && !(t->flags & ~PROTO_TM_F_MASK);
+}
+
 int
 proto_telemetry_encode(const proto_telemetry_t *t, uint8_t *b, size_t cap)
 {
@@ -22,9 +30,7 @@ proto_telemetry_encode(const proto_telemetry_t *t, uint8_t *b, size_t cap)
 
 	if (cap < PROTO_TELEMETRY_LEN)
 		return PROTO_E_SHORT;
-	if (t->lat_e7 < -900000000 || t->lat_e7 > 900000000 || t->lon_e7 < -1800000000 ||
-	    t->lon_e7 > 1800000000 || t->heading_cdeg >= 36000 || t->battery > 100 ||
-	    t->signal > 100 || (t->flags & ~PROTO_TM_F_MASK))
+	if (!in_range(t))
 		return PROTO_E_FIELD;
 	proto_put64(b, t->time_ms);
 	proto_put32(b + 8, (uint32_t)t->lat_e7);
@@ -60,10 +66,7 @@ proto_telemetry_decode(const uint8_t *b, size_t len, proto_telemetry_t *t)
 	t->flags = b[22];
 	for (i = 0; i < 3; i++)
 		t->accel_mg[i] = len == PROTO_TELEMETRY_LEN ? (int16_t)proto_get16(b + 24 + 2 * i) : 0;
-	if (b[23] || (len == PROTO_TELEMETRY_LEN && (b[30] || b[31])) ||
-	    t->lat_e7 < -900000000 || t->lat_e7 > 900000000 || t->lon_e7 < -1800000000 ||
-	    t->lon_e7 > 1800000000 || t->heading_cdeg >= 36000 || t->battery > 100 ||
-	    t->signal > 100 || (t->flags & ~PROTO_TM_F_MASK))
+	if (b[23] || (len == PROTO_TELEMETRY_LEN && (b[30] || b[31])) || !in_range(t))
 		return PROTO_E_FIELD;
 	return 0;
 }

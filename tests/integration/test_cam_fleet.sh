@@ -14,25 +14,9 @@ set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
 command -v ffmpeg >/dev/null || { echo "ffmpeg is not installed (scripts/deps.sh)"; exit 77; }
-tmp=$(mktemp -d /tmp/vigil-camfleet.XXXXXX)
-prefix=vigilcamf$$
-vpid=""
-cleanup() { [ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null; pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"; rm -f /dev/shm/$prefix-*; }
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; tail -20 "$tmp/vigild.log"; exit 1; }
-
-port=$(( 20000 + ($$ + 23) % 20000 ))
-"$BIN/vigilctl" keygen -d "$tmp/keys" >/dev/null || fail keygen
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen =
-writers = 2
-stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port -r 1000
-stage writer = $BIN/vigil-writer -D $tmp/data
-CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
-vpid=$!
-sleep 0.5
+. "$(dirname "$0")/../lib/vigil_server.sh"
+vs_setup camfleet
+vs_start 2 -r 1000
 
 fleet() {
 	timeout 60 "$BIN/vigil-cam" --fleet 20 -d "$tmp/keys" -o "$tmp/fleet" --server 127.0.0.1:$port \
@@ -45,7 +29,7 @@ grep -q 'provisioned 20 cameras' "$tmp/1.out" || fail "20 cameras not provisione
 fleet 2
 grep -q 'provisioned' "$tmp/2.out" && fail "second run provisioned new cameras"
 sleep 0.5
-kill -TERM "$vpid"; wait "$vpid"; vpid=""
+vs_stop
 
 n=0
 for d in "$tmp"/data/*/; do

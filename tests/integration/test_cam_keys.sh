@@ -16,29 +16,10 @@
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
-tmp=$(mktemp -d /tmp/vigil-camkeys.XXXXXX)
-prefix=vigilcamk$$
-vpid="" cpid=""
-cleanup() {
-	for p in $cpid $vpid; do kill -9 "$p" 2>/dev/null; done
-	pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"; rm -f /dev/shm/$prefix-*
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; tail -20 "$tmp/vigild.log"; exit 1; }
-
-port=$(( 20000 + ($$ + 29) % 20000 ))
-"$BIN/vigilctl" keygen -d "$tmp/keys" >/dev/null || fail keygen
+. "$(dirname "$0")/../lib/vigil_server.sh"
+vs_setup camkeys
 c=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen =
-writers = 1
-stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port -w 172800000
-stage writer = $BIN/vigil-writer -D $tmp/data
-CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
-vpid=$!
-sleep 0.5
+vs_start 1 -w 172800000
 
 now=$(date +%s%3N)
 offset=$(( (now / 86400000 + 1) * 86400000 - 3500 - now ))
@@ -50,12 +31,13 @@ cam() { # name, then options
 cam a -n 30 --fps 60 || fail "clean run"
 "$BIN/vigil-cam" $opts --fps 60 >"$tmp/b.out" 2>&1 &
 cpid=$!
+pids=$cpid
 sleep 0.7
 kill -9 $cpid; wait $cpid 2>/dev/null; cpid=""
 cam c -n 1500 --fps 150 || fail "run across midnight"
 cam d -n 30 --fps 60 || fail "clean run on the new day"
 sleep 0.5
-kill -TERM "$vpid"; wait "$vpid"; vpid=""
+vs_stop
 
 set -- $(ls "$tmp/data/$c")
 [ $# -eq 2 ] || fail "want two day files, have: $*"

@@ -12,30 +12,14 @@
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
-tmp=$(mktemp -d /tmp/vigil-camtele.XXXXXX)
-prefix=vigilcamt$$
-vpid=""
-cleanup() { [ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null; pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"; rm -f /dev/shm/$prefix-*; }
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; tail -20 "$tmp/vigild.log"; exit 1; }
-
-port=$(( 20000 + ($$ + 13) % 20000 ))
-"$BIN/vigilctl" keygen -d "$tmp/keys" >/dev/null || fail keygen
+. "$(dirname "$0")/../lib/vigil_server.sh"
+vs_setup camtele
 for i in 1 2; do
 	"$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams" >/dev/null || fail provision
 done
 set -- $(ls "$tmp/cams")
 ct=$1 cv=$2
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen =
-writers = 2
-stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
-stage writer = $BIN/vigil-writer -D $tmp/data
-CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
-vpid=$!
-sleep 0.5
+vs_start 2
 
 cat >"$tmp/track.gpx" <<'GPX'
 <?xml version="1.0"?>
@@ -51,7 +35,7 @@ timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$ct/camera.conf" --telemetry-only --te
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cv/camera.conf" -n 40 --fps 20 --telemetry-hz 4 \
 	--no-gpsd >"$tmp/cv.out" 2>&1 || { cat "$tmp/cv.out"; fail "video camera"; }
 sleep 0.5
-kill -TERM "$vpid"; wait "$vpid"; vpid=""
+vs_stop
 
 ft=$(ls "$tmp"/data/$ct/*.vgl) fv=$(ls "$tmp"/data/$cv/*.vgl)
 "$BIN/vigilctl" export -d "$tmp/keys" -s telemetry "$ft" >"$tmp/got.txt" || fail "export telemetry"

@@ -16,30 +16,14 @@ set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
 command -v ffmpeg >/dev/null || { echo "ffmpeg is not installed (scripts/deps.sh)"; exit 77; }
-tmp=$(mktemp -d /tmp/vigil-camvideo.XXXXXX)
-prefix=vigilcamv$$
-vpid=""
-cleanup() { [ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null; pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"; rm -f /dev/shm/$prefix-*; }
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; tail -20 "$tmp/vigild.log"; exit 1; }
-
-port=$(( 20000 + ($$ + 11) % 20000 ))
-"$BIN/vigilctl" keygen -d "$tmp/keys" >/dev/null || fail keygen
+. "$(dirname "$0")/../lib/vigil_server.sh"
+vs_setup camvideo
 for i in 1 2 3; do
 	"$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams" >/dev/null || fail provision
 done
 set -- $(ls "$tmp/cams")
 ch=$1 cj=$2 cf=$3
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen =
-writers = 2
-stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
-stage writer = $BIN/vigil-writer -D $tmp/data
-CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
-vpid=$!
-sleep 0.5
+vs_start 2
 
 # bar codes of a decoded stream: "frame capture_ms" per picture
 bars() {
@@ -88,5 +72,5 @@ echo "file source: 90 access units sent unchanged"
 "$BIN/vigil-cam" -c "$tmp/cams/$cf/camera.conf" -n 1 --source v4l2:/dev/video-none >"$tmp/v.out" 2>&1 &&
 	fail "v4l2 source without a device did not fail"
 grep -q 'no camera device at /dev/video-none' "$tmp/v.out" || { cat "$tmp/v.out"; fail "v4l2: no clear message"; }
-kill -TERM "$vpid"; wait "$vpid"; vpid=""
+vs_stop
 echo "cam_video: all checks passed"
