@@ -15,7 +15,8 @@
  *	them. SIGTERM stops gracefully: the listener first, then, once the
  *	rings are drained (or drain_timeout_ms passed), every other stage;
  *	vigild exits 0 when all are gone. SIGHUP rereads the restart and
- *	drain settings. -f stays in the foreground (for systemd and tests).
+ *	drain settings, and a new writers (or writer_shards) at a safe
+ *	point: see resize(). -f stays in the foreground (for systemd and tests).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -59,20 +60,13 @@ typedef struct vigild {
 	int nstage;
 } vigild_t;
 
+/* One ring from the listener to each writer, one for its notices. */
 static int
-create_segments(vigild_t *d)
+create_rings(vigild_t *d)
 {
 	char name[64];
 	int i, rc;
 
-	snprintf(name, sizeof(name), "%s-status", d->conf.shm_prefix);
-	if ((rc = shm_seg_create(name, SHM_KIND_STATUS, sizeof(shm_status_t), &d->status_seg)) < 0) {
-		vigild_log("shm_seg_create %s: %s", name, strerror(-rc));
-		return -1;
-	}
-	d->status = shm_seg_body(&d->status_seg);
-	d->status->master_pid = (int32_t)getpid();
-	d->status->master_start_ms = vigild_now_ms();
 	for (i = 0; i < d->conf.writers; i++) {
 		snprintf(name, sizeof(name), "%s-ring-%d", d->conf.shm_prefix, i);
 		rc = shm_seg_create(name, SHM_KIND_RING, shm_ring_size(d->conf.ring_slots),
@@ -92,6 +86,42 @@ create_segments(vigild_t *d)
 		}
 		shm_ring_init(shm_seg_body(&d->notice_seg[i]), VIGILD_NOTICE_SLOTS);
 	}
+	return 0;
+}
+
+static void
+remove_rings(vigild_t *d)
+{
+	char name[128];
+	int i;
+
+	for (i = 0; i < d->nrings; i++) {
+		snprintf(name, sizeof(name), "%s", d->ring_seg[i].name);
+		shm_seg_detach(&d->ring_seg[i]);
+		shm_seg_unlink(name);
+		snprintf(name, sizeof(name), "%s", d->notice_seg[i].name);
+		shm_seg_detach(&d->notice_seg[i]);
+		shm_seg_unlink(name);
+	}
+	d->nrings = 0;
+}
+
+static int
+create_segments(vigild_t *d)
+{
+	char name[64];
+	int i, rc;
+
+	snprintf(name, sizeof(name), "%s-status", d->conf.shm_prefix);
+	if ((rc = shm_seg_create(name, SHM_KIND_STATUS, sizeof(shm_status_t), &d->status_seg)) < 0) {
+		vigild_log("shm_seg_create %s: %s", name, strerror(-rc));
+		return -1;
+	}
+	d->status = shm_seg_body(&d->status_seg);
+	d->status->master_pid = (int32_t)getpid();
+	d->status->master_start_ms = vigild_now_ms();
+	if (create_rings(d) < 0)
+		return -1;
 	rc = idx_create(d->conf.shm_prefix, d->conf.index_days,
 			(uint64_t)d->conf.index_arena_mb << 20, &d->idx);
 	if (rc < 0) {
@@ -126,12 +156,7 @@ remove_segments(vigild_t *d)
 	DIR *dir;
 	int i;
 
-	for (i = 0; i < d->nrings; i++) {
-		snprintf(name, sizeof(name), "%s", d->ring_seg[i].name);
-		shm_seg_detach(&d->ring_seg[i]);
-		shm_seg_unlink(name);
-		shm_seg_detach(&d->notice_seg[i]);
-	}
+	remove_rings(d);
 	idx_close(d->idx);
 	d->idx = NULL;
 	for (i = 0; i < d->nsync; i++) {
@@ -294,6 +319,125 @@ graceful_stop(vigild_t *d)
 	wait_stopped(d, NULL, vigild_now_ms() + 2000);
 }
 
+static int
+rings_drained(vigild_t *d, uint64_t deadline)
+{
+	int i, drained;
+
+	for (;;) {
+		for (drained = 1, i = 0; i < d->nrings; i++)
+			if (shm_ring_depth(shm_seg_body(&d->ring_seg[i])) != 0)
+				drained = 0;
+		if (drained || vigild_now_ms() >= deadline)
+			return drained;
+		usleep(20 * 1000);
+	}
+}
+
+static int
+alive(const vigild_t *d, const char *which)
+{
+	int i, n = 0;
+
+	for (i = 0; i < d->nstage; i++)
+		n += d->stage[i].pid > 0 && !strcmp(d->stage[i].conf->name, which);
+	return n;
+}
+
+/* Stages named which, stopped on purpose, may start again. */
+static void
+unstop(vigild_t *d, const char *which)
+{
+	int i;
+
+	for (i = 0; i < d->nstage; i++)
+		if (!strcmp(d->stage[i].conf->name, which)) {
+			d->stage[i].stopping = 0;
+			d->stage[i].next_start_ms = 0;
+		}
+}
+
+/*
+ * A new number of writers (or of this machine's shards) takes effect at a
+ * safe point: the listener stops (the cameras' datagrams wait in the
+ * socket's buffer or are fetched again by sync), the rings drain, every
+ * old writer (and the indexer, which reads their notice rings) has exited
+ * before any new one starts, so no file ever has two appenders; then the
+ * rings are made anew and the listener starts with the new count. Stages
+ * that do not touch the rings run on. When the rings do not drain within
+ * drain_timeout_ms nothing changes and the listener starts again.
+ */
+static void
+resize(vigild_t *d, const vigild_conf_t *c)
+{
+	static vigild_stage_t old[SHM_STATUS_MAX];
+	static shm_stage_status_t ost[SHM_STATUS_MAX];
+	uint64_t deadline = vigild_now_ms() + (uint64_t)d->conf.drain_timeout_ms;
+	int i, j, k, nold;
+
+	vigild_log("writers %d -> %d: stopping the listener and draining the rings",
+		   d->conf.writers, c->writers);
+	stop_stages(d, "listener", SIGTERM);
+	wait_stopped(d, "listener", deadline);
+	if (alive(d, "listener") || !rings_drained(d, deadline)) {
+		vigild_log("rings not drained within %d ms: keeping %d writers",
+			   d->conf.drain_timeout_ms, d->conf.writers);
+		unstop(d, "listener");
+		return;
+	}
+	stop_stages(d, "writer", SIGTERM);
+	stop_stages(d, "indexer", SIGTERM);
+	deadline = vigild_now_ms() + (uint64_t)d->conf.drain_timeout_ms;
+	wait_stopped(d, "writer", deadline);
+	wait_stopped(d, "indexer", deadline);
+	if (alive(d, "writer") || alive(d, "indexer")) {
+		stop_stages(d, "writer", SIGKILL);
+		stop_stages(d, "indexer", SIGKILL);
+		wait_stopped(d, "writer", vigild_now_ms() + 2000);
+		wait_stopped(d, "indexer", vigild_now_ms() + 2000);
+	}
+	if (alive(d, "writer")) { /* cannot start new writers beside it */
+		vigild_log("a writer does not exit: keeping %d writers", d->conf.writers);
+		unstop(d, "writer");
+		unstop(d, "indexer");
+		unstop(d, "listener");
+		return;
+	}
+	remove_rings(d);
+	d->conf.writers = c->writers;
+	d->conf.writer_shards = c->writer_shards;
+	d->conf.ring_slots = c->ring_slots;
+	for (k = 0; k < d->conf.nstage; k++)
+		if (!strcmp(d->conf.stage[k].name, "writer"))
+			d->conf.stage[k].instances = c->stage[k].instances;
+	if (create_rings(d) < 0) {
+		vigild_log("cannot make the rings for %d writers: stopping", d->conf.writers);
+		got_term = 1;
+	}
+	/* the new table; stages other than these keep their process and history */
+	nold = d->nstage;
+	memcpy(old, d->stage, sizeof(old));
+	memcpy(ost, d->status->stage, sizeof(ost));
+	memset(d->stage, 0, sizeof(d->stage));
+	memset(d->status->stage, 0, sizeof(d->status->stage));
+	d->nstage = 0;
+	plan_stages(d);
+	for (i = 0; i < d->nstage; i++) {
+		vigild_stage_t *s = &d->stage[i];
+		for (j = 0; j < nold; j++)
+			if (old[j].conf == s->conf && old[j].index == s->index)
+				break;
+		if (j == nold)
+			continue;
+		shm_stage_status_t *st = s->st;
+		*st = ost[j];
+		*s = old[j];
+		s->st = st;
+		s->stopping = 0;
+	}
+	vigild_log("now %d writers (shards %#x here)", d->conf.writers, d->conf.writer_shards);
+}
+
 static void
 reload(vigild_t *d)
 {
@@ -307,7 +451,9 @@ reload(vigild_t *d)
 	d->conf.restart_max_ms = c.restart_max_ms;
 	d->conf.stable_ms = c.stable_ms;
 	d->conf.drain_timeout_ms = c.drain_timeout_ms;
-	vigild_log("reloaded restart and drain settings (stages, writers and rings need a restart)");
+	if (c.writers != d->conf.writers || c.writer_shards != d->conf.writer_shards)
+		resize(d, &c);
+	vigild_log("reloaded restart, drain and writer settings (stages need a restart)");
 }
 
 int
