@@ -144,7 +144,7 @@ fuzz-run: fuzz-build
 fuzz:
 	$(MAKE) fuzz-run FUZZ_TIME=$(FUZZ_LONG)
 
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(TOOL_BINS)
 	@for b in $(BENCH_BINS) $(wildcard bench/bench_*.sh); do n=$${b##*/bench_}; \
 		case "$(B)" in ""|"$${n%.sh}") ;; *) continue ;; esac; \
 		echo "== $${b##*/}"; OUT=$(OUT) BINDIR=$(BINDIR) $$b; \

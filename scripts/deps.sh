@@ -16,7 +16,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
 liburing-dev libssl-dev libwebsockets-dev libck-dev libcmocka-dev
 uuid-dev libjansson-dev openssl xxd curl procps iproute2
 libx264-dev libturbojpeg0-dev libgps-dev gpsd ffmpeg
-chromium fonts-dejavu-core jq
+chromium fonts-dejavu-core jq srt-tools
 nats-server libnats-dev glusterfs-server"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"

@@ -28,7 +28,9 @@
  *
  *	When every counter in [0, high) is stored the day is complete: the
  *	time is kept in the .sync file (docs/STORAGE.md) at once, other
- *	changes at most every two seconds.
+ *	changes at most every two seconds. While the camera streams on, the
+ *	day stays complete as long as every settled counter is stored
+ *	(newer ones are on their way to the writer).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -310,8 +312,10 @@ syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
 					  day->date, day->st.high - 1, day->scan.nlate);
 			write_state(d, day, now);
 		}
-	} else if (day->st.complete_ms) {
-		day->st.complete_ms = 0; /* the camera went on: complete again later */
+	} else if (day->st.complete_ms &&
+		   proto_ranges_count(&day->scan.present, 0, day->settled) < day->settled) {
+		/* a real gap (not datagrams merely in flight to the writer) */
+		day->st.complete_ms = 0;
 		day->state_dirty = 1;
 	}
 	if (day->asked.n && missing_in(day, &day->asked) == 0) {
