@@ -17,7 +17,8 @@
  *	encoded once per frame, and every camera seals and sends the same
  *	coded bytes. A camera's cost is then a key derivation per frame, AES
  *	per datagram and a send. The bitrate ladder (--abr) needs an encoder
- *	per camera and is not available here.
+ *	per camera and is not available here, and fleet cameras keep no
+ *	store of sent datagrams (they load the server; they resend nothing).
  *
  *	At exit, one line per camera (its UUID and counters) and a total.
  */

@@ -9,20 +9,21 @@
 #	decode, and the frame number and capture time burned into each
 #	picture as a bar code (read back from the decoded pixels) must be
 #	0, 1, 2, ... and the capture time the frame's clear header carries.
-#	Last, the exported H.264 stream is fed to a camera as file:PATH: it
-#	must be sent as it is, access unit for access unit, so exporting it
-#	again gives the same bytes.
+#	Last, the exported H.264 stream and JPEG images are fed to cameras as
+#	file:PATH: they must be sent as they are, access unit for access
+#	unit and image for image, so exporting them again gives the same
+#	bytes.
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
 command -v ffmpeg >/dev/null || { echo "ffmpeg is not installed (scripts/deps.sh)"; exit 77; }
 . "$(dirname "$0")/../lib/vigil_server.sh"
 vs_setup camvideo
-for i in 1 2 3; do
+for i in 1 2 3 4; do
 	"$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams" >/dev/null || fail provision
 done
 set -- $(ls "$tmp/cams")
-ch=$1 cj=$2 cf=$3
+ch=$1 cj=$2 cf=$3 cm=$4
 vs_start 2
 
 # bar codes of a decoded stream: "frame capture_ms" per picture
@@ -68,6 +69,12 @@ sleep 0.5
 cmp -s "$tmp/h.h264" "$tmp/f.h264" || fail "file:PATH source did not send the recording as it is"
 [ "$(grep -c ' key=1 ' "$tmp/f.list")" -eq 6 ] || fail "file:PATH source lost the keyframe flags"
 echo "file source: 90 access units sent unchanged"
+timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cm/camera.conf" -n 20 --fps 50 \
+	--source "file:$tmp/j.mjpeg" >"$tmp/cm.out" 2>&1 || { cat "$tmp/cm.out"; fail "jpeg file camera"; }
+sleep 0.5
+"$BIN/vigilctl" export -d "$tmp/keys" -c jpeg -o "$tmp/m.mjpeg" "$tmp"/data/$cm/*.vgl 2>/dev/null || fail "export jpeg file"
+cmp -s "$tmp/j.mjpeg" "$tmp/m.mjpeg" || fail "file:PATH source did not send the JPEG images as they are"
+echo "file source: 20 JPEG images sent unchanged"
 
 "$BIN/vigil-cam" -c "$tmp/cams/$cf/camera.conf" -n 1 --source v4l2:/dev/video-none >"$tmp/v.out" 2>&1 &&
 	fail "v4l2 source without a device did not fail"
