@@ -20,8 +20,9 @@
 //	             both ways, the burned-in frame number advancing in each
 //	  telemetry  the panel shows the values the camera sent (its log), in
 //	             step with the picture's burned-in capture time
-//	  seek       a click on the timeline at T plays a picture whose burned-in
-//	             capture time is within one keyframe interval of T
+//	  seek       a drag on the timeline released at T plays a picture whose
+//	             burned-in capture time is within one keyframe interval of T
+//	  controls   2x, pause (the picture holds), resume, live
 //	  gaps       the timeline's gaps are the API's gaps
 //	  integrity  the tampered datagram is reported on the tile; its frame is
 //	             never drawn, later ones are
@@ -221,7 +222,7 @@ await check('telemetry', page, async () => {
 });
 
 await check('seek', page, async () => {
-	// T: two seconds after the camera's first recorded range began
+	// T: two and a half seconds into the first recorded range (between keyframes)
 	await waitFor('the day on the timeline', () => page.$('.tl-range'), 10000);
 	const box = await page.$eval('#timeline', (e) => {
 		const r = e.getBoundingClientRect();
@@ -232,9 +233,14 @@ await check('seek', page, async () => {
 		const r = t.info.ranges[0];
 		return { t0: t.t0, t1: t.t1, start: r.start_ms, end: t.info.ranges[t.info.ranges.length - 1].end_ms };
 	});
-	let T = Math.min(tl.start + 2000, tl.end - 500);
+	let T = Math.min(tl.start + 2500, tl.end - 500);
 	const x = box.x + (T - tl.t0) / (tl.t1 - tl.t0) * box.w;
-	await page.mouse.click(x, box.y + box.h / 2);
+	// press further left, drag to T, release: the release seeks
+	await page.mouse.move(box.x + 5, box.y + box.h / 2);
+	await page.mouse.down();
+	await page.mouse.move((box.x + 5 + x) / 2, box.y + box.h / 2, { steps: 3 });
+	await page.mouse.move(x, box.y + box.h / 2, { steps: 3 });
+	await page.mouse.up();
 	T = await page.evaluate(() => vigil.app.view.tile.conn.want.from_ms);
 	const got = await waitFor('a recorded picture', () => page.evaluate((t) => {
 		const tile = vigil.app.view.tile;
@@ -249,6 +255,30 @@ await check('seek', page, async () => {
 		return /recorded|paused/.test(m) ? m : null;
 	}), 3000);
 	return `T=${T}, first picture ${got.capture} (${got.capture - T} ms), frame ${got.frame}`;
+});
+
+await check('controls', page, async () => {
+	const state = () => page.evaluate(() => vigil.app.view.state || {});
+	const frame = () => page.evaluate(() => window.__readBars(vigil.app.view.tile.canvas).frame);
+	await page.click('.speeds button[data-speed="2"]');
+	await waitFor('speed 2 from the streamer', async () => (await state()).speed === 2, 5000);
+	await page.click('#btn-pause');
+	await waitFor('paused', async () => (await state()).mode === 'paused', 5000);
+	await new Promise((r) => setTimeout(r, 300));
+	const f0 = await frame();
+	await new Promise((r) => setTimeout(r, 700));
+	const f1 = await frame();
+	assert(f0 === f1, `the picture moved while paused (${f0} -> ${f1})`);
+	await page.click('#btn-pause');
+	await waitFor('the picture moving again', async () => (await frame()) > f1, 5000);
+	await page.click('.speeds button[data-speed="1"]');
+	await page.click('#btn-live');
+	await waitFor('live again', async () => (await state()).mode === 'live', 5000);
+	const lat = await waitFor('a live latency figure', () => page.evaluate(() => {
+		vigil.app.view.paint();
+		return document.getElementById('cam-latency').dataset.ms;
+	}), 5000);
+	return `2x, paused at frame ${f0}, resumed, live again (latency ${lat} ms)`;
 });
 
 // the day of a stopped camera, read by the page's own API client
