@@ -117,7 +117,9 @@ function parseTelemetry(p) {
 }
 
 class Depacketizer {
-	constructor(onframe) {
+	/* camera: the UUID this stream was asked for; anything else is refused */
+	constructor(camera, onframe) {
+		this.camera = camera;
 		this.onframe = onframe;      /* ({uuid, date, session, stream, codec, key, frame, capture, data, live}) */
 		this.onintegrity = null;     /* (header) when a datagram fails its tag */
 		this.keys = new Map();       /* "uuid/date/session/stream/frame" -> Promise<CryptoKey> */
@@ -126,7 +128,7 @@ class Depacketizer {
 		this.chain = Promise.resolve();
 		this.gen = 0;
 		this.stats = { datagrams: 0, verified: 0, integrity: 0, unverified: 0,
-		    frames: 0, incomplete: 0, late: 0, bytes: 0 };
+		    frames: 0, incomplete: 0, late: 0, foreign: 0, bytes: 0 };
 	}
 
 	/* One binary WebSocket message (ArrayBuffer). */
@@ -136,7 +138,7 @@ class Depacketizer {
 			return;
 		if (m[0] === KIND_FRAME_KEY) {
 			const k = parseFrameKey(m);
-			if (!k)
+			if (!k || (this.camera && k.uuid !== this.camera))
 				return;
 			const id = k.uuid + "/" + k.date + "/" + k.session + "/" + k.stream + "/" + k.frame;
 			if (this.keys.size >= MAX_KEYS)
@@ -154,6 +156,10 @@ class Depacketizer {
 		this.stats.bytes += d.length;
 		if (!h)
 			return; /* hello, report, bye: nothing to show */
+		if (this.camera && h.uuid !== this.camera) {
+			this.stats.foreign++; /* another camera's datagram: never shown here */
+			return;
+		}
 		h.live = live;
 		const id = h.uuid + "/" + h.date + "/" + h.session + "/" + h.stream + "/" + h.frame;
 		const keyp = this.keys.get(id);

@@ -54,6 +54,12 @@ class View {
 		this.speedButtons(1);
 		$("btn-pause").textContent = "Pause";
 		this.date = vigil.api.dateOf(Date.now());
+		this.timeline.position = 0;
+		this.timeline.info = null;
+		this.timeline.bar.replaceChildren();
+		this.timeline.axis.replaceChildren();
+		this.timeline.cursor.hidden = true;
+		this.paint(); /* nothing of the previous camera stays on screen */
 		this.loadCamera();
 		this.loadDays();
 		this.timers.push(setInterval(() => this.paint(), 200));
@@ -133,6 +139,7 @@ class View {
 			return;
 		this.mode = "recorded";
 		this.tile.sink.reset();
+		this.tile.sink.lastCapture = 0;
 		this.tile.conn.play(t);
 		if (this.paused)
 			this.tile.conn.pause();
@@ -146,6 +153,7 @@ class View {
 		$("btn-pause").textContent = "Pause";
 		this.speedButtons(1);
 		this.tile.sink.reset();
+		this.tile.sink.lastCapture = 0; /* the latency shown is of live pictures only */
 		this.tile.conn.speed = 1;
 		this.tile.conn.live();
 		const today = vigil.api.dateOf(Date.now());
@@ -200,7 +208,11 @@ class View {
 			if (e.textContent !== v)
 				e.textContent = v;
 		};
-		if (r) {
+		if (!r) {
+			for (const id of ["tm-time", "tm-speed", "tm-heading", "tm-battery", "tm-signal", "tm-pos"])
+				set(id, "–");
+			delete $("telemetry").dataset.time;
+		} else {
 			set("tm-time", new Date(r.time).toISOString().replace("T", " ").slice(0, 23) + "Z");
 			set("tm-speed", (r.speed * 3.6).toFixed(1) + " km/h (" + r.speed.toFixed(2) + " m/s)");
 			set("tm-heading", r.heading.toFixed(2) + "°");
@@ -225,7 +237,10 @@ class View {
 			set("cam-latency", "behind live " + vigil.fmt.age(Date.now() - last));
 		} else {
 			set("cam-latency", "");
+			delete $("cam-latency").dataset.ms;
 		}
+		if (!last)
+			set("tl-pos", "");
 		if (last) {
 			set("tl-pos", vigil.fmt.hms(last) + " UTC");
 			if (!this.timeline.dragging && vigil.api.dateOf(last) === this.date)

@@ -100,7 +100,7 @@ await check('vectors', page, async () => {
 		keymsg.set(d.subarray(4, 24), 4); /* uuid, date */
 		keymsg.set(k, 36);                /* session 0, stream 0, frame 0 */
 		const run = (dgram) => new Promise((resolve) => {
-			const dp = new vigil.Depacketizer((f) => resolve({ text: f.data ? new TextDecoder().decode(f.data) : null,
+			const dp = new vigil.Depacketizer('', (f) => resolve({ text: f.data ? new TextDecoder().decode(f.data) : null,
 			    dropped: f.dropped || '', integrity: dp.stats.integrity }));
 			dp.push(keymsg.buffer.slice(0));
 			const m = new Uint8Array(4 + dgram.length);
@@ -296,6 +296,8 @@ await check('gaps', page, async () => {
 		start_ms: Number(e.dataset.startMs), end_ms: Number(e.dataset.endMs) })) : null), 8000);
 	const want = api.info.gaps.map((g) => ({ first: g.first, last: g.last, start_ms: g.start_ms, end_ms: g.end_ms }));
 	assert(JSON.stringify(dom) === JSON.stringify(want), `timeline ${JSON.stringify(dom)} != API ${JSON.stringify(want)}`);
+	const foreign = await page.evaluate(() => vigil.app.view.tile.depack.stats.foreign);
+	assert(foreign === 0, `the stream of this camera carried ${foreign} datagrams of other cameras`);
 	const ranges = await page.$$eval('#tl-bar .tl-range', (els) => els.length);
 	assert(ranges === api.info.ranges.length, `${ranges} ranges drawn, API has ${api.info.ranges.length}`);
 	return `${dom.length} gaps, ${ranges} ranges, as the API says`;
