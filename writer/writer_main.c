@@ -25,7 +25,9 @@
  *	one fdatasync per dirty file (io_uring) while few files are dirty,
  *	and one syncfs of the data folder's file system when more than
  *	SYNCFS_FILES are: with a thousand cameras per writer, a thousand
- *	fdatasyncs every 100 ms would cost more than the writes themselves.
+ *	fdatasyncs every 100 ms would cost more than the writes themselves
+ *	(except on FUSE, a GlusterFS mount, where syncfs does not reach the
+ *	bricks: there it is always one fdatasync per dirty file).
  *	A write error ends the process without
  *	releasing: vigild restarts it and the entries are written again
  *	(duplicates are recognised by the scan on reopen). SIGTERM: finish
@@ -41,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +56,7 @@
 #define BATCH 2048	 /* datagrams per turn at most */
 #define GROUP_RECS 512	 /* records per writev: IOV_MAX / 2 */
 #define SYNCFS_FILES 16 /* more dirty files than this: one syncfs */
+#define FUSE_SUPER_MAGIC 0x65735546
 #define NATS_SLOTS 4096	 /* the private ring of a NATS consumer */
 
 static volatile sig_atomic_t writer_stop;
@@ -77,6 +81,7 @@ typedef struct writer {
 	uint64_t group_ms;
 	uint64_t *m_appended, *m_bytes, *m_dups, *m_bad, *m_syncs, *m_opened, *m_torn;
 	writer_nats_t *nats; /* transport = nats: in is this consumer's private ring */
+	int no_syncfs;	     /* FUSE (GlusterFS): syncfs does not reach the bricks */
 } writer_t;
 
 static uint64_t
@@ -111,7 +116,7 @@ sync_files(writer_t *w)
 	struct io_uring_cqe *cqe;
 	int i, n = 0, rc = 0;
 
-	if (writer_files_dirty(&w->files) > SYNCFS_FILES) {
+	if (!w->no_syncfs && writer_files_dirty(&w->files) > SYNCFS_FILES) {
 		if (syncfs(w->files.dirfd) != 0)
 			return -errno;
 		for (i = 0; i < w->files.max; i++)
@@ -311,6 +316,7 @@ main(int argc, char **argv)
 	const char *idx = getenv("VIGIL_STAGE_INDEX");
 	int opt, max_open = 8192, rc = 1, n;
 	struct rlimit nofile;
+	struct statfs sfs;
 	shm_seg_t seg, mseg, nseg;
 	shm_metrics_t *m;
 	struct sigaction sa;
@@ -384,6 +390,16 @@ main(int argc, char **argv)
 	    (n = io_uring_queue_init(BATCH, &w.ring, 0)) < 0) {
 		writer_log("setup: %s", strerror(n < 0 ? -n : ENOMEM));
 		return 1;
+	}
+	/*
+	 * On FUSE (a GlusterFS mount) syncfs only writes back the page cache:
+	 * unless the file system server implements FUSE_SYNCFS, which
+	 * GlusterFS does not, nothing reaches the bricks' disks. Only an
+	 * fsync per file makes an append durable there.
+	 */
+	if (fstatfs(w.files.dirfd, &sfs) == 0 && sfs.f_type == FUSE_SUPER_MAGIC) {
+		w.no_syncfs = 1;
+		writer_log("%s is on FUSE: one fdatasync per dirty file, never syncfs", dir);
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal; /* no SA_RESTART: a sleeping wait returns */
