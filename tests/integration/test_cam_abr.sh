@@ -11,7 +11,9 @@
 #	JPEG threshold (200 kbps), it must switch to JPEG; once the link is
 #	free, it must come back to H.264 after its hysteresis. The switches
 #	are read from what is stored on disk (the codec of every stored
-#	frame, in order), and the stored JPEG images must decode.
+#	frame, in order), and the stored JPEG images must decode. Another
+#	camera, on a perfect link but with a 10 % signal, must go to JPEG
+#	at its first report.
 set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
@@ -24,6 +26,7 @@ vs_setup camabr
 fail() { echo "FAIL: $*"; grep '^abr' "$tmp/cam.out" | cut -c1-160; tail -n 3 "$tmp/relay.log"; tail -n 3 "$tmp/cam.out"; exit 1; }
 rport=$(( 20000 + ($$ + 19) % 20000 ))
 cam=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$rport -o "$tmp/cams") || fail provision
+weak=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
 vs_start 1
 "$RELAY" -l 127.0.0.1:$rport -s 127.0.0.1:$port -p 7000:rate=50000 -p 6000:rate=12000 -p 0:good \
 	-S 7 -o "$tmp/relay.stats" 2>"$tmp/relay.log" &
@@ -34,7 +37,13 @@ sleep 0.2
 	--keyint 30 --abr --jpeg-below 200 --jpeg-fps 2 --no-gpsd --signal 90 >"$tmp/cam.out" 2>&1 &
 cpid=$!
 pids="$rpid $cpid"
+# meanwhile, straight to the server, a camera whose signal is weak
+timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$weak/camera.conf" --size 640x360 --kbps 1000 --fps 15 \
+	--abr --no-gpsd --signal 10 -n 24 >"$tmp/weak.out" 2>&1 &
+wpid=$!
+pids="$rpid $cpid $wpid"
 sleep 30
+wait $wpid || fail "weak camera"
 kill -INT "$cpid"; wait "$cpid" || { cat "$tmp/cam.out"; fail "camera exit"; }; cpid=""
 sleep 0.5
 kill -TERM "$rpid"; wait "$rpid"; rpid=""
@@ -60,4 +69,9 @@ n=$(grep -c '^frame=' "$tmp/j.list")
 d=$(ffmpeg -v error -f mjpeg -i "$tmp/j.mjpeg" -f framecrc - | grep -vc '^#')
 [ "$d" -eq "$n" ] || fail "ffmpeg decoded $d of $n stored JPEG images"
 echo "abr: $n stored JPEG images decode"
+# 4. a weak signal alone sends the camera to JPEG, with no loss on the way
+grep -q '^abr t=.* loss=0.000 .*signal=10 rung=5 codec=3 ' "$tmp/weak.out" || { cat "$tmp/weak.out"; fail "weak signal did not lead to JPEG"; }
+"$BIN/vigilctl" dump "$tmp"/data/$weak/*.vgl | sed -n 's/.* stream=0 codec=\([0-9]\) .*frag=0\/.*/\1/p' | uniq |
+	tr '\n' ' ' | grep -qx '1 3 ' || fail "weak camera stored codecs: not H.264 then JPEG"
+echo "abr: a 10 % signal moves the camera to JPEG without any loss"
 echo "cam_abr: all checks passed"
