@@ -302,7 +302,8 @@ cam_store_open(cam_store_t *s, const char *dir, uint64_t max_bytes)
 	closedir(dh);
 	if (rc < 0)
 		goto out;
-	qsort(nums, nn, sizeof(*nums), cmp_u32);
+	if (nn > 1) /* qsort must not see the NULL of an empty folder */
+		qsort(nums, nn, sizeof(*nums), cmp_u32);
 	/* hellos first: their entries must exist before segments refer to sessions */
 	snprintf(path, sizeof(path), "%s/hellos", dir);
 	if ((s->hello_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
