@@ -37,6 +37,7 @@ listener_nats_open(listener_t *l)
 	c.url = getenv("VIGIL_NATS_URL");
 	c.stream = getenv("VIGIL_NATS_STREAM") ? getenv("VIGIL_NATS_STREAM") : "vigil";
 	c.ack_wait_ms = getenv("VIGIL_NATS_ACK_WAIT_MS") ? atoi(getenv("VIGIL_NATS_ACK_WAIT_MS")) : 0;
+	c.replicas = getenv("VIGIL_NATS_REPLICAS") ? atoi(getenv("VIGIL_NATS_REPLICAS")) : 1;
 	l->nshards = w ? atoi(w) : 0;
 	if (l->nshards < 1 || l->nshards > 1024) {
 		fprintf(stderr, "vigil-listener: VIGIL_WRITERS is not a shard count\n");

@@ -93,6 +93,7 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 	snprintf(c->nats_url, sizeof(c->nats_url), "nats://127.0.0.1:4222");
 	snprintf(c->nats_stream, sizeof(c->nats_stream), "vigil");
 	c->nats_ack_wait_ms = 10000;
+	c->nats_replicas = 1;
 	c->writer_shards = 0xffffffffu;
 	if ((f = fopen(path, "r")) == NULL) {
 		vigild_log("open %s: %m", path);
@@ -179,6 +180,10 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 			if (num(v, 100, 3600000, &n) < 0)
 				goto bad;
 			c->nats_ack_wait_ms = (int)n;
+		} else if (!strcmp(k, "nats_replicas")) {
+			if (num(v, 1, 5, &n) < 0)
+				goto bad;
+			c->nats_replicas = (int)n;
 		} else if (!strcmp(k, "writer_shards")) {
 			if (shards(v, &c->writer_shards) < 0)
 				goto bad;
