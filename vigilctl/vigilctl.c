@@ -31,6 +31,8 @@ static const struct cmd {
 	{"status", vigilctl_status, "status [-p SHM_PREFIX]   stages, pids, restarts, ring depths"},
 	{"restart", vigilctl_restart,
 	 "restart [-p SHM_PREFIX] STAGE [N]   restart one stage while the others run"},
+	{"user", vigilctl_user,
+	 "user add|del|list [-d KEYDIR] [-f USERS] [NAME --cameras UUID,...|all]   viewer accounts"},
 	{"index", vigilctl_index,
 	 "index [-p SHM_PREFIX] UUID [YYYY-MM-DD]   stored days, or a day's ranges and gaps"},
 	{"completeness", vigilctl_completeness,

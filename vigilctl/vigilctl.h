@@ -21,6 +21,7 @@ int vigilctl_export(int argc, char **argv);
 int vigilctl_restart(int argc, char **argv);
 int vigilctl_index(int argc, char **argv);
 int vigilctl_completeness(int argc, char **argv);
+int vigilctl_user(int argc, char **argv);
 
 /* The key directory: -d, else $VIGIL_KEYDIR, else the default. */
 const char *vigilctl_keydir(const char *opt);

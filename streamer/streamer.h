@@ -1,0 +1,188 @@
+/*
+ * NAME
+ *	streamer.h - vigil-streamer: player, JSON API and WebSocket streams
+ *
+ * DESCRIPTION
+ *	One libwebsockets event loop per worker process; workers share the
+ *	port with SO_REUSEPORT and share nothing else but read-only things
+ *	(the index segment, the day files, the users file, the token key).
+ *	streamer_main.c sets up and runs the loop; streamer_http.c serves
+ *	files, the API and /metrics; streamer_json.c parses the small JSON
+ *	commands; streamer_auth.c checks tokens and permissions and writes
+ *	the audit log; streamer_view.c is one viewer's stream (live,
+ *	recorded, paced, slow-viewer skips); streamer_keys.c derives frame
+ *	keys; streamer_watch.c learns of appends to watched files (inotify).
+ *	docs/PROTOCOL.md, "Streamer API", is the contract with the player.
+ */
+#ifndef VIGIL_STREAMER_H
+#define VIGIL_STREAMER_H
+
+#include <stdint.h>
+
+#include <libwebsockets.h>
+#include <openssl/evp.h>
+
+#include "auth.h"
+#include "idx.h"
+#include "proto.h"
+#include "proto_crypto.h"
+#include "proto_record.h"
+#include "shm_metrics.h"
+
+#define STREAMER_KIND_DATAGRAM 1
+#define STREAMER_KIND_FRAME_KEY 2
+#define STREAMER_FRAME_KEY_LEN 68
+#define STREAMER_QMAX 2048 /* messages queued per viewer, at most */
+
+/* --- streamer_json.c --------------------------------------------------- */
+
+#define JSON_MAX_FIELDS 16
+#define JSON_STR_MAX 256
+
+typedef struct json_field {
+	char key[32];
+	int type; /* 's' string, 'n' number, 'b' boolean, 'z' null */
+	char str[JSON_STR_MAX];
+	double num;
+} json_field_t;
+
+typedef struct json_obj {
+	int n;
+	json_field_t f[JSON_MAX_FIELDS];
+} json_obj_t;
+
+/* A flat JSON object (no nesting) of at most 16 fields: 0 or -EINVAL. */
+int json_parse_obj(const char *s, size_t len, json_obj_t *out);
+const char *json_str(const json_obj_t *o, const char *key);
+int json_num(const json_obj_t *o, const char *key, double *out);
+
+/* An output buffer that grows (bounded); appends are no-ops once it failed. */
+typedef struct json_buf {
+	char *p;
+	size_t len, cap, max;
+	int err;
+} json_buf_t;
+
+void jb_init(json_buf_t *b, size_t max);
+void jb_free(json_buf_t *b);
+void jb_printf(json_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void jb_str(json_buf_t *b, const char *s); /* a quoted, escaped JSON string */
+
+/* --- streamer_auth.c --------------------------------------------------- */
+
+/*
+ * The token of a request ("Authorization: Bearer T", else ?token=T) into
+ * out; 0 or -ENOENT. Headers are readable only until a WebSocket is
+ * established, so a viewer keeps its token.
+ */
+int streamer_auth_token_of(struct lws *wsi, char *out, size_t cap);
+/* The user a token names, NULL unless the token and its user are valid now. */
+const auth_user_t *streamer_auth_user(const char *token);
+/* Check user/password; on success a token into out. 0, -EACCES. */
+int streamer_auth_login(const char *user, const char *password, char *out, size_t cap);
+void streamer_audit(const char *user, const char *what, const uint8_t uuid[16], uint32_t date,
+		    uint64_t from_ms);
+
+/* --- streamer_keys.c ---------------------------------------------------- */
+
+/* The 68-byte FRAME_KEY message for a frame; 0 or -errno (no hello, no key). */
+int streamer_keys_frame(const uint8_t uuid[16], uint32_t date, uint32_t session, uint8_t stream,
+			uint32_t frame, uint8_t out[STREAMER_FRAME_KEY_LEN]);
+
+/* --- streamer_view.c ---------------------------------------------------- */
+
+typedef struct viewer viewer_t;
+
+typedef struct msg {
+	size_t len;
+	int text;
+	uint8_t buf[]; /* LWS_PRE bytes, then the message */
+} msg_t;
+
+enum { VIEW_IDLE, VIEW_LIVE, VIEW_RECORDED, VIEW_PAUSED };
+
+struct viewer {
+	struct lws *wsi;
+	char user[AUTH_NAME_MAX + 1];
+	char token[AUTH_TOKEN_MAX + 1];
+	int mode;
+	uint8_t uuid[16];
+	uint32_t date;
+	proto_reader_t *rd;
+	int speed;
+	uint64_t base_wall_us, base_cap_ms; /* pacing anchor */
+	uint64_t last_cap_ms;		    /* capture time of the last datagram queued */
+	uint8_t held[PROTO_MAX_DGRAM];	    /* read, not yet due */
+	uint16_t held_len;
+	int has_held;
+	int skipping; /* dropping until the next keyframe */
+	int has_video; /* the day holds video: skips end at a keyframe */
+	struct {
+		uint32_t session, frame;
+		int valid;
+	} keyed[4];
+	msg_t *q[STREAMER_QMAX];
+	uint32_t qhead, qtail;
+	size_t qbytes;
+	lws_sorted_usec_list_t sul;
+	viewer_t *watch_next; /* viewers of the same watched file */
+	int wd;		      /* inotify watch, -1 none */
+	uint64_t sent, skips;
+};
+
+void streamer_view_init(viewer_t *v, struct lws *wsi, const char *user, const char *token);
+void streamer_view_close(viewer_t *v);
+/* A text command from the viewer's socket. */
+void streamer_view_command(viewer_t *v, const char *text, size_t len);
+/* The socket can take more: write queued messages. -1 to close. */
+int streamer_view_writeable(viewer_t *v);
+/* The viewer's file grew (inotify or the safety poll). */
+void streamer_view_grew(viewer_t *v);
+/* The safety poll: pump, and move a live viewer to a newer day file. */
+void streamer_view_tick(viewer_t *v);
+
+/* --- streamer_watch.c ---------------------------------------------------- */
+
+int streamer_watch_init(struct lws_vhost *vh);
+/* Follow v's file (its uuid and date); replaces a previous watch. */
+void streamer_watch_add(viewer_t *v);
+void streamer_watch_del(viewer_t *v);
+/* inotify fd readable: tell the viewers of each file that grew. */
+void streamer_watch_events(void);
+/* Every live viewer, for the safety poll. */
+void streamer_watch_poll(void);
+
+/* --- streamer_http.c ---------------------------------------------------- */
+
+typedef struct http_req {
+	char path[256];
+	char body[4096];
+	size_t body_len;
+	int post;
+} http_req_t;
+
+int streamer_http(struct lws *wsi, enum lws_callback_reasons reason, http_req_t *r, void *in,
+		  size_t len);
+
+/* --- shared state of one worker ----------------------------------------- */
+
+typedef struct streamer {
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	idx_t *idx;
+	const char *data_dir, *player_dir, *users_path, *audit_path, *prefix;
+	EVP_PKEY *server_key;
+	uint8_t token_key[AUTH_KEY_LEN];
+	size_t queue_bytes; /* per viewer */
+	int audit_fd;
+	uint64_t *m_viewers, *m_sent, *m_skips, *m_logins, *m_refused;
+	int viewers;
+} streamer_t;
+
+extern streamer_t streamer;
+
+uint64_t streamer_now_us(void);
+void streamer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void streamer_count(uint64_t *c, uint64_t n);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * NAME
+ *	streamer_auth.c - who is asking: tokens, permissions, audit log
+ *
+ * DESCRIPTION
+ *	The users file is read again whenever its modification time
+ *	changes, so `vigilctl user add|del` takes effect without a restart
+ *	and a deleted user's tokens stop working at once. A request names
+ *	its token in "Authorization: Bearer T" or "?token=T" (WebSockets).
+ *	Tokens last 12 hours. Every stream a viewer opens (live, play,
+ *	seek) is appended to the audit log: one line, written with one
+ *	write() on an O_APPEND descriptor so that workers never interleave.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "streamer.h"
+
+#define TOKEN_LIFE_S (12 * 3600)
+
+static auth_users_t users;
+static struct timespec users_mtime;
+static int users_loaded;
+
+static const auth_users_t *
+current_users(void)
+{
+	struct stat st;
+	auth_users_t fresh;
+	int line = 0, rc;
+
+	if (stat(streamer.users_path, &st) < 0) {
+		auth_users_free(&users);
+		users_loaded = 0;
+		return &users;
+	}
+	if (users_loaded && st.st_mtim.tv_sec == users_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == users_mtime.tv_nsec)
+		return &users;
+	if ((rc = auth_users_load(streamer.users_path, &fresh, &line)) < 0) {
+		streamer_log("%s:%d: %s; keeping the users read before", streamer.users_path, line,
+			     strerror(-rc));
+		return &users;
+	}
+	auth_users_free(&users);
+	users = fresh;
+	users_mtime = st.st_mtim;
+	users_loaded = 1;
+	return &users;
+}
+
+int
+streamer_auth_token_of(struct lws *wsi, char *out, size_t cap)
+{
+	char buf[AUTH_TOKEN_MAX + 16];
+	const char *v;
+
+	if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
+	    !strncmp(buf, "Bearer ", 7)) {
+		snprintf(out, cap, "%s", buf + 7);
+		return 0;
+	}
+	if ((v = lws_get_urlarg_by_name(wsi, "token=", buf, sizeof(buf))) != NULL) {
+		snprintf(out, cap, "%s", v);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+const auth_user_t *
+streamer_auth_user(const char *token)
+{
+	char name[AUTH_NAME_MAX + 1];
+
+	if (token == NULL ||
+	    auth_token_check(streamer.token_key, token, (uint64_t)time(NULL), name) < 0)
+		return NULL;
+	return auth_users_find(current_users(), name);
+}
+
+int
+streamer_auth_login(const char *user, const char *password, char *out, size_t cap)
+{
+	const auth_user_t *u;
+
+	if (user == NULL || password == NULL || !auth_name_valid(user))
+		return -EACCES;
+	if ((u = auth_users_find(current_users(), user)) == NULL ||
+	    auth_password_check(u, password) != 1)
+		return -EACCES;
+	return auth_token_make(streamer.token_key, user, (uint64_t)time(NULL) + TOKEN_LIFE_S, out,
+			       cap);
+}
+
+void
+streamer_audit(const char *user, const char *what, const uint8_t uuid[16], uint32_t date,
+	       uint64_t from_ms)
+{
+	char line[256], u[37], d[11];
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	if (streamer.audit_fd < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	proto_uuid_fmt(uuid, u);
+	proto_date_fmt(date, d);
+	n = snprintf(line, sizeof(line),
+		     "%04d-%02d-%02dT%02d:%02d:%02dZ user=%s %s camera=%s date=%s from_ms=%llu\n",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     user, what, u, d, (unsigned long long)from_ms);
+	if (n > 0 && write(streamer.audit_fd, line, (size_t)n) != n)
+		streamer_log("audit log: %s", strerror(errno));
+}

@@ -1,0 +1,515 @@
+/*
+ * NAME
+ *	streamer_view.c - one viewer's stream: live, recorded, paced
+ *
+ * DESCRIPTION
+ *	Each viewer has its own reader on the day file it watches, so a
+ *	recorded stream that reaches the end of the newest file simply goes
+ *	on as live with the same reader: the next record it sends is the
+ *	next one in the file, with no duplicate and no hole (replay-merge).
+ *	At the end of an older day it goes on with the camera's next day.
+ *
+ *	Live sends what the file holds from the latest keyframe, then each
+ *	append as soon as inotify reports it. Recorded starts at the
+ *	keyframe at or before the asked time (or counter) and paces by
+ *	capture time: a datagram is due at anchor_wall + (capture -
+ *	anchor_capture) / speed; a jump of more than 3 s in capture time
+ *	(a gap in the recording) re-anchors instead of waiting it out.
+ *	Speed, pause, resume and seek re-anchor on the same socket.
+ *
+ *	Only data datagrams are sent (kind 1), each preceded by the key of
+ *	its frame (kind 2) the first time the frame appears; the viewer's
+ *	permission for the camera was checked when the stream was opened.
+ *
+ *	Slow viewers: messages wait in a per-viewer queue bounded in bytes
+ *	(-q) and count. When a datagram does not fit, the queue is emptied,
+ *	the viewer is told {"type":"skip","reason":"slow"}, and nothing is
+ *	queued until the next video keyframe (the next frame start for a
+ *	camera without video). Nothing else waits for a viewer: the reader
+ *	is its own, the file is read-only, and the queue is its own memory.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "streamer.h"
+
+#define GAP_REANCHOR_MS 3000
+#define PUMP_BUDGET 512
+
+static void pump(viewer_t *v);
+
+static const char *mode_name[] = {"stopped", "live", "recorded", "paused"};
+
+static void
+on_timer(lws_sorted_usec_list_t *sul)
+{
+	viewer_t *v = lws_container_of(sul, viewer_t, sul);
+
+	if (v->mode == VIEW_LIVE || v->mode == VIEW_RECORDED)
+		pump(v);
+}
+
+void
+streamer_view_init(viewer_t *v, struct lws *wsi, const char *user, const char *token)
+{
+	memset(v, 0, sizeof(*v));
+	v->wsi = wsi;
+	v->wd = -1;
+	v->speed = 1;
+	snprintf(v->user, sizeof(v->user), "%s", user);
+	snprintf(v->token, sizeof(v->token), "%s", token);
+	streamer.viewers++;
+	streamer_count(streamer.m_viewers, 1);
+}
+
+static void
+q_clear(viewer_t *v)
+{
+	while (v->qhead != v->qtail)
+		free(v->q[v->qhead++ % STREAMER_QMAX]);
+	v->qbytes = 0;
+}
+
+static void
+close_stream(viewer_t *v)
+{
+	lws_sul_cancel(&v->sul);
+	streamer_watch_del(v);
+	proto_reader_free(v->rd);
+	v->rd = NULL;
+	v->has_held = 0;
+	v->skipping = 0;
+	memset(v->keyed, 0, sizeof(v->keyed));
+}
+
+void
+streamer_view_close(viewer_t *v)
+{
+	close_stream(v);
+	q_clear(v);
+	streamer.viewers--;
+}
+
+static msg_t *
+msg_new(const void *a, size_t alen, const void *b, size_t blen, int text)
+{
+	msg_t *m = malloc(sizeof(*m) + LWS_PRE + alen + blen);
+
+	if (m == NULL)
+		return NULL;
+	m->len = alen + blen;
+	m->text = text;
+	memcpy(m->buf + LWS_PRE, a, alen);
+	if (blen)
+		memcpy(m->buf + LWS_PRE + alen, b, blen);
+	return m;
+}
+
+static int
+q_room(const viewer_t *v, size_t bytes, uint32_t n)
+{
+	return v->qtail - v->qhead + n <= STREAMER_QMAX && v->qbytes + bytes <= streamer.queue_bytes;
+}
+
+static void
+q_push(viewer_t *v, msg_t *m)
+{
+	v->q[v->qtail++ % STREAMER_QMAX] = m;
+	v->qbytes += m->len;
+	lws_callback_on_writable(v->wsi);
+}
+
+static void
+send_text(viewer_t *v, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n <= 0 || (size_t)n >= sizeof(buf) || v->qtail - v->qhead >= STREAMER_QMAX)
+		return; /* control messages are small and rare; never held back by the byte cap */
+	msg_t *m = msg_new(buf, (size_t)n, NULL, 0, 1);
+	if (m)
+		q_push(v, m);
+}
+
+static void
+send_state(viewer_t *v)
+{
+	char u[37];
+
+	proto_uuid_fmt(v->uuid, u);
+	send_text(v, "{\"type\":\"state\",\"mode\":\"%s\",\"camera\":\"%s\",\"position_ms\":%llu,"
+		     "\"speed\":%d}", mode_name[v->mode], u, (unsigned long long)v->last_cap_ms,
+		  v->speed);
+}
+
+static void
+send_error(viewer_t *v, const char *what)
+{
+	send_text(v, "{\"type\":\"error\",\"message\":\"%s\"}", what);
+}
+
+static void
+overflow(viewer_t *v)
+{
+	q_clear(v);
+	memset(v->keyed, 0, sizeof(v->keyed));
+	v->skipping = 1;
+	v->skips++;
+	streamer_count(streamer.m_skips, 1);
+	send_text(v, "{\"type\":\"skip\",\"reason\":\"slow\"}");
+}
+
+/* Queue one stored datagram (with its frame key first, when new). */
+static void
+enqueue(viewer_t *v, const uint8_t *dg, size_t len)
+{
+	uint8_t key[STREAMER_FRAME_KEY_LEN], hdr[4] = {STREAMER_KIND_DATAGRAM, 0, 0, 0};
+	proto_data_hdr_t h;
+	int need_key, have_key = 0;
+
+	if (proto_data_hdr_decode(dg, len, &h) < 0 || h.stream > 3)
+		return;
+	if (v->skipping) {
+		int kf = h.frag_index == 0 &&
+			 (h.stream == PROTO_S_VIDEO ? (h.flags & PROTO_F_KEYFRAME) != 0 : !v->has_video);
+		if (!kf)
+			return;
+		v->skipping = 0;
+	}
+	need_key = !v->keyed[h.stream].valid || v->keyed[h.stream].session != h.session ||
+		   v->keyed[h.stream].frame != h.frame;
+	if (need_key)
+		have_key = streamer_keys_frame(v->uuid, v->date, h.session, h.stream, h.frame, key) == 0;
+	if (!q_room(v, len + 4 + (have_key ? sizeof(key) : 0), 2)) {
+		overflow(v);
+		return;
+	}
+	if (have_key) {
+		msg_t *k = msg_new(key, sizeof(key), NULL, 0, 0);
+		if (k == NULL)
+			return;
+		q_push(v, k);
+		v->keyed[h.stream].valid = 1;
+		v->keyed[h.stream].session = h.session;
+		v->keyed[h.stream].frame = h.frame;
+	}
+	hdr[1] = v->mode == VIEW_LIVE ? 1 : 0;
+	msg_t *m = msg_new(hdr, 4, dg, len, 0);
+	if (m == NULL)
+		return;
+	q_push(v, m);
+	v->last_cap_ms = h.capture_ms;
+}
+
+static int
+open_day(viewer_t *v, uint32_t date, uint64_t offset)
+{
+	char path[4096];
+	idx_day_info_t info;
+	proto_reader_t *rd;
+	int rc;
+
+	if ((rc = proto_file_path(streamer.data_dir, v->uuid, date, path, sizeof(path))) < 0 ||
+	    (rc = proto_reader_open(path, &rd)) < 0)
+		return rc;
+	if (offset > PROTO_FILE_HDR_LEN)
+		proto_reader_seek(rd, offset);
+	close_stream(v);
+	v->rd = rd;
+	v->date = date;
+	if (idx_day_info(streamer.idx, v->uuid, date, &info) == 0)
+		v->has_video = (info.codecs & ((1u << PROTO_C_H264) | (1u << PROTO_C_H265) |
+					       (1u << PROTO_C_JPEG))) != 0;
+	streamer_watch_add(v);
+	return 0;
+}
+
+/* The camera's first stored day after date, or 0. */
+static uint32_t
+next_day(const viewer_t *v, uint32_t date)
+{
+	uint32_t dates[512];
+	int n = idx_camera_days(streamer.idx, v->uuid, dates, 512), i;
+
+	for (i = 0; i < n && i < 512; i++)
+		if (dates[i] > date)
+			return dates[i];
+	return 0;
+}
+
+static void
+at_end(viewer_t *v)
+{
+	uint32_t d;
+
+	if (v->mode != VIEW_RECORDED)
+		return; /* live: wait for the next append */
+	if ((d = next_day(v, v->date)) != 0) {
+		if (open_day(v, d, 0) == 0) {
+			lws_sul_schedule(streamer.ctx, 0, &v->sul, on_timer, 1);
+			return;
+		}
+	}
+	/* the end of the newest day: the present. Go on as live, same reader. */
+	v->mode = VIEW_LIVE;
+	send_state(v);
+}
+
+static void
+pump(viewer_t *v)
+{
+	uint64_t now = streamer_now_us();
+	proto_rec_t rec;
+	int budget, rc;
+
+	for (budget = 0; budget < PUMP_BUDGET; budget++) {
+		if (!v->has_held) {
+			if ((rc = proto_reader_next(v->rd, &rec)) < 0) {
+				send_error(v, "the day file cannot be read");
+				close_stream(v);
+				v->mode = VIEW_IDLE;
+				return;
+			}
+			if (rc == 0) {
+				at_end(v);
+				return;
+			}
+			if (rec.len < PROTO_DATA_HDR_LEN || rec.dgram[3] != PROTO_T_DATA)
+				continue;
+			memcpy(v->held, rec.dgram, rec.len);
+			v->held_len = rec.len;
+			v->has_held = 1;
+		}
+		if (v->mode == VIEW_RECORDED) {
+			uint64_t cap = proto_get64(v->held + 44), due;
+			if (v->last_cap_ms && cap > v->last_cap_ms + GAP_REANCHOR_MS) {
+				v->base_wall_us = now;
+				v->base_cap_ms = cap;
+			}
+			due = cap <= v->base_cap_ms ? 0 :
+			      v->base_wall_us + (cap - v->base_cap_ms) * 1000 / (uint64_t)v->speed;
+			if (due > now + 500) {
+				lws_sul_schedule(streamer.ctx, 0, &v->sul, on_timer, (lws_usec_t)(due - now));
+				return;
+			}
+		}
+		enqueue(v, v->held, v->held_len);
+		v->has_held = 0;
+	}
+	lws_sul_schedule(streamer.ctx, 0, &v->sul, on_timer, 1); /* more next turn */
+}
+
+void
+streamer_view_grew(viewer_t *v)
+{
+	if (v->mode == VIEW_LIVE && v->rd)
+		pump(v);
+}
+
+void
+streamer_view_tick(viewer_t *v)
+{
+	uint32_t d;
+
+	if (v->mode != VIEW_LIVE || v->rd == NULL)
+		return;
+	pump(v);
+	/* midnight: the camera writes a new day; follow it once this one is read */
+	if (!v->has_held && (d = next_day(v, v->date)) != 0 && open_day(v, d, 0) == 0)
+		pump(v);
+}
+
+/* Parse "camera" and check the viewer may see it. */
+static int
+camera_arg(viewer_t *v, const json_obj_t *o, uint8_t uuid[16])
+{
+	const char *c = json_str(o, "camera");
+	const auth_user_t *u;
+
+	if (c == NULL || proto_uuid_parse(c, uuid) < 0) {
+		send_error(v, "camera: a camera UUID is needed");
+		return -1;
+	}
+	/* the permission is read again for every stream opened: a revoked viewer stops here */
+	if ((u = streamer_auth_user(v->token)) == NULL || strcmp(u->name, v->user) ||
+	    !auth_user_may(u, uuid)) {
+		send_error(v, "not allowed to see this camera");
+		streamer_count(streamer.m_refused, 1);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+start_live(viewer_t *v, const uint8_t uuid[16])
+{
+	uint32_t dates[512];
+	idx_day_info_t info;
+	idx_point_t kf;
+	uint64_t off;
+	int n;
+
+	memcpy(v->uuid, uuid, 16);
+	if ((n = idx_camera_days(streamer.idx, uuid, dates, 512)) <= 0) {
+		send_error(v, "nothing stored for this camera");
+		return;
+	}
+	uint32_t date = dates[(n < 512 ? n : 512) - 1];
+	if (idx_day_keyframe_at(streamer.idx, uuid, date, proto_now_ms() + 86400000, &kf) == 0)
+		off = kf.offset;
+	else
+		off = idx_day_info(streamer.idx, uuid, date, &info) == 0 ? info.indexed_to : 0;
+	if (open_day(v, date, off) < 0) {
+		send_error(v, "the day file cannot be opened");
+		return;
+	}
+	v->mode = VIEW_LIVE;
+	v->last_cap_ms = 0;
+	streamer_audit(v->user, "live", uuid, date, proto_now_ms());
+	send_state(v);
+	pump(v);
+}
+
+static void
+start_play(viewer_t *v, const uint8_t uuid[16], uint32_t date, int by_counter, uint64_t from)
+{
+	idx_point_t kf;
+	int rc;
+
+	memcpy(v->uuid, uuid, 16);
+	rc = by_counter ? idx_day_keyframe_counter(streamer.idx, uuid, date, (uint32_t)from, &kf) :
+			  idx_day_keyframe_at(streamer.idx, uuid, date, from, &kf);
+	if (rc == -ENOENT && (rc = idx_day_seek_counter(streamer.idx, uuid, date,
+							by_counter ? (uint32_t)from : 0, &kf)) == 0)
+		kf.t = by_counter ? kf.t : (int32_t)(from - (uint64_t)date * 86400000);
+	if (rc < 0 || open_day(v, date, kf.offset) < 0) {
+		send_error(v, "nothing stored for this camera and day");
+		return;
+	}
+	v->mode = VIEW_RECORDED;
+	v->base_wall_us = streamer_now_us();
+	v->base_cap_ms = (uint64_t)((int64_t)date * 86400000 + kf.t);
+	v->last_cap_ms = 0;
+	streamer_audit(v->user, by_counter ? "play-counter" : "play", uuid, date, from);
+	send_state(v);
+	pump(v);
+}
+
+static void
+reanchor(viewer_t *v)
+{
+	v->base_wall_us = streamer_now_us();
+	v->base_cap_ms = v->has_held ? proto_get64(v->held + 44) : v->last_cap_ms;
+}
+
+void
+streamer_view_command(viewer_t *v, const char *text, size_t len)
+{
+	uint8_t uuid[16];
+	const char *op, *ds;
+	json_obj_t o;
+	uint32_t date;
+	double x;
+
+	if (json_parse_obj(text, len, &o) < 0 || (op = json_str(&o, "op")) == NULL) {
+		send_error(v, "a command is a JSON object with an op");
+		return;
+	}
+	if (!strcmp(op, "live")) {
+		if (camera_arg(v, &o, uuid) == 0)
+			start_live(v, uuid);
+	} else if (!strcmp(op, "play")) {
+		if (camera_arg(v, &o, uuid) < 0)
+			return;
+		if (json_num(&o, "from_counter", &x) == 0 && x >= 0 && x < 4294967296.0) {
+			if ((ds = json_str(&o, "date")) == NULL || proto_date_parse(ds, &date) < 0) {
+				send_error(v, "play: date YYYY-MM-DD is needed with from_counter");
+				return;
+			}
+			start_play(v, uuid, date, 1, (uint64_t)x);
+		} else if (json_num(&o, "from_ms", &x) == 0 && x >= 0 && x < 1e15) {
+			date = proto_date_from_ms((uint64_t)x);
+			if ((ds = json_str(&o, "date")) != NULL && proto_date_parse(ds, &date) < 0) {
+				send_error(v, "play: bad date");
+				return;
+			}
+			start_play(v, uuid, date, 0, (uint64_t)x);
+		} else {
+			send_error(v, "play: from_ms or from_counter is needed");
+		}
+	} else if (!strcmp(op, "seek")) {
+		if (v->mode == VIEW_IDLE) {
+			send_error(v, "seek: nothing is playing");
+		} else if (json_num(&o, "from_ms", &x) < 0 || x < 0 || x >= 1e15) {
+			send_error(v, "seek: from_ms is needed");
+		} else {
+			memcpy(uuid, v->uuid, 16);
+			start_play(v, uuid, proto_date_from_ms((uint64_t)x), 0, (uint64_t)x);
+		}
+	} else if (!strcmp(op, "speed")) {
+		if (json_num(&o, "x", &x) < 0 || (x != 1 && x != 2 && x != 4)) {
+			send_error(v, "speed: x is 1, 2 or 4");
+			return;
+		}
+		v->speed = (int)x;
+		reanchor(v);
+		send_state(v);
+		if (v->mode == VIEW_RECORDED)
+			pump(v);
+	} else if (!strcmp(op, "pause")) {
+		if (v->mode == VIEW_LIVE || v->mode == VIEW_RECORDED) {
+			lws_sul_cancel(&v->sul);
+			v->mode = VIEW_PAUSED;
+		}
+		send_state(v);
+	} else if (!strcmp(op, "resume")) {
+		if (v->mode == VIEW_PAUSED) {
+			v->mode = VIEW_RECORDED;
+			reanchor(v);
+			send_state(v);
+			pump(v);
+		} else {
+			send_state(v);
+		}
+	} else if (!strcmp(op, "stop")) {
+		close_stream(v);
+		q_clear(v);
+		v->mode = VIEW_IDLE;
+		send_state(v);
+	} else {
+		send_error(v, "unknown op");
+	}
+}
+
+int
+streamer_view_writeable(viewer_t *v)
+{
+	int n;
+
+	for (n = 0; n < 64 && v->qhead != v->qtail; n++) {
+		msg_t *m = v->q[v->qhead % STREAMER_QMAX];
+		if (lws_write(v->wsi, m->buf + LWS_PRE, m->len,
+			      m->text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) < (int)m->len)
+			return -1;
+		v->qhead++;
+		v->qbytes -= m->len;
+		if (!m->text) {
+			v->sent++;
+			streamer_count(streamer.m_sent, 1);
+		}
+		free(m);
+		if (lws_send_pipe_choked(v->wsi))
+			break;
+	}
+	if (v->qhead != v->qtail)
+		lws_callback_on_writable(v->wsi);
+	return 0;
+}

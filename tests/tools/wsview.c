@@ -1,0 +1,270 @@
+/*
+ * NAME
+ *	wsview.c - a WebSocket viewer for the tests, on libwebsockets
+ *
+ * DESCRIPTION
+ *	wsview -p PORT -t TOKEN [-n CONNECTIONS] [-c MS:JSON]... [-d MS]
+ *	       [-S MS] [-o FILE] [-x PATH]
+ *
+ *	Opens CONNECTIONS (1) sockets to ws://127.0.0.1:PORT/ws?token=TOKEN
+ *	(PATH replaces /ws), sends each command JSON at MS milliseconds
+ *	after it connected, and runs for -d MS (5000). Every datagram is
+ *	checked with the frame key received before it: AES-256-GCM, nonce
+ *	date||counter||0, AAD the 56-byte clear header (docs/PROTOCOL.md).
+ *	-S MS stops reading the first connection MS after it connected (a
+ *	viewer that stops reading). -o FILE gets one line per message of
+ *	the first connection: "D counter frame frag/count key live" for a
+ *	datagram, "K session stream frame" for a key, "T json" for text.
+ *	At the end one line per connection on stdout:
+ *	  conn I connected C datagrams N keys K verified V bad B skips S
+ *	  text T first F last L backwards W
+ *	Exit 0 once it ran, 1 when no connection opened.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+#include <openssl/evp.h>
+
+#include "proto.h"
+
+#define MAXCMD 16
+#define MAXCONN 2048
+
+typedef struct conn {
+	struct lws *wsi;
+	int idx, connected, closed;
+	uint64_t t0;
+	int next_cmd;
+	uint64_t datagrams, keys, verified, bad, skips, text, backwards;
+	int64_t first, last;
+	struct key { uint32_t session, frame; uint8_t k[32]; int valid; } key[4];
+	uint8_t buf[2048];
+	size_t len;
+	int stopped;
+} conn_t;
+
+static struct { uint64_t at; char json[512]; } cmds[MAXCMD];
+static int ncmds, port, stop_ms = -1;
+static const char *token, *path = "/ws";
+static FILE *out;
+static conn_t conns[MAXCONN];
+static int nconn = 1;
+static struct lws_context *ctx;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+gcm_ok(const uint8_t key[32], const uint8_t *dg, size_t len)
+{
+	uint8_t nonce[12] = {0}, plain[PROTO_MAX_DGRAM];
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int n, ok = 0;
+	size_t p = len - 56 - 16;
+
+	memcpy(nonce, dg + 20, 4);
+	memcpy(nonce + 4, dg + 24, 4);
+	if (c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
+	    EVP_DecryptUpdate(c, NULL, &n, dg, 56) == 1 &&
+	    EVP_DecryptUpdate(c, plain, &n, dg + 56, (int)p) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)(dg + 56 + p)) == 1 &&
+	    EVP_DecryptFinal_ex(c, plain + n, &n) == 1)
+		ok = 1;
+	EVP_CIPHER_CTX_free(c);
+	return ok;
+}
+
+static void
+message(conn_t *c, const uint8_t *m, size_t len, int binary)
+{
+	if (!binary) {
+		c->text++;
+		if (strstr((const char *)m, "\"skip\""))
+			c->skips++;
+		if (out && c->idx == 0)
+			fprintf(out, "T %.*s\n", (int)len, m);
+		return;
+	}
+	if (len == 68 && m[0] == 2) {
+		uint8_t s = m[28];
+		if (s < 4) {
+			c->key[s].session = proto_get32(m + 24);
+			c->key[s].frame = proto_get32(m + 32);
+			memcpy(c->key[s].k, m + 36, 32);
+			c->key[s].valid = 1;
+		}
+		c->keys++;
+		if (out && c->idx == 0)
+			fprintf(out, "K %u %u %u\n", proto_get32(m + 24), s, proto_get32(m + 32));
+		return;
+	}
+	if (len < 4 + 72 || m[0] != 1)
+		return;
+	const uint8_t *dg = m + 4;
+	size_t dl = len - 4;
+	uint32_t counter = proto_get32(dg + 24), session = proto_get32(dg + 28);
+	uint32_t frame = proto_get32(dg + 36);
+	uint8_t stream = dg[32];
+	int keyed = stream < 4 && c->key[stream].valid && c->key[stream].session == session &&
+		    c->key[stream].frame == frame;
+	c->datagrams++;
+	if (keyed && gcm_ok(c->key[stream].k, dg, dl))
+		c->verified++;
+	else
+		c->bad++;
+	if (c->first < 0)
+		c->first = counter;
+	if (c->last >= 0 && (int64_t)counter <= c->last)
+		c->backwards++;
+	c->last = counter;
+	if (out && c->idx == 0)
+		fprintf(out, "D %u %u %u/%u %d %d\n", counter, frame, proto_get16(dg + 40),
+			proto_get16(dg + 42), keyed, m[1] & 1);
+}
+
+static int
+cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	conn_t *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		c->connected = 1;
+		c->t0 = now_ms();
+		lws_callback_on_writable(wsi);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (lws_is_first_fragment(wsi))
+			c->len = 0;
+		if (c->len + len <= sizeof(c->buf)) {
+			memcpy(c->buf + c->len, in, len);
+			c->len += len;
+		}
+		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
+			c->buf[c->len < sizeof(c->buf) ? c->len : sizeof(c->buf) - 1] = 0;
+			message(c, c->buf, c->len, lws_frame_is_binary(wsi));
+		}
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (c->next_cmd < ncmds && now_ms() >= c->t0 + cmds[c->next_cmd].at) {
+			uint8_t b[LWS_PRE + 512];
+			size_t n = strlen(cmds[c->next_cmd].json);
+			memcpy(b + LWS_PRE, cmds[c->next_cmd].json, n);
+			c->next_cmd++;
+			if (lws_write(wsi, b + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
+				return -1;
+		}
+		break;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		c->closed = 1;
+		c->wsi = NULL;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static struct lws_protocols protocols[] = {
+	{"vigil-test", cb, 0, 4096, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+int
+main(int argc, char **argv)
+{
+	struct lws_context_creation_info info;
+	int opt, i, dur = 5000, any = 0;
+	char urlpath[1024];
+
+	while ((opt = getopt(argc, argv, "p:t:n:c:d:S:o:x:")) != -1) {
+		switch (opt) {
+		case 'p': port = atoi(optarg); break;
+		case 't': token = optarg; break;
+		case 'n': nconn = atoi(optarg); break;
+		case 'c': {
+			char *colon = strchr(optarg, ':');
+			if (colon == NULL || ncmds == MAXCMD)
+				return 2;
+			cmds[ncmds].at = (uint64_t)atol(optarg);
+			snprintf(cmds[ncmds].json, sizeof(cmds[0].json), "%s", colon + 1);
+			ncmds++;
+			break;
+		}
+		case 'd': dur = atoi(optarg); break;
+		case 'S': stop_ms = atoi(optarg); break;
+		case 'o': out = fopen(optarg, "w"); break;
+		case 'x': path = optarg; break;
+		default: return 2;
+		}
+	}
+	if (nconn < 1 || nconn > MAXCONN || port == 0)
+		return 2;
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.fd_limit_per_thread = (unsigned)nconn + 64;
+	lws_set_log_level(LLL_ERR, NULL);
+	if ((ctx = lws_create_context(&info)) == NULL)
+		return 1;
+	if (token)
+		snprintf(urlpath, sizeof(urlpath), "%s?token=%s", path, token);
+	else
+		snprintf(urlpath, sizeof(urlpath), "%s", path);
+	for (i = 0; i < nconn; i++) {
+		struct lws_client_connect_info ci;
+		memset(&ci, 0, sizeof(ci));
+		conns[i].idx = i;
+		conns[i].first = conns[i].last = -1;
+		ci.context = ctx;
+		ci.address = "127.0.0.1";
+		ci.port = port;
+		ci.path = urlpath;
+		ci.host = "127.0.0.1";
+		ci.origin = "127.0.0.1";
+		ci.protocol = NULL;
+		ci.userdata = &conns[i];
+		ci.pwsi = &conns[i].wsi;
+		lws_client_connect_via_info(&ci);
+	}
+	uint64_t end = now_ms() + (uint64_t)dur;
+	while (now_ms() < end) {
+		lws_service(ctx, 10);
+		for (i = 0; i < nconn; i++) {
+			conn_t *c = &conns[i];
+			if (!c->connected || c->closed || !c->wsi)
+				continue;
+			if (c->next_cmd < ncmds && now_ms() >= c->t0 + cmds[c->next_cmd].at)
+				lws_callback_on_writable(c->wsi);
+			if (i == 0 && stop_ms >= 0 && !c->stopped && now_ms() >= c->t0 + (uint64_t)stop_ms) {
+				lws_rx_flow_control(c->wsi, 0);
+				c->stopped = 1;
+			}
+		}
+	}
+	for (i = 0; i < nconn; i++) {
+		conn_t *c = &conns[i];
+		any |= c->connected;
+		printf("conn %d connected %d datagrams %llu keys %llu verified %llu bad %llu skips %llu "
+		       "text %llu first %lld last %lld backwards %llu\n",
+		       i, c->connected, (unsigned long long)c->datagrams, (unsigned long long)c->keys,
+		       (unsigned long long)c->verified, (unsigned long long)c->bad,
+		       (unsigned long long)c->skips, (unsigned long long)c->text, (long long)c->first,
+		       (long long)c->last, (unsigned long long)c->backwards);
+	}
+	if (out)
+		fclose(out);
+	lws_context_destroy(ctx);
+	return any ? 0 : 1;
+}
