@@ -36,7 +36,7 @@ SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recove
 endif
 OUT := build/$(VARIANT)
 
-CPPFLAGS += -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -Ilibbus -Ilibauth -I.
+CPPFLAGS += -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -Ilibbus -Ilibauth -Ilibview -I.
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	    -Wno-missing-field-initializers -fno-strict-aliasing -MMD -MP $(SANFLAGS)
@@ -128,8 +128,8 @@ test: deps
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_OUT  := build/fuzz
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
-FUZZ_LIBSRCS := $(wildcard libproto/*.c libshm/*.c libindex/*.c libauth/*.c)
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -Ilibauth -I. \
+FUZZ_LIBSRCS := $(wildcard libproto/*.c libshm/*.c libindex/*.c libauth/*.c libview/*.c)
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -Ilibauth -Ilibview -I. \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 $(FUZZ_OUT)/%: fuzz/%.c $(FUZZ_LIBSRCS)

@@ -99,7 +99,7 @@ parse_line(const char *s, size_t len, auth_user_t *u)
 	if (fl[0] > AUTH_NAME_MAX)
 		return -1;
 	memcpy(u->name, f[0], fl[0]);
-	if (!auth_name_valid(u->name) || fl[1] != 6 || memcmp(f[1], "scrypt", 6))
+	if (strlen(u->name) != fl[0] || !auth_name_valid(u->name) || fl[1] != 6 || memcmp(f[1], "scrypt", 6))
 		return -1;
 	if (number(f[2], fl[2], 1u << 24, &u->N) < 0 || (u->N & (u->N - 1)) || u->N < 2)
 		return -1;

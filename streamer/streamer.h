@@ -28,11 +28,11 @@
 #include "proto_crypto.h"
 #include "proto_record.h"
 #include "shm_metrics.h"
+#include "view.h"
 
-#define STREAMER_KIND_DATAGRAM 1
-#define STREAMER_KIND_FRAME_KEY 2
-#define STREAMER_FRAME_KEY_LEN 68
-#define STREAMER_QMAX 2048 /* messages queued per viewer, at most */
+#define STREAMER_FRAME_KEY_LEN VIEW_FRAME_KEY_LEN
+#define STREAMER_QMAX 2048
+#define STREAMER_SNDBUF (128 * 1024) /* kernel send buffer per connection */ /* messages queued per viewer, at most */
 
 /* --- streamer_json.c --------------------------------------------------- */
 

@@ -218,6 +218,29 @@ api_day(struct lws *wsi, const uint8_t uuid[16], uint32_t date)
 	return respond_json(wsi, 200, &b);
 }
 
+/* Append one stage instance's counters; -ENOENT when it has no segment. */
+static int
+render_stage(json_buf_t *b, const char *stage, uint32_t index)
+{
+	shm_seg_t ms;
+	char mn[128];
+
+	snprintf(mn, sizeof(mn), "%s-metrics-%s-%u", streamer.prefix, stage, index);
+	if (shm_seg_attach(mn, SHM_KIND_METRICS, &ms) < 0)
+		return -ENOENT;
+	if (ms.size >= 64 + sizeof(shm_metrics_t)) {
+		size_t need = shm_metrics_render(shm_seg_body(&ms), NULL, 0);
+		char *t = malloc(need + 1);
+		if (t) {
+			shm_metrics_render(shm_seg_body(&ms), t, need + 1);
+			jb_printf(b, "%s", t);
+			free(t);
+		}
+	}
+	shm_seg_detach(&ms);
+	return 0;
+}
+
 static int
 metrics(struct lws *wsi)
 {
@@ -235,22 +258,11 @@ metrics(struct lws *wsi)
 		for (i = 0; i < st->nstages && i < SHM_STATUS_MAX; i++)
 			jb_printf(&b, "vigil_stage_up{stage=\"%s\",index=\"%u\"} %d\n",
 				  st->stage[i].name, st->stage[i].index, st->stage[i].pid > 0);
-		for (i = 0; i < st->nstages && i < SHM_STATUS_MAX; i++) {
-			shm_seg_t ms;
-			char mn[128];
-			snprintf(mn, sizeof(mn), "%s-metrics-%s-%u", streamer.prefix, st->stage[i].name,
-				 st->stage[i].index);
-			if (shm_seg_attach(mn, SHM_KIND_METRICS, &ms) < 0)
-				continue;
-			size_t need = shm_metrics_render(shm_seg_body(&ms), NULL, 0);
-			char *t = malloc(need + 1);
-			if (t) {
-				shm_metrics_render(shm_seg_body(&ms), t, need + 1);
-				jb_printf(&b, "%s", t);
-				free(t);
-			}
-			shm_seg_detach(&ms);
-		}
+		for (i = 0; i < st->nstages && i < SHM_STATUS_MAX; i++)
+			render_stage(&b, st->stage[i].name, st->stage[i].index);
+		/* the streamer's other workers have segments of their own */
+		for (i = 1; i < 64 && render_stage(&b, "streamer", i) == 0; i++)
+			;
 		shm_seg_detach(&seg);
 	}
 	idx_arena_usage(streamer.idx, &used, &size);

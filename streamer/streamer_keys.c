@@ -90,12 +90,16 @@ streamer_keys_frame(const uint8_t uuid[16], uint32_t date, uint32_t session, uin
 		e->ok = 1;
 	}
 	e->used = ++clock_;
-	memset(out, 0, STREAMER_FRAME_KEY_LEN);
-	out[0] = STREAMER_KIND_FRAME_KEY;
-	memcpy(out + 4, uuid, 16);
-	proto_put32(out + 20, date);
-	proto_put32(out + 24, session);
-	out[28] = stream;
-	proto_put32(out + 32, frame);
-	return proto_kdf_frame(e->prk, date, session, stream, frame, out + 36) < 0 ? -EIO : 0;
+	view_frame_key_t k;
+
+	memcpy(k.uuid, uuid, 16);
+	k.date = date;
+	k.session = session;
+	k.stream = stream;
+	k.frame = frame;
+	if (proto_kdf_frame(e->prk, date, session, stream, frame, k.key) < 0)
+		return -EIO;
+	view_frame_key_encode(&k, out);
+	OPENSSL_cleanse(k.key, sizeof(k.key));
+	return 0;
 }

@@ -168,6 +168,13 @@ cb_listen(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
 	if (reason != LWS_CALLBACK_RAW_RX_FILE)
 		return 0;
 	while ((c = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		/*
+		 * A small kernel send buffer: what a slow viewer cannot take
+		 * stays in its bounded queue, where it is skipped, instead of
+		 * megabytes of socket buffer where live latency would creep.
+		 */
+		int sndbuf = STREAMER_SNDBUF;
+		setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		fd.sockfd = c;
 		if (lws_adopt_descriptor_vhost(streamer.vh,
 					       LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |

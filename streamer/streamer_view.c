@@ -171,7 +171,7 @@ overflow(viewer_t *v)
 static void
 enqueue(viewer_t *v, const uint8_t *dg, size_t len)
 {
-	uint8_t key[STREAMER_FRAME_KEY_LEN], hdr[4] = {STREAMER_KIND_DATAGRAM, 0, 0, 0};
+	uint8_t key[STREAMER_FRAME_KEY_LEN], hdr[VIEW_DATAGRAM_HDR_LEN];
 	proto_data_hdr_t h;
 	int need_key, have_key = 0;
 
@@ -201,7 +201,7 @@ enqueue(viewer_t *v, const uint8_t *dg, size_t len)
 		v->keyed[h.stream].session = h.session;
 		v->keyed[h.stream].frame = h.frame;
 	}
-	hdr[1] = v->mode == VIEW_LIVE ? 1 : 0;
+	view_datagram_hdr(v->mode == VIEW_LIVE ? VIEW_F_LIVE : 0, hdr);
 	msg_t *m = msg_new(hdr, 4, dg, len, 0);
 	if (m == NULL)
 		return;
