@@ -12,9 +12,12 @@
 #	second, and telemetry) for DEMO_SECONDS seconds (default 5), and
 #	shows what the system saw: the
 #	listener's log of authenticated datagrams, `vigilctl status` and the
-#	/metrics endpoint. DEMO_PORT (UDP, default 7400) and
-#	DEMO_METRICS_PORT (default 9740) move it off busy ports. Ctrl-C
-#	stops it all.
+#	/metrics endpoint. The indexer and the streamer run too: the player
+#	is at http://127.0.0.1:DEMO_HTTP_PORT/ (default 8080) with the login
+#	printed at the start, for as long as the cameras stream; the demo
+#	checks the JSON API with that login. DEMO_PORT (UDP, default 7400),
+#	DEMO_METRICS_PORT (default 9740) and DEMO_HTTP_PORT move it off busy
+#	ports. Ctrl-C stops it all.
 set -eu
 cd "$(dirname "$0")/.."
 BINDIR=${BINDIR:-bin}
@@ -24,6 +27,7 @@ SECS=${DEMO_SECONDS:-5}
 DATA=$PWD/var
 PORT=${DEMO_PORT:-7400}
 MPORT=${DEMO_METRICS_PORT:-9740}
+HPORT=${DEMO_HTTP_PORT:-8080}
 PREFIX=vigildemo
 
 rm -rf "$DATA"
@@ -38,7 +42,10 @@ metrics_listen = 127.0.0.1:$MPORT
 writers = 2
 stage listener = $BIN/vigil-listener -d $DATA/keys -l 127.0.0.1:$PORT -v -r 1000
 stage writer = $BIN/vigil-writer -D $DATA/data
+stage indexer = $BIN/vigil-indexer -D $DATA/data -d $DATA/keys
+stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$HPORT -D $DATA/data -d $DATA/keys -P $PWD/player -a $DATA/audit.log
 CONF
+echo demo | "$BIN/vigilctl" user add -d "$DATA/keys" demo --cameras all >/dev/null
 "$BIN/vigild" -n -c "$DATA/vigil.conf"
 echo "== vigild on udp 127.0.0.1:$PORT, metrics http://127.0.0.1:$MPORT/metrics (log: $DATA/vigild.log)"
 "$BIN/vigild" -f -c "$DATA/vigil.conf" >"$DATA/listener.log" 2>"$DATA/vigild.log" &
@@ -49,6 +56,11 @@ trap 'kill $vpid $fpid 2>/dev/null || true; exit 130' INT TERM
 sleep 0.5
 kill -0 $vpid 2>/dev/null || { cat "$DATA/vigild.log"; exit 1; }
 
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$HPORT/api/cameras"; do
+	i=$((i + 1)); [ $i -gt 50 ] && { tail "$DATA/vigild.log"; exit 1; }; sleep 0.1
+done
+echo "== player: http://127.0.0.1:$HPORT/  (login: demo / password: demo) while the cameras stream"
 echo "== a fleet of $N cameras (vigil-cam --fleet, testsrc H.264) streaming for ${SECS}s"
 # in the background, so that Ctrl-C reaches this shell's trap at once
 "$BIN/vigil-cam" --fleet "$N" -d "$DATA/keys" -o "$DATA/cameras" --server 127.0.0.1:$PORT \
@@ -65,6 +77,11 @@ echo "== http://127.0.0.1:$MPORT/metrics (listener counters that are not zero)"
 curl -s "http://127.0.0.1:$MPORT/metrics" | grep 'stage="listener"' | grep -v ' 0$' | sed 's/^/   /'
 acc=$(curl -s "http://127.0.0.1:$MPORT/metrics" |
 	sed -n 's/^vigil_accepted{stage="listener",index="0"} //p')
+echo "== the streamer's JSON API, logged in as demo"
+tok=$(curl -s -X POST -d '{"user":"demo","password":"demo"}' "http://127.0.0.1:$HPORT/api/login" |
+	sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+ncam=$(curl -s -H "Authorization: Bearer $tok" "http://127.0.0.1:$HPORT/api/cameras" | grep -o '"uuid"' | wc -l)
+echo "   /api/cameras lists $ncam cameras"
 
 kill -TERM $vpid
 wait $vpid || true
@@ -81,5 +98,6 @@ for f in "$DATA"/data/*/*.vgl; do
 	"$BIN/vigilctl" verify -d "$DATA/keys" "$f" | sed -n 's/^/      /; 2,3p; $p'
 done
 [ "${acc:-0}" -gt 0 ] || { echo "demo: nothing was accepted"; exit 1; }
-echo "== done: $acc datagrams authenticated. The player is not built yet, so there is no"
-echo "   URL to open; run it again with DEMO_SECONDS=60 to watch /metrics while it streams."
+[ "$ncam" -eq "$N" ] || { echo "demo: the streamer lists $ncam cameras, not $N"; exit 1; }
+echo "== done: $acc datagrams authenticated. Run it again with DEMO_SECONDS=300 and open"
+echo "   http://127.0.0.1:$HPORT/ (demo / demo) to watch the cameras in the player."
