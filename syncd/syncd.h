@@ -43,7 +43,10 @@ typedef struct syncd_day {
 	int used;
 	uint32_t date;
 	struct syncd_cam *cam;
-	proto_reader_t *rd; /* follows the day file; NULL until it exists */
+	proto_reader_t *rd; /* follows the day file (no index); NULL until it exists */
+	struct idx_range *idxbuf; /* the index's ranges of the day, idxcap of them */
+	uint32_t idxcap;
+	int indexed; /* the index has said what is stored */
 	proto_dayscan_t scan;
 	proto_daystate_t st; /* what goes to the .sync file */
 	struct {
@@ -90,7 +93,7 @@ typedef struct syncd {
 	double tokens_all;
 	uint64_t tokens_ms;
 	uint64_t *m_reports, *m_bad, *m_missing, *m_confirm, *m_asked, *m_backfilled, *m_lost,
-		*m_complete, *m_out_full;
+		*m_complete, *m_out_full, *m_indexed;
 } syncd_t;
 
 static inline void

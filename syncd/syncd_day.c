@@ -4,10 +4,11 @@
  *	missing, confirm what is held, record completeness
  *
  * DESCRIPTION
- *	The day file is followed with the storage reader (each record's
- *	counter and arrival time go into a proto_dayscan_t), so syncd knows
- *	which counters are stored and which came late, and a restarted
- *	syncd learns it all again from the file.
+ *	Which counters are stored comes from the shared index (libindex)
+ *	once an indexer has it ready. Without one (or while the indexer's
+ *	start-up scan runs) the day file is followed with the storage reader (each record's counter and arrival
+ *	time go into a proto_dayscan_t), and a restarted syncd learns it all
+ *	again from the file.
  *
  *	Reports give the camera's high-water mark (next counter) and the
  *	oldest counter it still holds. A counter is asked for only once a
@@ -38,6 +39,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "idx.h"
 #include "syncd.h"
 
 #define FOLLOW_MAX 8192	      /* records read per day per turn */
@@ -92,6 +94,52 @@ follow(syncd_t *d, syncd_day_t *day)
 			syncd_count(d->m_backfilled, 1);
 		}
 	}
+}
+
+/*
+ * From the shared index: the day's stored ranges, as the indexer read
+ * them from the file. Counters asked for that became present are noted
+ * as backfilled, at the time syncd saw them. Returns 0, or -1 when the
+ * index cannot say now (no indexer, still scanning, or reset).
+ */
+static int
+from_index(syncd_t *d, syncd_day_t *day, uint64_t now)
+{
+	proto_ranges_t fresh = {0};
+	idx_range_t *v = day->idxbuf;
+	uint32_t i;
+	int n;
+
+	if (!idx_ready(d->idx))
+		return -1;
+	for (;;) {
+		n = idx_day_ranges(d->idx, day->cam->uuid, day->date, v, day->idxcap);
+		if (n == -ENOENT)
+			n = 0; /* nothing stored yet */
+		if (n < 0)
+			return -1;
+		if ((uint32_t)n <= day->idxcap)
+			break;
+		if ((v = realloc(day->idxbuf, (size_t)n * 2 * sizeof(*v))) == NULL)
+			return -1;
+		day->idxbuf = v;
+		day->idxcap = (uint32_t)n * 2;
+	}
+	for (i = 0; i < (uint32_t)n; i++)
+		if (proto_ranges_add(&fresh, v[i].first, v[i].last + 1) < 0) {
+			proto_ranges_free(&fresh);
+			return -1;
+		}
+	for (i = 0; i < day->asked.n; i++)
+		for (uint32_t c = day->asked.r[i].lo; c < day->asked.r[i].hi; c++)
+			if (!proto_ranges_has(&day->scan.present, c) && proto_ranges_has(&fresh, c)) {
+				proto_dayscan_note(&day->scan, c, now * 1000000ull, 1);
+				day->cam->backfilled++;
+				syncd_count(d->m_backfilled, 1);
+			}
+	proto_ranges_free(&day->scan.present);
+	day->scan.present = fresh;
+	return 0;
 }
 
 /* Counters below the newest report at least settle_ms old. */
@@ -283,7 +331,18 @@ syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
 {
 	uint64_t have, lost;
 
-	follow(d, day);
+	if (d->idx && from_index(d, day, now) == 0) {
+		if (!day->indexed) {
+			day->indexed = 1;
+			syncd_count(d->m_indexed, 1);
+		}
+		if (day->rd) { /* the index has taken over */
+			proto_reader_free(day->rd);
+			day->rd = NULL;
+		}
+	} else {
+		follow(d, day); /* no indexer, or it is still scanning */
+	}
 	settle(d, day, now);
 	if (day->st.high == 0)
 		return;
@@ -345,6 +404,7 @@ syncd_day_close(syncd_t *d, syncd_day_t *day)
 		proto_reader_free(day->rd);
 	proto_dayscan_free(&day->scan);
 	proto_daystate_free(&day->st);
+	free(day->idxbuf);
 	proto_ranges_free(&day->asked);
 	proto_ranges_free(&day->abandoned);
 	proto_ranges_free(&day->confirmable);

@@ -117,6 +117,7 @@ metrics_open(syncd_t *d, const char *pfx)
 	d->m_lost = shm_metrics_counter(m, "syncd_counters_lost");
 	d->m_complete = shm_metrics_counter(m, "syncd_days_complete");
 	d->m_out_full = shm_metrics_counter(m, "syncd_requests_ring_full");
+	d->m_indexed = shm_metrics_counter(m, "syncd_days_from_index");
 }
 
 static int

@@ -80,6 +80,8 @@ echo "bytes lost $lost, resent $resent"
 
 echo "$metrics" | grep "camera=\"$c\"" | grep -q '^vigil_camera_backfilled_total.* [1-9]' ||
 	fail "no per-camera backfill metric"
+# with an indexer, syncd learns what is stored from the shared index
+echo "$metrics" | grep -q '^vigil_syncd_days_from_index{.*} [1-9]' || fail "syncd did not use the index"
 # battery and signal: the camera's last telemetry, through the indexer's shared index
 echo "$metrics" | grep "camera=\"$c\"" | grep -q '^vigil_camera_battery_percent.* [0-9]' ||
 	fail "no per-camera battery metric"
