@@ -40,7 +40,7 @@
 #include "proto_crypto.h"
 
 #define SECS 4
-#define FLEET 50
+#define FLEET 200
 
 /* Run argv to completion; CPU seconds (user + system) of the child, or -1. */
 static double
