@@ -51,6 +51,7 @@ const app = {
 		for (const p of document.querySelectorAll(".page"))
 			p.hidden = p.id !== id;
 		$("logout").hidden = id === "login";
+		$("nav-grid").hidden = id === "login";
 		document.body.dataset.page = id;
 	},
 
