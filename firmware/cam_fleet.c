@@ -20,6 +20,10 @@
  *	per camera and is not available here, and fleet cameras keep no
  *	store of sent datagrams (they load the server; they resend nothing).
  *
+ *	All cameras open their sessions at once from one address: the
+ *	listener's per-source hello rate (vigil-listener -r) must allow N
+ *	hellos, or the cameras it refuses retry every second until accepted.
+ *
  *	At exit, one line per camera (its UUID and counters) and a total.
  */
 #include <dirent.h>
