@@ -140,7 +140,7 @@ int listener_sync_send(listener_t *l, int max);
 /* transport = nats (listener_nats.c): open, publish one, wait for the acks. */
 int listener_nats_open(listener_t *l);
 int listener_nats_route(listener_t *l, const shm_msg_meta_t *m, const uint8_t *dg, size_t len);
-void listener_nats_flush(listener_t *l);
+void listener_nats_flush(listener_t *l, int all);
 void listener_nats_close(listener_t *l);
 
 #endif

@@ -258,7 +258,7 @@ main(int argc, char **argv)
 					   msgs[i].msg_hdr.msg_namelen))
 				listener_rr_note(&l, bufs[i], msgs[i].msg_len);
 		}
-		listener_nats_flush(&l); /* accepted: stored by the server */
+		listener_nats_flush(&l, 0); /* accepted: stored by the server */
 		listener_metrics_publish(&l);
 	}
 	listener_nats_close(&l);

@@ -9,14 +9,17 @@
  *	(shm_msg.h), to the subject of its partition shard
  *	proto_partition(uuid, writers), with its identity (camera, date,
  *	counter) as the message id: JetStream drops a second copy within
- *	its duplicate window. Publishing is asynchronous; after each batch
- *	read from the socket the listener waits for the server's
- *	acknowledgements, and only then are the batch's datagrams counted
- *	as accepted in the metrics: one the server refused is taken back
- *	out of accepted and counted in publish_refused (the camera still
- *	holds it; sync fetches it again). A listener that cannot reach the
+ *	its duplicate window. Publishing is asynchronous: while more
+ *	datagrams wait in the socket and fewer than WINDOW are unanswered
+ *	the listener goes on reading; otherwise it waits for the server's
+ *	acknowledgements. A datagram is counted as accepted only once the
+ *	server acknowledged it (route() takes back the caller's count, the
+ *	wait adds it); one the server refused is counted in
+ *	publish_refused instead (the camera still holds it; sync fetches
+ *	it again). A listener that cannot reach the
  *	server at start exits, and vigild restarts it with backoff.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,10 @@
 #include "bus.h"
 #include "listener.h"
 #include "shm_msg.h"
+
+#define WINDOW 2048 /* unanswered publishes before the listener waits */
+
+static uint64_t pending; /* published, not yet answered */
 
 int
 listener_nats_open(listener_t *l)
@@ -69,31 +76,37 @@ listener_nats_route(listener_t *l, const shm_msg_meta_t *m, const uint8_t *dg, s
 		l->st.publish_refused++;
 		return 0;
 	}
+	pending++;
+	l->st.accepted--; /* the caller counts it now; the acknowledgement will */
 	return 1;
 }
 
 void
-listener_nats_flush(listener_t *l)
+listener_nats_flush(listener_t *l, int all)
 {
+	struct pollfd p = {l->fd, POLLIN, 0};
 	int n;
 
-	if (l->bus == NULL)
+	if (l->bus == NULL || pending == 0)
 		return;
+	if (!all && pending < WINDOW && poll(&p, 1, 0) > 0)
+		return; /* more to read first: the acknowledgements come meanwhile */
 	if ((n = bus_publish_wait(l->bus, 5000)) < 0) {
 		fprintf(stderr, "vigil-listener: %s\n", bus_errmsg());
-		return;
+		n = (int)pending; /* unknown: not counted as accepted */
 	}
-	if (n > 0) {
-		l->st.accepted -= (uint64_t)n > l->st.accepted ? l->st.accepted : (uint64_t)n;
-		l->st.publish_refused += (uint64_t)n;
-	}
+	if ((uint64_t)n > pending)
+		n = (int)pending;
+	l->st.accepted += pending - (uint64_t)n;
+	l->st.publish_refused += (uint64_t)n;
+	pending = 0;
 }
 
 void
 listener_nats_close(listener_t *l)
 {
 	if (l->bus) {
-		listener_nats_flush(l);
+		listener_nats_flush(l, 1);
 		bus_close(l->bus);
 		l->bus = NULL;
 	}

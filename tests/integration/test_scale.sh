@@ -132,6 +132,7 @@ for n in l1 l2 w1 w2; do
 	done
 done
 [ "$(grep -c 'started writer\[0\]' "$tmp/w1.log")" -ge 2 ] || fail "writer node 1 was not restarted"
+cat "$tmp"/[lw][12].log | grep "exited with status [1-9]" && fail "a stage failed on its way out"
 [ "$(grep -c 'started listener\[0\]' "$tmp/l1.log")" -ge 2 ] || fail "listener node 1 was not restarted"
 
 day=$(ls "$tmp/data/$(ls "$tmp/cams.$pb" | head -1)")
