@@ -313,7 +313,7 @@ idx_day_keyframes(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_poi
 		return gen_end(x, g, -ENOENT);
 	if ((p = array(x, &d->kf, &n)) == NULL)
 		n = 0;
-	if (n)
+	if (n && max) /* a count-only call passes out = NULL, max = 0 */
 		memcpy(out, p, (n < max ? n : max) * sizeof(*p));
 	return gen_end(x, g, (int)n);
 }
