@@ -133,7 +133,7 @@ run(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tele, FILE *log
 				return -1;
 			video++;
 			/* at the full rate every tick is a frame; a lower rung skips ticks */
-			fps = o->abr ? cam_abr_rung(&abr)->fps : o->feed.fps;
+			fps = o->abr && feed->have_enc ? cam_abr_rung(&abr)->fps : o->feed.fps;
 			next_video = fps >= o->feed.fps ? now : next_video + 1000 / (uint64_t)fps;
 		}
 		if (o->tele_only || now >= next_tele) {

@@ -152,6 +152,8 @@ typedef struct cam_tele {
 	double *pts;	/* GPX track: lat, lon pairs */
 	size_t npts;
 	void *gps;	/* struct gps_data_t while gpsd answers */
+	char gpsd[256];	/* HOST:PORT, or "": no gpsd */
+	uint64_t gps_try_ms;
 	int fix;
 	double fix_lat, fix_lon, fix_speed, fix_track;
 } cam_tele_t;

@@ -4,8 +4,8 @@
  *	accelerometer
  *
  * DESCRIPTION
- *	Position comes from gpsd (libgps, localhost:2947 or --gpsd HOST:PORT)
- *	when it runs and
+ *	Position comes from gpsd (libgps, localhost:2947 or --gpsd HOST:PORT;
+ *	tried again every 10 s while it does not answer) when it runs and
  *	has a fix; otherwise from a simulated walk: along the track points
  *	of a GPX file (--gpx), or around a 150 m circle in Paris, at
  *	1.4 m/s, heading along the way. The battery drains one percent a
@@ -70,26 +70,36 @@ gpx_load(cam_tele_t *t, const char *path)
 	return 0;
 }
 
-int
-cam_tele_open(cam_tele_t *t, const char *gpx, const char *gpsd, int signal, uint64_t now_ms)
+static void
+gps_connect(cam_tele_t *t, uint64_t now_ms)
 {
 	struct gps_data_t *g;
 	char host[256], *port;
 
+	t->gps_try_ms = now_ms;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return;
+	snprintf(host, sizeof(host), "%s", t->gpsd);
+	if ((port = strrchr(host, ':')) != NULL)
+		*port++ = '\0';
+	if (gps_open(host, port ? port : DEFAULT_GPSD_PORT, g) == 0) {
+		gps_stream(g, WATCH_ENABLE | WATCH_JSON, NULL);
+		t->gps = g;
+	} else
+		free(g);
+}
+
+int
+cam_tele_open(cam_tele_t *t, const char *gpx, const char *gpsd, int signal, uint64_t now_ms)
+{
 	memset(t, 0, sizeof(*t));
 	t->start_ms = now_ms;
 	t->signal = signal;
 	if (gpx && gpx_load(t, gpx) < 0)
 		return -1;
-	if (gpsd && (g = calloc(1, sizeof(*g))) != NULL) {
-		snprintf(host, sizeof(host), "%s", gpsd);
-		if ((port = strrchr(host, ':')) != NULL)
-			*port++ = '\0';
-		if (gps_open(host, port ? port : DEFAULT_GPSD_PORT, g) == 0) {
-			gps_stream(g, WATCH_ENABLE | WATCH_JSON, NULL);
-			t->gps = g;
-		} else
-			free(g);
+	if (gpsd) {
+		snprintf(t->gpsd, sizeof(t->gpsd), "%s", gpsd);
+		gps_connect(t, now_ms);
 	}
 	return 0;
 }
@@ -135,8 +145,10 @@ gps_poll(cam_tele_t *t)
 			gps_close(g);
 			free(g);
 			t->gps = NULL;
+			t->fix = 0;
 			return;
 		}
+	t->fix = 0; /* a lost fix means the simulated track again, flagged as such */
 	if (g->fix.mode >= MODE_2D && isfinite(g->fix.latitude) && isfinite(g->fix.longitude)) {
 		t->fix = 1;
 		t->fix_lat = g->fix.latitude;
@@ -153,6 +165,8 @@ cam_tele_sample(cam_tele_t *t, uint64_t now_ms, proto_telemetry_t *out)
 
 	memset(out, 0, sizeof(*out));
 	out->time_ms = now_ms;
+	if (t->gps == NULL && t->gpsd[0] && now_ms - t->gps_try_ms >= 10000)
+		gps_connect(t, now_ms); /* gpsd may start after the camera */
 	if (t->gps)
 		gps_poll(t);
 	if (t->fix) {
