@@ -14,61 +14,24 @@
 #	(in-order records between the first and the last backfilled one: the
 #	live path is not queued behind backfill), and /metrics shows the
 #	camera's backfill, battery and signal.
-set -u
-BINDIR=${BINDIR:-bin}
-OUT=${OUT:-build/default}
-BIN=$(cd "$BINDIR" && pwd)
-RELAY=$OUT/tests/tools/relay
-[ -x "$RELAY" ] || { echo "relay not built ($RELAY)"; exit 77; }
-tmp=$(mktemp -d /tmp/vigil-sync.XXXXXX)
-prefix=vigilsync$$
-vpid="" rpid=""
-cleanup() { [ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null; [ -n "$rpid" ] && kill -9 "$rpid" 2>/dev/null; pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"; rm -f /dev/shm/$prefix-*; }
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; tail -20 "$tmp/vigild.log"; exit 1; }
-
-port=$(( 20000 + $$ % 20000 ))
-rport=$(( 20000 + ($$ + 11) % 20000 ))
-mport=$(( 40000 + ($$ + 5) % 20000 ))
-"$BIN/vigilctl" keygen -d "$tmp/keys" >/dev/null || fail keygen
-c=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$rport -o "$tmp/cams") || fail provision
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen = 127.0.0.1:$mport
-writers = 2
-stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
-stage writer = $BIN/vigil-writer -D $tmp/data
-stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200
-stage syncd = $BIN/vigil-syncd -D $tmp/data
-CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
-vpid=$!
-"$RELAY" -l 127.0.0.1:$rport -s 127.0.0.1:$port -p 15000:loss=0.2 -p 8000:outage -p 0:loss=0 \
-	-S $$ -o "$tmp/relay.stats" 2>"$tmp/relay.log" &
-rpid=$!
+. "$(dirname "$0")/sync_setup.sh"
+sync_setup sync 0
+sync_conf "" "" "stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200"
+sync_start
+sync_relay 15000:loss=0.2 8000:outage 0:loss=0
 sleep 0.5
 
 timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 270 --fps 10 --linger 40000 \
 	>"$tmp/cam.out" 2>"$tmp/cam.err" || fail "camera exit"
 sleep 1.5
 metrics=$(curl -s "http://127.0.0.1:$mport/metrics")
-kill -TERM "$rpid"; wait "$rpid"; rpid=""
-kill -TERM "$vpid"; wait "$vpid" || fail "vigild exit"; vpid=""
+sync_stop
 cat "$tmp/cam.out" "$tmp/relay.stats"
 
 day=$(ls "$tmp/data/$c" | sed -n 's/\.vgl$//p')
 sent=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' "$tmp/cam.out")
-"$BIN/vigilctl" verify -d "$tmp/keys" "$tmp/data/$c/$day.vgl" >"$tmp/v.out" || { cat "$tmp/v.out"; fail "day does not verify"; }
-tail -4 "$tmp/v.out"
+sync_check_day "$day"
 grep -q "^records $sent," "$tmp/v.out" || fail "want $sent records"
-grep -q '^missing: none$' "$tmp/v.out" || fail "counters missing"
-grep -q '^duplicates 0$' "$tmp/v.out" || fail "duplicates stored"
-
-"$BIN/vigilctl" completeness -D "$tmp/data" "$c" "$day" >"$tmp/c.out"
-grep -v '^present\|^backfilled' "$tmp/c.out"
-grep -q '^missing 0,' "$tmp/c.out" || fail "completeness: counters missing"
-grep -q '^complete' "$tmp/c.out" && ! grep -q '^complete no' "$tmp/c.out" || fail "not complete"
-grep -q '^complete_ms [1-9]' "$tmp/data/$c/$day.sync" || fail "syncd did not record the day complete"
 live=$(sed -n 's/.*live during backfill \([0-9]*\),.*/\1/p' "$tmp/c.out")
 [ "$live" -gt 0 ] || fail "no live datagram reached the disk during backfill"
 
