@@ -14,10 +14,14 @@
 #	datagram is stored twice, everything the listeners counted as
 #	accepted is on disk, and the cameras of the listener node that was
 #	never killed are complete: what the dead writer had taken and not
-#	acknowledged came back from its durable consumer. Skips (77) when
+#	acknowledged came back from its durable consumer. Last a streamer
+#	node (indexer and streamer on the data folder) answers each camera's
+#	recorded ranges as the files hold them, and a recorded stream from
+#	it verifies in a test viewer. Skips (77) when
 #	nats-server is not installed.
 set -u
 BINDIR=${BINDIR:-bin}
+OUT=${OUT:-build/default}
 BIN=$(cd "$BINDIR" && pwd)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] ||
 	{ echo "nats-server is not installed (scripts/deps.sh installs it)"; exit 77; }
@@ -25,7 +29,7 @@ NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
 tmp=$(mktemp -d /tmp/vigil-scale.XXXXXX)
 prefix=vigilscale$$
 npid=""
-nodes="l1 l2 w1 w2"
+nodes="l1 l2 w1 w2 s1"
 cleanup() {
 	for n in $nodes; do
 		[ -f "$tmp/$n.pid" ] && /bin/kill -KILL -- "-$(cat "$tmp/$n.pid")" 2>/dev/null
@@ -85,7 +89,7 @@ kill_node() { /bin/kill -KILL -- "-$(cat "$tmp/$1.pid")"; sleep 0.1; }
 accepted_of() {
 	VIGIL_SHM_PREFIX=$prefix$1 "$BIN/vigilctl" status | sed -n 's/.*accepted=\([0-9]*\).*/\1/p'
 }
-for n in $nodes; do start $n; done
+for n in l1 l2 w1 w2; do start $n; done
 # each listener node has published and each writer node consumes
 sleep 0.5
 
@@ -156,8 +160,51 @@ done
 echo "listeners accepted $accepted, stored $stored"
 [ "$accepted" -gt 1000 ] || fail "too little accepted: $accepted"
 [ "$stored" -ge "$accepted" ] || fail "accepted datagrams lost: accepted $accepted, stored $stored"
-if [ -x "$BIN/vigil-streamer" ]; then
-	echo "vigil-streamer is built; playability from a streamer node is not checked here yet"
+
+# a streamer node (indexer and streamer on the shared data folder) serves
+# every camera's day: its API's ranges are what the file holds, and a
+# recorded stream's datagrams verify in a viewer
+WSVIEW=$(cd "$OUT/tests/tools" 2>/dev/null && pwd)/wsview
+if [ -x "$BIN/vigil-streamer" ] && command -v curl >/dev/null; then
+	hport=$(( nport + 3 ))
+	api=http://127.0.0.1:$hport
+	echo pw | "$BIN/vigilctl" user add -d "$tmp/keys" alice --cameras all >/dev/null || fail "user add"
+	mkdir -p "$tmp/player"
+	echo '<!doctype html><title>vigil</title>' >"$tmp/player/index.html"
+	node_conf s1 "stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200" \
+		"stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$hport -D $tmp/data -d $tmp/keys -P $tmp/player -w 1"
+	setsid "$BIN/vigild" -f -c "$tmp/s1.conf" >>"$tmp/s1.log" 2>&1 &
+	echo $! >"$tmp/s1.pid"
+	i=0
+	until curl -s -o /dev/null "$api/"; do
+		i=$((i + 1)); [ $i -gt 50 ] && fail "streamer node did not start"; sleep 0.1
+	done
+	tok=$(curl -s -X POST -d '{"user":"alice","password":"pw"}' "$api/api/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+	[ -n "$tok" ] || fail "login at the streamer node"
+	d=$(basename "$day" .vgl)
+	for p in $pa $pb; do
+		for c in $(ls "$tmp/cams.$p"); do
+			"$BIN/vigilctl" verify -d "$tmp/keys" "$tmp/data/$c/$day" >"$tmp/v.out"
+			want=$(sed -n 's/^present: //p' "$tmp/v.out")
+			i=0
+			while :; do
+				curl -s -H "Authorization: Bearer $tok" "$api/api/cameras/$c/days/$d" >"$tmp/day.json"
+				got=$(sed 's/"gaps".*//' "$tmp/day.json" | grep -o '"first":[0-9]*,"last":[0-9]*' |
+					sed 's/"first":\([0-9]*\),"last":\([0-9]*\)/\1-\2/' | tr '\n' ' ')
+				[ "$got" = "$want " ] && break
+				i=$((i + 1)); [ $i -gt 50 ] && fail "$c: streamer ranges [$got], file [$want]"
+				sleep 0.2
+			done
+		done
+	done
+	echo "streamer node: every camera's ranges as stored"
+	if [ -x "$WSVIEW" ]; then
+		"$WSVIEW" -p $hport -t "$tok" -c "0:{\"op\":\"play\",\"camera\":\"$c\",\"date\":\"$d\",\"from_counter\":0}" \
+			-d 1500 -o "$tmp/rec.txt" >"$tmp/rec.sum"
+		awk '$1 == "conn" && $6 > 0 && $12 == 0 && $10 == $6 {ok=1} END {exit !ok}' "$tmp/rec.sum" ||
+			{ cat "$tmp/rec.sum"; fail "recorded stream from the streamer node does not verify"; }
+		echo "streamer node: recorded stream verified ($(awk '$1 == "conn" {print $6}' "$tmp/rec.sum") datagrams)"
+	fi
 else
 	echo "vigil-streamer is not built: playability from a streamer node not checked"
 fi
