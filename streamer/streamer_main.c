@@ -22,6 +22,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -173,8 +175,10 @@ cb_listen(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
 		 * stays in its bounded queue, where it is skipped, instead of
 		 * megabytes of socket buffer where live latency would creep.
 		 */
-		int sndbuf = STREAMER_SNDBUF;
+		int sndbuf = STREAMER_SNDBUF, one = 1;
 		setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+		/* no Nagle: a state message and the first datagram leave at once */
+		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		fd.sockfd = c;
 		if (lws_adopt_descriptor_vhost(streamer.vh,
 					       LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |

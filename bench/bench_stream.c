@@ -1,0 +1,692 @@
+/*
+ * NAME
+ *	bench_stream.c - the index and the streamer: seek, live latency,
+ *	fan-out, index size, scan rate
+ *
+ * DESCRIPTION
+ *	Runs vigil-indexer and vigil-streamer (from $BINDIR, default bin)
+ *	against day files this program writes itself, as a writer would
+ *	(sealed datagrams, a real hello, records with their CRCs), and
+ *	watches with its own libwebsockets viewers. Prints:
+ *
+ *	  BENCH stream_scan mb_per_s=... ref=... ratio=...
+ *	      the indexer's start-up scan of a 24-hour file; ref = cat FILE
+ *	      > /dev/null of the same (cached) file in the same run
+ *	  BENCH stream_index bytes_per_dgram=... ref=... ratio=... entries_bytes_per_dgram=...
+ *	      index arena bytes per stored datagram (what the segment holds,
+ *	      the copies left by grown arrays included); ref = stored bytes
+ *	      per datagram (record header + datagram); entries_... counts
+ *	      only the live entries
+ *	  BENCH stream_seek p50_ms=... p99_ms=... ref=20 ratio=...
+ *	      play at a random time of the 24-hour day until its first
+ *	      datagram arrives (ref: the goal)
+ *	  BENCH stream_live p50_ms=... p99_ms=... ref=... ratio=...
+ *	      100 cameras, one live viewer each: from the append (write()
+ *	      returned) to the viewer's receipt; ref = p99 of a bare
+ *	      AF_UNIX socketpair wake-up in the same run
+ *	  BENCH stream_fanout viewers=... ref=... ratio=...
+ *	      viewers of one 2 Mbps camera that got every datagram for 5 s
+ *	      without a skip, of ref viewers connected
+ *
+ *	The 24-hour day: 5 frames a second, a keyframe every 2 s (4
+ *	fragments), other frames 2 fragments of 300 bytes (about 950,000
+ *	datagrams, 400 MB). Environment: BENCH_FANOUT (500),
+ *	BENCH_LIVE_CAMERAS (100), BENCH_SEEKS (200). Nothing is asserted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+#include <openssl/rand.h>
+
+#include "auth.h"
+#include "idx.h"
+#include "proto_crypto.h"
+#include "proto_record.h"
+
+#define MAXCONN 4096
+#define RING 65536
+
+typedef struct cam {
+	uint8_t uuid[16];
+	uint32_t date, counter, frame;
+	int fd;
+	uint64_t size;
+	proto_session_t *s;
+	uint64_t *t_write; /* ns of the write of counter c % RING */
+	char path[512];
+} cam_t;
+
+typedef struct conn {
+	struct lws *wsi;
+	int cam, connected, state, closed;
+	char cmd[512];
+	int pending;
+	uint64_t t_cmd, t_first, datagrams, skips, from;
+	int64_t first_counter;
+} conn_t;
+
+static char tmp[256], pfx[64], token[AUTH_TOKEN_MAX];
+static const char *bindir = "bin";
+static EVP_PKEY *campriv, *srvpub;
+static struct lws_context *ctx;
+static conn_t conns[MAXCONN];
+static int hport;
+static cam_t *cams;
+static lws_sorted_usec_list_t tick;
+static double *lat;
+static size_t nlat, maxlat;
+static pid_t pid_ix, pid_st;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "bench_stream: %s\n", what);
+	if (pid_ix > 0)
+		kill(pid_ix, SIGKILL);
+	if (pid_st > 0)
+		kill(pid_st, SIGKILL);
+	exit(1);
+}
+
+static int
+cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct(double *v, size_t n, double p)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmpd);
+	return v[(size_t)(p * (double)(n - 1))];
+}
+
+/* --- writing day files, as a writer would ------------------------------ */
+
+static void
+cam_open(cam_t *c, uint32_t date, uint64_t hello_ms)
+{
+	uint8_t secret[32], hb[PROTO_MAX_DGRAM], fh[PROTO_FILE_HDR_LEN], rh[PROTO_REC_HDR_LEN];
+	proto_file_hdr_t h = {{0}, date, hello_ms};
+	proto_rec_meta_t m = {0};
+	proto_hello_t hello = {0};
+	char dir[512];
+	int n;
+
+	proto_uuid_v4(c->uuid);
+	c->date = date;
+	c->counter = 0;
+	c->frame = 0;
+	memcpy(h.uuid, c->uuid, 16);
+	proto_uuid_fmt(c->uuid, dir + snprintf(dir, sizeof(dir), "%s/data/", tmp));
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/data", tmp);
+	proto_file_path(dir, c->uuid, date, c->path, sizeof(c->path));
+	if ((c->fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644)) < 0)
+		die("open day file");
+	proto_file_hdr_encode(&h, fh);
+	if (write(c->fd, fh, sizeof(fh)) != sizeof(fh))
+		die("write");
+	RAND_bytes(secret, sizeof(secret));
+	memcpy(hello.uuid, c->uuid, 16);
+	hello.date = date;
+	hello.counter = 0;
+	hello.camera_ms = hello_ms;
+	RAND_bytes(hello.hello_id, 16);
+	if ((n = proto_hello_seal(campriv, srvpub, &hello, secret, hb, sizeof(hb))) < 0)
+		die("hello");
+	m.addr[10] = m.addr[11] = 0xff;
+	m.addr[12] = 127;
+	m.addr[15] = 1;
+	m.arrival_ns = hello_ms * 1000000;
+	proto_rec_encode(&m, hb, (size_t)n, rh);
+	struct iovec iov[2] = {{rh, sizeof(rh)}, {hb, (size_t)n}};
+	if (writev(c->fd, iov, 2) != (ssize_t)(sizeof(rh) + (size_t)n))
+		die("write hello");
+	c->size = sizeof(fh) + sizeof(rh) + (size_t)n;
+	c->counter = 1;
+	c->s = proto_session_new(c->uuid, date, 0, secret);
+	c->t_write = calloc(RING, sizeof(uint64_t));
+}
+
+/* Seal one frame of nfrag fragments into buf as records; returns the bytes. */
+static size_t
+cam_frame(cam_t *c, int key, uint64_t cap_ms, size_t payload, int nfrag, uint8_t *buf)
+{
+	static uint8_t pay[1400];
+	proto_rec_meta_t m = {0};
+	size_t off = 0;
+	int i, n;
+
+	m.addr[10] = m.addr[11] = 0xff;
+	m.addr[12] = 127;
+	m.arrival_ns = cap_ms * 1000000;
+	for (i = 0; i < nfrag; i++) {
+		proto_data_hdr_t h = {0};
+		memcpy(h.uuid, c->uuid, 16);
+		h.date = c->date;
+		h.counter = c->counter++;
+		h.session = 0;
+		h.stream = PROTO_S_VIDEO;
+		h.codec = PROTO_C_H264;
+		h.flags = key ? PROTO_F_KEYFRAME : 0;
+		h.frame = c->frame;
+		h.frag_index = (uint16_t)i;
+		h.frag_count = (uint16_t)nfrag;
+		h.capture_ms = cap_ms;
+		h.payload_len = (uint16_t)payload;
+		if ((n = proto_data_seal(c->s, &h, pay, buf + off + PROTO_REC_HDR_LEN, PROTO_MAX_DGRAM)) < 0)
+			die("seal");
+		proto_rec_encode(&m, buf + off + PROTO_REC_HDR_LEN, (size_t)n, buf + off);
+		off += PROTO_REC_HDR_LEN + (size_t)n;
+	}
+	c->frame++;
+	return off;
+}
+
+/* Append one frame now, noting the write time of each counter. */
+static void
+cam_append(cam_t *c, int key, size_t payload, int nfrag)
+{
+	static uint8_t buf[16 * PROTO_REC_MAX_LEN];
+	struct timespec ts;
+	uint32_t first = c->counter;
+	uint32_t k;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	size_t len = cam_frame(c, key, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000,
+			       payload, nfrag, buf);
+	if (write(c->fd, buf, len) != (ssize_t)len)
+		die("append");
+	uint64_t t = now_ns();
+	for (k = first; k < c->counter; k++)
+		c->t_write[k % RING] = t;
+	c->size += len;
+}
+
+/* --- processes ---------------------------------------------------------- */
+
+static pid_t
+spawn(char *const argv[], const char *log)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		setenv("VIGIL_SHM_PREFIX", pfx, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return p;
+}
+
+/* --- viewers ------------------------------------------------------------- */
+
+static void
+on_msg(conn_t *c, const uint8_t *m, size_t len, int binary)
+{
+	uint64_t t = now_ns();
+
+	if (!binary) {
+		if (strstr((const char *)m, "\"state\""))
+			c->state++;
+		if (strstr((const char *)m, "\"skip\""))
+			c->skips++;
+		return;
+	}
+	if (len < 4 + PROTO_DATA_HDR_LEN || m[0] != 1)
+		return;
+	uint32_t counter = proto_get32(m + 4 + 24);
+	if (c->pending && c->state) {
+		c->t_first = t;
+		c->pending = 0;
+	}
+	c->datagrams++;
+	if (c->first_counter < 0)
+		c->first_counter = counter;
+	if (cams && c->cam >= 0 && (m[1] & 1) && cams[c->cam].t_write[counter % RING] &&
+	    nlat < maxlat)
+		lat[nlat++] = (double)(t - cams[c->cam].t_write[counter % RING]) / 1e6;
+}
+
+static int
+cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	conn_t *c = user;
+	static uint8_t buf[2048];
+	static size_t blen;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		c->connected = 1;
+		lws_callback_on_writable(wsi);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (lws_is_first_fragment(wsi))
+			blen = 0;
+		if (blen + len < sizeof(buf)) {
+			memcpy(buf + blen, in, len);
+			blen += len;
+		}
+		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
+			buf[blen] = 0;
+			on_msg(c, buf, blen, lws_frame_is_binary(wsi));
+		}
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (c->cmd[0]) {
+			uint8_t b[LWS_PRE + 512];
+			size_t n = strlen(c->cmd);
+			memcpy(b + LWS_PRE, c->cmd, n);
+			c->cmd[0] = 0;
+			c->t_cmd = now_ns();
+			if (lws_write(wsi, b + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
+				return -1;
+		}
+		break;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		c->closed = 1;
+		c->wsi = NULL;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static struct lws_protocols protocols[] = {
+	{"vigil-bench", cb, 0, 4096, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void
+on_tick(lws_sorted_usec_list_t *sul)
+{
+	lws_sul_schedule(ctx, 0, sul, on_tick, 2 * LWS_US_PER_MS);
+}
+
+static void
+connect_viewer(conn_t *c, int cam)
+{
+	struct lws_client_connect_info ci;
+	static char path[512];
+
+	memset(c, 0, sizeof(*c));
+	c->cam = cam;
+	c->first_counter = -1;
+	snprintf(path, sizeof(path), "/ws?token=%s", token);
+	memset(&ci, 0, sizeof(ci));
+	ci.context = ctx;
+	ci.address = "127.0.0.1";
+	ci.port = hport;
+	ci.path = path;
+	ci.host = ci.origin = "127.0.0.1";
+	ci.userdata = c;
+	ci.pwsi = &c->wsi;
+	lws_client_connect_via_info(&ci);
+}
+
+static void
+send_cmd(conn_t *c, const char *json)
+{
+	snprintf(c->cmd, sizeof(c->cmd), "%s", json);
+	c->pending = 1;
+	c->state = 0;
+	if (c->wsi)
+		lws_callback_on_writable(c->wsi);
+}
+
+static void
+service_until(uint64_t deadline_ns, int (*done)(void))
+{
+	while (now_ns() < deadline_ns && !(done && done()))
+		lws_service(ctx, 0);
+}
+
+static int all_n;
+static int
+all_state(void)
+{
+	int i;
+	for (i = 0; i < all_n; i++)
+		if (!conns[i].state && !conns[i].closed)
+			return 0;
+	return 1;
+}
+
+/* --- reference: an AF_UNIX socketpair wake-up ------------------------------ */
+
+static int sp[2];
+static void *
+pinger(void *arg)
+{
+	int i;
+	(void)arg;
+	for (i = 0; i < 2000; i++) {
+		uint64_t t = now_ns();
+		if (write(sp[0], &t, sizeof(t)) != sizeof(t))
+			break;
+		usleep(1000);
+	}
+	return NULL;
+}
+
+static double
+ref_wakeup_p99(void)
+{
+	static double v[2000];
+	pthread_t th;
+	uint64_t t;
+	int n = 0;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	pthread_create(&th, NULL, pinger, NULL);
+	while (n < 2000 && read(sp[1], &t, sizeof(t)) == sizeof(t))
+		v[n++] = (double)(now_ns() - t) / 1e6;
+	pthread_join(th, NULL);
+	close(sp[0]);
+	close(sp[1]);
+	return pct(v, (size_t)n, 0.99);
+}
+
+int
+main(void)
+{
+	struct lws_context_creation_info info;
+	char path[1024], log[1024], hp[32], rs[8];
+	struct rlimit rl;
+	idx_t *idx;
+	int i, k, n;
+
+	if (getenv("BINDIR"))
+		bindir = getenv("BINDIR");
+	int fanout = getenv("BENCH_FANOUT") ? atoi(getenv("BENCH_FANOUT")) : 500;
+	int ncams = getenv("BENCH_LIVE_CAMERAS") ? atoi(getenv("BENCH_LIVE_CAMERAS")) : 100;
+	int nseeks = getenv("BENCH_SEEKS") ? atoi(getenv("BENCH_SEEKS")) : 200;
+	if (fanout > MAXCONN - 8 || ncams > MAXCONN - 8)
+		die("too many viewers");
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	signal(SIGPIPE, SIG_IGN);
+
+	snprintf(tmp, sizeof(tmp), "/tmp/vigil-bench-stream.%d", (int)getpid());
+	snprintf(pfx, sizeof(pfx), "vigilbs%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/keys", tmp);
+	mkdir(tmp, 0755);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/data", tmp);
+	mkdir(path, 0755);
+	if ((campriv = proto_key_load_private("tests/vectors/camera.pem")) == NULL ||
+	    (srvpub = proto_key_load_public("tests/vectors/server.pub")) == NULL)
+		die("test keys (run from the source tree)");
+	snprintf(path, sizeof(path), "cp tests/vectors/server.pem %s/keys/server.key", tmp);
+	if (system(path) != 0)
+		die("copy server key");
+	/* a viewer with a token, as a login would give */
+	auth_user_t u = {0};
+	snprintf(u.name, sizeof(u.name), "bench");
+	u.all = 1;
+	auth_password_set(&u, "bench");
+	n = auth_user_format(&u, log, sizeof(log));
+	snprintf(path, sizeof(path), "%s/keys/users", tmp);
+	FILE *uf = fopen(path, "w");
+	fwrite(log, 1, (size_t)n, uf);
+	fclose(uf);
+	uint8_t tk[AUTH_KEY_LEN];
+	snprintf(path, sizeof(path), "%s/keys/streamer.token", tmp);
+	auth_key_load(path, tk);
+	auth_token_make(tk, "bench", (uint64_t)time(NULL) + 3600, token, sizeof(token));
+	if (idx_create(pfx, 4096, 256ull << 20, &idx) < 0)
+		die("index segment");
+
+	/* a 24-hour day, yesterday */
+	uint32_t yday = proto_date_from_ms(proto_now_ms()) - 1;
+	uint64_t t0 = (uint64_t)yday * 86400000;
+	cam_t day;
+	static uint8_t wbuf[4 << 20];
+	size_t wlen = 0;
+	uint64_t ndg = 0;
+	cam_open(&day, yday, t0);
+	for (uint64_t f = 0; f < 86400ull * 5; f++) {
+		int key = f % 10 == 0;
+		int nf = key ? 4 : 2;
+		wlen += cam_frame(&day, key, t0 + f * 200, 300, nf, wbuf + wlen);
+		ndg += (uint64_t)nf;
+		if (wlen > sizeof(wbuf) - 8 * PROTO_REC_MAX_LEN) {
+			if (write(day.fd, wbuf, wlen) != (ssize_t)wlen)
+				die("write day");
+			day.size += wlen;
+			wlen = 0;
+		}
+	}
+	if (write(day.fd, wbuf, wlen) != (ssize_t)wlen)
+		die("write day");
+	day.size += wlen;
+	fsync(day.fd);
+
+	/* scan: cat, the indexer's start-up scan, cat again (ref = the faster cat) */
+	double cat_s = 1e9;
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "cat '%s' > /dev/null", day.path);
+		uint64_t a = now_ns();
+		if (system(path) != 0)
+			die("cat");
+		double s = (double)(now_ns() - a) / 1e9;
+		if (s < cat_s)
+			cat_s = s;
+	}
+	snprintf(path, sizeof(path), "%s/vigil-indexer", bindir);
+	snprintf(log, sizeof(log), "%s/indexer.log", tmp);
+	char dd[512], kd[512];
+	snprintf(dd, sizeof(dd), "%s/data", tmp);
+	snprintf(kd, sizeof(kd), "%s/keys", tmp);
+	snprintf(rs, sizeof(rs), "100");
+	char *iargv[] = {path, "-D", dd, "-d", kd, "-r", rs, NULL};
+	pid_ix = spawn(iargv, log);
+	for (i = 0; i < 600 && !idx_ready(idx); i++)
+		usleep(100000);
+	if (!idx_ready(idx))
+		die("indexer did not finish its scan");
+	usleep(100000);
+	FILE *lf = fopen(log, "r");
+	unsigned long long recs = 0, ms = 0;
+	char line[512];
+	while (lf && fgets(line, sizeof(line), lf))
+		sscanf(line, "vigil-indexer: indexed %llu records of %*d files in %llu ms", &recs, &ms);
+	if (lf)
+		fclose(lf);
+	double mb = (double)day.size / 1e6;
+	double scan = ms ? mb / ((double)ms / 1000) : 0, catr = mb / cat_s;
+	printf("BENCH stream_scan mb_per_s=%.0f ref=%.0f ratio=%.2f\n", scan, catr, catr > 0 ? scan / catr : 0);
+	uint64_t used, size;
+	idx_arena_usage(idx, &used, &size);
+	idx_day_info_t di;
+	idx_day_info(idx, day.uuid, yday, &di);
+	double bpd = (double)used / (double)(ndg + 1), rpd = (double)day.size / (double)(ndg + 1);
+	double live = (double)(((uint64_t)di.nkeyframes + di.npoints) * sizeof(idx_point_t) +
+			       (uint64_t)di.nranges * sizeof(idx_range_t)) / (double)(ndg + 1);
+	printf("BENCH stream_index bytes_per_dgram=%.2f ref=%.0f ratio=%.4f entries_bytes_per_dgram=%.2f\n",
+	       bpd, rpd, bpd / rpd, live);
+	fflush(stdout);
+
+	/* the streamer */
+	hport = 30000 + getpid() % 20000;
+	snprintf(hp, sizeof(hp), "127.0.0.1:%d", hport);
+	char spath[1024], alog[512];
+	snprintf(spath, sizeof(spath), "%s/vigil-streamer", bindir);
+	snprintf(log, sizeof(log), "%s/streamer.log", tmp);
+	snprintf(alog, sizeof(alog), "%s/audit.log", tmp);
+	char *sargv[] = {spath, "-l", hp, "-D", dd, "-d", kd, "-P", tmp, "-q", "1024", NULL};
+	pid_st = spawn(sargv, log);
+	usleep(500000);
+
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.fd_limit_per_thread = MAXCONN + 64;
+	lws_set_log_level(LLL_ERR, NULL);
+	if ((ctx = lws_create_context(&info)) == NULL)
+		die("lws");
+	lws_sul_schedule(ctx, 0, &tick, on_tick, 2 * LWS_US_PER_MS);
+
+	/* seek */
+	static double seek[4096];
+	int nseek = 0;
+	char us[37], ds[11], cmd[512];
+	proto_uuid_fmt(day.uuid, us);
+	proto_date_fmt(yday, ds);
+	connect_viewer(&conns[0], -1);
+	all_n = 1;
+	service_until(now_ns() + 3000000000ull, NULL);
+	srand(1);
+	for (i = 0; i < nseeks && i < 4096 && conns[0].connected; i++) {
+		uint64_t t = t0 + (uint64_t)rand() % 86400000;
+		snprintf(cmd, sizeof(cmd), "{\"op\":\"play\",\"camera\":\"%s\",\"date\":\"%s\",\"from_ms\":%llu}",
+			 us, ds, (unsigned long long)t);
+		send_cmd(&conns[0], cmd);
+		uint64_t end = now_ns() + 2000000000ull;
+		while (conns[0].pending && now_ns() < end)
+			lws_service(ctx, 0);
+		if (!conns[0].pending)
+			seek[nseek++] = (double)(conns[0].t_first - conns[0].t_cmd) / 1e6;
+	}
+	double s50 = pct(seek, (size_t)nseek, 0.5), s99 = pct(seek, (size_t)nseek, 0.99);
+	printf("BENCH stream_seek p50_ms=%.2f p99_ms=%.2f ref=20 ratio=%.2f seeks=%d\n", s50, s99,
+	       s99 / 20, nseek);
+	fflush(stdout);
+	send_cmd(&conns[0], "{\"op\":\"stop\"}");
+	service_until(now_ns() + 100000000ull, NULL);
+
+	/* live: ncams cameras, one viewer each */
+	uint32_t today = proto_date_from_ms(proto_now_ms());
+	cams = calloc((size_t)ncams + 1, sizeof(cam_t));
+	for (k = 0; k < ncams + 1; k++) {
+		cam_open(&cams[k], today, proto_now_ms());
+		cam_append(&cams[k], 1, 1000, 2);
+	}
+	usleep(400000); /* the indexer's rescan sees the new files */
+	maxlat = 1 << 20;
+	lat = calloc(maxlat, sizeof(double));
+	for (k = 0; k < ncams; k++) {
+		connect_viewer(&conns[1 + k], k);
+	}
+	service_until(now_ns() + 2000000000ull, NULL);
+	for (k = 0; k < ncams; k++) {
+		proto_uuid_fmt(cams[k].uuid, us);
+		snprintf(cmd, sizeof(cmd), "{\"op\":\"live\",\"camera\":\"%s\"}", us);
+		send_cmd(&conns[1 + k], cmd);
+	}
+	all_n = ncams + 1;
+	conns[0].state = 1;
+	service_until(now_ns() + 3000000000ull, all_state);
+	nlat = 0;
+	uint64_t end = now_ns() + 5000000000ull, next = now_ns();
+	int f = 0;
+	while (now_ns() < end) { /* 30 frames a second per camera, one datagram each */
+		if (now_ns() >= next) {
+			for (k = 0; k < ncams; k++)
+				cam_append(&cams[k], f % 30 == 0, 1000, 1);
+			f++;
+			next += 1000000000ull / 30;
+		}
+		lws_service(ctx, 0);
+	}
+	service_until(now_ns() + 300000000ull, NULL);
+	double l50 = pct(lat, nlat, 0.5), l99 = pct(lat, nlat, 0.99), r99 = ref_wakeup_p99();
+	printf("BENCH stream_live p50_ms=%.2f p99_ms=%.2f ref=%.3f ratio=%.1f samples=%zu cameras=%d\n",
+	       l50, l99, r99, r99 > 0 ? l99 / r99 : 0, nlat, ncams);
+	fflush(stdout);
+	for (k = 0; k < ncams + 1; k++)
+		if (conns[k].wsi)
+			lws_set_timeout(conns[k].wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+	service_until(now_ns() + 300000000ull, NULL);
+
+	/* fan-out: viewers of one 2 Mbps camera (30 frames/s of 6 x 1400 bytes) */
+	cam_t *fc = &cams[ncams];
+	int base = ncams + 1;
+	for (k = 0; k < fanout; k++)
+		connect_viewer(&conns[base + k], -1);
+	service_until(now_ns() + 5000000000ull, NULL);
+	proto_uuid_fmt(fc->uuid, us);
+	snprintf(cmd, sizeof(cmd), "{\"op\":\"live\",\"camera\":\"%s\"}", us);
+	int connected = 0;
+	for (k = 0; k < fanout; k++)
+		if (conns[base + k].connected) {
+			send_cmd(&conns[base + k], cmd);
+			connected++;
+		}
+	for (i = 0; i < base; i++)
+		conns[i].state = 1;
+	all_n = base + fanout;
+	service_until(now_ns() + 5000000000ull, all_state);
+	service_until(now_ns() + 500000000ull, NULL);
+	for (k = 0; k < fanout; k++) {
+		conns[base + k].datagrams = 0;
+		conns[base + k].skips = 0;
+		conns[base + k].first_counter = -1;
+	}
+	uint32_t c0 = fc->counter;
+	end = now_ns() + 5000000000ull;
+	next = now_ns();
+	f = 0;
+	while (now_ns() < end) {
+		if (now_ns() >= next) {
+			cam_append(fc, f % 30 == 0, 1400, 6);
+			f++;
+			next += 1000000000ull / 30;
+		}
+		lws_service(ctx, 0);
+	}
+	service_until(now_ns() + 2000000000ull, NULL);
+	uint32_t sent = fc->counter - c0;
+	int ok = 0;
+	for (k = 0; k < fanout; k++) {
+		conn_t *c = &conns[base + k];
+		if (c->connected && !c->closed && c->skips == 0 && c->datagrams >= sent &&
+		    c->first_counter == (int64_t)c0)
+			ok++;
+	}
+	printf("BENCH stream_fanout viewers=%d ref=%d ratio=%.2f datagrams=%u\n", ok, connected,
+	       connected ? (double)ok / connected : 0, sent);
+	fflush(stdout);
+
+	kill(pid_st, SIGTERM);
+	kill(pid_ix, SIGTERM);
+	waitpid(pid_st, NULL, 0);
+	waitpid(pid_ix, NULL, 0);
+	idx_close(idx);
+	snprintf(path, sizeof(path), "%s-index", pfx);
+	shm_seg_unlink(path);
+	snprintf(path, sizeof(path), "rm -rf '%s' /dev/shm/%s-*", tmp, pfx);
+	if (system(path) != 0)
+		return 1;
+	_exit(0);
+}
