@@ -192,7 +192,7 @@ if [ -x "$BIN/vigil-streamer" ] && command -v curl >/dev/null; then
 				got=$(sed 's/"gaps".*//' "$tmp/day.json" | grep -o '"first":[0-9]*,"last":[0-9]*' |
 					sed 's/"first":\([0-9]*\),"last":\([0-9]*\)/\1-\2/' | tr '\n' ' ')
 				[ "$got" = "$want " ] && break
-				i=$((i + 1)); [ $i -gt 50 ] && fail "$c: streamer ranges [$got], file [$want]"
+				i=$((i + 1)); [ $i -gt 50 ] && { cat "$tmp/day.json"; fail "$c: streamer ranges [$got], file [$want]"; }
 				sleep 0.2
 			done
 		done
