@@ -451,6 +451,13 @@ reload(vigild_t *d)
 	d->conf.restart_max_ms = c.restart_max_ms;
 	d->conf.stable_ms = c.stable_ms;
 	d->conf.drain_timeout_ms = c.drain_timeout_ms;
+	if (d->conf.nats && c.writers != d->conf.writers) {
+		/* every node must change at once, drained: docs/DEPLOY.md */
+		vigild_log("reload: with transport = nats, writers changes only with every node "
+			   "stopped and the stream drained; keeping %d", d->conf.writers);
+		c.writers = d->conf.writers;
+		c.writer_shards = d->conf.writer_shards;
+	}
 	if (c.writers != d->conf.writers || c.writer_shards != d->conf.writer_shards)
 		resize(d, &c);
 	vigild_log("reloaded restart, drain and writer settings (stages need a restart)");
