@@ -86,7 +86,8 @@ main(void)
 	snprintf(fleet, sizeof(fleet), "%s/fleet", dir);
 	snprintf(cam, sizeof(cam), "%s/vigil-cam", bindir);
 	/* a sink: bound, never read; a full buffer drops, as a lossy network would */
-	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0 || bind(fd, (struct sockaddr *)&a, alen) != 0 ||
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, alen) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&a, &alen) != 0)
 		goto out;
 	snprintf(server, sizeof(server), "127.0.0.1:%u", ntohs(a.sin_port));
@@ -114,11 +115,11 @@ main(void)
 	char *dump[] = {cam, "-c", conf, "--server", server, "--size", "1280x720", "--fps", "30",
 			"--kbps", "2000", "--keyint", "60", "-n", frames, "--no-gpsd", "--dump-yuv",
 			yuv, NULL};
-	char *f720[] = {"ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s",
-			"1280x720", "-r", "30", "-i", yuv, "-c:v", "libx264", "-preset", "veryfast",
-			"-tune", "zerolatency", "-profile:v", "baseline", "-b:v", "2000k", "-maxrate",
-			"2000k", "-bufsize", "2000k", "-g", "60", "-threads", "1", "-f", "null", "-",
-			NULL};
+	char *f720[] = {"ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+			"-s", "1280x720", "-r", "30", "-i", yuv, "-c:v", "libx264",
+			"-preset", "veryfast", "-tune", "zerolatency", "-profile:v", "baseline",
+			"-b:v", "2000k", "-maxrate", "2000k", "-bufsize", "2000k", "-g", "60",
+			"-threads", "1", "-f", "null", "-", NULL};
 	snprintf(yuv, sizeof(yuv), "%s/src.yuv", dir);
 	if ((vigil = run_cpu(v720)) < 0 || run_cpu(dump) < 0 || (ref = run_cpu(f720)) < 0)
 		goto out;

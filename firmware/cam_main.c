@@ -303,7 +303,8 @@ main(int argc, char **argv)
 			goto out;
 		have_feed = 1;
 	}
-	if (cam_tele_open(&tele, o.gpx, o.gpsd, o.signal, proto_now_ms() + (uint64_t)o.clock_offset) < 0)
+	if (cam_tele_open(&tele, o.gpx, o.gpsd, o.signal,
+	                  proto_now_ms() + (uint64_t)o.clock_offset) < 0)
 		goto out;
 	have_tele = 1;
 	if (o.tele_log && (log = fopen(o.tele_log, "w")) == NULL) {

@@ -42,7 +42,8 @@ read_all(cam_src_t *s, const char *path)
 		close(fd);
 		return -1;
 	}
-	while (off < (size_t)st.st_size && (n = read(fd, s->buf + off, (size_t)st.st_size - off)) > 0)
+	while (off < (size_t)st.st_size &&
+	       (n = read(fd, s->buf + off, (size_t)st.st_size - off)) > 0)
 		off += (size_t)n;
 	close(fd);
 	s->len = off;
@@ -74,7 +75,8 @@ cam_src_open(cam_src_t *s, const char *spec, int w, int h, int fps)
 			 (s->buf[2] == 1 || (s->buf[2] == 0 && s->buf[3] == 1)))
 			s->kind = CAM_SRC_H264_FILE;
 		else {
-			fprintf(stderr, "vigil-cam: %s is neither H.264 Annex-B nor JPEG\n", spec + 5);
+			fprintf(stderr, "vigil-cam: %s is neither H.264 Annex-B nor JPEG\n",
+			        spec + 5);
 			cam_src_close(s);
 			return -1;
 		}

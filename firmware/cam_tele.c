@@ -53,7 +53,8 @@ gpx_load(cam_tele_t *t, const char *path)
 		if (la == NULL || lo == NULL || end == NULL || la > end || lo > end)
 			continue;
 		if (t->npts == cap) {
-			double *np = realloc(t->pts, (cap = cap ? cap * 2 : 64) * 2 * sizeof(double));
+			double *np =
+			    realloc(t->pts, (cap = cap ? cap * 2 : 64) * 2 * sizeof(double));
 			if (np == NULL)
 				break;
 			t->pts = np;

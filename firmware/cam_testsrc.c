@@ -65,7 +65,8 @@ text(cam_pic_t *p, int x, int y, int scale, const char *s)
 		for (r = 0; r < 7; r++)
 			for (c = 0; c < 5; c++)
 				if (g[r] & (0x10 >> c))
-					fill(p, 0, x + c * scale, y + r * scale, scale, scale, WHITE);
+					fill(p, 0, x + c * scale, y + r * scale, scale, scale,
+					     WHITE);
 	}
 }
 
@@ -96,7 +97,7 @@ cam_testsrc_draw(cam_pic_t *p, uint32_t frame, uint64_t capture_ms)
 	time_t t = (time_t)(capture_ms / 1000);
 	struct tm tm;
 
-	/* background: a scrolling diagonal gradient, drifting colours; rows are copied from ramps */
+	/* background: a scrolling diagonal gradient, drifting colours, rows copied from ramps */
 	for (x = 0; x < (int)sizeof(ramp); x++)
 		ramp[x] = (uint8_t)(48 + (x & 127));
 	for (y = top; y < p->h; y++)
@@ -106,7 +107,8 @@ cam_testsrc_draw(cam_pic_t *p, uint32_t frame, uint64_t capture_ms)
 		p->plane[1][x] = (uint8_t)(96 + ((x * 2 + (int)frame) & 63));
 	for (y = 0; y < p->h / 2; y++) {
 		if (y > 0)
-			memcpy(p->plane[1] + (size_t)y * p->stride[1], p->plane[1], (size_t)p->w / 2);
+			memcpy(p->plane[1] + (size_t)y * p->stride[1], p->plane[1],
+			       (size_t)p->w / 2);
 		memset(p->plane[2] + (size_t)y * p->stride[2], 96 + ((y * 2 - (int)frame) & 63),
 		       (size_t)p->w / 2);
 	}

@@ -48,7 +48,8 @@ cam_v4l2_open(cam_src_t *s, const char *dev, int w, int h, int fps)
 		return -1;
 	}
 	if (xioctl(s->fd, VIDIOC_QUERYCAP, &cap) < 0 ||
-	    !(cap.capabilities & V4L2_CAP_VIDEO_CAPTURE) || !(cap.capabilities & V4L2_CAP_STREAMING)) {
+	    !(cap.capabilities & V4L2_CAP_VIDEO_CAPTURE) ||
+	    !(cap.capabilities & V4L2_CAP_STREAMING)) {
 		fprintf(stderr, "vigil-cam: %s is not a V4L2 streaming capture device\n", dev);
 		goto fail;
 	}
@@ -84,7 +85,8 @@ cam_v4l2_open(cam_src_t *s, const char *dev, int w, int h, int fps)
 		if (xioctl(s->fd, VIDIOC_QUERYBUF, &b) < 0)
 			goto fail;
 		s->map_len[i] = b.length;
-		s->map[i] = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, b.m.offset);
+		s->map[i] =
+		    mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, b.m.offset);
 		if (s->map[i] == MAP_FAILED) {
 			s->map[i] = NULL;
 			goto fail;
@@ -116,7 +118,8 @@ cam_v4l2_read(cam_src_t *s, cam_pic_t *p)
 	if (xioctl(s->fd, VIDIOC_DQBUF, &b) < 0 || b.index >= (unsigned)s->nbufs)
 		return -1;
 	for (y = 0; y < h; y++) {
-		const uint8_t *src = (const uint8_t *)s->map[b.index] + (size_t)y * (size_t)s->w * 2;
+		const uint8_t *src =
+		    (const uint8_t *)s->map[b.index] + (size_t)y * (size_t)s->w * 2;
 		uint8_t *dy = p->plane[0] + (size_t)y * p->stride[0];
 		for (x = 0; x < w; x++)
 			dy[x] = src[2 * x];

@@ -65,7 +65,8 @@ proto_telemetry_decode(const uint8_t *b, size_t len, proto_telemetry_t *t)
 	t->signal = b[21];
 	t->flags = b[22];
 	for (i = 0; i < 3; i++)
-		t->accel_mg[i] = len == PROTO_TELEMETRY_LEN ? (int16_t)proto_get16(b + 24 + 2 * i) : 0;
+		t->accel_mg[i] =
+		    len == PROTO_TELEMETRY_LEN ? (int16_t)proto_get16(b + 24 + 2 * i) : 0;
 	if (b[23] || (len == PROTO_TELEMETRY_LEN && (b[30] || b[31])) || !in_range(t))
 		return PROTO_E_FIELD;
 	return 0;

@@ -59,7 +59,8 @@ listener_rr_note(listener_t *l, const uint8_t *dg, size_t len)
 	listener_rr_slot_t *r;
 	uint32_t date, counter;
 
-	if (l->rr == NULL || len < PROTO_C2S_HDR_LEN || (ls = listener_sess_find(l, dg + 4)) == NULL)
+	if (l->rr == NULL || len < PROTO_C2S_HDR_LEN ||
+	    (ls = listener_sess_find(l, dg + 4)) == NULL)
 		return;
 	r = &l->rr->slot[ls - l->sess];
 	date = proto_get32(dg + 20);
@@ -110,7 +111,8 @@ listener_rr_tick(listener_t *l, uint64_t now_ms)
 		r->based = 1;
 		r->received = r->bytes = 0;
 		if ((n = proto_rr_encode(&rr, body, sizeof(body))) < 0 ||
-		    (n = proto_s2c_seal(ls->s, PROTO_T_RR, NULL, body, (size_t)n, out, sizeof(out))) < 0)
+		    (n = proto_s2c_seal(ls->s, PROTO_T_RR, NULL, body, (size_t)n, out,
+		                        sizeof(out))) < 0)
 			continue;
 		if (sendto(l->fd, out, (size_t)n, 0, (const struct sockaddr *)&ls->peer,
 			   ls->peer_len) == n)

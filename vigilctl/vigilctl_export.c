@@ -174,7 +174,8 @@ export_file(export_t *x, const char *path)
 			add_hello(x, &rec, cam);
 			continue;
 		}
-		if ((s = find_session(x, d + 4, proto_get32(d + 20), proto_get32(d + 28))) == NULL) {
+		if ((s = find_session(x, d + 4, proto_get32(d + 20), proto_get32(d + 28))) ==
+		    NULL) {
 			x->bad++;
 			continue;
 		}
@@ -218,7 +219,10 @@ vigilctl_export(int argc, char **argv)
 	while ((c = getopt(argc, argv, "d:s:c:o:lkh")) != -1) {
 		switch (c) {
 		case 'd': x->keydir = optarg; break;
-		case 's': x->stream = !strcmp(optarg, "telemetry") ? PROTO_S_TELEMETRY : PROTO_S_VIDEO; break;
+		case 's':
+			x->stream =
+			    !strcmp(optarg, "telemetry") ? PROTO_S_TELEMETRY : PROTO_S_VIDEO;
+			break;
 		case 'c': x->codec = !strcmp(optarg, "jpeg") ? PROTO_C_JPEG : PROTO_C_H264; break;
 		case 'o': out = optarg; break;
 		case 'l': x->list = 1; break;
