@@ -10,7 +10,8 @@
 #	counter once, the brick holds the same bytes, and the volume's
 #	profile shows how the writers' appends reached Gluster: FUSE write
 #	calls against records appended (the writer groups a turn's records
-#	per file into one writev, so there are fewer writes than records).
+#	per file into one writev, and on FUSE waits 100 ms for more by
+#	default, so there are fewer writes than records).
 #	Exits 77 with the reason when glusterd or a FUSE mount cannot run
 #	here (no /dev/fuse, no permission to mount, no glusterfs-server).
 set -u
@@ -70,7 +71,7 @@ restart_min_ms = 50
 index_days = 64
 index_arena_mb = 1
 stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port -r 100
-stage writer = $BIN/vigil-writer -D $tmp/mnt/data -g ${GROUP_MS:-20}
+stage writer = $BIN/vigil-writer -D $tmp/mnt/data ${GROUP_MS:+-g $GROUP_MS}
 CONF
 "$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
 vpid=$!
