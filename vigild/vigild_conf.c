@@ -41,15 +41,15 @@ num(const char *v, long lo, long hi, long *out)
 	return 0;
 }
 
-/* "all", or shard numbers and ranges: "0,2-3" */
+/* "all", "none", or shard numbers and ranges: "0,2-3" */
 static int
 shards(const char *v, uint32_t *mask)
 {
 	long a, b;
 	char *end;
 
-	if (!strcmp(v, "all")) {
-		*mask = 0xffffffffu;
+	if (!strcmp(v, "all") || !strcmp(v, "none")) {
+		*mask = !strcmp(v, "all") ? 0xffffffffu : 0;
 		return 0;
 	}
 	*mask = 0;
@@ -197,10 +197,8 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 	}
 	if (c->writers < 32)
 		c->writer_shards &= (1u << c->writers) - 1;
-	if (c->writer_shards == 0) {
-		vigild_log("%s: writer_shards names no shard below writers", path);
-		return -1;
-	}
+	if (c->writer_shards == 0)
+		vigild_log("%s: no writer runs on this machine (writer_shards)", path);
 	for (i = 0; i < c->nstage; i++)
 		c->stage[i].instances = !strcmp(c->stage[i].name, "writer")
 						? __builtin_popcount(c->writer_shards)

@@ -10,7 +10,8 @@
 #	writer nodes (writer_shards 0 and 1 of writers = 2; one data folder
 #	stands for the shared volume). Four cameras stream; meanwhile a
 #	writer node and a listener node are killed with SIGKILL, whole, and
-#	started again. Afterwards every file verifies (vigilctl verify), no
+#	started again, and shard 1 moves from one writer node to the other
+#	(writer_shards, reloaded). Afterwards every file verifies (vigilctl verify), no
 #	datagram is stored twice, everything the listeners counted as
 #	accepted is on disk, and the cameras of the listener node that was
 #	never killed are complete: what the dead writer had taken and not
@@ -109,6 +110,20 @@ sleep 0.5
 kill_node l1
 sleep 0.3
 start l1
+# shard 1 moves from writer node 2 to writer node 1 (reload): node 2's
+# writer exits first, then node 1 takes it through the same consumer
+sed -i 's/^writer_shards = 1$/writer_shards = none/' "$tmp/w2.conf"
+kill -HUP "$(cat "$tmp/w2.pid")"
+i=0
+until grep -q "now 2 writers (shards 0 here)" "$tmp/w2.log"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "writer node 2 did not give up shard 1"; sleep 0.1
+done
+sed -i 's/^writer_shards = 0$/writer_shards = 0,1/' "$tmp/w1.conf"
+kill -HUP "$(cat "$tmp/w1.pid")"
+i=0
+until grep -q "consuming scale$$.1" "$tmp/w1.log"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "writer node 1 did not take shard 1"; sleep 0.1
+done
 for p in $cpids; do wait "$p" || fail "a camera failed"; done
 grep -q "consuming scale$$.0" "$tmp/w1.log" || fail "writer node 1 does not consume its shard"
 
