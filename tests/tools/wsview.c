@@ -14,7 +14,7 @@
  *	-S MS stops reading the first connection MS after it connected (a
  *	viewer that stops reading). -o FILE gets one line per message of
  *	the first connection: "D counter frame frag/count keyed live stream
- *	keyframe capture_ms" for a datagram, "K session stream frame" for a key, "T json" for text.
+ *	keyframe capture_ms received_ms" for a datagram, "K session stream frame" for a key, "T json" for text.
  *	At the end one line per connection on stdout:
  *	  conn I connected C datagrams N keys K verified V bad B skips S
  *	  text T first F last L backwards W
@@ -139,9 +139,10 @@ message(conn_t *c, const uint8_t *m, size_t len, int binary)
 		c->backwards++;
 	c->last = counter;
 	if (out && c->idx == 0)
-		fprintf(out, "D %u %u %u/%u %d %d %d %d %llu\n", counter, frame, proto_get16(dg + 40),
-			proto_get16(dg + 42), keyed, m[1] & 1, stream, (dg[34] & 1) && stream == 0,
-			(unsigned long long)proto_get64(dg + 44));
+		fprintf(out, "D %u %u %u/%u %d %d %d %d %llu %llu\n", counter, frame,
+			proto_get16(dg + 40), proto_get16(dg + 42), keyed, m[1] & 1, stream,
+			(dg[34] & 1) && stream == 0, (unsigned long long)proto_get64(dg + 44),
+			(unsigned long long)proto_now_ms());
 }
 
 static int
