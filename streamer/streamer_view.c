@@ -322,8 +322,12 @@ streamer_view_tick(viewer_t *v)
 	if (v->mode != VIEW_LIVE || v->rd == NULL)
 		return;
 	pump(v);
-	/* midnight: the camera writes a new day; follow it once this one is read */
-	if (!v->has_held && (d = next_day(v, v->date)) != 0 && open_day(v, d, 0) == 0)
+	/*
+	 * Midnight: the camera writes a new day; follow it once this one is
+	 * read. The index is asked only once the clock passed the day.
+	 */
+	if (!v->has_held && proto_date_from_ms(proto_now_ms()) > v->date &&
+	    (d = next_day(v, v->date)) != 0 && open_day(v, d, 0) == 0)
 		pump(v);
 }
 
