@@ -32,13 +32,14 @@
  *	    ck_sequence_read_begin, readers give up after a bounded number
  *	    of tries (-EAGAIN), so a writer killed in mid-update never hangs
  *	    them; the restarted indexer resets the segment.
- *	  - Keyframes, points and hellos are append-only arrays: entries
- *	    are written, then the array word (arena offset / 8 in the high
- *	    32 bits, count in the low 32) is stored with release semantics.
- *	    A grown array is copied to a new arena block and the word
- *	    switches in one store; the old block is never reused during the
- *	    generation, so a reader that loaded the old word reads valid
- *	    entries.
+ *	  - Keyframes, points and hellos are append-only chunked arrays:
+ *	    entries are written, then the array word (offset / 8 of its
+ *	    chunk directory in the high 32 bits, count in the low 32) is
+ *	    stored with release semantics. A moved block (the first chunk
+ *	    while it grows, a grown directory) is copied first and its new
+ *	    offset published before the count that needs it; the old block
+ *	    is never reused during the generation, so a reader that loaded
+ *	    an old offset still reads valid entries.
  *	  - The segment header has a generation counter, odd while the
  *	    indexer clears the segment at its start. Every read function
  *	    checks it before and after and returns -EAGAIN when it moved.
@@ -60,7 +61,7 @@
 
 #define IDX_SHM_KIND 0x49445831u /* "IDX1": shm_seg kind of <prefix>-index */
 #define IDX_MAGIC 0x5649474c49445831ull
-#define IDX_VERSION 1
+#define IDX_VERSION 2
 #define IDX_POINT_EVERY 64 /* one sparse point every 64 records of a file */
 
 typedef struct idx idx_t;

@@ -41,10 +41,22 @@ struct idx_day {
 	uint64_t ranges; /* body offset of idx_range_t[rcap] */
 	uint64_t records, bytes, indexed_to, last_arrival_ms, last_capture_ms;
 	idx_telemetry_t tele;
-	/* append-only arrays: (offset / 8) << 32 | count, release-stored */
+	/*
+	 * Append-only arrays: (directory offset / 8) << 32 | count,
+	 * release-stored. The directory holds the offsets of the chunks:
+	 * entry i is entry i % IDX_CHUNK of chunk i / IDX_CHUNK. Chunk 0
+	 * grows by doubling up to IDX_CHUNK entries (small days stay small);
+	 * every later chunk is allocated whole and never moves, so a long
+	 * day costs its entries plus at most two chunks, not the copies a
+	 * doubling array would leave behind.
+	 */
 	uint64_t kf, pts, hellos;
 	/* the indexer's own bookkeeping, never read by readers */
-	uint32_t kf_cap, pts_cap, hellos_cap, since_point;
+	struct idx_arr_own {
+		uint32_t dcap;	/* directory slots */
+		uint32_t c0cap; /* entries chunk 0 has room for */
+	} kf_own, pts_own, hellos_own;
+	uint32_t since_point;
 };
 
 struct idx {
@@ -68,6 +80,7 @@ idx_hash(const uint8_t uuid[16], uint32_t date)
 	return h;
 }
 
+#define IDX_CHUNK 512 /* entries per chunk of an append-only array */
 #define IDX_ARR_REF(w) (((w) >> 32) << 3)
 #define IDX_ARR_N(w) ((uint32_t)(w))
 #define IDX_ARR_WORD(ref, n) ((((uint64_t)(ref) >> 3) << 32) | (uint32_t)(n))

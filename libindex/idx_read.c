@@ -285,16 +285,34 @@ idx_day_info(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_day_info
 	return -EAGAIN;
 }
 
-/* The entries of an append-only array: pointer and count, or NULL. */
-static const idx_point_t *
-array(const idx_t *x, const uint64_t *word, uint32_t *n)
+/* A chunked array as loaded once: its directory and count. */
+typedef struct arr {
+	const uint64_t *dir;
+	uint32_t n;
+} arr_t;
+
+static int
+arr_load(const idx_t *x, const uint64_t *word, arr_t *a)
 {
 	uint64_t w = ck_pr_load_64(word);
-	ck_pr_fence_load(); /* entries after the word that published them */
-	*n = IDX_ARR_N(w);
-	if (*n == 0)
-		return NULL;
-	return arena_at(x, IDX_ARR_REF(w), (uint64_t)*n * sizeof(idx_point_t));
+
+	ck_pr_fence_load(); /* directory and entries after the word that published them */
+	a->n = IDX_ARR_N(w);
+	a->dir = NULL;
+	if (a->n == 0)
+		return 0;
+	a->dir = arena_at(x, IDX_ARR_REF(w), ((uint64_t)(a->n - 1) / IDX_CHUNK + 1) * 8);
+	return a->dir ? 0 : -EAGAIN;
+}
+
+/* Entries of chunk ci (len of them), or NULL. */
+static const idx_point_t *
+arr_chunk(const idx_t *x, const arr_t *a, uint32_t ci, uint32_t *len)
+{
+	uint32_t first = ci * IDX_CHUNK;
+
+	*len = a->n - first < IDX_CHUNK ? a->n - first : IDX_CHUNK;
+	return arena_at(x, ck_pr_load_64(&a->dir[ci]), (uint64_t)*len * sizeof(idx_point_t));
 }
 
 int
@@ -302,50 +320,64 @@ idx_day_keyframes(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_poi
 		  size_t max)
 {
 	const struct idx_day *d;
-	const idx_point_t *p;
+	uint32_t ci, len, got = 0;
 	uint64_t g;
-	uint32_t n;
+	arr_t a;
 	int rc;
 
 	if ((rc = gen_begin(x, &g)) < 0)
 		return rc;
 	if ((d = find(x, uuid, date)) == NULL)
 		return gen_end(x, g, -ENOENT);
-	if ((p = array(x, &d->kf, &n)) == NULL)
-		n = 0;
-	if (n && max) /* a count-only call passes out = NULL, max = 0 */
-		memcpy(out, p, (n < max ? n : max) * sizeof(*p));
-	return gen_end(x, g, (int)n);
+	if (arr_load(x, &d->kf, &a) < 0)
+		return -EAGAIN;
+	for (ci = 0; got < max && ci * IDX_CHUNK < a.n; ci++) {
+		const idx_point_t *p = arr_chunk(x, &a, ci, &len);
+		if (p == NULL)
+			return -EAGAIN;
+		if (len > max - got)
+			len = (uint32_t)(max - got);
+		memcpy(out + got, p, len * sizeof(*p));
+		got += len;
+	}
+	return gen_end(x, g, (int)a.n);
 }
 
-/* Which entry of p[0..n) to pick: by time (by_t) or by counter. */
+/*
+ * Which entry of the array to pick: the largest key <= key, else the
+ * smallest. Keys are times (by_t) or counters. Linear, not a binary
+ * search: backfill makes file order only mostly ordered by time and
+ * counter. A day of keyframes at one a second is 86,400 entries: well
+ * under a millisecond.
+ */
 static int
-pick(const idx_point_t *p, uint32_t n, int by_t, int64_t key, idx_point_t *out)
+pick(const idx_t *x, const arr_t *a, int by_t, int64_t key, idx_point_t *out)
 {
 	int64_t best = INT64_MIN, first = INT64_MAX;
-	uint32_t i, bi = n, fi = n;
+	const idx_point_t *bp = NULL, *fp = NULL;
+	uint32_t ci, i, len;
 
-	/*
-	 * Linear, not a binary search: backfill makes file order only
-	 * mostly ordered by time and counter. A day of keyframes at one a
-	 * second is 86,400 entries: well under a millisecond.
-	 */
-	for (i = 0; i < n; i++) {
-		int64_t k = by_t ? p[i].t : (int64_t)p[i].counter;
-		if (k <= key && k > best) {
-			best = k;
-			bi = i;
-		}
-		if (k < first) {
-			first = k;
-			fi = i;
+	for (ci = 0; ci * IDX_CHUNK < a->n; ci++) {
+		const idx_point_t *p = arr_chunk(x, a, ci, &len);
+		if (p == NULL)
+			return -EAGAIN;
+		for (i = 0; i < len; i++) {
+			int64_t k = by_t ? p[i].t : (int64_t)p[i].counter;
+			if (k <= key && k > best) {
+				best = k;
+				bp = &p[i];
+			}
+			if (k < first) {
+				first = k;
+				fp = &p[i];
+			}
 		}
 	}
-	if (bi == n)
-		bi = fi;
-	if (bi == n)
+	if (bp == NULL)
+		bp = fp;
+	if (bp == NULL)
 		return -ENOENT;
-	*out = p[bi];
+	*out = *bp;
 	return 0;
 }
 
@@ -354,17 +386,17 @@ lookup(const idx_t *x, const uint8_t uuid[16], uint32_t date, int which, int by_
        idx_point_t *out)
 {
 	const struct idx_day *d;
-	const idx_point_t *p;
 	uint64_t g;
-	uint32_t n;
+	arr_t a;
 	int rc;
 
 	if ((rc = gen_begin(x, &g)) < 0)
 		return rc;
 	if ((d = find(x, uuid, date)) == NULL)
 		return gen_end(x, g, -ENOENT);
-	p = array(x, which == 0 ? &d->kf : which == 1 ? &d->pts : &d->hellos, &n);
-	rc = p ? pick(p, n, by_t, key, out) : -ENOENT;
+	rc = arr_load(x, which == 0 ? &d->kf : which == 1 ? &d->pts : &d->hellos, &a);
+	if (rc == 0)
+		rc = a.n ? pick(x, &a, by_t, key, out) : -ENOENT;
 	return gen_end(x, g, rc);
 }
 

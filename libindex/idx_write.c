@@ -95,28 +95,51 @@ idx_day_end(idx_t *x, idx_day_t *d)
 	ck_pr_store_32(&d->seq, d->seq + 1);
 }
 
-/* Append p to an append-only array (word, cap). */
+/* Append p to a chunked append-only array (word, own). */
 static int
-push(idx_t *x, uint64_t *word, uint32_t *cap, const idx_point_t *p)
+push(idx_t *x, uint64_t *word, struct idx_arr_own *a, const idx_point_t *p)
 {
-	uint64_t w = *word, ref = IDX_ARR_REF(w);
-	uint32_t n = IDX_ARR_N(w);
+	uint64_t w = *word, dref = IDX_ARR_REF(w), c, *dir;
+	uint32_t n = IDX_ARR_N(w), ci = n / IDX_CHUNK, k = n % IDX_CHUNK;
 
-	if (n == *cap) {
-		uint32_t ncap = *cap ? *cap * 2 : 16;
-		uint64_t nref = arena_alloc(x, (uint64_t)ncap * sizeof(idx_point_t));
+	if (dref == 0) {
+		if ((dref = arena_alloc(x, 4 * sizeof(uint64_t))) == 0)
+			return -ENOSPC;
+		memset(arena_ptr(x, dref), 0, 4 * sizeof(uint64_t));
+		a->dcap = 4;
+		a->c0cap = 0;
+		ck_pr_fence_store(); /* the empty directory before the word naming it */
+		ck_pr_store_64(word, IDX_ARR_WORD(dref, 0));
+	}
+	if (ci >= a->dcap) {
+		uint64_t nref = arena_alloc(x, (uint64_t)a->dcap * 2 * sizeof(uint64_t));
 		if (nref == 0)
 			return -ENOSPC;
-		if (n)
-			memcpy(arena_ptr(x, nref), arena_ptr(x, ref), (size_t)n * sizeof(idx_point_t));
-		ref = nref;
-		*cap = ncap;
-		ck_pr_fence_store(); /* the copy before the word that points at it */
-		ck_pr_store_64(word, IDX_ARR_WORD(ref, n));
+		memset(arena_ptr(x, nref), 0, (size_t)a->dcap * 2 * sizeof(uint64_t));
+		memcpy(arena_ptr(x, nref), arena_ptr(x, dref), (size_t)a->dcap * sizeof(uint64_t));
+		a->dcap *= 2;
+		dref = nref;
+		ck_pr_fence_store(); /* the copied directory before the word naming it */
+		ck_pr_store_64(word, IDX_ARR_WORD(dref, n));
 	}
-	((idx_point_t *)arena_ptr(x, ref))[n] = *p;
-	ck_pr_fence_store(); /* the entry before the count that covers it */
-	ck_pr_store_64(word, IDX_ARR_WORD(ref, n + 1));
+	dir = arena_ptr(x, dref);
+	if (ci == 0 && n == a->c0cap) { /* chunk 0 grows by doubling */
+		uint32_t ncap = a->c0cap ? a->c0cap * 2 : 16;
+		if ((c = arena_alloc(x, (uint64_t)ncap * sizeof(idx_point_t))) == 0)
+			return -ENOSPC;
+		if (n)
+			memcpy(arena_ptr(x, c), arena_ptr(x, dir[0]), (size_t)n * sizeof(idx_point_t));
+		a->c0cap = ncap;
+		ck_pr_fence_store(); /* the copy before the offset that points at it */
+		ck_pr_store_64(&dir[0], c);
+	} else if (ci > 0 && k == 0) { /* a new whole chunk */
+		if ((c = arena_alloc(x, (uint64_t)IDX_CHUNK * sizeof(idx_point_t))) == 0)
+			return -ENOSPC;
+		ck_pr_store_64(&dir[ci], c); /* published by the fence below */
+	}
+	((idx_point_t *)arena_ptr(x, dir[ci]))[k] = *p;
+	ck_pr_fence_store(); /* the entry (and any new offset) before the count */
+	ck_pr_store_64(word, IDX_ARR_WORD(dref, n + 1));
 	return 0;
 }
 
@@ -207,15 +230,15 @@ idx_day_add(idx_t *x, idx_day_t *d, const idx_rec_t *r)
 	idx_point_t p = {r->offset, r->counter, rel};
 	if (r->type == PROTO_T_DATA && r->codec < 32)
 		d->codecs |= 1u << r->codec;
-	if (r->type == PROTO_T_HELLO && (rc = push(x, &d->hellos, &d->hellos_cap, &p)) < 0)
+	if (r->type == PROTO_T_HELLO && (rc = push(x, &d->hellos, &d->hellos_own, &p)) < 0)
 		return rc;
 	kf = r->type == PROTO_T_DATA && r->stream == PROTO_S_VIDEO &&
 	     (r->flags & PROTO_F_KEYFRAME) && r->frag_index == 0;
-	if (kf && (rc = push(x, &d->kf, &d->kf_cap, &p)) < 0)
+	if (kf && (rc = push(x, &d->kf, &d->kf_own, &p)) < 0)
 		return rc;
 	if (++d->since_point >= IDX_POINT_EVERY && !kf) {
 		d->since_point = 0;
-		if ((rc = push(x, &d->pts, &d->pts_cap, &p)) < 0)
+		if ((rc = push(x, &d->pts, &d->pts_own, &p)) < 0)
 			return rc;
 	}
 	return 0;

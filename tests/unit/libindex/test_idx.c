@@ -19,6 +19,8 @@
 #include <cmocka.h>
 
 #include "idx.h"
+#include "idx_int.h"
+#define IDX_CHUNK_BYTES (IDX_CHUNK * 16 + 4096)
 #include "proto.h"
 
 static const uint8_t U[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
@@ -137,9 +139,28 @@ test_many_ranges(void **state)
 	assert_int_equal(idx_day_ranges(w, U, DATE, rg, 1), 10000);
 	assert_int_equal(rg[0].first, 0);
 	for (c = 1; c < 20000; c += 2)
-		add(w, d, c, 0);
+		add(w, d, c, 1); /* 10,000 keyframes: many chunks */
 	assert_int_equal(idx_day_ranges(w, U, DATE, rg, 1), 1);
 	assert_int_equal(rg[0].last, 19999);
+	static idx_point_t kf[10001];
+	idx_point_t p;
+	assert_int_equal(idx_day_keyframes(w, U, DATE, kf, 10001), 10000);
+	for (c = 0; c < 10000; c++)
+		assert_int_equal(kf[c].counter, 2 * c + 1);
+	assert_int_equal(idx_day_keyframe_counter(w, U, DATE, 12346, &p), 0);
+	assert_int_equal(p.counter, 12345);
+	assert_int_equal(idx_day_keyframe_at(w, U, DATE, T0 + 1000 + 10 * 19000, &p), 0);
+	assert_int_equal(p.counter, 18999);
+	assert_int_equal(idx_day_keyframes(w, U, DATE, kf, 3), 10000); /* total, 3 copied */
+	assert_int_equal(kf[2].counter, 5);
+	/* a day of 10,000 keyframes in order: entries, no copies left behind */
+	uint64_t before, after, size;
+	idx_arena_usage(w, &before, &size);
+	idx_day_t *d2 = idx_day_get(w, U, DATE + 1);
+	for (c = 0; c < 10000; c++)
+		add(w, d2, c, 1);
+	idx_arena_usage(w, &after, &size);
+	assert_true(after - before < 10000 * 16 + 2 * IDX_CHUNK_BYTES);
 	idx_close(w);
 	shm_seg_unlink(strcat(pfx, "-index"));
 }
