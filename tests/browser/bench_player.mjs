@@ -86,9 +86,10 @@ const sample = () => grid.evaluate(() => vigil.app.tiles().reduce((a, t) => {
 	a.skips += s.conn.skips; a.incomplete += s.depack.incomplete; a.late += s.depack.late;
 	a.datagrams += s.depack.datagrams; a.errors += s.decodeErrors;
 	a.backlog += s.backlog; a.waitKey += s.waitKey; a.queue += s.queue;
+	a.behind += (Date.now() - s.lastCapture) / 1000;
 	return a;
 }, { decoded: 0, dropped: 0, tiles: 0, skips: 0, incomplete: 0, late: 0, datagrams: 0, errors: 0,
-    backlog: 0, waitKey: 0, queue: 0,
+    backlog: 0, waitKey: 0, queue: 0, behind: 0,
     at: performance.now() }));
 await new Promise((r) => setTimeout(r, 2000));
 if (env.PROFILE) {
@@ -167,5 +168,5 @@ console.log(`BENCH player_grid${CAMS.length} decoded_fps=${r2(gridFps)} ref=${r2
 console.log(`BENCH player_grid${CAMS.length} dropped=${gridDropped} ref=${r.dropped} ratio=${r2((gridDropped + 1) / (r.dropped + 1))}`);
 console.log(`BENCH player_first_frame ms=${r2(fm)} ref=${r2(rf)} ratio=${r2(fm / rf)}`);
 const d = (k) => g1[k] - g0[k];
-console.log(`# grid over ${SECONDS} s: ${d('datagrams')} datagrams, ${d('skips')} streamer skips, ${d('incomplete')} frames incomplete or missing, ${d('late')} late, ${d('errors')} decoder errors, ${d('backlog')} backlog drops, ${d('waitKey')} waiting for a keyframe, queues ${g1.queue}`);
+console.log(`# grid over ${SECONDS} s: ${d('datagrams')} datagrams, ${d('skips')} streamer skips, ${d('incomplete')} frames incomplete or missing, ${d('late')} late, ${d('errors')} decoder errors, ${d('backlog')} backlog drops, ${d('waitKey')} waiting for a keyframe, ${g1.queue} chunks queued in the decoders, pictures on screen ${(g1.behind / g1.tiles).toFixed(1)} s behind capture`);
 console.log(`# ${g1.tiles} tiles over ${SECONDS} s (${CAMS.length * FPS} pictures/s sent); first frames ${firsts.map(r2).join(' ')} ms, ref ${refFirsts.map(r2).join(' ')} ms; dropped ratio is (dropped+1)/(ref+1)`);
