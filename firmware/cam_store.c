@@ -9,7 +9,8 @@
  *	  hellos    every session's hello, apart, so that evicting a
  *	            segment never loses the key material of datagrams kept
  *	            in later ones;
- *	  confirm   append-only log of the ranges the server confirmed.
+ *	  confirm   append-only log of the ranges the server confirmed;
+ *	  void      ranges of counters never used (skipped after a crash).
  *	A record is "VCSR", u16 length, u16 flags (0), u32 CRC-32C of the
  *	first 8 bytes and the datagram, then the datagram as sent. On open
  *	every file is read; at the first record that is not good the file
@@ -275,7 +276,7 @@ cam_store_open(cam_store_t *s, const char *dir, uint64_t max_bytes)
 	int fd, rc = 0;
 
 	memset(s, 0, sizeof(*s));
-	s->hello_fd = s->confirm_fd = -1;
+	s->hello_fd = s->confirm_fd = s->void_fd = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->max_bytes = max_bytes ? max_bytes : CAM_STORE_DEFAULT_MAX;
 	/* at least eight segments fit, so eviction frees an eighth at a time */
@@ -353,6 +354,32 @@ cam_store_open(cam_store_t *s, const char *dir, uint64_t max_bytes)
 			goto out;
 		}
 	}
+	/* counters never used: 16-byte records like the confirmations */
+	snprintf(path, sizeof(path), "%s/void", dir);
+	if ((s->void_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	{
+		uint8_t r[16];
+		off_t off = 0;
+		while (pread(s->void_fd, r, 16, off) == 16 &&
+		       proto_get32(r + 12) == proto_crc32c(0, r, 12)) {
+			void *p = realloc(s->voids, (s->nvoid + 1) * sizeof(*s->voids));
+			if (p == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			s->voids = p;
+			s->voids[s->nvoid++] =
+				(proto_range_t){proto_get32(r), proto_get32(r + 4), proto_get32(r + 8)};
+			off += 16;
+		}
+		if (ftruncate(s->void_fd, off) < 0) {
+			rc = -errno;
+			goto out;
+		}
+	}
 	s->confirmed = 0;
 out:
 	free(nums);
@@ -378,13 +405,16 @@ cam_store_close(cam_store_t *s)
 		fdatasync(s->confirm_fd);
 		close(s->confirm_fd);
 	}
+	if (s->void_fd >= 0)
+		close(s->void_fd);
+	free(s->voids);
 	for (i = 0; i < s->nday; i++)
 		free(s->day[i].e);
 	free(s->day);
 	free(s->seg);
 	free(s->hello);
 	memset(s, 0, sizeof(*s));
-	s->hello_fd = s->confirm_fd = -1;
+	s->hello_fd = s->confirm_fd = s->void_fd = -1;
 }
 
 /* Delete segment k; its entries are no longer held. */
@@ -582,6 +612,31 @@ cam_store_unconfirmed(const cam_store_t *s)
 	for (i = 0; i < s->nday; i++)
 		n += s->day[i].unconfirmed;
 	return n;
+}
+
+int
+cam_store_void_from(cam_store_t *s, uint32_t date, uint32_t next)
+{
+	uint32_t high = cam_store_high(s, date), i;
+	uint8_t r[16];
+	void *p;
+
+	if (high >= next)
+		return 0;
+	for (i = 0; i < s->nvoid; i++)
+		if (s->voids[i].date == date && s->voids[i].first == high)
+			return 0; /* known already */
+	if ((p = realloc(s->voids, (s->nvoid + 1) * sizeof(*s->voids))) == NULL)
+		return -ENOMEM;
+	s->voids = p;
+	s->voids[s->nvoid++] = (proto_range_t){date, high, next - high};
+	proto_put32(r, date);
+	proto_put32(r + 4, high);
+	proto_put32(r + 8, next - high);
+	proto_put32(r + 12, proto_crc32c(0, r, 12));
+	if (write(s->void_fd, r, 16) != 16 || fdatasync(s->void_fd) != 0)
+		return -errno;
+	return 1;
 }
 
 uint64_t

@@ -72,7 +72,9 @@ typedef struct cam_store {
 	uint32_t nday;
 	cam_store_hello_t *hello;
 	uint32_t nhello;
-	int hello_fd, confirm_fd;
+	proto_range_t *voids; /* counters never used (skipped after a crash) */
+	uint32_t nvoid;
+	int hello_fd, confirm_fd, void_fd;
 	uint64_t bytes; /* on disk, segments and hellos */
 	uint64_t last_sync_ms;
 	/* counters */
@@ -97,6 +99,11 @@ uint32_t cam_store_high(const cam_store_t *s, uint32_t date);
 uint64_t cam_store_unconfirmed(const cam_store_t *s);
 /* Unconfirmed datagrams of days before date, and of date below counter. */
 uint64_t cam_store_unconfirmed_before(const cam_store_t *s, uint32_t date, uint32_t counter);
+/*
+ * Counters of date below next that the store never saw were never used
+ * (the block a crash skips): recorded once, kept in the "void" file.
+ */
+int cam_store_void_from(cam_store_t *s, uint32_t date, uint32_t next);
 /* fdatasync what was appended, at most once a second. */
 void cam_store_sync(cam_store_t *s, uint64_t now_ms);
 

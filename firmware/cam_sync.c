@@ -46,6 +46,10 @@ cam_sync_open(cam_t *c, const char *dir, uint64_t max_bytes, uint32_t rate)
 	}
 	y->rate = rate ? rate : 1000;
 	c->sync = y;
+	/* after a crash the counter resumes past its reserved block: those never went out */
+	if (c->state.fd >= 0 && cam_store_void_from(&y->store, c->state.date, c->state.next) > 0)
+		printf("vigil-cam: counters %u-%u of day %u were never used (after a crash)\n",
+		       cam_store_high(&y->store, c->state.date), c->state.next - 1, c->state.date);
 	return 0;
 }
 
@@ -113,6 +117,18 @@ cam_sync_report(cam_t *c, uint32_t today, uint32_t next, proto_report_t *r)
 		r->day[r->n].date = d->date;
 		r->day[r->n].next_counter = high;
 		r->day[r->n].oldest_held = cam_store_oldest(s, d->date, high);
+		r->n++;
+	}
+	/* counters never used, as further entries of a listed day */
+	for (i = 0; i < s->nvoid && r->n < PROTO_REPORT_MAX_DAYS; i++) {
+		uint32_t k;
+		for (k = 0; k < r->n && r->day[k].date != s->voids[i].date; k++)
+			;
+		if (k == r->n || s->voids[i].first + s->voids[i].count > r->day[k].next_counter)
+			continue;
+		r->day[r->n].date = s->voids[i].date;
+		r->day[r->n].next_counter = s->voids[i].first + s->voids[i].count;
+		r->day[r->n].oldest_held = s->voids[i].first;
 		r->n++;
 	}
 }

@@ -126,6 +126,7 @@ typedef struct proto_daystate {
 	uint64_t lost;	      /* counters the camera no longer holds and we lack */
 	proto_late_t *late; /* runs of backfilled counters, by counter; read allocates */
 	uint32_t nlate;
+	proto_ranges_t voids; /* counters the camera never used (after a crash) */
 } proto_daystate_t;
 
 /* DATA/<uuid>/<date>.sync into out (cap bytes). */

@@ -380,6 +380,11 @@ proto_daystate_read(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 			st->late[st->nlate++] = (proto_late_t){lo, hi + 1, t0, t1};
 			continue;
 		}
+		if (sscanf(line, "void %u %u", &lo, &hi) == 2 && lo <= hi) {
+			if (proto_ranges_add(&st->voids, lo, hi + 1) < 0)
+				break;
+			continue;
+		}
 		if (sscanf(line, "%31s %llu", name, &v) != 2)
 			continue;
 		if (!strcmp(name, "high"))
@@ -405,6 +410,7 @@ proto_daystate_free(proto_daystate_t *st)
 	free(st->late);
 	st->late = NULL;
 	st->nlate = 0;
+	proto_ranges_free(&st->voids);
 }
 
 int
@@ -436,6 +442,8 @@ proto_daystate_write(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32
 		fprintf(f, "late %u %u %llu %llu\n", st->late[i].lo, st->late[i].hi - 1,
 			(unsigned long long)st->late[i].first_ms,
 			(unsigned long long)st->late[i].last_ms);
+	for (i = 0; i < st->voids.n; i++)
+		fprintf(f, "void %u %u\n", st->voids.r[i].lo, st->voids.r[i].hi - 1);
 	if (fflush(f) != 0 || ferror(f) || fdatasync(fd) != 0)
 		rc = -EIO;
 	fclose(f);

@@ -103,6 +103,16 @@ syncd_cam_report(syncd_t *d, const proto_sync_report_t *r, uint64_t now)
 	c->last_report_ms = now;
 	for (i = 0; i < r->r.n; i++) {
 		syncd_day_t *day = day_get(d, c, r->r.day[i].date);
+		int k;
+		for (k = 0; k < i && r->r.day[k].date != r->r.day[i].date; k++)
+			;
+		if (k < i) {
+			/* a day listed again: counters oldest_held..next-1 were never used */
+			if (proto_ranges_add(&day->st.voids, r->r.day[i].oldest_held,
+					     r->r.day[i].next_counter) == 0)
+				day->state_dirty = 1;
+			continue;
+		}
 		syncd_day_report(d, day, &r->r.day[i], now);
 	}
 }

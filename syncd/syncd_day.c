@@ -214,13 +214,16 @@ request(syncd_t *d, syncd_day_t *day, uint64_t now)
 	       proto_ranges_gap(&day->scan.present, from, day->settled, &lo, &hi) == 0) {
 		uint32_t alo, ahi;
 		from = hi;
-		/* skip what was given up */
-		while (lo < hi && proto_ranges_has(&day->abandoned, lo))
+		/* skip what was given up and what the camera never used */
+		while (lo < hi && (proto_ranges_has(&day->abandoned, lo) ||
+				   proto_ranges_has(&day->st.voids, lo)))
 			lo++;
 		if (lo >= hi)
 			continue;
 		if (proto_ranges_gap(&day->abandoned, lo, hi, &alo, &ahi) == 0)
 			hi = ahi; /* up to the next abandoned counter */
+		if (proto_ranges_gap(&day->st.voids, lo, hi, &alo, &ahi) == 0)
+			hi = ahi; /* up to the next unused one */
 		from = hi;
 		take = hi - lo;
 		if (want + take > d->o.rate / 2 + 1)
@@ -361,6 +364,14 @@ syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
 		day->state_dirty = 1;
 	}
 	have = proto_ranges_count(&day->scan.present, 0, day->st.high);
+	for (uint32_t i = 0; i < day->st.voids.n; i++) {
+		/* counters never used count as held: nothing is missing there */
+		uint32_t a = day->st.voids.r[i].lo, b = day->st.voids.r[i].hi;
+		if (b > day->st.high)
+			b = day->st.high;
+		if (a < b)
+			have += (b - a) - proto_ranges_count(&day->scan.present, a, b);
+	}
 	if (have == day->st.high) {
 		if (day->st.complete_ms == 0) {
 			day->st.complete_ms = now;
@@ -372,7 +383,9 @@ syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
 			write_state(d, day, now);
 		}
 	} else if (day->st.complete_ms &&
-		   proto_ranges_count(&day->scan.present, 0, day->settled) < day->settled) {
+		   proto_ranges_count(&day->scan.present, 0, day->settled) +
+				   proto_ranges_count(&day->st.voids, 0, day->settled) <
+			   day->settled) {
 		/* a real gap (not datagrams merely in flight to the writer) */
 		day->st.complete_ms = 0;
 		day->state_dirty = 1;

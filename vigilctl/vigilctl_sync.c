@@ -91,9 +91,20 @@ vigilctl_completeness(int argc, char **argv)
 	for (i = 0; i < d.present.n; i++)
 		printf("present %u-%u\n", d.present.r[i].lo, d.present.r[i].hi - 1);
 	for (from = 0; proto_ranges_gap(&d.present, from, high, &lo, &hi) == 0; from = hi) {
-		printf("missing %u-%u\n", lo, hi - 1);
-		missing += hi - lo;
+		uint32_t va, vb, f2;
+		/* a gap may hold counters the camera never used (after a crash) */
+		for (f2 = lo; have_state && proto_ranges_gap(&st.voids, f2, hi, &va, &vb) == 0;
+		     f2 = vb) {
+			printf("missing %u-%u\n", va, vb - 1);
+			missing += vb - va;
+		}
+		if (!have_state) {
+			printf("missing %u-%u\n", lo, hi - 1);
+			missing += hi - lo;
+		}
 	}
+	for (i = 0; have_state && i < st.voids.n; i++)
+		printf("never used %u-%u\n", st.voids.r[i].lo, st.voids.r[i].hi - 1);
 	for (i = 0; i < d.nlate; i++) {
 		printf("backfilled %u-%u arrived %s .. %s\n", d.late[i].lo, d.late[i].hi - 1,
 		       when(d.late[i].first_ms, a, sizeof(a)), when(d.late[i].last_ms, b, sizeof(b)));

@@ -9,7 +9,8 @@
 #	running. sync_relay PHASE...: the test relay from the camera's port
 #	to the listener. sync_stop: relay and vigild stopped, their
 #	statistics written. sync_check_day DAY: the day file verifies, holds
-#	no counter twice and none missing, and syncd recorded it complete.
+#	no counter twice, completeness finds none missing (counters the
+#	camera never used excused), and syncd recorded the day complete.
 set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
@@ -79,7 +80,6 @@ sync_check_day() {
 	"$BIN/vigilctl" verify -d "$tmp/keys" "$tmp/data/$c/$1.vgl" >"$tmp/v.out" ||
 		{ cat "$tmp/v.out"; fail "$1 does not verify"; }
 	tail -4 "$tmp/v.out"
-	grep -q '^missing: none$' "$tmp/v.out" || fail "$1: counters missing"
 	grep -q '^duplicates 0$' "$tmp/v.out" || fail "$1: duplicates stored"
 	"$BIN/vigilctl" completeness -D "$tmp/data" "$c" "$1" >"$tmp/c.out"
 	grep -v '^present\|^backfilled' "$tmp/c.out"

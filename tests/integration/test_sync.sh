@@ -31,6 +31,7 @@ cat "$tmp/cam.out" "$tmp/relay.stats"
 day=$(ls "$tmp/data/$c" | sed -n 's/\.vgl$//p')
 sent=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' "$tmp/cam.out")
 sync_check_day "$day"
+grep -q '^missing: none$' "$tmp/v.out" || fail "$day: counters missing"
 grep -q "^records $sent," "$tmp/v.out" || fail "want $sent records"
 live=$(sed -n 's/.*live during backfill \([0-9]*\),.*/\1/p' "$tmp/c.out")
 [ "$live" -gt 0 ] || fail "no live datagram reached the disk during backfill"

@@ -32,6 +32,7 @@ set -- $(ls "$tmp/data/$c" | sed -n 's/\.vgl$//p')
 total=0
 for day in "$1" "$2"; do
 	sync_check_day "$day"
+	grep -q '^missing: none$' "$tmp/v.out" || fail "$day: counters missing"
 	total=$(( total + $(sed -n 's/^records \([0-9]*\),.*/\1/p' "$tmp/v.out") ))
 	grep -q '^backfilled [0-9]' "$tmp/c.out" || fail "$day: nothing was backfilled"
 done
