@@ -37,6 +37,9 @@ typedef struct indexer_file {
 		proto_session_t *s;
 	} sess[INDEXER_SESSIONS];
 	int nsess;
+	uint64_t last_to, changed_ms; /* when indexed_to last moved */
+	uint64_t ckpt_at;	      /* indexed_to of the checkpoint on disk */
+	int ckpt_tried;
 } indexer_file_t;
 
 typedef struct indexer {
@@ -46,7 +49,9 @@ typedef struct indexer {
 	indexer_file_t *f;
 	int nfiles, cap, open, max_open;
 	uint64_t clock;
+	uint64_t ckpt_idle_ms; /* 0: no checkpoints */
 	uint64_t *m_records, *m_bytes, *m_notices, *m_rescans, *m_damaged, *m_full;
+	uint64_t *m_ckpt_loaded, *m_ckpt_ignored, *m_ckpt_written;
 } indexer_t;
 
 /* The file of (uuid, date), added when absent. NULL: out of memory. */
@@ -62,6 +67,10 @@ void indexer_keys_data(indexer_t *ix, indexer_file_t *f, const proto_data_hdr_t 
 		       const uint8_t *dg, size_t len);
 void indexer_keys_report(indexer_t *ix, indexer_file_t *f, const uint8_t *dg, size_t len);
 void indexer_keys_free(indexer_file_t *f);
+
+/* indexer_ckpt.c: load a file's checkpoint before its first scan; save idle ones. */
+void indexer_ckpt_load(indexer_t *ix, indexer_file_t *f);
+void indexer_ckpt_tick(indexer_t *ix, uint64_t now_ms);
 
 void indexer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

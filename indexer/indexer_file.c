@@ -133,6 +133,10 @@ indexer_file_update(indexer_t *ix, indexer_file_t *f)
 	proto_rec_t rec;
 	idx_rec_t r;
 
+	if (!f->ckpt_tried) {
+		f->ckpt_tried = 1;
+		indexer_ckpt_load(ix, f);
+	}
 	if (f->rd == NULL && (rc = open_reader(ix, f)) < 0)
 		return rc == PROTO_E_SHORT || rc == PROTO_E_IO ? 0 : rc;
 	f->lru = ++ix->clock;

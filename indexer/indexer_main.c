@@ -4,6 +4,7 @@
  *
  * DESCRIPTION
  *	vigil-indexer [-D DATA_DIR] [-d KEYDIR] [-r RESCAN_MS] [-o MAX_OPEN]
+ *	              [-c CHECKPOINT_IDLE_MS]
  *
  *	Runs under vigild (VIGIL_SHM_PREFIX). At start it clears the shared
  *	index (a new generation: what a killed predecessor left is never
@@ -15,7 +16,10 @@
  *	ring or a restart costs latency, never an entry. The writers never
  *	wait for the indexer: they drop a notice when the ring is full.
  *	With -d, the server key opens stored sessions for telemetry and
- *	reports (indexer_keys.c). SIGTERM: finish the turn, exit 0.
+ *	reports (indexer_keys.c). A file idle for CHECKPOINT_IDLE_MS (60000;
+ *	0: never) gets a checkpoint beside it, loaded at the next start
+ *	when it still matches the file (indexer_ckpt.c). SIGTERM: finish
+ *	the turn, exit 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -99,15 +103,17 @@ main(int argc, char **argv)
 	memset(&ix, 0, sizeof(ix));
 	ix.dir = "/var/lib/vigil/data";
 	ix.max_open = 256;
-	while ((opt = getopt(argc, argv, "D:d:r:o:h")) != -1) {
+	ix.ckpt_idle_ms = 60000;
+	while ((opt = getopt(argc, argv, "D:d:r:o:c:h")) != -1) {
 		switch (opt) {
 		case 'D': ix.dir = optarg; break;
 		case 'd': keydir = optarg; break;
 		case 'r': rescan_ms = atoi(optarg); break;
 		case 'o': ix.max_open = atoi(optarg); break;
+		case 'c': ix.ckpt_idle_ms = (uint64_t)atol(optarg); break;
 		case 'h':
 			printf("usage: vigil-indexer [-D DATA_DIR] [-d KEYDIR] [-r RESCAN_MS] "
-			       "[-o MAX_OPEN]\n");
+			       "[-o MAX_OPEN] [-c CHECKPOINT_IDLE_MS]\n");
 			return 0;
 		default: return 2;
 		}
@@ -147,6 +153,9 @@ main(int argc, char **argv)
 		ix.m_rescans = shm_metrics_counter(m, "rescans_total");
 		ix.m_damaged = shm_metrics_counter(m, "damaged_stretches_total");
 		ix.m_full = shm_metrics_counter(m, "index_full_total");
+		ix.m_ckpt_loaded = shm_metrics_counter(m, "checkpoints_loaded_total");
+		ix.m_ckpt_ignored = shm_metrics_counter(m, "checkpoints_ignored_total");
+		ix.m_ckpt_written = shm_metrics_counter(m, "checkpoints_written_total");
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -167,6 +176,7 @@ main(int argc, char **argv)
 			n += drain(&ix, ring[i]);
 		if (now_ms() >= next_scan) {
 			indexer_scan_dir(&ix);
+			indexer_ckpt_tick(&ix, now_ms());
 			next_scan = now_ms() + (uint64_t)rescan_ms;
 			if (ix.m_rescans)
 				shm_metrics_add(ix.m_rescans, 1);

@@ -195,6 +195,32 @@ uint64_t idx_day_indexed_to(const idx_day_t *d);
 /* Arena bytes used and total (metrics). */
 void idx_arena_usage(const idx_t *x, uint64_t *used, uint64_t *size);
 
+/* --- idx_ckpt.c: checkpoints beside day files (indexer only) --------- */
+
+/* A decoded checkpoint; body points into the caller's buffer. */
+typedef struct idx_ckpt {
+	uint8_t uuid[16];
+	uint32_t date, hdr_crc, tail_crc;
+	uint64_t indexed_to;
+	uint32_t high, codecs, reported_next;
+	uint64_t records, bytes, last_arrival_ms, last_capture_ms;
+	uint32_t nranges, nkeyframes, npoints, nhellos;
+	idx_telemetry_t tele;
+	const uint8_t *body;
+} idx_ckpt_t;
+
+/*
+ * The checkpoint of day d (bytes into *out, the caller's to free), for a
+ * file whose 64-byte header has CRC-32C hdr_crc and whose 4 KiB before
+ * d's indexed_to have CRC-32C tail_crc.
+ */
+int idx_ckpt_encode(const idx_t *x, const idx_day_t *d, uint32_t hdr_crc, uint32_t tail_crc,
+		    uint8_t **out, size_t *len);
+/* Parse and check a checkpoint: 0, or -EINVAL for anything malformed. */
+int idx_ckpt_decode(const uint8_t *buf, size_t len, idx_ckpt_t *out);
+/* Fill an empty day from a checkpoint the caller matched to its file. */
+int idx_ckpt_restore(idx_t *x, idx_day_t *d, const idx_ckpt_t *c);
+
 /* --- idx_notice.c: writer -> indexer notices ------------------------- */
 
 /*

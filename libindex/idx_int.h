@@ -85,4 +85,9 @@ idx_hash(const uint8_t uuid[16], uint32_t date)
 #define IDX_ARR_N(w) ((uint32_t)(w))
 #define IDX_ARR_WORD(ref, n) ((((uint64_t)(ref) >> 3) << 32) | (uint32_t)(n))
 
+/* idx_write.c, for idx_ckpt.c: arena blocks and array appends (indexer only) */
+uint64_t idx_arena_alloc(idx_t *x, uint64_t bytes);
+void *idx_arena_ptr(idx_t *x, uint64_t ref);
+int idx_arr_push(idx_t *x, uint64_t *word, struct idx_arr_own *a, const idx_point_t *p);
+
 #endif

@@ -59,8 +59,8 @@ idx_day_get(idx_t *x, const uint8_t uuid[16], uint32_t date)
 	return NULL;
 }
 
-static uint64_t
-arena_alloc(idx_t *x, uint64_t bytes)
+uint64_t
+idx_arena_alloc(idx_t *x, uint64_t bytes)
 {
 	idx_hdr_t *h = x->hdr;
 	uint64_t ref = (h->arena_used + 7) & ~7ull;
@@ -73,8 +73,8 @@ arena_alloc(idx_t *x, uint64_t bytes)
 	return ref;
 }
 
-static void *
-arena_ptr(idx_t *x, uint64_t ref)
+void *
+idx_arena_ptr(idx_t *x, uint64_t ref)
 {
 	return x->body + x->hdr->arena_off + ref;
 }
@@ -96,48 +96,48 @@ idx_day_end(idx_t *x, idx_day_t *d)
 }
 
 /* Append p to a chunked append-only array (word, own). */
-static int
-push(idx_t *x, uint64_t *word, struct idx_arr_own *a, const idx_point_t *p)
+int
+idx_arr_push(idx_t *x, uint64_t *word, struct idx_arr_own *a, const idx_point_t *p)
 {
 	uint64_t w = *word, dref = IDX_ARR_REF(w), c, *dir;
 	uint32_t n = IDX_ARR_N(w), ci = n / IDX_CHUNK, k = n % IDX_CHUNK;
 
 	if (dref == 0) {
-		if ((dref = arena_alloc(x, 4 * sizeof(uint64_t))) == 0)
+		if ((dref = idx_arena_alloc(x, 4 * sizeof(uint64_t))) == 0)
 			return -ENOSPC;
-		memset(arena_ptr(x, dref), 0, 4 * sizeof(uint64_t));
+		memset(idx_arena_ptr(x, dref), 0, 4 * sizeof(uint64_t));
 		a->dcap = 4;
 		a->c0cap = 0;
 		ck_pr_fence_store(); /* the empty directory before the word naming it */
 		ck_pr_store_64(word, IDX_ARR_WORD(dref, 0));
 	}
 	if (ci >= a->dcap) {
-		uint64_t nref = arena_alloc(x, (uint64_t)a->dcap * 2 * sizeof(uint64_t));
+		uint64_t nref = idx_arena_alloc(x, (uint64_t)a->dcap * 2 * sizeof(uint64_t));
 		if (nref == 0)
 			return -ENOSPC;
-		memset(arena_ptr(x, nref), 0, (size_t)a->dcap * 2 * sizeof(uint64_t));
-		memcpy(arena_ptr(x, nref), arena_ptr(x, dref), (size_t)a->dcap * sizeof(uint64_t));
+		memset(idx_arena_ptr(x, nref), 0, (size_t)a->dcap * 2 * sizeof(uint64_t));
+		memcpy(idx_arena_ptr(x, nref), idx_arena_ptr(x, dref), (size_t)a->dcap * sizeof(uint64_t));
 		a->dcap *= 2;
 		dref = nref;
 		ck_pr_fence_store(); /* the copied directory before the word naming it */
 		ck_pr_store_64(word, IDX_ARR_WORD(dref, n));
 	}
-	dir = arena_ptr(x, dref);
+	dir = idx_arena_ptr(x, dref);
 	if (ci == 0 && n == a->c0cap) { /* chunk 0 grows by doubling */
 		uint32_t ncap = a->c0cap ? a->c0cap * 2 : 16;
-		if ((c = arena_alloc(x, (uint64_t)ncap * sizeof(idx_point_t))) == 0)
+		if ((c = idx_arena_alloc(x, (uint64_t)ncap * sizeof(idx_point_t))) == 0)
 			return -ENOSPC;
 		if (n)
-			memcpy(arena_ptr(x, c), arena_ptr(x, dir[0]), (size_t)n * sizeof(idx_point_t));
+			memcpy(idx_arena_ptr(x, c), idx_arena_ptr(x, dir[0]), (size_t)n * sizeof(idx_point_t));
 		a->c0cap = ncap;
 		ck_pr_fence_store(); /* the copy before the offset that points at it */
 		ck_pr_store_64(&dir[0], c);
 	} else if (ci > 0 && k == 0) { /* a new whole chunk */
-		if ((c = arena_alloc(x, (uint64_t)IDX_CHUNK * sizeof(idx_point_t))) == 0)
+		if ((c = idx_arena_alloc(x, (uint64_t)IDX_CHUNK * sizeof(idx_point_t))) == 0)
 			return -ENOSPC;
 		ck_pr_store_64(&dir[ci], c); /* published by the fence below */
 	}
-	((idx_point_t *)arena_ptr(x, dir[ci]))[k] = *p;
+	((idx_point_t *)idx_arena_ptr(x, dir[ci]))[k] = *p;
 	ck_pr_fence_store(); /* the entry (and any new offset) before the count */
 	ck_pr_store_64(word, IDX_ARR_WORD(dref, n + 1));
 	return 0;
@@ -147,7 +147,7 @@ push(idx_t *x, uint64_t *word, struct idx_arr_own *a, const idx_point_t *p)
 static int
 range_add(idx_t *x, struct idx_day *d, uint32_t c, uint64_t t)
 {
-	idx_range_t *r = d->ranges ? arena_ptr(x, d->ranges) : NULL;
+	idx_range_t *r = d->ranges ? idx_arena_ptr(x, d->ranges) : NULL;
 	uint32_t n = d->nranges, lo = 0, hi = n;
 
 	/* the common case: the next counter after the last range */
@@ -190,14 +190,14 @@ range_add(idx_t *x, struct idx_day *d, uint32_t c, uint64_t t)
 	}
 	if (n == d->rcap) {
 		uint32_t ncap = d->rcap ? d->rcap * 2 : 8;
-		uint64_t nref = arena_alloc(x, (uint64_t)ncap * sizeof(*r));
+		uint64_t nref = idx_arena_alloc(x, (uint64_t)ncap * sizeof(*r));
 		if (nref == 0)
 			return -ENOSPC;
 		if (n)
-			memcpy(arena_ptr(x, nref), r, (size_t)n * sizeof(*r));
+			memcpy(idx_arena_ptr(x, nref), r, (size_t)n * sizeof(*r));
 		d->ranges = nref; /* inside the write section: readers retry */
 		d->rcap = ncap;
-		r = arena_ptr(x, nref);
+		r = idx_arena_ptr(x, nref);
 	}
 	memmove(&r[lo + 1], &r[lo], (size_t)(n - lo) * sizeof(*r));
 	r[lo] = (idx_range_t){c, c, t, t};
@@ -230,15 +230,15 @@ idx_day_add(idx_t *x, idx_day_t *d, const idx_rec_t *r)
 	idx_point_t p = {r->offset, r->counter, rel};
 	if (r->type == PROTO_T_DATA && r->codec < 32)
 		d->codecs |= 1u << r->codec;
-	if (r->type == PROTO_T_HELLO && (rc = push(x, &d->hellos, &d->hellos_own, &p)) < 0)
+	if (r->type == PROTO_T_HELLO && (rc = idx_arr_push(x, &d->hellos, &d->hellos_own, &p)) < 0)
 		return rc;
 	kf = r->type == PROTO_T_DATA && r->stream == PROTO_S_VIDEO &&
 	     (r->flags & PROTO_F_KEYFRAME) && r->frag_index == 0;
-	if (kf && (rc = push(x, &d->kf, &d->kf_own, &p)) < 0)
+	if (kf && (rc = idx_arr_push(x, &d->kf, &d->kf_own, &p)) < 0)
 		return rc;
 	if (++d->since_point >= IDX_POINT_EVERY && !kf) {
 		d->since_point = 0;
-		if ((rc = push(x, &d->pts, &d->pts_own, &p)) < 0)
+		if ((rc = idx_arr_push(x, &d->pts, &d->pts_own, &p)) < 0)
 			return rc;
 	}
 	return 0;

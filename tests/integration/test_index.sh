@@ -40,7 +40,7 @@ index_arena_mb = 16
 restart_min_ms = 50
 stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
 stage writer = $BIN/vigil-writer -D $tmp/data
-stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200
+stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200 -c 300
 CONF
 "$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
 vpid=$!
@@ -85,5 +85,43 @@ done
 grep -q '^missing: none' "$tmp/index.$c1" && fail "tampered camera shows no gap"
 grep '^missing:' "$tmp/index.$c1"
 ctl index $c1 | grep -qx "$day" || fail "days of $c1"
+
+# checkpoints: written once the files are idle, used after a kill, and
+# ignored (the file scanned) when damaged or another day's
+f1=$(ls "$tmp"/data/$c1/*.vgl) f2=$(ls "$tmp"/data/$c2/*.vgl)
+i=0
+until [ -s "$f1.idx" ] && [ -s "$f2.idx" ]; do
+	i=$((i + 1)); [ $i -gt 50 ] && fail "no checkpoints written"; sleep 0.1
+done
+restart_indexer() {
+	ip=$(pid_of indexer 0)
+	n=$(grep -c 'indexed .* records' "$tmp/vigild.log")
+	kill -9 "$ip"
+	i=0
+	until [ "$(grep -c 'indexed .* records' "$tmp/vigild.log")" -gt "$n" ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "indexer did not restart"; sleep 0.1
+	done
+}
+same_as_files() {
+	for c in $c1 $c2; do
+		f=$(ls "$tmp"/data/$c/*.vgl)
+		ctl index $c "$(basename "$f" .vgl)" >"$tmp/index.$c" || fail "index of $c after $1"
+		[ "$(grep '^present:' "$tmp/index.$c")" = "$(grep '^present:' "$tmp/verify.$c")" ] ||
+			fail "ranges of $c differ from its file after $1"
+		awk '$1 == "keyframes" && $2 >= 3 {ok=1} END {exit !ok}' "$tmp/index.$c" || fail "keyframes of $c after $1"
+	done
+}
+restart_indexer
+grep 'indexed .* records' "$tmp/vigild.log" | tail -1 | grep -q 'indexed 0 records of 2 files' ||
+	fail "checkpoints not used: $(grep 'indexed .* records' "$tmp/vigild.log" | tail -1)"
+grep -q 'checkpoint .* ignored' "$tmp/vigild.log" && fail "a good checkpoint was ignored"
+same_as_files "a restart from checkpoints"
+cp "$f1.idx" "$tmp/c1.idx"
+printf 'X' | dd of="$f1.idx" bs=1 seek=300 conv=notrunc 2>/dev/null
+cp "$tmp/c1.idx" "$f2.idx"
+restart_indexer
+grep -q "checkpoint $f1.idx ignored: damaged" "$tmp/vigild.log" || fail "a damaged checkpoint was not refused"
+grep -q "checkpoint $f2.idx ignored: another partition" "$tmp/vigild.log" || fail "a foreign checkpoint was not refused"
+same_as_files "damaged checkpoints"
 kill -TERM "$vpid"; wait "$vpid"; vpid=""
-echo "index: ranges and gaps equal the files' after 3 indexer kills; writers untouched"
+echo "index: ranges and gaps equal the files' after 3 indexer kills and from checkpoints; writers untouched"

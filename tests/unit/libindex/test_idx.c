@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -166,6 +167,60 @@ test_many_ranges(void **state)
 }
 
 static void
+test_checkpoint(void **state)
+{
+	idx_range_t a[8], b[8];
+	idx_ckpt_t c;
+	idx_point_t p;
+	uint8_t *buf;
+	size_t len;
+	idx_t *w;
+	uint32_t k;
+
+	(void)state;
+	snprintf(pfx, sizeof(pfx), "vigiltestidxc%d", (int)getpid());
+	assert_int_equal(idx_create(pfx, 64, 4 << 20, &w), 0);
+	idx_reset(w);
+	idx_day_t *d = idx_day_get(w, U, DATE);
+	for (k = 0; k < 2000; k++)
+		if (k % 100 != 7)
+			add(w, d, k, k % 30 == 1);
+	assert_int_equal(idx_ckpt_encode(w, d, 0x11111111, 0x22222222, &buf, &len), 0);
+	if (getenv("VIGIL_CKPT_SEED")) { /* the seed of fuzz/corpus/fuzz_ckpt */
+		FILE *f = fopen(getenv("VIGIL_CKPT_SEED"), "w");
+		fwrite(buf, 1, len, f);
+		fclose(f);
+	}
+	assert_int_equal(idx_ckpt_decode(buf, len, &c), 0);
+	assert_true(c.hdr_crc == 0x11111111 && c.tail_crc == 0x22222222 && c.nranges == 21);
+	assert_int_equal(c.indexed_to, 64 + 1999 * 100 + 100);
+	/* into another day slot: the same answers */
+	uint8_t u2[16];
+	memcpy(u2, U, 16);
+	u2[0] ^= 1;
+	idx_day_t *e = idx_day_get(w, u2, DATE);
+	assert_int_equal(idx_ckpt_restore(w, e, &c), 0);
+	assert_int_equal(idx_ckpt_restore(w, e, &c), -EEXIST);
+	assert_int_equal(idx_day_ranges(w, U, DATE, a, 8), 21);
+	assert_int_equal(idx_day_ranges(w, u2, DATE, b, 8), 21);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(idx_day_keyframe_counter(w, u2, DATE, 1000, &p), 0);
+	assert_int_equal(p.counter, 991);
+	uint64_t off;
+	assert_int_equal(idx_day_hello(w, u2, DATE, 0, &off), 0);
+	/* one flipped byte anywhere: refused */
+	for (k = 0; k < len; k += 97) {
+		buf[k] ^= 0x20;
+		assert_int_equal(idx_ckpt_decode(buf, len, &c), -EINVAL);
+		buf[k] ^= 0x20;
+	}
+	assert_int_equal(idx_ckpt_decode(buf, len - 1, &c), -EINVAL);
+	free(buf);
+	idx_close(w);
+	shm_seg_unlink(strcat(pfx, "-index"));
+}
+
+static void
 test_notice(void **state)
 {
 	idx_notice_t n = {{0}, DATE, 123456789012ull}, m;
@@ -195,6 +250,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_many_ranges),
+		cmocka_unit_test(test_checkpoint),
 		cmocka_unit_test(test_notice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
