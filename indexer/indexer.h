@@ -71,6 +71,9 @@ void indexer_keys_free(indexer_file_t *f);
 /* indexer_ckpt.c: load a file's checkpoint before its first scan; save idle ones. */
 void indexer_ckpt_load(indexer_t *ix, indexer_file_t *f);
 void indexer_ckpt_tick(indexer_t *ix, uint64_t now_ms);
+/* indexer_chain.c: extend the signed chains of the files that grew. */
+void indexer_chain_tick(indexer_t *ix);
+void indexer_chain_free(void);
 
 void indexer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

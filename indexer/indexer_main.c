@@ -177,6 +177,7 @@ main(int argc, char **argv)
 		if (now_ms() >= next_scan) {
 			indexer_scan_dir(&ix);
 			indexer_ckpt_tick(&ix, now_ms());
+			indexer_chain_tick(&ix);
 			next_scan = now_ms() + (uint64_t)rescan_ms;
 			if (ix.m_rescans)
 				shm_metrics_add(ix.m_rescans, 1);
@@ -194,6 +195,7 @@ main(int argc, char **argv)
 		proto_reader_free(ix.f[i].rd);
 	}
 	free(ix.f);
+	indexer_chain_free();
 	EVP_PKEY_free(ix.server_key);
 	idx_close(ix.idx);
 	return 0;

@@ -27,7 +27,9 @@ static const struct cmd {
 	 "export -d KEYDIR [-s video|telemetry] [-c h264|jpeg] [-o OUT] [-l] [-k] FILE...   decrypt frames"},
 	{"dump", vigilctl_dump, "dump FILE [--json]   print the records of a day file"},
 	{"verify", vigilctl_verify,
-	 "verify [-d KEYDIR] FILE   checksums, counters, missing ranges; signatures and tags"},
+	 "verify [-d KEYDIR] [-c] FILE   checksums, counters, missing ranges; signatures, tags "
+	 "and the signed chain (-c: required)"},
+	{"chain", vigilctl_chain, "chain [-d KEYDIR] [-c] FILE...   extend the signed hash chain (-c: close the day)"},
 	{"status", vigilctl_status, "status [-p SHM_PREFIX]   stages, pids, restarts, ring depths"},
 	{"restart", vigilctl_restart,
 	 "restart [-p SHM_PREFIX] STAGE [N]   restart one stage while the others run"},

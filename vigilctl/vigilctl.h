@@ -9,6 +9,8 @@
 #ifndef VIGILCTL_H
 #define VIGILCTL_H
 
+#include <openssl/evp.h>
+
 #define VIGILCTL_DEFAULT_KEYDIR "/var/lib/vigil/keys"
 
 int vigilctl_keygen(int argc, char **argv);
@@ -22,6 +24,10 @@ int vigilctl_restart(int argc, char **argv);
 int vigilctl_index(int argc, char **argv);
 int vigilctl_completeness(int argc, char **argv);
 int vigilctl_user(int argc, char **argv);
+int vigilctl_chain(int argc, char **argv);
+
+/* vigilctl_chain.c: print the chain check of a day file; 1 when broken (or absent and required). */
+int vigilctl_chain_report(const char *dayfile, EVP_PKEY *server, int required);
 
 /* The key directory: -d, else $VIGIL_KEYDIR, else the default. */
 const char *vigilctl_keydir(const char *opt);

@@ -5,11 +5,13 @@
  * DESCRIPTION
  *	dump FILE [--json]: one line (or JSON object) per record: offset,
  *	arrival time, source, length and the datagram's clear header.
- *	verify [-d KEYDIR] FILE: every record checksum (damaged stretches are
+ *	verify [-d KEYDIR] [-c] FILE: every record checksum (damaged stretches are
  *	skipped and counted, a torn tail reported), the counters present and
  *	the missing ranges below the highest; with the key directory, every
  *	hello's signature (by the camera key in the registry) and, with the
- *	secret the hello carries for the server key, every GCM tag. Exits 1
+ *	secret the hello carries for the server key, every GCM tag, and the
+ *	signed hash chain beside the file (vigilctl_chain.c; -c: a missing
+ *	chain fails too). Exits 1
  *	when anything did not verify.
  */
 #include <getopt.h>
@@ -120,22 +122,23 @@ vigilctl_verify(int argc, char **argv)
 	uint32_t *ctr = NULL, n = 0, cap = 0, i, dups = 0;
 	uint64_t tags_ok = 0, tags_bad = 0, no_hello = 0, sig_ok = 0, sig_bad = 0;
 	sess_t sess[64];
-	int nsess = 0, c, rc, bad;
+	int nsess = 0, c, rc, bad, chain_req = 0;
 	EVP_PKEY *server = NULL, *cam = NULL;
 	const proto_reader_stats_t *st;
 	proto_reader_t *r;
 	proto_rec_t rec;
 	char path[4200];
 
-	while ((c = getopt(argc, argv, "d:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:ch")) != -1) {
 		switch (c) {
 		case 'd': keydir = optarg; break;
-		case 'h': printf("usage: vigilctl verify [-d KEYDIR] FILE\n"); return 0;
+		case 'c': chain_req = 1; break;
+		case 'h': printf("usage: vigilctl verify [-d KEYDIR] [-c] FILE\n"); return 0;
 		default: return 2;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: vigilctl verify [-d KEYDIR] FILE\n");
+		fprintf(stderr, "usage: vigilctl verify [-d KEYDIR] [-c] FILE\n");
 		return 2;
 	}
 	if (open_file(argv[optind], &r) < 0)
@@ -231,6 +234,8 @@ vigilctl_verify(int argc, char **argv)
 		       (unsigned long long)tags_ok, (unsigned long long)tags_bad,
 		       (unsigned long long)no_hello);
 	bad = rc < 0 || st->damaged || st->tail_len || dups || sig_bad || tags_bad || no_hello;
+	if (server && vigilctl_chain_report(argv[optind], server, chain_req))
+		bad = 1;
 	printf("%s\n", bad ? "NOT VERIFIED" : "verified");
 	for (c = 0; c < nsess; c++)
 		proto_session_free(sess[c].s);
