@@ -5,8 +5,8 @@
  * DESCRIPTION
  *	writer_main.c runs the loop (ring in, io_uring out), writer_file.c
  *	keeps the bounded cache of open day files with the set of counters
- *	each holds, writer_ranges.c is that set, writer_nats.c takes the
- *	writer's shard from NATS JetStream instead of the ring.
+ *	each holds (a proto_ranges_t), writer_nats.c takes the writer's
+ *	shard from NATS JetStream instead of the ring.
  */
 #ifndef VIGIL_WRITER_H
 #define VIGIL_WRITER_H
@@ -15,19 +15,9 @@
 
 #include "proto.h"
 #include "proto_record.h"
+#include "proto_sync.h"
 #include "shm.h"
 
-/* Counters present in a file, as sorted disjoint [lo, hi) ranges. */
-typedef struct writer_ranges {
-	struct writer_range {
-		uint32_t lo, hi;
-	} *r;
-	uint32_t n, cap;
-} writer_ranges_t;
-
-int writer_ranges_has(const writer_ranges_t *s, uint32_t c);
-int writer_ranges_add(writer_ranges_t *s, uint32_t c); /* 0, or -ENOMEM */
-void writer_ranges_free(writer_ranges_t *s);
 
 typedef struct writer_file {
 	uint8_t uuid[PROTO_UUID_LEN];
@@ -38,7 +28,7 @@ typedef struct writer_file {
 	uint64_t used;	/* LRU clock */
 	int next;	/* hash chain */
 	int group;	/* its write group in the current turn, -1: none */
-	writer_ranges_t have;
+	proto_ranges_t have; /* counters the file holds */
 } writer_file_t;
 
 typedef struct writer_files {

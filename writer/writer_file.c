@@ -88,7 +88,7 @@ evict(writer_files_t *fs, int idx)
 		writer_log("fdatasync on eviction: %s", strerror(errno));
 	close(f->fd);
 	unchain(fs, idx);
-	writer_ranges_free(&f->have);
+	proto_ranges_free(&f->have);
 	f->fd = -1;
 	fs->evicted++;
 }
@@ -159,9 +159,14 @@ scan(writer_files_t *fs, writer_file_t *f, const char *path)
 		proto_reader_free(r);
 		return -1;
 	}
-	while ((rc = proto_reader_next(r, &rec)) == 1)
-		if (rec.len >= PROTO_C2S_HDR_LEN)
-			writer_ranges_add(&f->have, proto_get32(rec.dgram + 24));
+	while ((rc = proto_reader_next(r, &rec)) == 1) {
+		uint32_t c = rec.len >= PROTO_C2S_HDR_LEN ? proto_get32(rec.dgram + 24) : 0;
+
+		if (rec.len >= PROTO_C2S_HDR_LEN && proto_ranges_add(&f->have, c, c + 1) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+	}
 	proto_reader_free(r);
 	if (rc < 0 || proto_file_scan_tail(f->fd, &end) < 0 || fstat(f->fd, &st) != 0) {
 		writer_log("%s: scan failed", path);
@@ -253,7 +258,7 @@ fail:
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
-	writer_ranges_free(&f->have);
+	proto_ranges_free(&f->have);
 	return NULL;
 }
 

@@ -230,7 +230,7 @@ turn(writer_t *w)
 		if (f == NULL)
 			return -EIO;
 		uint32_t counter = proto_get32(s->data + 24);
-		if (writer_ranges_has(&f->have, counter)) {
+		if (proto_ranges_has(&f->have, counter)) {
 			count(w->m_dups, 1);
 			continue;
 		}
@@ -243,7 +243,7 @@ turn(writer_t *w)
 			count(w->m_bad, 1); /* never written with a header that does not verify */
 			continue;
 		}
-		if (writer_ranges_add(&f->have, counter) < 0)
+		if (proto_ranges_add(&f->have, counter, counter + 1) < 0)
 			return -ENOMEM;
 		/* chain the datagram into its file's group, in ring order */
 		next[n] = -1;
