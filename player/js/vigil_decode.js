@@ -181,10 +181,20 @@ class VideoSink {
 
 	draw(img, capture) {
 		const codec = this.codec;
-		const w = img.displayWidth || img.width, h = img.displayHeight || img.height;
+		/*
+		 * Paint at the size the canvas is shown (never above the
+		 * picture's): a small tile costs a fraction of the pixels to
+		 * paint and composite.
+		 */
+		const vw = img.displayWidth || img.width, vh = img.displayHeight || img.height;
+		const shown = Math.round(this.canvas.clientWidth * (window.devicePixelRatio || 1));
+		const w = shown > 0 && shown < vw ? shown : vw;
+		const h = Math.round(vh * w / vw);
 		if (this.canvas.width !== w || this.canvas.height !== h) {
 			this.canvas.width = w;
 			this.canvas.height = h;
+			this.canvas.dataset.videoWidth = vw;
+			this.canvas.dataset.videoHeight = vh;
 		}
 		this.ctx.drawImage(img, 0, 0, w, h);
 		img.close();

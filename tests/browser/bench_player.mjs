@@ -7,9 +7,10 @@
 //	same H.264 frames exported to REF_H264 with their lengths in
 //	REF_LIST (vigilctl export -l). Figures, in the same run:
 //	  grid: pictures decoded per second and pictures dropped over
-//	    SECONDS with 16 live tiles; ref: the same access units fed to 16
-//	    VideoDecoders in the page at the cameras' rate, drawn to 16
-//	    canvases, without network, WebSocket or AES.
+//	    SECONDS with 16 live tiles; ref: the same access units fed at the
+//	    cameras' rate to 16 of the player's own decode-and-paint sinks on
+//	    canvases laid out like the grid's tiles, without network,
+//	    WebSocket or AES.
 //	  first frame: page load to the first live picture of one camera
 //	    (median of 3 loads); ref: page load to the first picture decoded
 //	    from the same keyframe held in the page.
@@ -117,48 +118,50 @@ await grid.close();
 const gridFps = (g1.decoded - g0.decoded) / ((g1.at - g0.at) / 1000);
 const gridDropped = g1.dropped - g0.dropped;
 
-// reference: the same access units, 16 decoders at the cameras' rate
+// reference: the same access units fed at the cameras' rate to the
+// player's own decode-and-paint (vigil.VideoSink), one per tile-sized
+// canvas laid out like the grid, without network, WebSocket or AES
 const ref = await page('#/login');
 const r = await ref.evaluate(async ({ aus, first, n, fps, seconds }) => {
 	const units = aus.slice(first).map((a) => ({ key: a.key,
 	    data: Uint8Array.from(atob(a.b64), (c) => c.charCodeAt(0)) }));
-	let decoded = 0, dropped = 0;
-	const decs = [];
+	document.getElementById('login').hidden = true;
+	const box = document.getElementById('tiles');
+	document.getElementById('grid').hidden = false;
+	const sinks = [];
 	for (let i = 0; i < n; i++) {
+		const tile = document.createElement('div');
+		tile.className = 'tile';
+		const v = document.createElement('div');
+		v.className = 'tile-video';
 		const canvas = document.createElement('canvas');
-		canvas.style.width = '300px';
-		document.body.append(canvas);
-		const ctx = canvas.getContext('2d');
-		const d = new VideoDecoder({ output: (f) => {
-			if (canvas.width !== f.displayWidth) { canvas.width = f.displayWidth; canvas.height = f.displayHeight; }
-			ctx.drawImage(f, 0, 0); f.close(); decoded++;
-		}, error: () => {} });
-		d.configure({ codec: vigil.decode.avcCodec(units[0].data), optimizeForLatency: true });
-		decs.push({ d, k: 0, needKey: false });
+		v.append(canvas);
+		tile.append(v);
+		box.append(tile);
+		sinks.push({ sink: new vigil.VideoSink(canvas), k: 0 });
 	}
+	const total = () => sinks.reduce((a, x) => ({ decoded: a.decoded + x.sink.stats.decoded,
+	    dropped: a.dropped + x.sink.stats.dropped }), { decoded: 0, dropped: 0 });
 	const t0 = performance.now();
-	let c0 = 0, d0 = 0;
+	let s0 = null;
 	await new Promise((resolve) => {
 		let tick = 0;
 		const iv = setInterval(() => {
 			const due = Math.floor((performance.now() - t0) / (1000 / fps));
-			for (; tick < due; tick++)
-				for (const x of decs) {
+			for (; tick < due; tick++) {
+				if (tick === fps * 2)
+					s0 = total();
+				for (const x of sinks) {
 					const u = units[x.k++ % units.length];
-					if (tick === fps * 2 && x === decs[0]) {
-						c0 = decoded;
-						d0 = dropped;
-					}
-					if ((x.needKey || x.d.decodeQueueSize > 12) && !u.key) {
-						dropped++; x.needKey = true; continue;
-					}
-					x.needKey = false;
-					x.d.decode(new EncodedVideoChunk({ type: u.key ? 'key' : 'delta', timestamp: tick * 1e6 / fps, data: u.data }));
+					x.sink.frame({ stream: 0, codec: 1, key: u.key, live: true,
+					    capture: 1e12 + tick * 1000 / fps, data: u.data });
 				}
+			}
 			if (performance.now() - t0 > (seconds + 2) * 1000) { clearInterval(iv); resolve(); }
 		}, 5);
 	});
-	return { fps: (decoded - c0) / seconds, dropped: dropped - d0 };
+	const s1 = total();
+	return { fps: (s1.decoded - s0.decoded) / seconds, dropped: s1.dropped - s0.dropped };
 }, { aus, first, n: CAMS.length, fps: FPS, seconds: SECONDS });
 await ref.close();
 await browser.close();

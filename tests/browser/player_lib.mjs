@@ -34,21 +34,24 @@ export async function login(page, url, user, password) {
 }
 
 // Runs in the page: the bar code of the picture on a canvas, read from
-// its top 48 rows (three bands of 16 rows, 32 blocks each, MSB left,
-// white 1): {frame, capture}, or null when the bands are not a code.
+// the picture's top 48 rows (three bands of 16 rows, 32 blocks each, MSB
+// left, white 1), scaled to the size the canvas is painted at:
+// {frame, capture}, or null when the bands are not a code.
 export function pageReadBars(canvas) {
 	const w = canvas.width, h = canvas.height;
-	if (w < 32 || h < 48)
+	const k = h / Number(canvas.dataset.videoHeight || h); /* canvas rows per picture row */
+	const band = 16 * k;
+	if (w < 64 || band < 5)
 		return null;
 	const img = canvas.getContext('2d', { willReadFrequently: true })
-	    .getImageData(0, 0, w, 48).data;
+	    .getImageData(0, 0, w, Math.ceil(3 * band)).data;
 	const v = [0, 0, 0];
 	for (let b = 0; b < 3; b++) {
 		let n = 0;
 		for (let i = 0; i < 32; i++) {
 			const x0 = Math.floor(i * w / 32), x1 = Math.floor((i + 1) * w / 32);
 			let sum = 0, cnt = 0;
-			for (let y = b * 16 + 4; y < b * 16 + 12; y++)
+			for (let y = Math.ceil(b * band + band / 4); y < Math.floor(b * band + band * 3 / 4); y++)
 				for (let x = x0 + 1; x < x1 - 1; x++) {
 					const o = (y * w + x) * 4;
 					sum += 0.299 * img[o] + 0.587 * img[o + 1] + 0.114 * img[o + 2];
