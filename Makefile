@@ -46,7 +46,7 @@ LDLIBS   += -lck -lwebsockets -luring -lssl -lcrypto -lpthread -lrt -lm
 # program directory -> program name
 PROGRAMS := vigild:vigild listener:vigil-listener writer:vigil-writer \
 	    indexer:vigil-indexer streamer:vigil-streamer syncd:vigil-syncd \
-	    firmware:vigil-cam vigilctl:vigilctl
+	    firmware:vigil-cam vigilctl:vigilctl verify:vigil-verify
 prog_dir  = $(word 1,$(subst :, ,$(1)))
 prog_name = $(word 2,$(subst :, ,$(1)))
 
@@ -69,6 +69,8 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call prog_rule,$(p))))
 # the camera program's codecs and gpsd client
 $(BINDIR)/vigil-cam: LDLIBS += -lx264 -lturbojpeg -lgps
+# the MP4 writer of the standalone bundle checker
+$(BINDIR)/vigil-verify: LDLIBS += -lavformat -lavcodec -lavutil
 # NATS JetStream (libbus): only the programs on the listener-to-writer hop
 $(BINDIR)/vigil-listener $(BINDIR)/vigil-writer $(OUT)/bench/bench_scale: LDLIBS += -lnats
 

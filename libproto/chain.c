@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 
+#include "proto_bundle.h"
 #include "proto_chain.h"
 #include "proto_record.h"
 
@@ -116,51 +116,31 @@ proto_chain_ckpt_decode(const uint8_t *b, size_t len, proto_chain_ckpt_t *c)
 	return (int)n;
 }
 
-static int
-pss(EVP_PKEY_CTX *p)
-{
-	return EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PSS_PADDING) == 1 &&
-	       EVP_PKEY_CTX_set_rsa_mgf1_md(p, EVP_sha256()) == 1 &&
-	       EVP_PKEY_CTX_set_rsa_pss_saltlen(p, 32) == 1;
-}
-
 int
 proto_chain_ckpt_sign(proto_chain_ckpt_t *c, EVP_PKEY *priv)
 {
 	uint8_t b[PROTO_CHAIN_SIGNED_LEN];
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *p = NULL;
 	size_t slen = (size_t)EVP_PKEY_get_size(priv);
-	int ok;
+	int rc;
 
-	if (md == NULL || slen > PROTO_CHAIN_MAX_SIG) {
-		EVP_MD_CTX_free(md);
+	if (slen > PROTO_CHAIN_MAX_SIG) {
 		proto_set_errmsg("chain: server key larger than %d bytes", PROTO_CHAIN_MAX_SIG);
 		return PROTO_E_CRYPTO;
 	}
 	c->sig_len = (uint16_t)slen;
 	encode_signed(c, b);
-	ok = EVP_DigestSignInit(md, &p, EVP_sha256(), NULL, priv) == 1 && pss(p) &&
-	     EVP_DigestSign(md, c->sig, &slen, b, sizeof(b)) == 1 && slen == c->sig_len;
-	EVP_MD_CTX_free(md);
-	if (!ok)
-		proto_set_errmsg("chain: RSA-PSS sign failed");
-	return ok ? 0 : PROTO_E_CRYPTO;
+	if ((rc = proto_pss_sign(priv, b, sizeof(b), c->sig, &slen)) < 0)
+		return rc;
+	return slen == c->sig_len ? 0 : PROTO_E_CRYPTO;
 }
 
 int
 proto_chain_ckpt_verify(const proto_chain_ckpt_t *c, EVP_PKEY *pub)
 {
 	uint8_t b[PROTO_CHAIN_SIGNED_LEN];
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *p = NULL;
-	int ok;
 
 	encode_signed(c, b);
-	ok = md && EVP_DigestVerifyInit(md, &p, EVP_sha256(), NULL, pub) == 1 && pss(p) &&
-	     EVP_DigestVerify(md, c->sig, c->sig_len, b, sizeof(b)) == 1;
-	EVP_MD_CTX_free(md);
-	return ok ? 0 : PROTO_E_SIGNATURE;
+	return proto_pss_verify(pub, b, sizeof(b), c->sig, c->sig_len);
 }
 
 int

@@ -9,13 +9,14 @@
 set -eu
 
 # server: the five required libraries; camera: x264, turbojpeg, gpsd's
-# client library; tests: ffmpeg (reference decoder), Chromium driven by
+# client library; vigil-verify: libavformat (MP4); make analyze: clang-tools;
+# tests: ffmpeg (reference decoder), Chromium driven by
 # playwright-core (npm, below), jq; scale-out: nats-server, libnats,
 # glusterfs.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
 liburing-dev libssl-dev libwebsockets-dev libck-dev libcmocka-dev
 uuid-dev libjansson-dev openssl xxd curl procps iproute2
-libx264-dev libturbojpeg0-dev libgps-dev gpsd ffmpeg
+libx264-dev libturbojpeg0-dev libgps-dev gpsd ffmpeg libavformat-dev clang-tools
 chromium fonts-dejavu-core jq srt-tools
 nats-server libnats-dev glusterfs-server"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

@@ -25,6 +25,9 @@ static const struct cmd {
 	{"revoke", vigilctl_revoke, "revoke [-d KEYDIR] UUID [REASON]   revoke a camera"},
 	{"export", vigilctl_export,
 	 "export -d KEYDIR [-s video|telemetry] [-c h264|jpeg] [-o OUT] [-l] [-k] FILE...   decrypt frames"},
+	{"export-bundle", vigilctl_bundle,
+	 "export-bundle [-d KEYDIR] [-D DATA_DIR] -r RECIPIENT_PUB UUID DAY [FROM TO] OUT   "
+	 "evidence folder for vigil-verify"},
 	{"dump", vigilctl_dump, "dump FILE [--json]   print the records of a day file"},
 	{"verify", vigilctl_verify,
 	 "verify [-d KEYDIR] [-c] FILE   checksums, counters, missing ranges; signatures, tags "

@@ -25,6 +25,7 @@ int vigilctl_index(int argc, char **argv);
 int vigilctl_completeness(int argc, char **argv);
 int vigilctl_user(int argc, char **argv);
 int vigilctl_chain(int argc, char **argv);
+int vigilctl_bundle(int argc, char **argv);
 
 /* vigilctl_chain.c: print the chain check of a day file; 1 when broken (or absent and required). */
 int vigilctl_chain_report(const char *dayfile, EVP_PKEY *server, int required);

@@ -1,0 +1,158 @@
+/*
+ * NAME
+ *	bundle.c - digests, RSA-PSS signatures and RSA-OAEP wrapping for
+ *	evidence bundles and chain checkpoints
+ *
+ * DESCRIPTION
+ *	Small wrappers over OpenSSL 3 with the parameters every signature
+ *	and wrap of the project uses (SHA-256, MGF1-SHA-256, PSS salt 32).
+ *	See proto_bundle.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "proto_bundle.h"
+
+int
+proto_sha256_file(const char *path, uint8_t out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t buf[65536];
+	ssize_t n;
+	int fd, ok;
+
+	if (md == NULL)
+		return PROTO_E_NOMEM;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		proto_set_errmsg("%s: %s", path, strerror(errno));
+		EVP_MD_CTX_free(md);
+		return PROTO_E_IO;
+	}
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+	while (ok && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ok = 0;
+			break;
+		}
+		ok = EVP_DigestUpdate(md, buf, (size_t)n) == 1;
+	}
+	ok = ok && EVP_DigestFinal_ex(md, out, NULL) == 1;
+	close(fd);
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		proto_set_errmsg("%s: read or digest failed", path);
+	return ok ? 0 : PROTO_E_IO;
+}
+
+void
+proto_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[b[i] >> 4];
+		out[2 * i + 1] = d[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+proto_unhex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < cap; i++) {
+		int a = nibble(s[2 * i]), b = a < 0 ? -1 : nibble(s[2 * i + 1]);
+		if (a < 0 || b < 0)
+			return PROTO_E_FIELD;
+		out[i] = (uint8_t)(a << 4 | b);
+	}
+	return (int)cap;
+}
+
+static int
+pss(EVP_PKEY_CTX *p)
+{
+	return EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PSS_PADDING) == 1 &&
+	       EVP_PKEY_CTX_set_rsa_mgf1_md(p, EVP_sha256()) == 1 &&
+	       EVP_PKEY_CTX_set_rsa_pss_saltlen(p, 32) == 1;
+}
+
+static int
+oaep(EVP_PKEY_CTX *p)
+{
+	return EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_OAEP_PADDING) == 1 &&
+	       EVP_PKEY_CTX_set_rsa_oaep_md(p, EVP_sha256()) == 1 &&
+	       EVP_PKEY_CTX_set_rsa_mgf1_md(p, EVP_sha256()) == 1;
+}
+
+int
+proto_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *p = NULL;
+	int ok = md && (size_t)EVP_PKEY_get_size(priv) <= *siglen &&
+		 EVP_DigestSignInit(md, &p, EVP_sha256(), NULL, priv) == 1 && pss(p) &&
+		 EVP_DigestSign(md, sig, siglen, msg, len) == 1;
+
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		proto_set_errmsg("RSA-PSS sign failed");
+	return ok ? 0 : PROTO_E_CRYPTO;
+}
+
+int
+proto_pss_verify(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_t *sig,
+		 size_t siglen)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *p = NULL;
+	int ok = md && EVP_DigestVerifyInit(md, &p, EVP_sha256(), NULL, pub) == 1 && pss(p) &&
+		 EVP_DigestVerify(md, sig, siglen, msg, len) == 1;
+
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : PROTO_E_SIGNATURE;
+}
+
+int
+proto_oaep_wrap(EVP_PKEY *pub, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen)
+{
+	EVP_PKEY_CTX *p = EVP_PKEY_CTX_new(pub, NULL);
+	int ok = p && EVP_PKEY_encrypt_init(p) == 1 && oaep(p) &&
+		 EVP_PKEY_encrypt(p, out, outlen, in, n) == 1;
+
+	EVP_PKEY_CTX_free(p);
+	if (!ok)
+		proto_set_errmsg("RSA-OAEP wrap failed");
+	return ok ? 0 : PROTO_E_CRYPTO;
+}
+
+int
+proto_oaep_unwrap(EVP_PKEY *priv, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen)
+{
+	EVP_PKEY_CTX *p = EVP_PKEY_CTX_new(priv, NULL);
+	int ok = p && EVP_PKEY_decrypt_init(p) == 1 && oaep(p) &&
+		 EVP_PKEY_decrypt(p, out, outlen, in, n) == 1;
+
+	EVP_PKEY_CTX_free(p);
+	return ok ? 0 : PROTO_E_UNWRAP;
+}

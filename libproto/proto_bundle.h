@@ -1,0 +1,47 @@
+/*
+ * NAME
+ *	proto_bundle.h - evidence bundles: file digests, manifest, RSA
+ *	signatures and key wrapping shared by vigilctl export-bundle and
+ *	vigil-verify
+ *
+ * DESCRIPTION
+ *	A bundle is a folder (docs/SECURITY.md, "Evidence bundle"). Its
+ *	manifest.txt lists every other file as "<sha256 hex>  <path>" lines
+ *	(the sha256sum format) and manifest.sig is the server key's RSA-PSS
+ *	signature of manifest.txt. secrets.txt carries each session secret
+ *	wrapped with RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) for the
+ *	recipient's key.
+ *
+ *	Functions return 0 (or a length) or a negative proto_err; context in
+ *	proto_errmsg(). They never print or exit.
+ */
+#ifndef VIGIL_PROTO_BUNDLE_H
+#define VIGIL_PROTO_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "proto.h"
+
+#define PROTO_BUNDLE_MANIFEST "manifest.txt"
+#define PROTO_BUNDLE_SIG      "manifest.sig"
+#define PROTO_BUNDLE_SECRETS  "secrets.txt"
+
+int proto_sha256_file(const char *path, uint8_t out[32]);
+/* Lower-case hex of b[0..n) into out (2n + 1 bytes). */
+void proto_hex(const uint8_t *b, size_t n, char *out);
+/* Parses exactly 2*cap hex digits; returns bytes or PROTO_E_FIELD. */
+int proto_unhex(const char *s, uint8_t *out, size_t cap);
+
+/* RSA-PSS (SHA-256, MGF1-SHA-256, salt 32). sign: *siglen in = cap, out = length. */
+int proto_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen);
+int proto_pss_verify(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_t *sig,
+		     size_t siglen);
+/* RSA-OAEP (SHA-256, MGF1-SHA-256). *outlen in = cap, out = length. */
+int proto_oaep_wrap(EVP_PKEY *pub, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen);
+int proto_oaep_unwrap(EVP_PKEY *priv, const uint8_t *in, size_t n, uint8_t *out,
+		      size_t *outlen);
+
+#endif
