@@ -55,6 +55,8 @@ cat "$L" | grep '='
 
 [ "$sent_good" -gt 60 ] || fail "good camera sent only $sent_good"
 [ "$acks" -ge 1 ] || fail "good camera got no authenticated hello-ack"
+# no amplification: a revoked (unauthenticated) sender is never answered
+[ "$(sed -n 's/.*acks=\([0-9]*\).*/\1/p' "$tmp/gone.out")" -eq 0 ] || fail "revoked camera got a reply"
 # the bad camera's hello copy is a replay: accepted = everything else it sent, minus tampered
 want=$(( sent_good + sent_good2 + sent_bad - 1 - tampered + sent_flood - 50 ))
 [ "$(val "$L" accepted)" -eq "$want" ] || fail "accepted $(val "$L" accepted), want $want"
