@@ -17,7 +17,7 @@
  */
 (function () {
 "use strict";
-const vigil = window.vigil = window.vigil || {};
+const vigil = self.vigil = self.vigil || {}; /* the page, or the depacketizing worker */
 
 const KIND_DATAGRAM = 1, KIND_FRAME_KEY = 2;
 const T_DATA = 3;

@@ -54,7 +54,7 @@ class Tile {
 				this.onframe(t);
 		};
 		this.sink.onstatus = (s) => this.say(s);
-		this.depack = new vigil.Depacketizer(camera, (f) => this.frame(f));
+		this.depack = vigil.makeDepacketizer(camera, (f) => this.frame(f));
 		this.depack.onintegrity = (h) => this.integrityFailed(h);
 		this.conn = new vigil.Conn(camera, this.depack);
 		this.conn.onlink = (up) => {
@@ -165,6 +165,8 @@ class Tile {
 
 	close() {
 		this.conn.close();
+		if (this.depack.close)
+			this.depack.close();
 		this.sink.close();
 		this.el.replaceChildren();
 	}

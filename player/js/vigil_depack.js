@@ -1,0 +1,78 @@
+/*
+ * NAME
+ *	vigil_depack.js - the page's side of the depacketizing worker
+ * DESCRIPTION
+ *	vigil.makeDepacketizer(camera, onframe) gives an object with the
+ *	interface of vigil.Depacketizer (push, reset, close, stats,
+ *	onintegrity) whose work runs in vigil_depack_worker.js, so that
+ *	AES-GCM verification, reassembly and the WebSocket's message rate
+ *	leave the main thread to decoding and painting. Where no worker can
+ *	be started it returns a vigil.Depacketizer running in the page.
+ */
+(function () {
+"use strict";
+const vigil = window.vigil = window.vigil || {};
+
+let worker = null, nextId = 0;
+const tiles = new Map(); /* id -> RemoteDepacketizer */
+
+function start() {
+	if (worker !== null)
+		return worker;
+	try {
+		worker = new Worker("js/vigil_depack_worker.js");
+	} catch (e) {
+		worker = false;
+		return worker;
+	}
+	worker.onmessage = (ev) => {
+		const m = ev.data;
+		const d = tiles.get(m.id);
+		if (!d || m.gen !== d.gen)
+			return; /* made before a reset, or for a closed tile */
+		d.stats = m.stats;
+		if (m.t === "frame")
+			d.onframe(m.f);
+		else if (m.t === "integrity" && d.onintegrity)
+			d.onintegrity(m.h);
+	};
+	worker.onerror = () => { /* the worker failed to load: tiles made later run in the page */
+		worker = false;
+	};
+	return worker;
+}
+
+class RemoteDepacketizer {
+	constructor(w, camera, onframe) {
+		this.w = w;
+		this.camera = camera;
+		this.onframe = onframe;
+		this.onintegrity = null;
+		this.gen = 0;
+		this.id = ++nextId;
+		this.stats = { datagrams: 0, verified: 0, integrity: 0, unverified: 0,
+		    frames: 0, incomplete: 0, late: 0, foreign: 0, bytes: 0 };
+		tiles.set(this.id, this);
+		w.postMessage({ t: "new", id: this.id, camera: camera });
+	}
+
+	push(buf) {
+		this.w.postMessage({ t: "push", id: this.id, buf: buf }, [buf]);
+	}
+
+	reset() {
+		this.gen++;
+		this.w.postMessage({ t: "reset", id: this.id, gen: this.gen });
+	}
+
+	close() {
+		tiles.delete(this.id);
+		this.w.postMessage({ t: "close", id: this.id });
+	}
+}
+
+vigil.makeDepacketizer = (camera, onframe) => {
+	const w = new URLSearchParams(location.search).has("noworker") ? false : start();
+	return w ? new RemoteDepacketizer(w, camera, onframe) : new vigil.Depacketizer(camera, onframe);
+};
+})();
