@@ -28,6 +28,13 @@ static const struct cmd {
 	{"export-bundle", vigilctl_bundle,
 	 "export-bundle [-d KEYDIR] [-D DATA_DIR] -r RECIPIENT_PUB UUID DAY [FROM TO] OUT   "
 	 "evidence folder for vigil-verify"},
+	{"retention", vigilctl_retention,
+	 "retention [-D DATA_DIR] [-d KEYDIR] UUID DAYS   keep a camera's days DAYS days (0: forever)"},
+	{"hold", vigilctl_hold,
+	 "hold [-D DATA_DIR] [-d KEYDIR] [-r] UUID DAY|all [REASON]   legal hold (-r: release)"},
+	{"expire", vigilctl_expire,
+	 "expire [-D DATA_DIR] [-d KEYDIR] [-R DAYS] [-t TODAY] [-n]   delete expired, unheld days"},
+	{"audit", vigilctl_audit, "audit [-D DATA_DIR] [-d KEYDIR]   verify the signed audit log"},
 	{"dump", vigilctl_dump, "dump FILE [--json]   print the records of a day file"},
 	{"verify", vigilctl_verify,
 	 "verify [-d KEYDIR] [-c] FILE   checksums, counters, missing ranges; signatures, tags "

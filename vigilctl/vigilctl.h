@@ -26,6 +26,10 @@ int vigilctl_completeness(int argc, char **argv);
 int vigilctl_user(int argc, char **argv);
 int vigilctl_chain(int argc, char **argv);
 int vigilctl_bundle(int argc, char **argv);
+int vigilctl_retention(int argc, char **argv);
+int vigilctl_hold(int argc, char **argv);
+int vigilctl_expire(int argc, char **argv);
+int vigilctl_audit(int argc, char **argv);
 
 /* vigilctl_chain.c: print the chain check of a day file; 1 when broken (or absent and required). */
 int vigilctl_chain_report(const char *dayfile, EVP_PKEY *server, int required);
