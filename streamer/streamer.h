@@ -32,7 +32,8 @@
 
 #define STREAMER_FRAME_KEY_LEN VIEW_FRAME_KEY_LEN
 #define STREAMER_QMAX 2048
-#define STREAMER_SNDBUF (128 * 1024) /* kernel send buffer per connection */ /* messages queued per viewer, at most */
+#define STREAMER_SNDBUF (128 * 1024) /* kernel send buffer per connection */
+#define STREAMER_LIVE_LAG_US 1000000 /* a live viewer further behind than this skips */ /* messages queued per viewer, at most */
 
 /* --- streamer_json.c --------------------------------------------------- */
 
@@ -96,6 +97,7 @@ typedef struct viewer viewer_t;
 typedef struct msg {
 	size_t len;
 	int text;
+	uint64_t t_us; /* when it was queued */
 	uint8_t buf[]; /* LWS_PRE bytes, then the message */
 } msg_t;
 

@@ -22,7 +22,8 @@
  *	permission for the camera was checked when the stream was opened.
  *
  *	Slow viewers: messages wait in a per-viewer queue bounded in bytes
- *	(-q) and count. When a datagram does not fit, the queue is emptied,
+ *	(-q) and count, and for a live viewer in age (1 s, so that live
+ *	latency cannot creep). When a datagram does not fit, the queue is emptied,
  *	the viewer is told {"type":"skip","reason":"slow"}, and nothing is
  *	queued until the next video keyframe (the next frame start for a
  *	camera without video). Nothing else waits for a viewer: the reader
@@ -102,15 +103,25 @@ msg_new(const void *a, size_t alen, const void *b, size_t blen, int text)
 		return NULL;
 	m->len = alen + blen;
 	m->text = text;
+	m->t_us = streamer_now_us();
 	memcpy(m->buf + LWS_PRE, a, alen);
 	if (blen)
 		memcpy(m->buf + LWS_PRE + alen, b, blen);
 	return m;
 }
 
+/*
+ * Room for n more messages of bytes in all? Live, a queue whose oldest
+ * message waited more than STREAMER_LIVE_LAG_US has no room either: a
+ * viewer a little slower than the camera would otherwise fall behind
+ * the present by a whole queue before it skips.
+ */
 static int
 q_room(const viewer_t *v, size_t bytes, uint32_t n)
 {
+	if (v->mode == VIEW_LIVE && v->qhead != v->qtail &&
+	    streamer_now_us() - v->q[v->qhead % STREAMER_QMAX]->t_us > STREAMER_LIVE_LAG_US)
+		return 0;
 	return v->qtail - v->qhead + n <= STREAMER_QMAX && v->qbytes + bytes <= streamer.queue_bytes;
 }
 
