@@ -41,8 +41,14 @@ class Conn {
 	connect() {
 		if (this.closed)
 			return;
-		const ws = new WebSocket(vigil.api.wsUrl());
+		/* in the depacketizing worker where there is one (vigil_depack.js) */
+		const ws = this.depack.openSocket ? this.depack.openSocket(vigil.api.wsUrl()) :
+		    new WebSocket(vigil.api.wsUrl());
 		ws.binaryType = "arraybuffer";
+		ws.onbinary = (n) => {
+			this.stats.messages += n;
+			this.delay = vigil.config.reconnectMinMs;
+		};
 		this.ws = ws;
 		let opened = false;
 		ws.onopen = () => {
@@ -108,6 +114,10 @@ class Conn {
 	 * streamer's state message (or a second without one).
 	 */
 	hold() {
+		if (this.ws && this.ws.hold) {
+			this.ws.hold();
+			return;
+		}
 		this.awaiting = true;
 		clearTimeout(this.awaitTimer);
 		this.awaitTimer = setTimeout(() => { this.awaiting = false; }, 1000);

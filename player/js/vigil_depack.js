@@ -28,6 +28,11 @@ function start() {
 	worker.onmessage = (ev) => {
 		const m = ev.data;
 		const d = tiles.get(m.id);
+		if (d && m.t.startsWith("ws-")) {
+			if (d.sock && d.sock.serial === m.serial)
+				d.sock.event(m);
+			return;
+		}
 		if (!d || m.gen !== d.gen)
 			return; /* made before a reset, or for a closed tile */
 		d.stats = m.stats;
@@ -42,6 +47,55 @@ function start() {
 	return worker;
 }
 
+let serials = 0;
+
+/* The part of the WebSocket interface vigil.Conn uses, for a socket in the worker. */
+class WorkerSocket {
+	constructor(d, url) {
+		this.d = d;
+		this.serial = ++serials;
+		this.readyState = 0;
+		this.onopen = this.onmessage = this.onclose = this.onbinary = null;
+		d.sock = this;
+		d.w.postMessage({ t: "ws-open", id: d.id, serial: this.serial, url: url });
+	}
+
+	event(m) {
+		if (m.t === "ws-open") {
+			this.readyState = 1;
+			if (this.onopen)
+				this.onopen();
+		} else if (m.t === "ws-text") {
+			if (this.onmessage)
+				this.onmessage({ data: m.data });
+		} else if (m.t === "ws-data") {
+			if (this.onbinary)
+				this.onbinary(m.n);
+		} else if (m.t === "ws-close") {
+			this.readyState = 3;
+			if (this.onclose)
+				this.onclose();
+		}
+	}
+
+	send(text) {
+		if (this.readyState === 1)
+			this.d.w.postMessage({ t: "ws-send", id: this.d.id, text: text });
+	}
+
+	/* Drop binary messages until the streamer's next state message (or a second). */
+	hold() {
+		this.d.w.postMessage({ t: "hold", id: this.d.id });
+	}
+
+	close() {
+		if (this.readyState === 3)
+			return;
+		this.readyState = 3;
+		this.d.w.postMessage({ t: "ws-close", id: this.d.id });
+	}
+}
+
 class RemoteDepacketizer {
 	constructor(w, camera, onframe) {
 		this.w = w;
@@ -54,6 +108,11 @@ class RemoteDepacketizer {
 		    frames: 0, incomplete: 0, late: 0, foreign: 0, bytes: 0 };
 		tiles.set(this.id, this);
 		w.postMessage({ t: "new", id: this.id, camera: camera });
+	}
+
+	/* A WebSocket whose binary messages come straight to this depacketizer. */
+	openSocket(url) {
+		return new WorkerSocket(this, url);
 	}
 
 	push(buf) {

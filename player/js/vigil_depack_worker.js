@@ -9,16 +9,82 @@
  *	back complete or dropped frames (their bytes transferred), integrity
  *	failures and the depacketizer's counters. Each message carries the
  *	tile's generation: after a reset the page ignores what the worker
- *	made before it. vigil_depack.js is the page's side.
+ *	made before it. The tile's WebSocket is opened here as well, so that
+ *	its thousands of binary messages a second never reach the main
+ *	thread. vigil_depack.js is the page's side.
  */
 "use strict";
 importScripts("vigil_proto.js");
 
 const tiles = new Map(); /* id -> {dp, gen} */
+const socks = new Map(); /* id -> the tile's WebSocket and its state */
+
+/*
+ * The tile's WebSocket lives here too: binary messages go straight to
+ * its depacketizer (dropped while held, that is from a new command to
+ * the streamer's state message or for a second); text messages, open
+ * and close go to the page, and a count of binary messages at most
+ * every 250 ms.
+ */
+function socket(m) {
+	const post = (o) => self.postMessage(Object.assign({ id: m.id, serial: m.serial }, o));
+	const old = socks.get(m.id);
+	if (old)
+		old.ws.close();
+	const s = { ws: new WebSocket(m.url), hold: false, holdTimer: 0, count: 0, noteTimer: 0 };
+	s.ws.binaryType = "arraybuffer";
+	socks.set(m.id, s);
+	s.ws.onopen = () => post({ t: "ws-open" });
+	s.ws.onclose = () => {
+		if (socks.get(m.id) === s)
+			socks.delete(m.id);
+		post({ t: "ws-close" });
+	};
+	s.ws.onmessage = (ev) => {
+		if (typeof ev.data === "string") {
+			if (s.hold && ev.data.indexOf('"type":"state"') >= 0)
+				s.hold = false;
+			post({ t: "ws-text", data: ev.data });
+			return;
+		}
+		s.count++;
+		const t = tiles.get(m.id);
+		if (!s.hold && t)
+			t.dp.push(ev.data);
+		if (!s.noteTimer)
+			s.noteTimer = setTimeout(() => {
+				post({ t: "ws-data", n: s.count });
+				s.count = 0;
+				s.noteTimer = 0;
+			}, 250);
+	};
+}
 
 self.onmessage = (ev) => {
 	const m = ev.data;
 	let t = tiles.get(m.id);
+	const s = socks.get(m.id);
+	if (m.t === "ws-open") {
+		socket(m);
+		return;
+	} else if (m.t === "ws-send") {
+		if (s && s.ws.readyState === WebSocket.OPEN)
+			s.ws.send(m.text);
+		return;
+	} else if (m.t === "ws-close") {
+		if (s) {
+			s.ws.close();
+			socks.delete(m.id);
+		}
+		return;
+	} else if (m.t === "hold") {
+		if (s) {
+			s.hold = true;
+			clearTimeout(s.holdTimer);
+			s.holdTimer = setTimeout(() => { s.hold = false; }, 1000);
+		}
+		return;
+	}
 	if (m.t === "new") {
 		t = { gen: 0 };
 		t.dp = new vigil.Depacketizer(m.camera, (f) => {
@@ -38,5 +104,9 @@ self.onmessage = (ev) => {
 	} else if (m.t === "close") {
 		t.dp.reset();
 		tiles.delete(m.id);
+		if (s) {
+			s.ws.close();
+			socks.delete(m.id);
+		}
 	}
 };
