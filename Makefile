@@ -9,6 +9,9 @@
 #   make fuzz                 run each fuzz target for FUZZ_LONG seconds
 #   make bench [B=name]       run the benchmarks (never part of make test)
 #   make demo                 build and run the demonstration
+#   make analyze              clang's static analyzer (scan-build) over the
+#                             libraries, programs and tests; report in
+#                             build/analyze/report, fails on any finding
 #
 # Sources are discovered by directory, so a new module needs no edit here:
 #   lib*/ *.c                      -> build/V/lib*.a
@@ -103,7 +106,7 @@ $(OUT)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-.PHONY: all deps test test-build check unit integration fuzz fuzz-build bench demo clean vectors
+.PHONY: all deps test test-build check unit integration fuzz fuzz-build bench demo clean vectors analyze
 .DEFAULT_GOAL := all
 
 all: $(LIBARS) $(PROG_BINS)
@@ -154,6 +157,12 @@ bench: all $(BENCH_BINS) $(TOOL_BINS)
 
 demo: deps all
 	@./scripts/demo.sh
+
+# A build of its own, so that every file is compiled (and analysed) again.
+analyze:
+	rm -rf build/analyze
+	scan-build --status-bugs -o build/analyze/report $(MAKE) OUT=build/analyze/obj \
+		BINDIR=build/analyze/bin all test-build
 
 clean:
 	rm -rf build bin

@@ -298,6 +298,7 @@ proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int clo
 	struct stat st;
 	int fd = -1, rc, k;
 
+	memset(&last, 0, sizeof(last));
 	if ((rc = proto_chain_path(dayfile, path, sizeof(path))) < 0)
 		return rc;
 	if ((rc = proto_reader_open(dayfile, &r)) < 0)
@@ -447,7 +448,8 @@ collect(void *arg, const uint8_t *links, uint32_t n, const proto_chain_ckpt_t *c
 		k->ck = p;
 		k->capck = cap;
 	}
-	memcpy(k->links + k->n * PROTO_CHAIN_LINK_LEN, links, (size_t)n * PROTO_CHAIN_LINK_LEN);
+	if (n)
+		memcpy(k->links + k->n * PROTO_CHAIN_LINK_LEN, links, (size_t)n * PROTO_CHAIN_LINK_LEN);
 	k->n += n;
 	k->ck[k->nck++] = *c;
 	return 0;

@@ -203,7 +203,8 @@ vigilctl_verify(int argc, char **argv)
 			tags_bad++;
 	}
 	st = proto_reader_stats(r);
-	qsort(ctr, n, sizeof(*ctr), cmp_u32);
+	if (n)
+		qsort(ctr, n, sizeof(*ctr), cmp_u32);
 	printf("file %s\nrecords %llu, damaged %llu (%llu bytes skipped), torn tail %llu bytes\n",
 	       argv[optind], (unsigned long long)st->records, (unsigned long long)st->damaged,
 	       (unsigned long long)st->skipped_bytes, (unsigned long long)st->tail_len);
