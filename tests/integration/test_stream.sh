@@ -24,6 +24,7 @@
 #	- kill -9 of the streamer and the indexer: both come back and serve
 #	  (the same token still works), the writers keep their pids and
 #	  their counters keep growing. The audit log names the viewers.
+#	- With a certificate the port speaks TLS only, with the same rules.
 set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
@@ -182,5 +183,23 @@ sleep 0.5
 [ "$(metric writer appended_total)" -gt "$a0" ] || fail "writers stopped appending"
 grep -q "user=alice live camera=$c1" "$tmp/audit.log" && grep -q "user=alice play camera=$c1" "$tmp/audit.log" ||
 	fail "audit log: $(cat "$tmp/audit.log")"
+
+# TLS: with a certificate the port speaks HTTPS only, token rules unchanged
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/tls.key" -out "$tmp/tls.crt" -days 1 \
+		-subj /CN=127.0.0.1 2>/dev/null || fail "openssl req"
+	tport=$((hport + 1))
+	VIGIL_SHM_PREFIX=$prefix "$BIN/vigil-streamer" -l 127.0.0.1:$tport -D "$tmp/data" -d "$tmp/keys" \
+		-P "$tmp/player" -C "$tmp/tls.crt" -K "$tmp/tls.key" 2>"$tmp/tls.log" &
+	tpid=$!
+	i=0
+	until [ "$(code -k "https://127.0.0.1:$tport/api/cameras")" = 401 ]; do
+		i=$((i + 1)); [ $i -gt 50 ] && { kill $tpid; fail "TLS streamer"; }; sleep 0.1
+	done
+	[ "$(code -k -H "Authorization: Bearer $tok" "https://127.0.0.1:$tport/api/cameras/$c1/days")" = 200 ] ||
+		{ kill $tpid; fail "TLS API with a token"; }
+	[ "$(code "http://127.0.0.1:$tport/")" = 000 ] || { kill $tpid; fail "plain HTTP on the TLS port"; }
+	kill $tpid; wait $tpid 2>/dev/null
+fi
 kill -TERM "$vpid"; wait "$vpid"; vpid=""
 echo "stream: all checks passed"
