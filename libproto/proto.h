@@ -312,6 +312,10 @@ int proto_telemetry_fmt(const proto_telemetry_t *t, char *buf, size_t cap);
 void proto_uuid_v4(uint8_t uuid[PROTO_UUID_LEN]); /* RAND_bytes, version 4 variant 1 */
 void proto_uuid_fmt(const uint8_t uuid[PROTO_UUID_LEN], char out[37]);
 int proto_uuid_parse(const char *s, uint8_t uuid[PROTO_UUID_LEN]);
+/* Lower-case hex of b[0..n) into out (2n + 1 bytes). */
+void proto_hex(const uint8_t *b, size_t n, char *out);
+/* Parses exactly 2*cap hex digits; returns cap or PROTO_E_FIELD. */
+int proto_unhex(const char *s, uint8_t *out, size_t cap);
 uint32_t proto_date_from_ms(uint64_t unix_ms);
 void proto_date_fmt(uint32_t date, char out[11]); /* yyyy-mm-dd */
 int proto_date_parse(const char *s, uint32_t *date);

@@ -30,10 +30,6 @@
 #define PROTO_BUNDLE_SECRETS  "secrets.txt"
 
 int proto_sha256_file(const char *path, uint8_t out[32]);
-/* Lower-case hex of b[0..n) into out (2n + 1 bytes). */
-void proto_hex(const uint8_t *b, size_t n, char *out);
-/* Parses exactly 2*cap hex digits; returns bytes or PROTO_E_FIELD. */
-int proto_unhex(const char *s, uint8_t *out, size_t cap);
 
 /* RSA-PSS (SHA-256, MGF1-SHA-256, salt 32). sign: *siglen in = cap, out = length. */
 int proto_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t len, uint8_t *sig, size_t *siglen);

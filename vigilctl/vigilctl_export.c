@@ -80,18 +80,6 @@ add_hello(export_t *x, const proto_rec_t *rec, EVP_PKEY *cam)
 }
 
 static void
-hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[b[i] >> 4];
-		out[2 * i + 1] = d[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void
 print_key(export_t *x, proto_session_t *s, const uint8_t *dg, size_t len)
 {
 	uint8_t key[PROTO_KEY_LEN], nonce[PROTO_NONCE_LEN];
@@ -108,8 +96,8 @@ print_key(export_t *x, proto_session_t *s, const uint8_t *dg, size_t len)
 		return;
 	}
 	proto_c2s_nonce(proto_get32(dg + 20), counter, nonce);
-	hex(key, sizeof(key), k);
-	hex(nonce, sizeof(nonce), n);
+	proto_hex(key, sizeof(key), k);
+	proto_hex(nonce, sizeof(nonce), n);
 	printf("%s %s\n", k, n);
 }
 
