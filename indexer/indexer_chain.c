@@ -8,8 +8,9 @@
  *	reads the file, never the writer's path) and signs a checkpoint
  *	with the server key; once the UTC day has been over for a minute it
  *	signs the closing checkpoint. Without the server key nothing is
- *	chained. A file is chained by at most INDEXER_CHAIN_BYTES a turn so
- *	that a large backlog does not stall the index.
+ *	chained. A turn extends at most INDEXER_CHAIN_TURN files by at most
+ *	INDEXER_CHAIN_BYTES each, so that a large backlog does not stall the
+ *	index; the rest follows on the next turns.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@
 #include "proto_chain.h"
 
 #define INDEXER_CHAIN_MS    10000
-#define INDEXER_CHAIN_BYTES (64u << 20)
+#define INDEXER_CHAIN_BYTES (16u << 20)
+#define INDEXER_CHAIN_TURN  4 /* files extended per turn, so notices wait little */
 #define INDEXER_CHAIN_BACKLOG 10000
 #define DAY_MS              86400000ull
 
@@ -35,7 +37,7 @@ indexer_chain_tick(indexer_t *ix)
 	char path[4200];
 	struct timespec ts;
 	uint64_t now_ms;
-	int i, rc, closed;
+	int i, rc, closed, busy = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
@@ -49,7 +51,7 @@ indexer_chain_tick(indexer_t *ix)
 		cs = p;
 		ncs = ix->nfiles;
 	}
-	for (i = 0; i < ix->nfiles; i++) {
+	for (i = 0; i < ix->nfiles && busy < INDEXER_CHAIN_TURN; i++) {
 		indexer_file_t *f = &ix->f[i];
 
 		if (now_ms < cs[i].next_ms)
@@ -65,6 +67,7 @@ indexer_chain_tick(indexer_t *ix)
 			cs[i].next_ms = now_ms + 6 * INDEXER_CHAIN_MS;
 			continue;
 		}
+		busy += rc > 0;
 		/* a large backlog (many records in one call) goes on next turn */
 		cs[i].next_ms = rc >= INDEXER_CHAIN_BACKLOG ? now_ms : now_ms + INDEXER_CHAIN_MS;
 		cs[i].end = f->offset;

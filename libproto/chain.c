@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -304,8 +305,19 @@ proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int clo
 	if ((rc = proto_reader_open(dayfile, &r)) < 0)
 		return rc;
 	proto_file_hdr_encode(proto_reader_header(r), fh);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 || fstat(fd, &st) < 0) {
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
 		proto_set_errmsg("chain: %s: %s", path, strerror(errno));
+		rc = PROTO_E_IO;
+		goto out;
+	}
+	/* one updater at a time (several indexers may read one shared volume):
+	 * the one that finds the chain busy leaves it to the other */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		proto_set_errmsg("chain: %s: %s", path, strerror(errno));
+		rc = errno == EWOULDBLOCK ? 0 : PROTO_E_IO;
+		goto out;
+	}
+	if (fstat(fd, &st) < 0) {
 		rc = PROTO_E_IO;
 		goto out;
 	}

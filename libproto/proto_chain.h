@@ -81,8 +81,10 @@ int proto_chain_path(const char *dayfile, char *out, size_t cap);
  * closed is set. A checkpoint with nothing new is written only to close
  * the day once. A chain file whose last checkpoint does not verify with
  * priv's public key is not extended (PROTO_E_SIGNATURE); a torn last
- * entry (a crash while appending) is cut off first. Returns the records
- * chained by this call (0: nothing written).
+ * entry (a crash while appending) is cut off first. The chain file is
+ * locked (flock) while it is extended; when another process holds the
+ * lock nothing is done. Returns the records chained by this call (0:
+ * nothing written).
  */
 int proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int closed,
 		       uint64_t max_bytes);

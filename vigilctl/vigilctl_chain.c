@@ -7,8 +7,8 @@
  *	(<day>.chain) with the records it gained and signs a checkpoint with
  *	the server key; -c marks the day closed. vigil-indexer does this
  *	itself every few seconds; the command serves a data folder without
- *	a running indexer. Never run it while an indexer keeps the same
- *	folder: one process extends a chain at a time.
+ *	a running indexer. A chain being extended by another process is
+ *	locked and left to it.
  *
  *	vigilctl_chain_report() is the chain part of vigilctl verify: it
  *	recomputes the chain and prints the first record that differs from

@@ -10,7 +10,8 @@
  *	copies with one record deleted, two swapped, the file truncated, a
  *	record edited with its CRC made good again (what an insider would
  *	do) or left bad, and a chain file edited, must all fail the check,
- *	which names the record. An untouched or grown file passes.
+ *	which names the record. An untouched or grown file passes; a chain
+ *	locked by another updater is left alone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -374,6 +378,24 @@ test_grow_and_torn(void **state)
 	free(c);
 }
 
+static void
+test_locked(void **state)
+{
+	day_t *d = *state;
+	int fd, i;
+
+	for (i = RECORDS; i < RECORDS + 3; i++)
+		put_record(d, (uint32_t)i);
+	write_file(d->path, d->buf, d->len);
+	/* another updater holds the chain: this one leaves it alone */
+	fd = open(d->chain, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(proto_chain_update(d->path, d->priv, 8000, 0, 0), 0);
+	close(fd);
+	assert_int_equal(proto_chain_update(d->path, d->priv, 9000, 0, 0), 3);
+}
+
 int
 main(void)
 {
@@ -386,6 +408,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_file_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_and_torn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
