@@ -19,15 +19,18 @@
 typedef struct verify_frame {
 	uint64_t capture_ms;
 	uint32_t session, frame;
+	int key;
 	uint64_t off;
 	size_t len;
 } verify_frame_t;
 
 /*
  * Write the frames (H.264 Annex B, spooled in the file spool) in capture
- * order as an MP4 at out. Returns the frames written, or -1 (message on
- * stderr).
+ * order as an MP4 at out, from the last keyframe captured at or before
+ * from_ms (else the first keyframe) so that the file starts decodable.
+ * Returns the frames written, or -1 (message on stderr).
  */
-int verify_mp4_write(const char *spool, verify_frame_t *v, size_t n, const char *out);
+int verify_mp4_write(const char *spool, verify_frame_t *v, size_t n, uint64_t from_ms,
+		     const char *out);
 
 #endif

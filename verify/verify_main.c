@@ -305,8 +305,8 @@ session(verify_t *v, uint32_t date, uint32_t id)
 static void
 spool_frame(verify_t *v, const proto_frame_t *f)
 {
-	if (v->spool == NULL || f->codec != PROTO_C_H264 || f->capture_ms < v->from_ms ||
-	    f->capture_ms > v->to_ms)
+	/* frames before from_ms too: the MP4 starts at the keyframe before it */
+	if (v->spool == NULL || f->codec != PROTO_C_H264 || f->capture_ms > v->to_ms)
 		return;
 	if (v->nframes == v->capframes) {
 		size_t cap = v->capframes ? 2 * v->capframes : 1024;
@@ -319,7 +319,8 @@ spool_frame(verify_t *v, const proto_frame_t *f)
 	if (fwrite(f->data, 1, f->len, v->spool) != f->len)
 		return;
 	v->frames[v->nframes++] = (verify_frame_t){f->capture_ms, f->session, f->frame,
-						   v->spooled, f->len};
+						   !!(f->flags & PROTO_F_KEYFRAME), v->spooled,
+						   f->len};
 	v->spooled += f->len;
 }
 
@@ -548,7 +549,7 @@ main(int argc, char **argv)
 	}
 	if (v.spool) {
 		fflush(v.spool);
-		n = verify_mp4_write(v.spoolpath, v.frames, v.nframes, v.mp4);
+		n = verify_mp4_write(v.spoolpath, v.frames, v.nframes, v.from_ms, v.mp4);
 		if (n < 0)
 			fail(&v, v.mp4, "could not be written");
 		else

@@ -4,12 +4,14 @@
  *
  * DESCRIPTION
  *	The decrypted frames are H.264 Annex B access units, spooled to a
- *	file in capture order. libavformat's raw H.264 demuxer reads that
+ *	file, rewritten in capture order from the keyframe that opens the
+ *	selection. libavformat's raw H.264 demuxer reads that
  *	file (so that the stream's size and parameter sets are found as any
  *	player finds them) and each access unit is written to the MP4
  *	muxer with the camera's capture time, in milliseconds, as its
  *	timestamp. The muxer turns Annex B into the MP4 form itself.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,6 @@ ordered(const char *spool, verify_frame_t *v, size_t n, const char *path)
 
 	if (in == NULL || out == NULL)
 		goto done;
-	qsort(v, n, sizeof(*v), by_capture);
 	for (i = 0; i < n; i++) {
 		if (v[i].len > cap) {
 			uint8_t *p = realloc(buf, v[i].len);
@@ -65,7 +66,8 @@ done:
 }
 
 int
-verify_mp4_write(const char *spool, verify_frame_t *v, size_t n, const char *out)
+verify_mp4_write(const char *spool, verify_frame_t *all, size_t nall, uint64_t from_ms,
+		 const char *out)
 {
 	const AVInputFormat *h264 = av_find_input_format("h264");
 	AVFormatContext *in = NULL, *mp4 = NULL;
@@ -76,6 +78,26 @@ verify_mp4_write(const char *spool, verify_frame_t *v, size_t n, const char *out
 	size_t i = 0;
 	int rc = -1, e;
 
+	verify_frame_t *v = all;
+	size_t n = 0, k, start = SIZE_MAX;
+
+	/* capture order, then start at the keyframe that opens the window */
+	qsort(all, nall, sizeof(*all), by_capture);
+	for (k = 0; k < nall; k++) {
+		if (!all[k].key)
+			continue;
+		if (all[k].capture_ms <= from_ms) {
+			start = k;
+			continue;
+		}
+		if (start == SIZE_MAX)
+			start = k;
+		break;
+	}
+	if (start != SIZE_MAX) {
+		v = all + start;
+		n = nall - start;
+	}
 	snprintf(path, sizeof(path), "%s.h264", spool);
 	if (n == 0 || pkt == NULL || h264 == NULL || ordered(spool, v, n, path) < 0) {
 		fprintf(stderr, "vigil-verify: no video frames to write\n");

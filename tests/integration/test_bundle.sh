@@ -6,7 +6,8 @@
 #	A camera streams H.264 into vigild (listener and writer); the day is
 #	chained (vigilctl chain) and exported with vigilctl export-bundle for
 #	a recipient key. vigil-verify must verify it and write an MP4 that
-#	ffprobe reads with as many frames as vigilctl export decrypts. Then,
+#	ffprobe reads with as many frames as vigilctl export decrypts, and a
+#	bundle for a time window an MP4 of the frames captured in it. Then,
 #	for every file of the bundle, a copy with one byte changed in the
 #	middle of that file must fail vigil-verify with a line naming that
 #	file; so must a copy whose manifest was rewritten to match an edited
@@ -42,6 +43,22 @@ n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_r
 	-of csv=p=0 "$tmp/out.mp4")
 [ "$n" = "$frames" ] || fail "ffprobe reads $n frames from the MP4, want $frames"
 echo "mp4: $n frames"
+
+# a time window: the MP4 holds the frames captured in it, the checks cover the day
+# (from the keyframe at or before its start, so that the MP4 decodes from its first frame)
+"$BIN/vigilctl" export -d "$tmp/keys" -l "$day" 2>/dev/null |
+	sed -n 's/.*key=\([01]\) capture_ms=\([0-9]*\).*/\2 \1/p' | sort -n >"$tmp/caps"
+t0=$(sed -n 40p "$tmp/caps" | cut -d' ' -f1) t1=$(sed -n 55p "$tmp/caps" | cut -d' ' -f1)
+k0=$(awk -v a="$t0" '$2 == 1 && $1 <= a {k = $1} END {print k}' "$tmp/caps")
+want=$(awk -v a="$k0" -v b="$t1" '$1 >= a && $1 <= b' "$tmp/caps" | wc -l)
+"$BIN/vigilctl" export-bundle -d "$tmp/keys" -D "$tmp/data" -r "$tmp/court/server.pub" \
+	"$cam" "$dayname" "$t0" "$t1" "$tmp/w" >/dev/null || fail "export-bundle FROM TO"
+"$BIN/vigil-verify" "$tmp/w" -k "$tmp/court/server.key" --mp4 "$tmp/w.mp4" >"$tmp/w.out" 2>&1 ||
+	{ cat "$tmp/w.out"; fail "windowed bundle does not verify"; }
+n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
+	-of csv=p=0 "$tmp/w.mp4")
+[ "$n" = "$want" ] || fail "windowed MP4 has $n frames, want $want"
+echo "window: $n frames"
 
 "$BIN/vigil-verify" "$tmp/b" -k "$tmp/other/server.key" >"$tmp/o.out" 2>&1 &&
 	fail "verified with another recipient's key"
