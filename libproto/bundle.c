@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -117,4 +119,51 @@ proto_oaep_unwrap(EVP_PKEY *priv, const uint8_t *in, size_t n, uint8_t *out, siz
 
 	EVP_PKEY_CTX_free(p);
 	return ok ? 0 : PROTO_E_UNWRAP;
+}
+
+int
+proto_manifest_parse(const char *line, uint8_t sha[32], char *rel, size_t cap)
+{
+	size_t n = strcspn(line, "\n");
+
+	if (n < 67 || line[64] != ' ' || line[65] != ' ' || proto_unhex(line, sha, 32) < 0)
+		return PROTO_E_FIELD;
+	line += 66;
+	n -= 66;
+	/* a path inside the bundle: relative, no "..", no control bytes */
+	if (n + 1 > cap || line[0] == '/' || memmem(line, n, "..", 2) != NULL)
+		return PROTO_E_FIELD;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20)
+			return PROTO_E_FIELD;
+	memcpy(rel, line, n);
+	rel[n] = '\0';
+	return 0;
+}
+
+int
+proto_secret_parse(const char *line, uint32_t *date, uint32_t *session, uint8_t *wrapped,
+		   size_t cap)
+{
+	unsigned long long d, s;
+	const char *p;
+	char *end;
+	size_t n;
+
+	if (strncmp(line, "session ", 8) != 0)
+		return 0;
+	d = strtoull(line + 8, &end, 10);
+	if (end == line + 8 || *end != ' ' || d > UINT32_MAX)
+		return PROTO_E_FIELD;
+	p = end + 1;
+	s = strtoull(p, &end, 10);
+	if (end == p || *end != ' ' || s > UINT32_MAX)
+		return PROTO_E_FIELD;
+	p = end + 1;
+	n = strcspn(p, "\n");
+	if (n == 0 || n % 2 || n / 2 > cap || proto_unhex(p, wrapped, n / 2) < 0)
+		return PROTO_E_FIELD;
+	*date = (uint32_t)d;
+	*session = (uint32_t)s;
+	return (int)(n / 2);
 }

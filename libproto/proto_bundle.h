@@ -40,4 +40,18 @@ int proto_oaep_wrap(EVP_PKEY *pub, const uint8_t *in, size_t n, uint8_t *out, si
 int proto_oaep_unwrap(EVP_PKEY *priv, const uint8_t *in, size_t n, uint8_t *out,
 		      size_t *outlen);
 
+/*
+ * One manifest line, "<64 hex digits>  <path>": the digest into sha, the
+ * path into rel (cap bytes). PROTO_E_FIELD for anything else, and for a
+ * path that is absolute, holds "..", or a control byte.
+ */
+int proto_manifest_parse(const char *line, uint8_t sha[32], char *rel, size_t cap);
+/*
+ * One secrets line, "session <date> <session> <hex>": fills date and
+ * session, the wrapped secret into wrapped (cap bytes), and returns its
+ * length; 0 for a line of another kind; PROTO_E_FIELD when malformed.
+ */
+int proto_secret_parse(const char *line, uint32_t *date, uint32_t *session, uint8_t *wrapped,
+		       size_t cap);
+
 #endif

@@ -155,11 +155,9 @@ check_manifest(verify_t *v, const char *server_pin)
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *rel = line + 66;
+		char rel[600];
 		ln++;
-		line[strcspn(line, "\n")] = '\0';
-		if (strlen(line) < 67 || line[64] != ' ' || line[65] != ' ' ||
-		    proto_unhex(line, want, 32) < 0 || strstr(rel, "..") || rel[0] == '/' ||
+		if (proto_manifest_parse(line, want, rel, sizeof(rel)) < 0 ||
 		    v->nlisted == MAX_LISTED) {
 			fail(v, PROTO_BUNDLE_MANIFEST, "line %d is not \"<sha256>  <file>\"", ln);
 			continue;
@@ -247,11 +245,11 @@ read_selection(verify_t *v)
 static void
 read_secrets(verify_t *v)
 {
-	char path[4200], line[2200], hx[2050], fp[65], want[65] = "";
+	char path[4200], line[2200], fp[65], want[65] = "";
 	uint8_t w[1024], secret[1024]; /* RSA decrypt wants room for a whole block */
-	unsigned date, id;
+	uint32_t date, id = 0;
 	size_t sl;
-	int ln = 0;
+	int ln = 0, k;
 	FILE *f;
 
 	path_of(v, PROTO_BUNDLE_SECRETS, path, sizeof(path));
@@ -268,12 +266,10 @@ read_secrets(verify_t *v)
 				     "given (%s)", want, fp);
 			continue;
 		}
-		if (sscanf(line, "session %u %u %2048s", &date, &id, hx) != 3)
+		if ((k = proto_secret_parse(line, &date, &id, w, sizeof(w))) == 0)
 			continue;
 		sl = sizeof(secret);
-		if (strlen(hx) % 2 || strlen(hx) / 2 > sizeof(w) ||
-		    proto_unhex(hx, w, strlen(hx) / 2) < 0 ||
-		    proto_oaep_unwrap(v->rcpt, w, strlen(hx) / 2, secret, &sl) < 0 ||
+		if (k < 0 || proto_oaep_unwrap(v->rcpt, w, (size_t)k, secret, &sl) < 0 ||
 		    sl != PROTO_SECRET_LEN) {
 			fail(v, PROTO_BUNDLE_SECRETS, "line %d: session %u does not unwrap", ln, id);
 			continue;
