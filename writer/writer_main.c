@@ -385,9 +385,9 @@ main(int argc, char **argv)
 		w.m_opened = shm_metrics_counter(m, "files_opened_total");
 		w.m_torn = shm_metrics_counter(m, "torn_tails_cut_total");
 	}
-	if (writer_files_init(&w.files, dir, max_open) < 0 ||
+	if ((n = writer_files_init(&w.files, dir, max_open)) < 0 ||
 	    (n = io_uring_queue_init(BATCH, &w.ring, 0)) < 0) {
-		writer_log("setup: %s", strerror(n < 0 ? -n : ENOMEM));
+		writer_log("setup: %s", strerror(-n));
 		return 1;
 	}
 	/*
