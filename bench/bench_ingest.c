@@ -7,7 +7,8 @@
  *	Seals, once, the datagrams of CAMERAS cameras streaming at 2 Mbps
  *	(1400-byte payloads, frames of 10 fragments, real per-frame keys,
  *	one hello per camera), then sweeps the offered rate upwards. At each
- *	rate a paced sendmmsg sender (in this process, so its CPU is nobody's)
+ *	rate a paced sendmmsg sender (in this process, so its CPU is nobody's;
+ *	it sleeps between batches rather than spinning)
  *	replays SECONDS seconds of those datagrams over loopback into:
  *	  vigil: vigild with the listener and two writers (programs from
  *	         $BINDIR, default bin), a fresh data folder each time;
@@ -100,10 +101,18 @@ blast(int port, int hello, size_t n, double rate)
 			m[k] = (struct mmsghdr){.msg_hdr = {.msg_iov = &v[k], .msg_iovlen = 1}};
 		}
 		int r = sendmmsg(fd, m, (unsigned)k, 0);
+		double ahead;
+
 		if (r > 0)
 			i += (size_t)r;
-		while (now_s() - t0 < (double)i / rate)
-			;
+		/* sleep while well ahead, spin the last 100 us: the sender must not
+		 * take a core from the receivers on a two-core machine */
+		while ((ahead = (double)i / rate - (now_s() - t0)) > 0) {
+			if (ahead > 200e-6) {
+				struct timespec ts = {0, (long)((ahead - 100e-6) * 1e9)};
+				nanosleep(&ts, NULL);
+			}
+		}
 	}
 	close(fd);
 }

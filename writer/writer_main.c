@@ -55,6 +55,12 @@
 
 #define BATCH 2048	 /* datagrams per turn at most */
 #define GROUP_RECS 512	 /* records per writev: IOV_MAX / 2 */
+/*
+ * ext4 takes no non-blocking buffered writes, so io_uring hands each
+ * writev to its worker threads; more of them than cores only adds
+ * switching (1000 cameras: 4.6 s of CPU with 2 workers, 5.3 s with 64).
+ */
+#define WRITER_IOWQ 2
 #define SYNCFS_FILES 16 /* more dirty files than this: one syncfs */
 #define FUSE_SUPER_MAGIC 0x65735546
 #define NATS_SLOTS 4096	 /* the private ring of a NATS consumer */
@@ -389,6 +395,12 @@ main(int argc, char **argv)
 	    (n = io_uring_queue_init(BATCH, &w.ring, 0)) < 0) {
 		writer_log("setup: %s", strerror(-n));
 		return 1;
+	}
+	{
+		unsigned workers[2] = {WRITER_IOWQ, 0}; /* bounded (file) workers; unbounded as is */
+
+		if ((n = io_uring_register_iowq_max_workers(&w.ring, workers)) < 0)
+			writer_log("io-wq workers: %s (kept the kernel's default)", strerror(-n));
 	}
 	/*
 	 * On FUSE (a GlusterFS mount) syncfs only writes back the page cache:
