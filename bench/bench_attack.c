@@ -18,14 +18,14 @@
  *	          forged hello (valid layout, signed with a key not the
  *	          camera's), BENCH_BAD of each (default 200000) at
  *	          BENCH_BAD_RATE (default 50000/s). BENCH_BAD=1000000 is the
- *	          full figure: about 3.5 minutes on two cores, so not the
- *	          default;
+ *	          full figure: a bit over 3 minutes on two cores and 1 GB of
+ *	          memory, so not the default;
  *	  flood:  forged hellos at BENCH_HELLO_RATE (default 100000/s) for
  *	          BENCH_HELLO_SECONDS (default 5), each from one of
  *	          BENCH_HELLO_SOURCES (default 65536) source addresses from
  *	          127.2.0.0 up (IP_PKTINFO; the loopback /8 needs no setup on
- *	          Linux). The first BENCH_BAD datagrams' worth of time at the
- *	          default rates keeps the whole run near one minute.
+ *	          Linux).
+ *	With the defaults the whole run takes about one minute.
  *	After each phase the stream settles and the writers' counters
  *	(appended_total, duplicates_total), the listener's counters and the
  *	stages' pids (status segment) are read. good_loss = good datagrams
