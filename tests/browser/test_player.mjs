@@ -187,8 +187,6 @@ await check('telemetry', page, async () => {
 	await page.click(`.tile[data-uuid="${env.CAM_LIVE}"]`);
 	await page.waitForSelector('#camera', { state: 'visible' });
 	await advances(page, env.CAM_LIVE, 10000);
-	const log = fs.readFileSync(env.TELE_LOG, 'utf8').trim().split('\n').map((l) =>
-	    Object.fromEntries(l.split(' ').map((kv) => kv.split('='))));
 	const shown = await waitFor('telemetry in step with the picture', () => page.evaluate(() => {
 		vigil.app.view.paint();
 		const t = vigil.app.view.tile;
@@ -201,6 +199,9 @@ await check('telemetry', page, async () => {
 		    battery: txt('tm-battery'), signal: txt('tm-signal'), pos: txt('tm-pos'),
 		    latency: document.getElementById('cam-latency').dataset.ms };
 	}), 10000);
+	/* read the camera's log after the page showed its record, not before */
+	const log = fs.readFileSync(env.TELE_LOG, 'utf8').trim().split('\n').map((l) =>
+	    Object.fromEntries(l.split(' ').map((kv) => kv.split('='))));
 	const i = log.findIndex((r) => Number(r.time_ms) === shown.time);
 	assert(i >= 0, `shown record time ${shown.time} is not in the camera's log`);
 	const r = log[i];
