@@ -82,6 +82,7 @@ typedef struct listener {
 	EVP_PKEY *server_key;
 	proto_replay_t *replay;
 	listener_sess_t *sess; /* LISTENER_MAX_SESSIONS, open addressing */
+	void *keys;	       /* listener_keys.c: registry answers, cached */
 	listener_saved_t *saved; /* same slots in shared memory, or NULL */
 	listener_stats_t st;
 	int fd;
@@ -115,6 +116,15 @@ int listener_sess_add_past(listener_sess_t *ls, uint32_t date, uint32_t session,
 /* Where the camera's authenticated datagrams now come from. */
 void listener_sess_peer(listener_t *l, listener_sess_t *ls, const struct sockaddr_storage *peer,
 			socklen_t peer_len);
+
+/* Registry answers cached for a few seconds (listener_keys.c). */
+#define LISTENER_KEY_SLOTS 16384
+#define LISTENER_KEY_TTL_MS 5000
+int listener_keys_init(listener_t *l);
+/* 0 and a key reference the caller frees, or the registry's error. */
+int listener_key_lookup(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN], uint64_t now_ms,
+			EVP_PKEY **pub);
+void listener_keys_free(listener_t *l);
 
 /* 1 when a hello from peer may be processed now, 0 when over its rate. */
 int listener_rate_hello(listener_t *l, const struct sockaddr_storage *peer, uint64_t now_ms);

@@ -127,7 +127,7 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 		verbose(l, h.uuid, "hello", "rate limited");
 		return 0;
 	}
-	if ((rc = proto_registry_lookup(l->keydir, h.uuid, &pub)) < 0)
+	if ((rc = listener_key_lookup(l, h.uuid, now, &pub)) < 0)
 		goto drop;
 	/*
 	 * A hello outside the time window or already seen is refused as a

@@ -217,6 +217,8 @@ main(int argc, char **argv)
 	}
 	l.replay = proto_replay_new(65536, window_ms);
 	l.sess = calloc(LISTENER_MAX_SESSIONS, sizeof(*l.sess));
+	if (listener_keys_init(&l) < 0)
+		goto out;
 	if (l.replay == NULL || l.sess == NULL || listener_rr_init(&l) < 0 ||
 	    (l.fd = listener_bind(addr)) < 0)
 		goto out;
@@ -272,6 +274,7 @@ out:
 				proto_session_free(l.sess[i].past[n]);
 		}
 	free(l.sess);
+	listener_keys_free(&l);
 	listener_rr_free(&l);
 	proto_replay_free(l.replay);
 	EVP_PKEY_free(l.server_key);
