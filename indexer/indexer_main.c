@@ -57,15 +57,6 @@ indexer_log(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Up to NOTICES_PER_TURN notices of one ring. Returns how many. */
 static int
 drain(indexer_t *ix, shm_ring_t *r)
@@ -164,21 +155,21 @@ main(int argc, char **argv)
 
 	/* a new generation: rebuild everything from the files */
 	idx_reset(ix.idx);
-	uint64_t t0 = now_ms();
+	uint64_t t0 = proto_mono_ms();
 	n = indexer_scan_dir(&ix);
 	idx_set_ready(ix.idx, 1);
 	indexer_log("indexed %d records of %d files in %llu ms; %d notice rings", n, ix.nfiles,
-		    (unsigned long long)(now_ms() - t0), nrings);
+		    (unsigned long long)(proto_mono_ms() - t0), nrings);
 
-	uint64_t next_scan = now_ms() + (uint64_t)rescan_ms;
+	uint64_t next_scan = proto_mono_ms() + (uint64_t)rescan_ms;
 	while (!indexer_stop) {
 		for (n = 0, i = 0; i < nrings; i++)
 			n += drain(&ix, ring[i]);
-		if (now_ms() >= next_scan) {
+		if (proto_mono_ms() >= next_scan) {
 			indexer_scan_dir(&ix);
-			indexer_ckpt_tick(&ix, now_ms());
+			indexer_ckpt_tick(&ix, proto_mono_ms());
 			indexer_chain_tick(&ix);
-			next_scan = now_ms() + (uint64_t)rescan_ms;
+			next_scan = proto_mono_ms() + (uint64_t)rescan_ms;
 			if (ix.m_rescans)
 				shm_metrics_add(ix.m_rescans, 1);
 		}

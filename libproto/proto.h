@@ -320,5 +320,6 @@ uint32_t proto_date_from_ms(uint64_t unix_ms);
 void proto_date_fmt(uint32_t date, char out[11]); /* yyyy-mm-dd */
 int proto_date_parse(const char *s, uint32_t *date);
 uint64_t proto_now_ms(void); /* CLOCK_REALTIME */
+uint64_t proto_mono_ms(void); /* CLOCK_MONOTONIC: intervals and deadlines */
 
 #endif

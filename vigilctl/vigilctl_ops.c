@@ -22,6 +22,7 @@
 #include "shm.h"
 #include "shm_metrics.h"
 #include "shm_status.h"
+#include "proto.h"
 #include "vigilctl.h"
 
 static const char *
@@ -46,15 +47,6 @@ attach(const char *pfx, shm_seg_t *seg, shm_status_t **st)
 	}
 	*st = shm_seg_body(seg);
 	return 0;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The stage's own counters, those that are not zero, on one line. */
@@ -92,7 +84,7 @@ vigilctl_status(int argc, char **argv)
 	shm_status_t *st;
 	shm_seg_t seg, rs;
 	char name[64];
-	uint64_t now = now_ms();
+	uint64_t now = proto_now_ms();
 	uint32_t i;
 	int c, k;
 

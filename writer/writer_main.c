@@ -90,15 +90,6 @@ typedef struct writer {
 	int no_syncfs;	     /* FUSE (GlusterFS): syncfs does not reach the bricks */
 } writer_t;
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 count(uint64_t *c, uint64_t n)
 {
@@ -152,7 +143,7 @@ sync_files(writer_t *w)
 		io_uring_cqe_seen(&w->ring, cqe);
 	}
 synced:
-	w->last_sync_ms = now_ms();
+	w->last_sync_ms = proto_mono_ms();
 	w->unsynced = 0;
 	count(w->m_syncs, 1);
 	if (rc < 0)
@@ -423,7 +414,7 @@ main(int argc, char **argv)
 	sa.sa_handler = on_signal; /* no SA_RESTART: a sleeping wait returns */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	w.last_sync_ms = now_ms();
+	w.last_sync_ms = proto_mono_ms();
 
 	while (!writer_stop) {
 		uint64_t opened = w.files.opened, torn = w.files.torn_cut, nap;
@@ -438,7 +429,7 @@ main(int argc, char **argv)
 		count(w.m_torn, w.files.torn_cut - torn);
 		if (w.nats)
 			count(w.m_bad, writer_nats_bad(w.nats));
-		uint64_t due = w.last_sync_ms + w.sync_ms, now = now_ms();
+		uint64_t due = w.last_sync_ms + w.sync_ms, now = proto_mono_ms();
 		if (w.unsynced && (now >= due || w.unsynced >= w.sync_bytes)) {
 			if (sync_files(&w) < 0) {
 				writer_log("fdatasync failed: %s", strerror(errno));

@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto.h"
+
 #define MAX_PHASES 32
 #define MAX_CLIENTS 1024
 #define MAX_HELD 4096
@@ -82,15 +84,6 @@ static struct {
 	uint64_t up_in, up_out, up_dropped, up_bytes_in, up_bytes_dropped, up_dup, up_reordered;
 	uint64_t down_in, down_out, down_dropped;
 } st;
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static double
 rnd(void) /* xorshift64, uniform in [0, 1) */
@@ -403,10 +396,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rcvbuf_big(lfd);
-	start = now_ms();
+	start = proto_mono_ms();
 	last_tok_ms = (double)start;
 	while (!want_exit) {
-		uint64_t now = now_ms();
+		uint64_t now = proto_mono_ms();
 		const phase_t *p = phase_now(now - start);
 		int timeout = nheld ? 1 : 100, npoll = nclients;
 
@@ -419,7 +412,7 @@ main(int argc, char **argv)
 			pfd[1 + i] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
 		if (poll(pfd, (nfds_t)(1 + npoll), timeout) < 0 && errno != EINTR)
 			break;
-		now = now_ms();
+		now = proto_mono_ms();
 		release_held(now);
 		/* camera -> server: bounded per turn */
 		for (i = 0; i < 256 && (pfd[0].revents & POLLIN); i++) {

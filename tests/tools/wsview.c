@@ -67,14 +67,6 @@ on_tick(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(ctx, 0, sul, on_tick, 10 * LWS_US_PER_MS);
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int
 gcm_ok(const uint8_t key[32], const uint8_t *dg, size_t len)
 {
@@ -158,7 +150,7 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size
 			setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
 		}
 		c->connected = 1;
-		c->t0 = now_ms();
+		c->t0 = proto_mono_ms();
 		lws_callback_on_writable(wsi);
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -174,7 +166,7 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		if (c->next_cmd < ncmds && now_ms() >= c->t0 + cmds[c->next_cmd].at) {
+		if (c->next_cmd < ncmds && proto_mono_ms() >= c->t0 + cmds[c->next_cmd].at) {
 			uint8_t b[LWS_PRE + 512];
 			size_t n = strlen(cmds[c->next_cmd].json);
 			memcpy(b + LWS_PRE, cmds[c->next_cmd].json, n);
@@ -257,16 +249,16 @@ main(int argc, char **argv)
 		lws_client_connect_via_info(&ci);
 	}
 	lws_sul_schedule(ctx, 0, &tick, on_tick, 10 * LWS_US_PER_MS);
-	uint64_t end = now_ms() + (uint64_t)dur;
-	while (now_ms() < end) {
+	uint64_t end = proto_mono_ms() + (uint64_t)dur;
+	while (proto_mono_ms() < end) {
 		lws_service(ctx, 10);
 		for (i = 0; i < nconn; i++) {
 			conn_t *c = &conns[i];
 			if (!c->connected || c->closed || !c->wsi)
 				continue;
-			if (c->next_cmd < ncmds && now_ms() >= c->t0 + cmds[c->next_cmd].at)
+			if (c->next_cmd < ncmds && proto_mono_ms() >= c->t0 + cmds[c->next_cmd].at)
 				lws_callback_on_writable(c->wsi);
-			if (i == 0 && stop_ms >= 0 && !c->stopped && now_ms() >= c->t0 + (uint64_t)stop_ms) {
+			if (i == 0 && stop_ms >= 0 && !c->stopped && proto_mono_ms() >= c->t0 + (uint64_t)stop_ms) {
 				lws_rx_flow_control(c->wsi, 0);
 				c->stopped = 1;
 			}
