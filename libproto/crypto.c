@@ -78,6 +78,14 @@ kdf_run(int mode, const uint8_t *key, size_t keylen, const uint8_t *salt, size_t
 }
 
 int
+proto_hkdf(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt, size_t saltlen,
+	   const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
+{
+	return kdf_run(EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, ikm, ikmlen, salt, saltlen, info,
+		       infolen, out, outlen);
+}
+
+int
 proto_kdf_prk(const uint8_t secret[PROTO_SECRET_LEN], const uint8_t uuid[PROTO_UUID_LEN],
 	      uint8_t prk[32])
 {

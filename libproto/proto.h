@@ -11,8 +11,9 @@
  *	Camera-to-server messages (hello, data, report, bye) each take the
  *	next value of the camera's per-day counter and are stored by the
  *	server exactly as received. Server-to-camera messages (hello-ack,
- *	missing, receiver report) carry a random 96-bit nonce instead of a
- *	counter and are never stored.
+ *	missing, receiver report, confirm) carry a random 96-bit nonce
+ *	instead of a counter and are never stored; the cookie (cookie.c) is
+ *	the one server-to-camera message that is not sealed.
  *
  *	Functions return 0 (or a length) on success and a negative
  *	proto_err value on failure; they never print and never exit. A short
@@ -23,6 +24,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+
+#include <openssl/types.h>
 
 #define PROTO_MAGIC0 0x56 /* 'V' */
 #define PROTO_MAGIC1 0x47 /* 'G' */
@@ -48,6 +52,7 @@ enum proto_type {
 	PROTO_T_RR = 6,        /* s2c receiver report */
 	PROTO_T_BYE = 7,       /* c2s, sealed with a control key, stored */
 	PROTO_T_CONFIRM = 8,   /* s2c: counters the server holds durably */
+	PROTO_T_COOKIE = 9,    /* s2c, not sealed: retry the hello with this trailer */
 };
 
 /* Stream kinds (data byte 32). */
@@ -262,7 +267,10 @@ int proto_hello_hdr_encode(const proto_hello_t *h, uint8_t *buf);
 int proto_c2s_hdr_decode(const uint8_t *buf, size_t len, proto_c2s_hdr_t *out);
 int proto_c2s_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
 			 uint32_t counter, uint32_t session, uint8_t *buf);
-/* 1 for the server-to-camera types (hello-ack, missing, rr, confirm). */
+/*
+ * 1 for the sealed server-to-camera types (hello-ack, missing, rr,
+ * confirm); the cookie (type 9) is not sealed: proto_cookie_decode.
+ */
 int proto_type_is_s2c(int type);
 int proto_s2c_hdr_decode(const uint8_t *buf, size_t len, proto_s2c_hdr_t *out);
 int proto_s2c_hdr_encode(uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
@@ -281,6 +289,57 @@ int proto_hello_ack_encode(const proto_hello_ack_t *a, uint8_t *buf, size_t cap)
 int proto_hello_ack_decode(const uint8_t *buf, size_t len, proto_hello_ack_t *out);
 int proto_bye_encode(const proto_bye_t *b, uint8_t *buf, size_t cap);
 int proto_bye_decode(const uint8_t *buf, size_t len, proto_bye_t *out);
+
+/*
+ * --- cookie.c: the hello cookie (docs/PROTOCOL.md, "COOKIE (type 9) and
+ * the hello cookie trailer") ---
+ *
+ * A server under load answers a hello without a valid trailer with a
+ * COOKIE of 60 bytes; the camera resends the hello with the cookie's
+ * issued time and MAC appended (the 20-byte trailer, outside the
+ * signature). The MAC binds the source address and port, so only a
+ * camera that receives at its source address can answer.
+ */
+#define PROTO_COOKIE_LEN 60
+#define PROTO_COOKIE_TRAILER 20
+#define PROTO_COOKIE_TTL_S 120	 /* the server accepts a cookie this old */
+#define PROTO_COOKIE_FUTURE_S 5	 /* ... and this far in its future */
+#define PROTO_COOKIE_MAC_LEN 16
+
+typedef struct proto_cookie {
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint32_t date;
+	uint8_t hello_id[PROTO_HELLO_ID_LEN];
+	uint32_t issued; /* server clock, whole seconds since the epoch */
+	uint8_t mac[PROTO_COOKIE_MAC_LEN];
+} proto_cookie_t;
+
+/* K = HKDF-SHA-256(salt "vigil/1 cookie", IKM = DER of the key, "cookie key"). */
+int proto_cookie_key(EVP_PKEY *server_priv, uint8_t key[32]);
+/* First 16 bytes of HMAC-SHA-256(K, "vigil/1 cookie" || issued || addr || port || uuid). */
+void proto_cookie_mac(const uint8_t key[32], uint32_t issued,
+		      const struct sockaddr_storage *peer, const uint8_t uuid[PROTO_UUID_LEN],
+		      uint8_t mac[PROTO_COOKIE_MAC_LEN]);
+/* Writes PROTO_COOKIE_LEN bytes; returns 60 or a negative error. */
+int proto_cookie_encode(const proto_cookie_t *c, uint8_t *out, size_t cap);
+/* Exactly 60 bytes of type 9; 0 or a negative error. */
+int proto_cookie_decode(const uint8_t *dg, size_t len, proto_cookie_t *c);
+/*
+ * A hello datagram of len bytes: *signed_len = 64 + W + S, the hello
+ * without trailer (what the proto_hello_* functions take). Returns 1 if
+ * a 20-byte trailer follows (copied to *issued and mac), 0 if none, a
+ * negative error if the length fits neither.
+ */
+int proto_hello_trailer(const uint8_t *dg, size_t len, size_t *signed_len, uint32_t *issued,
+			uint8_t mac[PROTO_COOKIE_MAC_LEN]);
+/*
+ * 1 when a trailer with this issued time and MAC is one the holder of
+ * key made for this peer and camera and is still fresh at now_s (at
+ * most PROTO_COOKIE_TTL_S old, at most PROTO_COOKIE_FUTURE_S ahead).
+ */
+int proto_cookie_check(const uint8_t key[32], uint32_t issued,
+		       const uint8_t mac[PROTO_COOKIE_MAC_LEN], const struct sockaddr_storage *peer,
+		       const uint8_t uuid[PROTO_UUID_LEN], uint64_t now_s);
 
 /*
  * Telemetry record (codec 4, docs/PROTOCOL.md "Telemetry payload"):

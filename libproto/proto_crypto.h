@@ -29,6 +29,9 @@
 #include "proto.h"
 
 /* --- key schedule (known-answer tested) ----------------------------- */
+/* HKDF-SHA-256 extract and expand (RFC 5869); 0 or PROTO_E_CRYPTO. */
+int proto_hkdf(const uint8_t *ikm, size_t ikmlen, const uint8_t *salt, size_t saltlen,
+	       const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen);
 int proto_kdf_prk(const uint8_t secret[PROTO_SECRET_LEN], const uint8_t uuid[PROTO_UUID_LEN],
 		  uint8_t prk[32]);
 int proto_kdf_frame(const uint8_t prk[32], uint32_t date, uint32_t session, uint8_t stream,

@@ -31,7 +31,7 @@ proto_prefix_decode(const uint8_t *buf, size_t len, proto_prefix_t *out)
 		return fail(PROTO_E_MAGIC, "prefix");
 	if (buf[2] != PROTO_VERSION)
 		return fail(PROTO_E_VERSION, "prefix");
-	if (buf[3] < PROTO_T_HELLO || buf[3] > PROTO_T_CONFIRM)
+	if (buf[3] < PROTO_T_HELLO || buf[3] > PROTO_T_COOKIE)
 		return fail(PROTO_E_TYPE, "prefix");
 	out->version = buf[2];
 	out->type = buf[3];

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -32,6 +34,9 @@ static const uint8_t UUID[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
 #define SESSION 0u
 #define CAPTURE_MS 1795608000000ull /* 2026-11-25T12:00:00Z */
 static uint8_t SECRET[32];	    /* 00 01 02 ... 1f */
+#define COOKIE_ISSUED 1795608000u   /* 2026-11-25T12:00:00Z, in seconds */
+#define COOKIE_ADDR "192.0.2.1"     /* as ::ffff:192.0.2.1 in the MAC */
+#define COOKIE_PORT 40000
 static const char PAYLOAD[] = "vigil test payload";
 
 static void
@@ -204,6 +209,72 @@ test_hello(void **state)
 	EVP_PKEY_free(srv_pub);
 }
 
+/*
+ * The cookie key of the test server key, the MAC of a cookie for a
+ * fixed source, the COOKIE answering the hello vector, and that hello
+ * resent with the cookie's trailer.
+ */
+static void
+test_cookie(void **state)
+{
+	EVP_PKEY *srv_priv = tu_key("server.pem", 1), *cam_pub = tu_key("camera.pub", 0);
+	struct sockaddr_storage peer = {0};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&peer;
+	uint8_t key[32], mac[16], input[52], dg[PROTO_MAX_DGRAM], hello[PROTO_MAX_DGRAM];
+	char *doc = tu_doc_vector(DOC, "hello");
+	proto_cookie_t c = {0}, back;
+	proto_hello_t h;
+	size_t signed_len;
+	uint32_t issued;
+	int n, hn;
+
+	(void)state;
+	assert_non_null(srv_priv);
+	assert_non_null(doc);
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(COOKIE_PORT);
+	assert_int_equal(inet_pton(AF_INET, COOKIE_ADDR, &sin->sin_addr), 1);
+	assert_int_equal(proto_cookie_key(srv_priv, key), 0);
+	check("cookie-key", key, 32);
+	/* the MAC's input, spelled out as in the document */
+	memcpy(input, "vigil/1 cookie", 14);
+	proto_put32(input + 14, COOKIE_ISSUED);
+	memset(input + 18, 0, 10);
+	input[28] = input[29] = 0xff;
+	memcpy(input + 30, &sin->sin_addr, 4);
+	proto_put16(input + 34, COOKIE_PORT);
+	memcpy(input + 36, UUID, 16);
+	check("cookie-mac-input", input, sizeof(input));
+	proto_cookie_mac(key, COOKIE_ISSUED, &peer, UUID, mac);
+	check("cookie-mac", mac, 16);
+
+	memcpy(c.uuid, UUID, 16);
+	c.date = DATE;
+	memset(c.hello_id, 0x42, 16); /* the hello vector's id */
+	c.issued = COOKIE_ISSUED;
+	memcpy(c.mac, mac, 16);
+	n = proto_cookie_encode(&c, dg, sizeof(dg));
+	assert_int_equal(n, PROTO_COOKIE_LEN);
+	check("cookie", dg, (size_t)n);
+	assert_int_equal(proto_cookie_decode(dg, (size_t)n, &back), 0);
+	assert_memory_equal(&back, &c, sizeof(c));
+
+	hn = tu_unhex(doc, hello, sizeof(hello));
+	assert_int_equal(hn, 576);
+	proto_put32(hello + hn, COOKIE_ISSUED);
+	memcpy(hello + hn + 4, mac, 16);
+	check("hello-cookie", hello, (size_t)hn + 20);
+	assert_int_equal(proto_hello_trailer(hello, (size_t)hn + 20, &signed_len, &issued, mac), 1);
+	assert_int_equal(signed_len, 576);
+	assert_int_equal(issued, COOKIE_ISSUED);
+	assert_memory_equal(mac, c.mac, 16);
+	assert_int_equal(proto_cookie_check(key, issued, mac, &peer, UUID, COOKIE_ISSUED), 1);
+	assert_int_equal(proto_hello_verify(hello, signed_len, cam_pub, &h), 0);
+	free(doc);
+	EVP_PKEY_free(srv_priv);
+	EVP_PKEY_free(cam_pub);
+}
+
 int
 main(void)
 {
@@ -211,7 +282,7 @@ main(void)
 		cmocka_unit_test(test_keys),	cmocka_unit_test(test_data),
 		cmocka_unit_test(test_report),	cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_confirm),
-		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_hello),	cmocka_unit_test(test_cookie),
 	};
 	int i;
 
