@@ -7,6 +7,9 @@
 #                             tests, again under ASan+UBSan, then each fuzz
 #                             target for FUZZ_SECONDS (default 30)
 #   make fuzz                 run each fuzz target for FUZZ_LONG seconds
+#                             (or FUZZ_SECONDS when given: make fuzz
+#                             FUZZ_SECONDS=600); FUZZ_JOBS at a time,
+#                             default the number of processors
 #   make bench [B=name]       run the benchmarks (never part of make test)
 #   make demo                 build and run the demonstration
 #   make analyze              clang's static analyzer (scan-build) over the
@@ -27,6 +30,9 @@ comma     := ,
 SANITIZER ?=
 FUZZ_SECONDS ?= 30
 FUZZ_LONG ?= 600
+ifeq ($(origin FUZZ_SECONDS),command line)
+FUZZ_LONG := $(FUZZ_SECONDS)
+endif
 
 ifeq ($(SANITIZER),)
 VARIANT := default

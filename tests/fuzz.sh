@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # NAME
 #	fuzz.sh - run each libFuzzer target for a bounded time
 # SYNOPSIS
@@ -7,23 +7,48 @@
 #	Each target starts from its seed corpus in fuzz/corpus/<name>/ (kept
 #	in the tree) and a scratch corpus under build/fuzz/corpus/<name>/.
 #	A crash, leak or sanitizer report fails the run; the reproducer is
-#	left in build/fuzz/.
+#	left in build/fuzz/. Targets run FUZZ_JOBS at a time (default: the
+#	number of processors), each one process for SECONDS, so every target
+#	gets the same fuzzing time as when run alone and the whole run takes
+#	about SECONDS x targets / FUZZ_JOBS.
 set -u
 secs=$1; shift
-pass=0 fail=0
-for t in "$@"; do
-	name=${t##*/}
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+mkdir -p build/fuzz
+
+one() {
+	local t=$1 name=${1##*/} seeds work
 	seeds=fuzz/corpus/$name
 	work=build/fuzz/corpus/$name
 	mkdir -p "$work"
-	echo "=== FUZZ $name for ${secs}s"
-	if [ -d "$seeds" ]; then set -- "$work" "$seeds"; else set -- "$work"; fi
-	if "$t" -max_total_time="$secs" -max_len=4096 -print_final_stats=0 \
-		-artifact_prefix=build/fuzz/"$name"- "$@" >build/fuzz/"$name".log 2>&1; then
+	set -- "$work"
+	[ -d "$seeds" ] && set -- "$work" "$seeds"
+	"$t" -max_total_time="$secs" -max_len=4096 -print_final_stats=0 \
+		-artifact_prefix=build/fuzz/"$name"- "$@" >build/fuzz/"$name".log 2>&1
+}
+
+running=0
+for t in "$@"; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	echo "=== FUZZ ${t##*/} for ${secs}s"
+	( one "$t"; echo $? >build/fuzz/"${t##*/}".rc ) &
+	running=$((running + 1))
+done
+wait
+
+pass=0 fail=0
+for t in "$@"; do
+	name=${t##*/}
+	if [ "$(cat build/fuzz/"$name".rc 2>/dev/null)" = 0 ]; then
 		pass=$((pass + 1)); echo "=== PASS $name ($(grep -c '' build/fuzz/"$name".log) log lines)"
 	else
 		fail=$((fail + 1)); tail -40 build/fuzz/"$name".log; echo "=== FAIL $name"
 	fi
+	rm -f build/fuzz/"$name".rc
 done
 echo "fuzz: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
