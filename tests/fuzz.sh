@@ -7,7 +7,10 @@
 #	Each target starts from its seed corpus in fuzz/corpus/<name>/ (kept
 #	in the tree) and a scratch corpus under build/fuzz/corpus/<name>/.
 #	A crash, leak or sanitizer report fails the run; the reproducer is
-#	left in build/fuzz/. Targets run FUZZ_JOBS at a time (default: the
+#	left in build/fuzz/. Before fuzzing, a target runs every input in
+#	fuzz/regress/<name>/ once: a reproducer of a crash once found is
+#	copied there (named after what it broke) and stays a regression
+#	test. Targets run FUZZ_JOBS at a time (default: the
 #	number of processors), each one process for SECONDS, so every target
 #	gets the same fuzzing time as when run alone and the whole run takes
 #	about SECONDS x targets / FUZZ_JOBS.
@@ -22,10 +25,16 @@ one() {
 	seeds=fuzz/corpus/$name
 	work=build/fuzz/corpus/$name
 	mkdir -p "$work"
+	: >build/fuzz/"$name".log
+	if [ -d fuzz/regress/"$name" ] &&
+	   ! "$t" -runs=0 fuzz/regress/"$name" >build/fuzz/"$name".log 2>&1; then
+		echo "regression input of fuzz/regress/$name failed" >>build/fuzz/"$name".log
+		return 1
+	fi
 	set -- "$work"
 	[ -d "$seeds" ] && set -- "$work" "$seeds"
 	"$t" -max_total_time="$secs" -max_len=4096 -print_final_stats=0 \
-		-artifact_prefix=build/fuzz/"$name"- "$@" >build/fuzz/"$name".log 2>&1
+		-artifact_prefix=build/fuzz/"$name"- "$@" >>build/fuzz/"$name".log 2>&1
 }
 
 running=0
