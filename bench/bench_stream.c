@@ -9,9 +9,12 @@
  *	(sealed datagrams, a real hello, records with their CRCs), and
  *	watches with its own libwebsockets viewers. Prints:
  *
- *	  BENCH stream_scan mb_per_s=... ref=... ratio=...
- *	      the indexer's start-up scan of a 24-hour file; ref = cat FILE
- *	      > /dev/null of the same (cached) file in the same run
+ *	  BENCH stream_scan mb_per_s=... ref=... ratio=... runs=...
+ *	      the indexer's start-up scan of a 24-hour file (its own timing,
+ *	      without process start); ref = cat FILE > /dev/null of the same
+ *	      file in the same run, timed from fork to exit, no shell. Both
+ *	      read from the page cache; best of BENCH_SCAN_RUNS (5) rounds of
+ *	      cat then a fresh indexer
  *	  BENCH stream_index bytes_per_dgram=... ref=... ratio=... entries_bytes_per_dgram=...
  *	      index arena bytes per stored datagram (what the segment holds,
  *	      the copies left by grown arrays included); ref = stored bytes
@@ -31,7 +34,9 @@
  *	The 24-hour day: 5 frames a second, a keyframe every 2 s (4
  *	fragments), other frames 2 fragments of 300 bytes (about 950,000
  *	datagrams, 400 MB). Environment: BENCH_FANOUT (500),
- *	BENCH_LIVE_CAMERAS (100), BENCH_SEEKS (200). Nothing is asserted.
+ *	BENCH_LIVE_CAMERAS (100), BENCH_SEEKS (200), BENCH_SCAN_RUNS (5);
+ *	BENCH_STREAM_ONLY=scan stops after the scan and index figures.
+ *	Nothing is asserted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -436,6 +441,10 @@ main(void)
 	int fanout = getenv("BENCH_FANOUT") ? atoi(getenv("BENCH_FANOUT")) : 500;
 	int ncams = getenv("BENCH_LIVE_CAMERAS") ? atoi(getenv("BENCH_LIVE_CAMERAS")) : 100;
 	int nseeks = getenv("BENCH_SEEKS") ? atoi(getenv("BENCH_SEEKS")) : 200;
+	int scan_runs = getenv("BENCH_SCAN_RUNS") ? atoi(getenv("BENCH_SCAN_RUNS")) : 5;
+	const char *only = getenv("BENCH_STREAM_ONLY");
+	if (scan_runs < 1)
+		scan_runs = 1;
 	if (fanout > MAXCONN - 8 || ncams > MAXCONN - 8)
 		die("too many viewers");
 	getrlimit(RLIMIT_NOFILE, &rl);
@@ -498,17 +507,13 @@ main(void)
 	day.size += wlen;
 	fsync(day.fd);
 
-	/* scan: cat, the indexer's start-up scan, cat again (ref = the faster cat) */
-	double cat_s = 1e9;
-	for (k = 0; k < 2; k++) {
-		snprintf(path, sizeof(path), "cat '%s' > /dev/null", day.path);
-		uint64_t a = now_ns();
-		if (system(path) != 0)
-			die("cat");
-		double s = (double)(now_ns() - a) / 1e9;
-		if (s < cat_s)
-			cat_s = s;
-	}
+	/*
+	 * scan: rounds of cat then the indexer's start-up scan, both of the
+	 * same file, warm in the page cache (it was just written and read);
+	 * best of each. cat runs without a shell and is timed from fork to
+	 * exit; the indexer's figure is its own, from the clearing of the
+	 * index to ready, without its process start. The last indexer stays.
+	 */
 	snprintf(path, sizeof(path), "%s/vigil-indexer", bindir);
 	snprintf(log, sizeof(log), "%s/indexer.log", tmp);
 	char dd[512], kd[512];
@@ -516,22 +521,43 @@ main(void)
 	snprintf(kd, sizeof(kd), "%s/keys", tmp);
 	snprintf(rs, sizeof(rs), "100");
 	char *iargv[] = {path, "-D", dd, "-d", kd, "-r", rs, NULL};
-	pid_ix = spawn(iargv, log);
-	for (i = 0; i < 600 && !idx_ready(idx); i++)
+	char *cargv[] = {"/bin/cat", day.path, NULL};
+	double cat_s = 1e9, ix_ms = 1e9;
+	unsigned long long recs = 0;
+	for (k = 0; k < scan_runs; k++) {
+		if (pid_ix > 0) { /* its rescans and chain would compete with cat */
+			kill(pid_ix, SIGTERM);
+			waitpid(pid_ix, NULL, 0);
+		}
+		uint64_t a = now_ns();
+		pid_t cp = spawn(cargv, "/dev/null");
+		int ws;
+		if (cp < 0 || waitpid(cp, &ws, 0) != cp || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+			die("cat");
+		double s = (double)(now_ns() - a) / 1e9;
+		if (s < cat_s)
+			cat_s = s;
+		idx_set_ready(idx, 0);
+		pid_ix = spawn(iargv, log);
+		for (i = 0; i < 600 && !idx_ready(idx); i++)
+			usleep(20000);
+		if (!idx_ready(idx))
+			die("indexer did not finish its scan");
 		usleep(100000);
-	if (!idx_ready(idx))
-		die("indexer did not finish its scan");
-	usleep(100000);
-	FILE *lf = fopen(log, "r");
-	unsigned long long recs = 0, ms = 0;
-	char line[512];
-	while (lf && fgets(line, sizeof(line), lf))
-		sscanf(line, "vigil-indexer: indexed %llu records of %*d files in %llu ms", &recs, &ms);
-	if (lf)
-		fclose(lf);
+		FILE *lf = fopen(log, "r");
+		double ms = 0;
+		char line[512];
+		while (lf && fgets(line, sizeof(line), lf))
+			sscanf(line, "vigil-indexer: indexed %llu records of %*d files in %lf ms", &recs, &ms);
+		if (lf)
+			fclose(lf);
+		if (ms > 0 && ms < ix_ms)
+			ix_ms = ms;
+	}
 	double mb = (double)day.size / 1e6;
-	double scan = ms ? mb / ((double)ms / 1000) : 0, catr = mb / cat_s;
-	printf("BENCH stream_scan mb_per_s=%.0f ref=%.0f ratio=%.2f\n", scan, catr, catr > 0 ? scan / catr : 0);
+	double scan = ix_ms < 1e9 ? mb / (ix_ms / 1000) : 0, catr = mb / cat_s;
+	printf("BENCH stream_scan mb_per_s=%.0f ref=%.0f ratio=%.2f runs=%d records=%llu\n", scan, catr,
+	       catr > 0 ? scan / catr : 0, scan_runs, recs);
 	uint64_t used, size;
 	idx_arena_usage(idx, &used, &size);
 	idx_day_info_t di;
@@ -542,6 +568,8 @@ main(void)
 	printf("BENCH stream_index bytes_per_dgram=%.2f ref=%.0f ratio=%.4f entries_bytes_per_dgram=%.2f\n",
 	       bpd, rpd, bpd / rpd, live);
 	fflush(stdout);
+	if (only && strcmp(only, "scan") == 0)
+		goto out;
 
 	/* the streamer */
 	hport = 30000 + getpid() % 20000;
@@ -733,8 +761,9 @@ main(void)
 	fflush(stdout);
 
 	kill(pid_st, SIGTERM);
-	kill(pid_ix, SIGTERM);
 	waitpid(pid_st, NULL, 0);
+out:
+	kill(pid_ix, SIGTERM);
 	waitpid(pid_ix, NULL, 0);
 	idx_close(idx);
 	snprintf(path, sizeof(path), "%s-index", pfx);

@@ -155,11 +155,14 @@ main(int argc, char **argv)
 
 	/* a new generation: rebuild everything from the files */
 	idx_reset(ix.idx);
-	uint64_t t0 = proto_mono_ms();
+	struct timespec ts0, ts1;
+	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	n = indexer_scan_dir(&ix);
 	idx_set_ready(ix.idx, 1);
-	indexer_log("indexed %d records of %d files in %llu ms; %d notice rings", n, ix.nfiles,
-		    (unsigned long long)(proto_mono_ms() - t0), nrings);
+	clock_gettime(CLOCK_MONOTONIC, &ts1);
+	indexer_log("indexed %d records of %d files in %.1f ms; %d notice rings", n, ix.nfiles,
+		    (double)(ts1.tv_sec - ts0.tv_sec) * 1e3 + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e6,
+		    nrings);
 
 	uint64_t next_scan = proto_mono_ms() + (uint64_t)rescan_ms;
 	while (!indexer_stop) {
