@@ -381,4 +381,17 @@ int proto_date_parse(const char *s, uint32_t *date);
 uint64_t proto_now_ms(void); /* CLOCK_REALTIME */
 uint64_t proto_mono_ms(void); /* CLOCK_MONOTONIC: intervals and deadlines */
 
+/*
+ * A number from an option or environment variable named name: all of s
+ * (leading blanks and a sign allowed, nothing after the number; decimal
+ * only) within min..max. Returns 0 and sets *out, or leaves *out alone
+ * and returns -EINVAL (s NULL, empty or not a number) or -ERANGE (out of
+ * bounds); proto_errmsg() then says which, naming name and s.
+ */
+int proto_parse_int(const char *name, const char *s, int min, int max, int *out);
+int proto_parse_long(const char *name, const char *s, long min, long max, long *out);
+int proto_parse_u32(const char *name, const char *s, uint32_t max, uint32_t *out);
+int proto_parse_u64(const char *name, const char *s, uint64_t max, uint64_t *out);
+int proto_parse_double(const char *name, const char *s, double min, double max, double *out);
+
 #endif

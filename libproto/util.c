@@ -8,9 +8,17 @@
  *	wire are days since 1970-01-01 (UTC), converted here to and from
  *	yyyy-mm-dd with the proleptic Gregorian calendar (no time zone, no
  *	leap seconds, no libc locale).
+ *
+ *	proto_parse_int() and its kin read one number from a command-line
+ *	option or an environment variable, whole and within bounds, so that a
+ *	typo is refused with a message instead of silently becoming 0.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -254,4 +262,124 @@ proto_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The start of a decimal number: optional blanks and sign, then a digit. */
+static int
+num_start(const char *name, const char *s, int sign_ok)
+{
+	const char *p = s;
+
+	if (p == NULL) {
+		proto_set_errmsg("%s: missing number", name);
+		return -EINVAL;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '+' || (sign_ok && *p == '-'))
+		p++;
+	if (!isdigit((unsigned char)*p) && *p != '.') {
+		proto_set_errmsg("%s: \"%.40s\" is not a number%s", name, s,
+		                 sign_ok ? "" : " (0 or more)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Whatever strto*() left: nothing but the end of the string. */
+static int
+num_end(const char *name, const char *s, const char *end)
+{
+	if (end == s || *end != '\0') {
+		proto_set_errmsg("%s: \"%.40s\" is not a number", name, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+proto_parse_long(const char *name, const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+	int rc;
+
+	if ((rc = num_start(name, s, 1)) < 0)
+		return rc;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if ((rc = num_end(name, s, end)) < 0)
+		return rc;
+	if (errno == ERANGE || v < min || v > max) {
+		proto_set_errmsg("%s: %.40s is outside %ld..%ld", name, s, min, max);
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+proto_parse_int(const char *name, const char *s, int min, int max, int *out)
+{
+	long v;
+	int rc;
+
+	if ((rc = proto_parse_long(name, s, min, max, &v)) < 0)
+		return rc;
+	*out = (int)v;
+	return 0;
+}
+
+int
+proto_parse_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int rc;
+
+	if ((rc = num_start(name, s, 0)) < 0)
+		return rc;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if ((rc = num_end(name, s, end)) < 0)
+		return rc;
+	if (errno == ERANGE || v > max) {
+		proto_set_errmsg("%s: %.40s is outside 0..%llu", name, s, (unsigned long long)max);
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+proto_parse_u32(const char *name, const char *s, uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+	int rc;
+
+	if ((rc = proto_parse_u64(name, s, max, &v)) < 0)
+		return rc;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+proto_parse_double(const char *name, const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+	int rc;
+
+	if ((rc = num_start(name, s, 1)) < 0)
+		return rc;
+	errno = 0;
+	v = strtod(s, &end);
+	if ((rc = num_end(name, s, end)) < 0)
+		return rc;
+	if (errno == ERANGE || !isfinite(v) || v < min || v > max) {
+		proto_set_errmsg("%s: %.40s is outside %g..%g", name, s, min, max);
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
 }

@@ -1,7 +1,9 @@
 /*
  * NAME
- *	test_util.c - libproto dates, UUIDs and error strings
+ *	test_util.c - libproto dates, UUIDs, error strings and option numbers
  */
+#include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,13 +107,80 @@ test_strerror_distinct(void **state)
 	assert_string_equal(proto_errmsg(), "x=42");
 }
 
+/* A typo in an option is refused, never read as 0 or as the digits before it. */
+static void
+test_parse_numbers(void **state)
+{
+	static const char *notnum[] = {"", " ", "abc", "1x", "12 ", "0x10", "1e3", "--1", "+",
+				       "1.5", "one"};
+	int i = 7;
+	long l = 7;
+	uint32_t u32 = 7;
+	uint64_t u64 = 7;
+	double d = 7;
+	size_t k;
+
+	(void)state;
+	assert_int_equal(proto_parse_int("--fps", "25", 1, 1000, &i), 0);
+	assert_int_equal(i, 25);
+	assert_int_equal(proto_parse_int("--fps", " +30", 1, 1000, &i), 0);
+	assert_int_equal(i, 30);
+	assert_int_equal(proto_parse_int("--signal", "-1", -1, 100, &i), 0);
+	assert_int_equal(i, -1);
+	assert_int_equal(proto_parse_int("--fps", "1000", 1, 1000, &i), 0);
+	assert_int_equal(proto_parse_int("--fps", "1001", 1, 1000, &i), -ERANGE);
+	assert_string_equal(proto_errmsg(), "--fps: 1001 is outside 1..1000");
+	assert_int_equal(proto_parse_int("--fps", "0", 1, 1000, &i), -ERANGE);
+	assert_int_equal(proto_parse_int("--fps", "99999999999999999999", 1, 1000, &i), -ERANGE);
+	assert_int_equal(i, 1000);
+	for (k = 0; k < sizeof(notnum) / sizeof(notnum[0]); k++) {
+		assert_int_equal(proto_parse_int("-n", notnum[k], INT_MIN, INT_MAX, &i), -EINVAL);
+		assert_int_equal(proto_parse_long("-n", notnum[k], LONG_MIN, LONG_MAX, &l), -EINVAL);
+		assert_int_equal(proto_parse_u64("-n", notnum[k], UINT64_MAX, &u64), -EINVAL);
+	}
+	assert_int_equal(i, 1000); /* untouched by a refusal */
+	assert_int_equal(proto_parse_int("--fps", "abc", 1, 1000, &i), -EINVAL);
+	assert_string_equal(proto_errmsg(), "--fps: \"abc\" is not a number");
+	assert_int_equal(proto_parse_int("VIGIL_X", NULL, 0, 1, &i), -EINVAL);
+
+	assert_int_equal(proto_parse_long("-O", "-86400000", LONG_MIN, LONG_MAX, &l), 0);
+	assert_int_equal(l, -86400000L);
+	assert_int_equal(proto_parse_long("-O", "9223372036854775808", LONG_MIN, LONG_MAX, &l),
+			 -ERANGE);
+
+	assert_int_equal(proto_parse_u64("--store-max", "18446744073709551615", UINT64_MAX, &u64),
+			 0);
+	assert_true(u64 == UINT64_MAX);
+	assert_int_equal(proto_parse_u64("--store-max", "18446744073709551616", UINT64_MAX, &u64),
+			 -ERANGE);
+	/* strtoull() would take "-1" as 2^64 - 1 */
+	assert_int_equal(proto_parse_u64("--store-max", "-1", UINT64_MAX, &u64), -EINVAL);
+	assert_int_equal(proto_parse_u32("-r", "4294967295", UINT32_MAX, &u32), 0);
+	assert_true(u32 == UINT32_MAX);
+	assert_int_equal(proto_parse_u32("-r", "4294967296", UINT32_MAX, &u32), -ERANGE);
+	assert_int_equal(proto_parse_u32("-r", "-5", UINT32_MAX, &u32), -EINVAL);
+
+	assert_int_equal(proto_parse_double("--telemetry-hz", "0.5", 0.01, 1000, &d), 0);
+	assert_true(d == 0.5);
+	assert_int_equal(proto_parse_double("--telemetry-hz", ".25", 0.01, 1000, &d), 0);
+	assert_true(d == 0.25);
+	assert_int_equal(proto_parse_double("--telemetry-hz", "2e1", 0.01, 1000, &d), 0);
+	assert_true(d == 20);
+	assert_int_equal(proto_parse_double("--telemetry-hz", "0.001", 0.01, 1000, &d), -ERANGE);
+	assert_int_equal(proto_parse_double("--telemetry-hz", "1e999", 0.01, 1e300, &d), -ERANGE);
+	assert_int_equal(proto_parse_double("--telemetry-hz", "nan", 0, 1000, &d), -EINVAL);
+	assert_int_equal(proto_parse_double("--telemetry-hz", "inf", 0, 1000, &d), -EINVAL);
+	assert_int_equal(proto_parse_double("--telemetry-hz", "1,5", 0, 1000, &d), -EINVAL);
+	assert_true(d == 20);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_date_known),  cmocka_unit_test(test_date_roundtrip),
 		cmocka_unit_test(test_date_reject), cmocka_unit_test(test_uuid),
-		cmocka_unit_test(test_strerror_distinct),
+		cmocka_unit_test(test_strerror_distinct), cmocka_unit_test(test_parse_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
