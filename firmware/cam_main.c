@@ -42,7 +42,9 @@
  *	reporting and answering until everything sent is confirmed or MS
  *	pass.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,8 @@
 #include "cam.h"
 #include "cam_media.h"
 #include "cam_store.h"
+
+#define CAM_YEAR_MS (366L * 86400000L)
 
 static volatile int cam_stop;
 
@@ -77,6 +81,40 @@ usage(FILE *f)
 		   "                 [--garbage] [--clock-offset MS]\n"
 		   "                 [--store DIR] [--store-max BYTES] [--resend-rate N] [--linger MS]\n"
 		   "       vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [--server HOST:PORT] [options]\n");
+}
+
+/* --codec h264|jpeg */
+static int
+codec_parse(const char *s, uint8_t *codec)
+{
+	if (s != NULL && strcmp(s, "h264") == 0)
+		*codec = PROTO_C_H264;
+	else if (s != NULL && strcmp(s, "jpeg") == 0)
+		*codec = PROTO_C_JPEG;
+	else {
+		proto_set_errmsg("--codec: \"%.40s\" is neither h264 nor jpeg", s ? s : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --size WxH: two whole numbers; a source may allow fewer sizes (cam_src_open). */
+static int
+size_parse(const char *s, int *w, int *h)
+{
+	const char *x = s != NULL ? strchr(s, 'x') : NULL;
+	char wbuf[16];
+	int rc;
+
+	if (x == NULL || (size_t)(x - s) >= sizeof(wbuf)) {
+		proto_set_errmsg("--size: \"%.40s\" is not WIDTHxHEIGHT", s ? s : "");
+		return -EINVAL;
+	}
+	memcpy(wbuf, s, (size_t)(x - s));
+	wbuf[x - s] = '\0';
+	if ((rc = proto_parse_int("--size width", wbuf, 2, 16384, w)) < 0)
+		return rc;
+	return proto_parse_int("--size height", x + 1, 2, 16384, h);
 }
 
 /* A receiver report: adapt, and say what was decided. */
@@ -224,56 +262,58 @@ main(int argc, char **argv)
 	c.fd = -1;
 	c.state.fd = -1;
 	while ((opt = getopt_long(argc, argv, "c:n:d:o:h", lopts, NULL)) != -1) {
+		int bad = 0;
+		long off;
+
 		switch (opt) {
 		case 'c': conf = optarg; break;
-		case 'n': o.frames = atol(optarg); break;
-		case 'F': o.feed.fps = atoi(optarg); break;
+		case 'n': bad = proto_parse_long("-n", optarg, -1, LONG_MAX, &o.frames); break;
+		case 'F': bad = proto_parse_int("--fps", optarg, 1, 1000, &o.feed.fps); break;
 		case 'S': o.server = optarg; break;
-		case 'T': c.tamper_every = (unsigned)atoi(optarg); break;
-		case 'R': c.replay_hello = optarg ? atoi(optarg) : 1; break;
-		case 'D': c.dup_every = (unsigned)atoi(optarg); break;
+		case 'T': bad = proto_parse_u32("--tamper", optarg, UINT32_MAX, &c.tamper_every); break;
+		case 'R':
+			c.replay_hello = 1;
+			if (optarg != NULL)
+				bad = proto_parse_int("--replay-hello", optarg, 0, 1000, &c.replay_hello);
+			break;
+		case 'D': bad = proto_parse_u32("--dup", optarg, UINT32_MAX, &c.dup_every); break;
 		case 'G': c.garbage = 1; break;
-		case 'O': o.clock_offset = atoll(optarg); break;
+		case 'O':
+			/* a year either way */
+			if ((bad = proto_parse_long("--clock-offset", optarg, -CAM_YEAR_MS, CAM_YEAR_MS,
+			                            &off)) == 0)
+				o.clock_offset = off;
+			break;
 		case 's': o.feed.source = optarg; break;
-		case 'C':
-			if (!strcmp(optarg, "h264"))
-				o.feed.codec = PROTO_C_H264;
-			else if (!strcmp(optarg, "jpeg"))
-				o.feed.codec = PROTO_C_JPEG;
-			else {
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'W':
-			if (sscanf(optarg, "%dx%d", &o.feed.w, &o.feed.h) != 2) {
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'K': o.feed.kbps = atoi(optarg); break;
-		case 'I': o.feed.keyint = atoi(optarg); break;
-		case 'Q': o.feed.quality = atoi(optarg); break;
-		case 'H': o.tele_hz = atof(optarg); break;
+		case 'C': bad = codec_parse(optarg, &o.feed.codec); break;
+		case 'W': bad = size_parse(optarg, &o.feed.w, &o.feed.h); break;
+		case 'K': bad = proto_parse_int("--kbps", optarg, 16, 1000000, &o.feed.kbps); break;
+		case 'I': bad = proto_parse_int("--keyint", optarg, 1, 100000, &o.feed.keyint); break;
+		case 'Q': bad = proto_parse_int("--quality", optarg, 1, 100, &o.feed.quality); break;
+		case 'H': bad = proto_parse_double("--telemetry-hz", optarg, 0.01, 1000, &o.tele_hz); break;
 		case 'Y': o.tele_only = 1; break;
 		case 'X': o.gpx = optarg; break;
 		case 'g': o.gpsd = NULL; break;
 		case 'p': o.gpsd = optarg; break;
-		case 'P': o.signal = atoi(optarg); break;
+		case 'P': bad = proto_parse_int("--signal", optarg, -1, 100, &o.signal); break;
 		case 'L': o.tele_log = optarg; break;
 		case 'A': o.abr = 1; break;
-		case 'J': o.jpeg_below = atoi(optarg); break;
-		case 'j': o.jpeg_fps = atoi(optarg); break;
-		case 'N': o.fleet = atoi(optarg); break;
+		case 'J': bad = proto_parse_int("--jpeg-below", optarg, 0, 1000000, &o.jpeg_below); break;
+		case 'j': bad = proto_parse_int("--jpeg-fps", optarg, 1, 1000, &o.jpeg_fps); break;
+		case 'N': bad = proto_parse_int("--fleet", optarg, 1, 1000000, &o.fleet); break;
 		case 'U': o.feed.dump_yuv = optarg; break;
 		case 'B': store = optarg; break;
-		case 'M': store_max = strtoull(optarg, NULL, 10); break;
-		case 'E': resend_rate = (uint32_t)atol(optarg); break;
-		case 'Z': linger_ms = strtoull(optarg, NULL, 10); break;
+		case 'M': bad = proto_parse_u64("--store-max", optarg, UINT64_MAX, &store_max); break;
+		case 'E': bad = proto_parse_u32("--resend-rate", optarg, UINT32_MAX, &resend_rate); break;
+		case 'Z': bad = proto_parse_u64("--linger", optarg, UINT64_MAX, &linger_ms); break;
 		case 'd': o.keydir = optarg; break;
 		case 'o': o.camdir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
+		}
+		if (bad < 0) {
+			fprintf(stderr, "vigil-cam: %s\n", proto_errmsg());
+			return 2;
 		}
 	}
 	if ((conf == NULL && o.fleet < 1) || o.feed.fps < 1 || o.feed.fps > 1000 ||
