@@ -154,17 +154,18 @@ list_push(reasm_list_t *l, reasm_frame_t *f)
 	l->n++;
 }
 
+/* f is on l: the ends are compared with l's, not inferred from f's links. */
 static void
 list_unlink(reasm_list_t *l, reasm_frame_t *f)
 {
-	if (f->prev != NULL)
-		f->prev->next = f->next;
-	else
+	if (l->head == f)
 		l->head = f->next;
-	if (f->next != NULL)
-		f->next->prev = f->prev;
 	else
+		f->prev->next = f->next;
+	if (l->tail == f)
 		l->tail = f->prev;
+	else
+		f->next->prev = f->prev;
 	f->prev = f->next = NULL;
 	l->n--;
 }
@@ -182,9 +183,9 @@ frame_release(proto_reasm_t *r, reasm_frame_t *f)
 	f->data_len = f->data_cap = 0;
 }
 
-/* Remove f from the table and its list and free it. */
+/* Remove f from the table and from l (r->pending or r->done, the one it is on) and free it. */
 static void
-frame_drop(proto_reasm_t *r, reasm_frame_t *f)
+frame_drop(proto_reasm_t *r, reasm_list_t *l, reasm_frame_t *f)
 {
 	proto_data_hdr_t k;
 	reasm_frame_t **pp;
@@ -197,12 +198,9 @@ frame_drop(proto_reasm_t *r, reasm_frame_t *f)
 	pp = reasm_slot(r, &k);
 	if (*pp == f)
 		*pp = f->hnext;
-	if (f->done) {
-		list_unlink(&r->done, f);
-	} else {
-		list_unlink(&r->pending, f);
+	list_unlink(l, f);
+	if (l == &r->pending)
 		r->st.frames--;
-	}
 	frame_release(r, f);
 	free(f);
 }
@@ -217,7 +215,7 @@ reasm_evict(proto_reasm_t *r, const reasm_frame_t *keep)
 		;
 	if (f == NULL)
 		return 0;
-	frame_drop(r, f);
+	frame_drop(r, &r->pending, f);
 	r->st.evicted++;
 	return 1;
 }
@@ -237,8 +235,8 @@ frame_bury(proto_reasm_t *r, reasm_frame_t *f, uint64_t now_ms)
 	}
 	f->born_ms = now_ms;
 	list_push(&r->done, f);
-	while (r->done.n > r->max_frames)
-		frame_drop(r, r->done.head);
+	while (r->done.n > r->max_frames && r->done.head != f)
+		frame_drop(r, &r->done, r->done.head);
 }
 
 proto_reasm_t *
@@ -273,9 +271,9 @@ proto_reasm_free(proto_reasm_t *r)
 	if (r == NULL)
 		return;
 	while (r->pending.head != NULL)
-		frame_drop(r, r->pending.head);
+		frame_drop(r, &r->pending, r->pending.head);
 	while (r->done.head != NULL)
-		frame_drop(r, r->done.head);
+		frame_drop(r, &r->done, r->done.head);
 	free(r->out_buf);
 	free(r->bucket);
 	free(r);
@@ -418,7 +416,7 @@ frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h, ui
 		if ((r->out_buf = malloc(f->data_len)) == NULL) {
 			proto_set_errmsg("reassembler: no memory for a frame of %zu bytes",
 			                 f->data_len);
-			frame_drop(r, f);
+			frame_drop(r, &r->pending, f);
 			return PROTO_E_NOMEM;
 		}
 		for (i = 0, off = 0; i < f->count; i++) {
@@ -520,7 +518,7 @@ proto_reasm_add(proto_reasm_t *r, const proto_data_hdr_t *h, const uint8_t *payl
 
 reject_frame:
 	if (created)
-		frame_drop(r, f);
+		frame_drop(r, &r->pending, f);
 reject:
 	r->st.rejected++;
 	return err;
@@ -535,13 +533,13 @@ proto_reasm_expire(proto_reasm_t *r, uint64_t now_ms)
 	r->out_buf = NULL;
 	while (r->pending.head != NULL && now_ms - r->pending.head->born_ms >= r->timeout_ms &&
 	       now_ms >= r->pending.head->born_ms) {
-		frame_drop(r, r->pending.head);
+		frame_drop(r, &r->pending, r->pending.head);
 		r->st.expired++;
 		n++;
 	}
 	while (r->done.head != NULL && now_ms >= r->done.head->born_ms &&
 	       now_ms - r->done.head->born_ms >= r->timeout_ms)
-		frame_drop(r, r->done.head);
+		frame_drop(r, &r->done, r->done.head);
 	return n;
 }
 
