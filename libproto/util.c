@@ -228,10 +228,18 @@ int
 proto_date_parse(const char *s, uint32_t *date)
 {
 	unsigned y, m, d;
-	int n = -1;
+	int i;
 
-	if (sscanf(s, "%4u-%2u-%2u%n", &y, &m, &d, &n) != 3 || n != 10 || s[10] != '\0' ||
-	    y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
+	/* Exactly ten bytes "dddd-dd-dd": sscanf's %u would also take signs and spaces. */
+	for (i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+			goto bad;
+	if (s[10] != '\0')
+		goto bad;
+	y = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
+	m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
+	d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
 		goto bad;
 	int64_t days = days_from_civil(y, m, d);
 	int yy;

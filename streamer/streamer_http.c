@@ -25,6 +25,7 @@
 
 #include "shm_status.h"
 #include "streamer.h"
+#include "streamer_route.h"
 
 #define BODY_MAX (32u << 20)
 
@@ -308,8 +309,6 @@ serve_file(struct lws *wsi, const char *path)
 	char full[4096];
 	int n;
 
-	if (strstr(path, "..") || strchr(path, '\\') || path[0] != '/')
-		return error(wsi, 404, "not found");
 	snprintf(full, sizeof(full), "%s%s", streamer.player_dir,
 		 !strcmp(path, "/") ? "/index.html" : path);
 	n = lws_serve_http_file(wsi, full, mime(full), NULL, 0);
@@ -323,12 +322,13 @@ serve_file(struct lws *wsi, const char *path)
 static int
 route(struct lws *wsi, http_req_t *r)
 {
-	char token[AUTH_TOKEN_MAX + 1], us[40], ds[16];
+	char token[AUTH_TOKEN_MAX + 1];
 	const auth_user_t *u = NULL;
 	uint8_t uuid[16];
 	uint32_t date;
+	route_t what = streamer_route(r->path, uuid, &date);
 
-	if (!strcmp(r->path, "/api/login")) {
+	if (what == ROUTE_LOGIN) {
 		json_obj_t o;
 		char tok[AUTH_TOKEN_MAX + 1], body[AUTH_TOKEN_MAX + 32];
 		if (!r->post)
@@ -346,38 +346,34 @@ route(struct lws *wsi, http_req_t *r)
 	}
 	if (streamer_auth_token_of(wsi, token, sizeof(token)) == 0)
 		u = streamer_auth_user(token);
-	if (!strcmp(r->path, "/metrics")) {
+	switch (what) {
+	case ROUTE_METRICS:
 		if (u == NULL && !loopback_peer(wsi))
 			return error(wsi, 401, "token needed");
 		return metrics(wsi);
-	}
-	if (strncmp(r->path, "/api/", 5))
+	case ROUTE_FILE:
 		return serve_file(wsi, r->path);
+	case ROUTE_NOT_FOUND:
+		if (strncmp(r->path, "/api/", 5))
+			return error(wsi, 404, "not found");
+		break;
+	default:
+		break;
+	}
 	if (u == NULL) {
 		streamer_count(streamer.m_refused, 1);
 		return error(wsi, 401, "token needed");
 	}
-	if (!strcmp(r->path, "/api/cameras"))
+	if (what == ROUTE_CAMERAS)
 		return api_cameras(wsi, u);
-	if (strncmp(r->path, "/api/cameras/", 13) || strlen(r->path) < 13 + 36)
-		return error(wsi, 404, "not found");
-	memcpy(us, r->path + 13, 36);
-	us[36] = '\0';
-	if (proto_uuid_parse(us, uuid) < 0)
+	if (what == ROUTE_NOT_FOUND)
 		return error(wsi, 404, "not found");
 	if (!auth_user_may(u, uuid)) {
 		streamer_count(streamer.m_refused, 1);
 		return error(wsi, 403, "not allowed to see this camera");
 	}
-	const char *rest = r->path + 13 + 36;
-	if (!strcmp(rest, "/days"))
+	if (what == ROUTE_DAYS)
 		return api_days(wsi, uuid);
-	if (strncmp(rest, "/days/", 6) || strlen(rest + 6) != 10)
-		return error(wsi, 404, "not found");
-	memcpy(ds, rest + 6, 10);
-	ds[10] = '\0';
-	if (proto_date_parse(ds, &date) < 0)
-		return error(wsi, 404, "not found");
 	return api_day(wsi, uuid, date);
 }
 

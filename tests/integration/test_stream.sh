@@ -103,6 +103,14 @@ curl -s -H "Authorization: Bearer $btok" "$api/api/cameras" | grep -q "$c1" && f
 	grep -q 'datagrams 0 keys 0' || fail "bob received camera 1"
 grep -q '"type":"error"' "$tmp/bob.txt" || fail "bob got no error"
 curl -s -H "Authorization: Bearer $tok" "$api/api/cameras" | grep -q "\"uuid\":\"$c1\".*\"online\":true" || fail "camera list"
+# Paths the router must refuse: outside the player's folder, a day in a
+# form the date parser once let through, an unknown API path.
+[ "$(code --path-as-is "$api/../etc/passwd")" = 404 ] || fail "a path with .. was served"
+[ "$(code -H "Authorization: Bearer $tok" "$api/api/cameras/$c1/days/${day%-*}-+5")" = 404 ] ||
+	fail "a day with a sign was taken"
+[ "$(code -H "Authorization: Bearer $tok" "$api/api/cameras/$c1/nothing")" = 404 ] || fail "unknown API path"
+[ "$(code "$api/api/cameras/$c1/days/$day")" = 401 ] || fail "a day without a token"
+[ "$(code -H "Authorization: Bearer $tok" "$api/api/cameras/$c1/days/$day")" = 200 ] || fail "a day"
 
 # live, and a slow viewer beside a normal one, on the 2 Mbps camera
 "$WSVIEW" -p $hport -t "$tok" -c "0:{\"op\":\"live\",\"camera\":\"$c1\"}" -d 3000 -o "$tmp/live.txt" >"$tmp/live.sum" &
