@@ -92,35 +92,44 @@ open_reader(indexer_t *ix, indexer_file_t *f)
 	return 0;
 }
 
-/* Decode one record's clear header into r; 0 or a negative error. */
+/*
+ * Decode one record's clear header into r; 0 or a negative error. A data
+ * datagram (nearly every record) goes straight to its decoder, which
+ * checks the prefix as well; its fields are then taken from the bytes
+ * just checked, not read back from dh (stored byte by byte in another
+ * file, they would be loaded again before the stores retire).
+ */
 static int
 describe(const proto_rec_t *rec, idx_rec_t *r, proto_data_hdr_t *dh)
 {
+	const uint8_t *dg = rec->dgram;
 	proto_prefix_t p;
 	proto_hello_t h;
 	int type;
 
 	memset(r, 0, sizeof(*r));
-	if ((type = proto_prefix_decode(rec->dgram, rec->len, &p)) < 0 || rec->len < PROTO_C2S_HDR_LEN)
+	if (rec->len > 3 && dg[3] == PROTO_T_DATA) {
+		if (proto_data_hdr_decode(dg, rec->len, dh) < 0)
+			return PROTO_E_FIELD;
+		type = PROTO_T_DATA;
+		r->stream = dg[32];
+		r->codec = dg[33];
+		r->flags = dg[34];
+		r->frag_index = proto_get16(dg + 40);
+		r->capture_ms = proto_get64(dg + 44);
+	} else if ((type = proto_prefix_decode(dg, rec->len, &p)) < 0 ||
+		   rec->len < PROTO_C2S_HDR_LEN) {
 		return type < 0 ? type : PROTO_E_SHORT;
+	} else if (type == PROTO_T_HELLO && proto_hello_decode(dg, rec->len, &h) == 0) {
+		r->capture_ms = h.camera_ms;
+	}
 	r->offset = rec->offset;
 	r->next = rec->offset + PROTO_REC_HDR_LEN + rec->len;
 	r->arrival_ms = rec->meta.arrival_ns / 1000000;
-	r->counter = proto_get32(rec->dgram + 24);
-	r->session = proto_get32(rec->dgram + 28);
+	r->counter = proto_get32(dg + 24);
+	r->session = proto_get32(dg + 28);
 	r->len = rec->len;
 	r->type = (uint8_t)type;
-	if (type == PROTO_T_DATA) {
-		if (proto_data_hdr_decode(rec->dgram, rec->len, dh) < 0)
-			return PROTO_E_FIELD;
-		r->stream = dh->stream;
-		r->codec = dh->codec;
-		r->flags = dh->flags;
-		r->frag_index = dh->frag_index;
-		r->capture_ms = dh->capture_ms;
-	} else if (type == PROTO_T_HELLO && proto_hello_decode(rec->dgram, rec->len, &h) == 0) {
-		r->capture_ms = h.camera_ms;
-	}
 	return 0;
 }
 

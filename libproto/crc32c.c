@@ -137,6 +137,7 @@ crc32c_hw_raw(uint32_t crc, const uint8_t *p, size_t len)
 static void
 crc32c_init(void)
 {
+	uint32_t (*impl)(uint32_t, const uint8_t *, size_t) = crc32c_sw_raw;
 	uint32_t n, k, c;
 
 	for (n = 0; n < 256; n++) {
@@ -152,7 +153,6 @@ crc32c_init(void)
 			crc32c_table[k][n] = c;
 		}
 	}
-	crc32c_impl = crc32c_sw_raw;
 #if defined(__x86_64__)
 	/* x^(64n - 33): x^31 for n = 1 (bit 0 of a reflected value is x^31), then times x^64 */
 	c = 1;
@@ -164,15 +164,23 @@ crc32c_init(void)
 	__builtin_cpu_init();
 	crc32c_has_clmul = __builtin_cpu_supports("pclmul");
 	if (__builtin_cpu_supports("sse4.2"))
-		crc32c_impl = crc32c_hw_raw;
+		impl = crc32c_hw_raw;
 #endif
+	/* the tables before the pointer that proto_crc32c tests without the once-call */
+	__atomic_store_n(&crc32c_impl, impl, __ATOMIC_RELEASE);
 }
 
 uint32_t
 proto_crc32c(uint32_t crc, const void *buf, size_t len)
 {
-	pthread_once(&crc32c_once, crc32c_init);
-	return ~crc32c_impl(~crc, buf, len);
+	/* once set, crc32c_impl never changes: skip the once-call (two per record) */
+	uint32_t (*f)(uint32_t, const uint8_t *, size_t) = __atomic_load_n(&crc32c_impl, __ATOMIC_ACQUIRE);
+
+	if (f == NULL) {
+		pthread_once(&crc32c_once, crc32c_init);
+		f = crc32c_impl;
+	}
+	return ~f(~crc, buf, len);
 }
 
 uint32_t
