@@ -11,6 +11,8 @@
  *	A session keeps the PRK and one keyed cipher context per stream,
  *	remembering which frame it is keyed for: the datagrams of one frame
  *	cost one HKDF-Expand and one AES key schedule, then only an IV each.
+ *	A session made from an s2c key alone (a camera's earlier session,
+ *	kept without its secret) seals and opens server messages only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ struct proto_session {
 	uint32_t id;
 	uint8_t prk[32];
 	uint8_t s2c_key[PROTO_KEY_LEN];
+	int s2c_only; /* made from an s2c key alone: no PRK, no frame keys */
 	EVP_CIPHER_CTX *ctx[STREAMS]; /* keyed for frame[i] when keyed[i] */
 	uint32_t frame[STREAMS];
 	int keyed[STREAMS];
@@ -164,6 +167,36 @@ fail:
 	return NULL;
 }
 
+proto_session_t *
+proto_session_s2c_new(const uint8_t uuid[PROTO_UUID_LEN], uint32_t date, uint32_t session,
+		      const uint8_t s2c_key[PROTO_KEY_LEN])
+{
+	proto_session_t *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		proto_set_errmsg("session: out of memory");
+		return NULL;
+	}
+	memcpy(s->uuid, uuid, PROTO_UUID_LEN);
+	s->date = date;
+	s->id = session;
+	s->s2c_only = 1;
+	memcpy(s->s2c_key, s2c_key, PROTO_KEY_LEN);
+	if ((s->s2c = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_CipherInit_ex(s->s2c, EVP_aes_256_gcm(), NULL, s->s2c_key, NULL, -1) != 1) {
+		proto_set_errmsg("session: cipher setup failed");
+		proto_session_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+proto_session_s2c_key(const proto_session_t *s, uint8_t key[PROTO_KEY_LEN])
+{
+	memcpy(key, s->s2c_key, PROTO_KEY_LEN);
+}
+
 void
 proto_session_free(proto_session_t *s)
 {
@@ -194,6 +227,8 @@ int
 proto_session_frame_key(proto_session_t *s, uint8_t stream, uint32_t frame,
 			uint8_t key[PROTO_KEY_LEN])
 {
+	if (s->s2c_only)
+		return PROTO_E_CRYPTO;
 	return proto_kdf_frame(s->prk, s->date, s->id, stream, frame, key);
 }
 
@@ -204,7 +239,7 @@ frame_ctx(proto_session_t *s, uint8_t stream, uint32_t frame)
 	uint8_t key[PROTO_KEY_LEN];
 	int ok;
 
-	if (stream >= STREAMS)
+	if (stream >= STREAMS || s->s2c_only)
 		return NULL;
 	if (s->keyed[stream] && s->frame[stream] == frame)
 		return s->ctx[stream];

@@ -45,6 +45,15 @@ typedef struct proto_session proto_session_t;
 
 proto_session_t *proto_session_new(const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
 				   uint32_t session, const uint8_t secret[PROTO_SECRET_LEN]);
+/*
+ * A session known by its s2c key alone (a camera keeps its earlier
+ * sessions so, without their secrets): it seals and opens server-to-camera
+ * messages; data, control and frame-key calls fail.
+ */
+proto_session_t *proto_session_s2c_new(const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
+				       uint32_t session, const uint8_t s2c_key[PROTO_KEY_LEN]);
+/* Copy out a session's s2c key. */
+void proto_session_s2c_key(const proto_session_t *s, uint8_t key[PROTO_KEY_LEN]);
 void proto_session_free(proto_session_t *s);
 uint32_t proto_session_id(const proto_session_t *s);
 uint32_t proto_session_date(const proto_session_t *s);

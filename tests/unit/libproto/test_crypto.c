@@ -319,6 +319,37 @@ test_body_rejections(void **state)
 	assert_int_equal(proto_rr_decode(b, 21, &rr), PROTO_E_LENGTH);
 }
 
+/* A session kept by its s2c key alone opens and seals server messages, nothing else. */
+static void
+test_s2c_only_session(void **state)
+{
+	proto_session_t *srv = session(SECRET), *cam;
+	uint8_t key[PROTO_KEY_LEN], body[64], dg[PROTO_MAX_DGRAM], out[64], fk[PROTO_KEY_LEN];
+	proto_confirm_t m = {1, {{DATE, 0, 40}}}, m2;
+	proto_s2c_hdr_t h;
+	int blen, n;
+
+	(void)state;
+	proto_session_s2c_key(srv, key);
+	cam = proto_session_s2c_new(UUID, DATE, SESSION, key);
+	assert_non_null(cam);
+	assert_int_equal(proto_session_id(cam), SESSION);
+	assert_int_equal(proto_session_date(cam), DATE);
+	blen = proto_confirm_encode(&m, body, sizeof(body));
+	n = proto_s2c_seal(srv, PROTO_T_CONFIRM, NULL, body, (size_t)blen, dg, sizeof(dg));
+	assert_int_equal(proto_s2c_open(cam, dg, (size_t)n, &h, out, sizeof(out)), blen);
+	assert_int_equal(proto_confirm_decode(out, (size_t)blen, &m2), 0);
+	assert_int_equal(m2.range[0].count, 40);
+	/* and the other way: what it seals, the full session opens */
+	n = proto_s2c_seal(cam, PROTO_T_CONFIRM, NULL, body, (size_t)blen, dg, sizeof(dg));
+	assert_int_equal(proto_s2c_open(srv, dg, (size_t)n, &h, out, sizeof(out)), blen);
+	/* no PRK: no frame keys, no data */
+	assert_int_equal(proto_session_frame_key(cam, PROTO_S_VIDEO, 0, fk), PROTO_E_CRYPTO);
+	assert_true(seal(cam, 0, 10, dg) < 0);
+	proto_session_free(srv);
+	proto_session_free(cam);
+}
+
 int
 main(void)
 {
@@ -326,7 +357,7 @@ main(void)
 		cmocka_unit_test(test_data_roundtrip),	  cmocka_unit_test(test_data_every_byte_flipped),
 		cmocka_unit_test(test_data_rejections),	  cmocka_unit_test(test_frame_keys_differ),
 		cmocka_unit_test(test_control_roundtrip), cmocka_unit_test(test_s2c_roundtrip),
-		cmocka_unit_test(test_body_rejections),
+		cmocka_unit_test(test_body_rejections),	  cmocka_unit_test(test_s2c_only_session),
 	};
 	memset(SECRET, 0xa5, sizeof(SECRET));
 	return cmocka_run_group_tests(tests, NULL, NULL);
