@@ -41,6 +41,14 @@ int cam_state_open(cam_state_t *s, const char *path, uint32_t today);
 int64_t cam_state_take(cam_state_t *s, uint32_t today);
 void cam_state_close(cam_state_t *s);
 
+/* An earlier session, known by its s2c key alone (cam_past.c). */
+#define CAM_PAST_MAX 8
+
+typedef struct cam_past {
+	uint32_t date, session;
+	proto_session_t *s; /* NULL: an empty slot */
+} cam_past_t;
+
 typedef struct cam {
 	cam_conf_t conf;
 	cam_state_t state;
@@ -55,11 +63,14 @@ typedef struct cam {
 	size_t hello_len;
 	uint64_t hello_ms; /* when it was last sent */
 	int acked;	   /* the server acknowledged this session */
+	cam_past_t past[CAM_PAST_MAX]; /* the last sessions, the current one included */
+	int past_fd;		       /* their file, "<state>.s2c" */
 	struct cam_sync *sync; /* the store and its answers (cam_sync.c); NULL: none */
 	proto_rr_t last_rr; /* the newest receiver report ... */
 	int rr_fresh;	    /* ... not yet acted on */
 	/* counters */
 	uint64_t sent, sent_bytes, tampered, acks, missing, rr, hello_resent;
+	uint64_t s2c_earlier; /* server messages sealed for an earlier session, opened */
 	/* test aids */
 	unsigned tamper_every; /* flip a byte of every Nth datagram; 0: never */
 	int replay_hello;      /* send each hello again this many times */
@@ -68,6 +79,18 @@ typedef struct cam {
 	uint64_t garbage_sent;
 	uint64_t dups;
 } cam_t;
+
+/*
+ * The s2c keys of the last sessions (cam_past.c), so that a server message
+ * sealed for an earlier session is opened too. open: load them from
+ * "<state>.s2c" (-1 when the file cannot be opened); keep: a new session,
+ * made durable before its hello is sent (-1 on failure); find: the
+ * session (current or earlier) of (date, session), or NULL.
+ */
+int cam_past_open(cam_t *c);
+void cam_past_close(cam_t *c);
+int cam_past_keep(cam_t *c, const proto_session_t *s);
+proto_session_t *cam_past_find(cam_t *c, uint32_t date, uint32_t session);
 
 int cam_connect(cam_t *c);
 int cam_hello(cam_t *c, uint64_t now_ms);

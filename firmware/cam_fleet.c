@@ -84,6 +84,7 @@ static void
 camera_close(cam_t *c)
 {
 	cam_state_close(&c->state);
+	cam_past_close(c);
 	proto_session_free(c->session);
 	EVP_PKEY_free(c->key);
 	EVP_PKEY_free(c->server_pub);
@@ -97,7 +98,7 @@ camera_open(cam_t *c, const char *camdir, const char *name, const char *server, 
 	char path[4200];
 
 	memset(c, 0, sizeof(*c));
-	c->fd = c->state.fd = -1;
+	c->fd = c->state.fd = c->past_fd = -1;
 	snprintf(path, sizeof(path), "%.3900s/%.255s/camera.conf", camdir, name);
 	if (cam_conf_load(path, &c->conf) < 0)
 		return -1;
@@ -108,7 +109,7 @@ camera_open(cam_t *c, const char *camdir, const char *name, const char *server, 
 		return -1;
 	}
 	if (cam_state_open(&c->state, c->conf.state, proto_date_from_ms(now)) < 0 ||
-	    cam_connect(c) < 0) {
+	    cam_past_open(c) < 0 || cam_connect(c) < 0) {
 		camera_close(c);
 		return -1;
 	}
@@ -226,10 +227,12 @@ out:
 	for (i = 0; i < opened; i++) {
 		cam_poll_replies(&cams[i]);
 		proto_uuid_fmt(cams[i].conf.uuid, u);
-		printf("camera %s sent=%llu bytes=%llu acks=%llu rr=%llu hello_resent=%llu\n", u,
-		       (unsigned long long)cams[i].sent, (unsigned long long)cams[i].sent_bytes,
+		printf("camera %s sent=%llu bytes=%llu acks=%llu rr=%llu hello_resent=%llu "
+		       "s2c_earlier=%llu\n",
+		       u, (unsigned long long)cams[i].sent, (unsigned long long)cams[i].sent_bytes,
 		       (unsigned long long)cams[i].acks, (unsigned long long)cams[i].rr,
-		       (unsigned long long)cams[i].hello_resent);
+		       (unsigned long long)cams[i].hello_resent,
+		       (unsigned long long)cams[i].s2c_earlier);
 		sent += cams[i].sent;
 		bytes += cams[i].sent_bytes;
 		acked += cams[i].acked;

@@ -261,6 +261,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.fd = -1;
 	c.state.fd = -1;
+	c.past_fd = -1;
 	while ((opt = getopt_long(argc, argv, "c:n:d:o:h", lopts, NULL)) != -1) {
 		int bad = 0;
 		long off;
@@ -355,7 +356,7 @@ main(int argc, char **argv)
 		setvbuf(log, NULL, _IOLBF, 0);
 	if (cam_state_open(&c.state, c.conf.state,
 			   proto_date_from_ms(proto_now_ms() + (uint64_t)o.clock_offset)) < 0 ||
-	    cam_connect(&c) < 0)
+	    cam_past_open(&c) < 0 || cam_connect(&c) < 0)
 		goto out;
 	/* the store of sent datagrams: by default beside the counter state */
 	snprintf(store_dir, sizeof(store_dir), "%s.store", c.conf.state);
@@ -376,16 +377,18 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	printf("sent=%llu bytes=%llu tampered=%llu dups=%llu acks=%llu missing=%llu rr=%llu "
-	       "hello_resent=%llu garbage=%llu\n",
+	       "hello_resent=%llu garbage=%llu s2c_earlier=%llu\n",
 	       (unsigned long long)c.sent, (unsigned long long)c.sent_bytes,
 	       (unsigned long long)c.tampered, (unsigned long long)c.dups, (unsigned long long)c.acks,
 	       (unsigned long long)c.missing, (unsigned long long)c.rr,
-	       (unsigned long long)c.hello_resent, (unsigned long long)c.garbage_sent);
+	       (unsigned long long)c.hello_resent, (unsigned long long)c.garbage_sent,
+	       (unsigned long long)c.s2c_earlier);
 	cam_sync_print(&c);
 	cam_sync_close(&c);
 	if (log && fclose(log) != 0)
 		rc = 1;
 	cam_state_close(&c.state);
+	cam_past_close(&c);
 	if (have_feed)
 		cam_feed_close(&feed);
 	if (have_tele)

@@ -148,6 +148,8 @@ cam_hello(cam_t *c, uint64_t now_ms)
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (c->session == NULL)
 		return -1;
+	if (cam_past_keep(c, c->session) < 0)
+		fprintf(stderr, "vigil-cam: session keys not saved: %s\n", strerror(errno));
 	c->session_date = h.date;
 	memset(c->frame, 0, sizeof(c->frame));
 	memcpy(c->hello, dg, (size_t)n);
@@ -264,24 +266,32 @@ void
 cam_poll_replies(cam_t *c)
 {
 	uint8_t dg[PROTO_MAX_DGRAM + 1], body[PROTO_MAX_DGRAM];
+	proto_session_t *s;
 	proto_s2c_hdr_t h;
 	ssize_t n;
 	int blen;
 
 	while (c->session && (n = recv(c->fd, dg, sizeof(dg), 0)) > 0) {
-		blen = proto_s2c_open(c->session, dg, (size_t)n, &h, body, sizeof(body));
+		/* sealed for the current session, or for an earlier one the camera holds */
+		s = NULL;
+		if (proto_s2c_hdr_decode(dg, (size_t)n, &h) == 0 &&
+		    memcmp(h.uuid, c->conf.uuid, PROTO_UUID_LEN) == 0)
+			s = cam_past_find(c, h.date, h.session);
+		blen = proto_s2c_open(s ? s : c->session, dg, (size_t)n, &h, body, sizeof(body));
 		if (blen < 0) {
 			fprintf(stderr, "vigil-cam: dropped a server message: %s\n",
 				proto_strerror(blen));
 			continue;
 		}
+		if (s != c->session)
+			c->s2c_earlier++;
 		if (c->sync)
 			c->sync->heard_ms = proto_now_ms(); /* the server knows our session */
 		if (h.type == PROTO_T_HELLO_ACK) {
 			proto_hello_ack_t a;
 			if (proto_hello_ack_decode(body, (size_t)blen, &a) == 0) {
 				c->acks++;
-				if (h.session == proto_session_id(c->session))
+				if (s == c->session)
 					c->acked = 1;
 				printf("vigil-cam: hello-ack session %u status %u\n", h.session,
 				       a.status);
@@ -294,7 +304,7 @@ cam_poll_replies(cam_t *c)
 		} else if (h.type == PROTO_T_CONFIRM) {
 			proto_confirm_t m;
 			if (proto_confirm_decode(body, (size_t)blen, &m) == 0)
-				cam_sync_confirm(c, &m);
+				cam_sync_confirm(c, &m, s != c->session);
 		} else if (h.type == PROTO_T_RR) {
 			if (proto_rr_decode(body, (size_t)blen, &c->last_rr) == 0) {
 				c->rr++;

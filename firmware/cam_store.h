@@ -127,14 +127,18 @@ typedef struct cam_sync {
 	} past_hello[8]; /* earlier sessions' hellos resent lately */
 	/* counters */
 	uint64_t resent, resent_bytes, resent_hellos, not_held, missing_ranges, confirms;
+	uint64_t confirmed_earlier; /* datagrams confirmed by CONFIRMs for an earlier session */
 } cam_sync_t;
 
 /* Open the store of camera c (dir, max bytes; resend rate per second). */
 int cam_sync_open(struct cam *c, const char *dir, uint64_t max_bytes, uint32_t rate);
 void cam_sync_close(struct cam *c);
-/* A MISSING or CONFIRM body from the server (already authenticated). */
+/*
+ * A MISSING or CONFIRM body from the server (already authenticated);
+ * earlier: it was sealed for an earlier session than the current one.
+ */
 void cam_sync_missing(struct cam *c, const proto_missing_t *m);
-void cam_sync_confirm(struct cam *c, const proto_missing_t *m);
+void cam_sync_confirm(struct cam *c, const proto_missing_t *m, int earlier);
 /* Report days: today (next counter) and earlier days with unconfirmed data. */
 void cam_sync_report(struct cam *c, uint32_t today, uint32_t next, proto_report_t *r);
 /* Each loop turn, after live datagrams: resends within budget, silence, fsync. */

@@ -84,15 +84,20 @@ cam_sync_missing(cam_t *c, const proto_missing_t *m)
 }
 
 void
-cam_sync_confirm(cam_t *c, const proto_missing_t *m)
+cam_sync_confirm(cam_t *c, const proto_missing_t *m, int earlier)
 {
+	cam_sync_t *y = c->sync;
+	uint64_t before;
 	uint32_t i;
 
-	if (c->sync == NULL)
+	if (y == NULL)
 		return;
+	before = y->store.confirmed;
 	for (i = 0; i < m->n; i++)
-		cam_store_confirm(&c->sync->store, &m->range[i]);
-	c->sync->confirms++;
+		cam_store_confirm(&y->store, &m->range[i]);
+	y->confirms++;
+	if (earlier)
+		y->confirmed_earlier += y->store.confirmed - before;
 }
 
 void
@@ -249,6 +254,7 @@ void
 cam_sync_print(const cam_t *c)
 {
 	const cam_sync_t *y = c->sync;
+	uint32_t i;
 
 	if (y == NULL)
 		return;
@@ -260,8 +266,20 @@ cam_sync_print(const cam_t *c)
 	       (unsigned long long)y->store.dropped_unconfirmed,
 	       (unsigned long long)y->store.torn_cut);
 	printf("sync: resent=%llu resent_bytes=%llu resent_hellos=%llu not_held=%llu "
-	       "missing_ranges=%llu confirms=%llu\n",
+	       "missing_ranges=%llu confirms=%llu confirmed_earlier=%llu\n",
 	       (unsigned long long)y->resent, (unsigned long long)y->resent_bytes,
 	       (unsigned long long)y->resent_hellos, (unsigned long long)y->not_held,
-	       (unsigned long long)y->missing_ranges, (unsigned long long)y->confirms);
+	       (unsigned long long)y->missing_ranges, (unsigned long long)y->confirms,
+	       (unsigned long long)y->confirmed_earlier);
+	/* what the store holds of each day, and how much of it awaits the server */
+	for (i = 0; i < y->store.nday; i++) {
+		const cam_store_day_t *d = &y->store.day[i];
+		uint32_t j, held = 0;
+		char day[11];
+		for (j = d->first; j < d->n; j++)
+			held += d->e[j].seg != CAM_STORE_FREED;
+		proto_date_fmt(d->date, day);
+		printf("store_day %s held=%u unconfirmed=%llu\n", day, held,
+		       (unsigned long long)d->unconfirmed);
+	}
 }
