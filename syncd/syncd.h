@@ -93,7 +93,7 @@ typedef struct syncd {
 	double tokens_all;
 	uint64_t tokens_ms;
 	uint64_t *m_reports, *m_bad, *m_missing, *m_confirm, *m_asked, *m_backfilled, *m_lost,
-		*m_complete, *m_out_full, *m_indexed;
+		*m_complete, *m_out_full, *m_indexed, *m_unsynced;
 } syncd_t;
 
 static inline void

@@ -24,8 +24,12 @@
  *	up and counted as lost.
  *
  *	Every second the counters that were stored one second earlier are
- *	confirmed (CONFIRM), so the camera may free them: the writer has
- *	fdatasynced them by then (it syncs every 100 ms).
+ *	confirmed (CONFIRM), so the camera may free them. The writer syncs
+ *	every 100 ms, but a slow or failing disk can hold a sync back for
+ *	longer than that, so syncd fdatasyncs the day file itself before
+ *	each CONFIRM and confirms nothing when that fails (counted
+ *	syncd_confirm_unsynced): a camera never frees what is only in the
+ *	page cache.
  *
  *	When every counter in [0, high) is stored the day is complete: the
  *	time is kept in the .sync file (docs/STORAGE.md) at once, other
@@ -34,10 +38,12 @@
  *	(newer ones are on their way to the writer).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "idx.h"
 #include "syncd.h"
@@ -270,6 +276,29 @@ request(syncd_t *d, syncd_day_t *day, uint64_t now)
 			  day->st.high);
 }
 
+/*
+ * Make what the day file holds durable before confirming any of it: a
+ * sync on a descriptor of our own waits for every page of the file, the
+ * writer's included (a no-op when the writer has synced already).
+ */
+static int
+durable(syncd_t *d, syncd_day_t *day)
+{
+	char path[4096];
+	int fd, rc;
+
+	if (proto_file_path(d->o.datadir, day->cam->uuid, day->date, path, sizeof(path)) < 0)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		syncd_log("confirm: open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((rc = fdatasync(fd)) < 0)
+		syncd_log("confirm: fdatasync %s: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
 static void
 confirm(syncd_t *d, syncd_day_t *day, uint64_t now)
 {
@@ -289,6 +318,10 @@ confirm(syncd_t *d, syncd_day_t *day, uint64_t now)
 		}
 		/* go round the ranges a hundred at a time */
 		day->conf_cursor = m.n == PROTO_MISSING_MAX_RANGES ? m.range[m.n - 1].first + 1 : 0;
+		if (m.n && durable(d, day) < 0) {
+			syncd_count(d->m_unsynced, 1);
+			m.n = 0; /* asked again next second */
+		}
 		if (m.n && syncd_send(d, day->cam->uuid, PROTO_T_CONFIRM, &m) == 0) {
 			day->cam->confirm_sent++;
 			syncd_count(d->m_confirm, 1);

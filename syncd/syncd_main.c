@@ -112,6 +112,7 @@ metrics_open(syncd_t *d, const char *pfx)
 	d->m_bad = shm_metrics_counter(m, "syncd_bad_messages");
 	d->m_missing = shm_metrics_counter(m, "syncd_missing_sent");
 	d->m_confirm = shm_metrics_counter(m, "syncd_confirm_sent");
+	d->m_unsynced = shm_metrics_counter(m, "syncd_confirm_unsynced");
 	d->m_asked = shm_metrics_counter(m, "syncd_counters_asked");
 	d->m_backfilled = shm_metrics_counter(m, "syncd_counters_backfilled");
 	d->m_lost = shm_metrics_counter(m, "syncd_counters_lost");

@@ -46,6 +46,9 @@ echo "$metrics" | grep "camera=\"$c\"" | grep -q '^vigil_camera_backfilled_total
 	fail "no per-camera backfill metric"
 # with an indexer, syncd learns what is stored from the shared index
 echo "$metrics" | grep -q '^vigil_syncd_days_from_index{.*} [1-9]' || fail "syncd did not use the index"
+# every CONFIRM followed a sync of the day file that succeeded
+echo "$metrics" | grep -q '^vigil_syncd_confirm_sent{.*} [1-9]' || fail "no CONFIRM sent"
+echo "$metrics" | grep -q '^vigil_syncd_confirm_unsynced{.*} 0$' || fail "a CONFIRM was held back: sync failed"
 # battery and signal: the camera's last telemetry, through the indexer's shared index
 echo "$metrics" | grep "camera=\"$c\"" | grep -q '^vigil_camera_battery_percent.* [0-9]' ||
 	fail "no per-camera battery metric"
