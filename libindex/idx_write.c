@@ -147,8 +147,9 @@ idx_arr_push(idx_t *x, uint64_t *word, struct idx_arr_own *a, const idx_point_t 
 static int
 range_add(idx_t *x, struct idx_day *d, uint32_t c, uint64_t t)
 {
+	/* no array yet (offset 0, as after idx_reset) means no ranges */
 	idx_range_t *r = d->ranges ? idx_arena_ptr(x, d->ranges) : NULL;
-	uint32_t n = d->nranges, lo = 0, hi = n;
+	uint32_t n = r != NULL ? d->nranges : 0, lo = 0, hi = n;
 
 	/* the common case: the next counter after the last range */
 	if (n && r[n - 1].last + 1 == c && c != 0) {
@@ -188,8 +189,8 @@ range_add(idx_t *x, struct idx_day *d, uint32_t c, uint64_t t)
 			next->start_ms = t;
 		return 1;
 	}
-	if (n == d->rcap) {
-		uint32_t ncap = d->rcap ? d->rcap * 2 : 8;
+	if (r == NULL || n == d->rcap) {
+		uint32_t ncap = n ? n * 2 : 8;
 		uint64_t nref = idx_arena_alloc(x, (uint64_t)ncap * sizeof(*r));
 		if (nref == 0)
 			return -ENOSPC;
