@@ -59,9 +59,8 @@ auth_token_check(const uint8_t key[AUTH_KEY_LEN], const char *token, uint64_t no
 	const char *d1, *d2;
 	char mac[65], *end;
 	uint64_t exp;
-	size_t len;
 
-	if (token == NULL || (len = strlen(token)) > AUTH_TOKEN_MAX ||
+	if (token == NULL || strlen(token) > AUTH_TOKEN_MAX ||
 	    (d1 = strchr(token, '.')) == NULL || (d2 = strchr(d1 + 1, '.')) == NULL ||
 	    (size_t)(d1 - token) > AUTH_NAME_MAX || strlen(d2 + 1) != 64)
 		return -EACCES;
