@@ -79,7 +79,7 @@ follow(syncd_t *d, syncd_day_t *day)
 {
 	char path[4096];
 	proto_rec_t rec;
-	int n = 0, rc;
+	int n = 0;
 
 	if (day->rd == NULL) {
 		if (proto_file_path(d->o.datadir, day->cam->uuid, day->date, path, sizeof(path)) < 0 ||
@@ -88,7 +88,8 @@ follow(syncd_t *d, syncd_day_t *day)
 			return; /* not written yet */
 		}
 	}
-	while (n < FOLLOW_MAX && (rc = proto_reader_next(day->rd, &rec)) > 0) {
+	/* the end, a tail or a read error ends this turn; the next reads on from the last record */
+	while (n < FOLLOW_MAX && proto_reader_next(day->rd, &rec) > 0) {
 		n++;
 		if (rec.len < PROTO_C2S_HDR_LEN)
 			continue;
