@@ -48,6 +48,15 @@ typedef struct bus_conf {
 	int replicas;	    /* stream replicas (1 on one server, 3 in a cluster) */
 } bus_conf_t;
 
+/*
+ * The settings vigild hands a stage in its environment: VIGIL_NATS_URL
+ * (may be NULL), VIGIL_NATS_STREAM (default "vigil"),
+ * VIGIL_NATS_ACK_WAIT_MS (0..3600000, default 0: the bus's own) and
+ * VIGIL_NATS_REPLICAS (1..5, default 1). max_pending is left alone.
+ * Returns 0, or -EINVAL/-ERANGE when a number is not one.
+ */
+int bus_conf_env(bus_conf_t *c);
+
 /* Connect and make sure the stream exists (same settings: kept as is). */
 int bus_open(const bus_conf_t *c, bus_t **out);
 void bus_close(bus_t *b);

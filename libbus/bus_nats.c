@@ -19,6 +19,7 @@
 #include <nats/nats.h>
 
 #include "bus.h"
+#include "proto.h"
 
 struct bus {
 	natsConnection *nc;
@@ -36,6 +37,25 @@ const char *
 bus_errmsg(void)
 {
 	return errbuf;
+}
+
+int
+bus_conf_env(bus_conf_t *c)
+{
+	const char *v;
+	int rc = 0;
+
+	c->url = getenv("VIGIL_NATS_URL");
+	c->stream = (v = getenv("VIGIL_NATS_STREAM")) != NULL ? v : "vigil";
+	c->ack_wait_ms = 0;
+	c->replicas = 1;
+	if ((v = getenv("VIGIL_NATS_ACK_WAIT_MS")) != NULL)
+		rc = proto_parse_int("VIGIL_NATS_ACK_WAIT_MS", v, 0, 3600000, &c->ack_wait_ms);
+	if (rc == 0 && (v = getenv("VIGIL_NATS_REPLICAS")) != NULL)
+		rc = proto_parse_int("VIGIL_NATS_REPLICAS", v, 1, 5, &c->replicas);
+	if (rc < 0)
+		snprintf(errbuf, sizeof(errbuf), "%s", proto_errmsg());
+	return rc;
 }
 
 static int

@@ -37,20 +37,18 @@ listener_nats_open(listener_t *l)
 {
 	const char *t = getenv("VIGIL_TRANSPORT"), *w = getenv("VIGIL_WRITERS");
 	bus_conf_t c = {0};
-	int rc;
 
 	if (t == NULL || strcmp(t, "nats") != 0)
 		return 0;
-	c.url = getenv("VIGIL_NATS_URL");
-	c.stream = getenv("VIGIL_NATS_STREAM") ? getenv("VIGIL_NATS_STREAM") : "vigil";
-	c.ack_wait_ms = getenv("VIGIL_NATS_ACK_WAIT_MS") ? atoi(getenv("VIGIL_NATS_ACK_WAIT_MS")) : 0;
-	c.replicas = getenv("VIGIL_NATS_REPLICAS") ? atoi(getenv("VIGIL_NATS_REPLICAS")) : 1;
-	l->nshards = w ? atoi(w) : 0;
-	if (l->nshards < 1 || l->nshards > 1024) {
-		fprintf(stderr, "vigil-listener: VIGIL_WRITERS is not a shard count\n");
+	if (bus_conf_env(&c) < 0) {
+		fprintf(stderr, "vigil-listener: %s\n", bus_errmsg());
 		return -1;
 	}
-	if ((rc = bus_open(&c, &l->bus)) < 0) {
+	if (proto_parse_int("VIGIL_WRITERS", w, 1, 1024, &l->nshards) < 0) {
+		fprintf(stderr, "vigil-listener: %s\n", proto_errmsg());
+		return -1;
+	}
+	if (bus_open(&c, &l->bus) < 0) {
 		fprintf(stderr, "vigil-listener: nats %s: %s\n", c.url ? c.url : "(no url)",
 			bus_errmsg());
 		return -1;

@@ -95,12 +95,12 @@ writer_nats_open(writer_nats_t **out, uint32_t shard, uint32_t nslots, shm_ring_
 	*out = NULL;
 	if (t == NULL || strcmp(t, "nats") != 0)
 		return 0;
+	if ((rc = bus_conf_env(&c)) < 0) {
+		writer_log("%s", bus_errmsg());
+		return rc;
+	}
 	if ((wn = calloc(1, sizeof(*wn))) == NULL)
 		return -ENOMEM;
-	c.url = getenv("VIGIL_NATS_URL");
-	c.stream = getenv("VIGIL_NATS_STREAM") ? getenv("VIGIL_NATS_STREAM") : "vigil";
-	c.ack_wait_ms = getenv("VIGIL_NATS_ACK_WAIT_MS") ? atoi(getenv("VIGIL_NATS_ACK_WAIT_MS")) : 0;
-	c.replicas = getenv("VIGIL_NATS_REPLICAS") ? atoi(getenv("VIGIL_NATS_REPLICAS")) : 1;
 	c.max_pending = (int)nslots * 2;
 	wn->ring = aligned_alloc(64, (shm_ring_size(nslots) + 63) / 64 * 64);
 	wn->held = calloc(nslots, sizeof(*wn->held));
