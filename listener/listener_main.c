@@ -18,6 +18,7 @@
  *	many cameras share one address, behind a carrier NAT or in a test.
  */
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -54,10 +55,12 @@ listener_metrics_open(listener_t *l)
 	const char *pfx = getenv("VIGIL_SHM_PREFIX"), *idx = getenv("VIGIL_STAGE_INDEX");
 	static shm_seg_t seg;
 	shm_metrics_t *m;
+	uint32_t k = 0;
 	int i = 0;
 
-	if (pfx == NULL || shm_metrics_open(pfx, "listener", idx ? (uint32_t)atoi(idx) : 0, &seg,
-					    &m) < 0)
+	if (pfx == NULL ||
+	    (idx != NULL && proto_parse_u32("VIGIL_STAGE_INDEX", idx, 1023, &k) < 0) ||
+	    shm_metrics_open(pfx, "listener", k, &seg, &m) < 0)
 		return;
 #define X(n)                                                                                  \
 	if ((metric[i] = shm_metrics_counter(m, #n)) != NULL)                                 \
@@ -102,9 +105,10 @@ listener_rings_open(listener_t *l)
 
 	if (pfx == NULL || w == NULL)
 		return 0;
-	n = atoi(w);
-	if (n < 1 || n > 32)
+	if (proto_parse_int("VIGIL_WRITERS", w, 1, 32, &n) < 0) {
+		fprintf(stderr, "vigil-listener: %s\n", proto_errmsg());
 		return -1;
+	}
 	for (k = 0; k < n; k++) {
 		snprintf(name, sizeof(name), "%s-ring-%d", pfx, k);
 		if ((rc = shm_seg_attach(name, SHM_KIND_RING, &seg[k])) < 0 ||
@@ -191,23 +195,24 @@ main(int argc, char **argv)
 	l.keydir = getenv("VIGIL_KEYDIR") ? getenv("VIGIL_KEYDIR") : "/var/lib/vigil/keys";
 	l.hello_rate_src = LISTENER_HELLO_RATE_SRC;
 	while ((opt = getopt(argc, argv, "d:l:vn:w:r:h")) != -1) {
+		int bad = 0;
+
 		switch (opt) {
 		case 'd': l.keydir = optarg; break;
 		case 'l': addr = optarg; break;
 		case 'v': l.verbose = 1; break;
-		case 'n': count = atol(optarg); break;
-		case 'w': window_ms = (uint32_t)atol(optarg); break;
-		case 'r':
-			if ((l.hello_rate_src = atof(optarg)) <= 0) {
-				fprintf(stderr, "vigil-listener: -r wants a positive rate\n");
-				return 2;
-			}
-			break;
+		case 'n': bad = proto_parse_long("-n", optarg, 0, LONG_MAX, &count); break;
+		case 'w': bad = proto_parse_u32("-w", optarg, UINT32_MAX, &window_ms); break;
+		case 'r': bad = proto_parse_double("-r", optarg, 1e-6, 1e9, &l.hello_rate_src); break;
 		case 'h':
 			printf("usage: vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] "
 			       "[-w HELLO_WINDOW_MS] [-r HELLOS_PER_S_PER_SOURCE]\n");
 			return 0;
 		default: return 2;
+		}
+		if (bad < 0) {
+			fprintf(stderr, "vigil-listener: %s\n", proto_errmsg());
+			return 2;
 		}
 	}
 	snprintf(path, sizeof(path), "%s/server.key", l.keydir);
