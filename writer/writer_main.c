@@ -312,6 +312,7 @@ main(int argc, char **argv)
 	const char *dir = "/var/lib/vigil/data", *pfx = getenv("VIGIL_SHM_PREFIX");
 	const char *idx = getenv("VIGIL_STAGE_INDEX");
 	int opt, max_open = 8192, rc = 1, n;
+	uint32_t shard;
 	struct rlimit nofile;
 	struct statfs sfs;
 	shm_seg_t seg, mseg, nseg;
@@ -325,18 +326,35 @@ main(int argc, char **argv)
 	w.sync_bytes = 4u << 20;
 	w.group_ms = 0; /* unset: 20, or 100 on FUSE */
 	while ((opt = getopt(argc, argv, "D:s:i:b:o:g:h")) != -1) {
+		int bad = 0;
+
 		switch (opt) {
 		case 'D': dir = optarg; break;
-		case 's': w.durable = !strcmp(optarg, "durable"); break;
-		case 'i': w.sync_ms = (uint64_t)atol(optarg); break;
-		case 'b': w.sync_bytes = (uint64_t)atol(optarg); break;
-		case 'o': max_open = atoi(optarg); break;
-		case 'g': w.group_ms = (uint64_t)atol(optarg) + 1; break; /* 0 means unset */
+		case 's':
+			if (optarg == NULL || (strcmp(optarg, "durable") && strcmp(optarg, "periodic"))) {
+				proto_set_errmsg("-s: \"%s\" is neither periodic nor durable",
+				                 optarg ? optarg : "");
+				bad = -EINVAL;
+			} else
+				w.durable = !strcmp(optarg, "durable");
+			break;
+		case 'i': bad = proto_parse_u64("-i", optarg, 3600000, &w.sync_ms); break;
+		case 'b': bad = proto_parse_u64("-b", optarg, UINT64_MAX, &w.sync_bytes); break;
+		case 'o': bad = proto_parse_int("-o", optarg, 1, 1 << 20, &max_open); break;
+		case 'g':
+			/* stored plus one: 0 means unset */
+			if ((bad = proto_parse_u64("-g", optarg, 3600000, &w.group_ms)) == 0)
+				w.group_ms++;
+			break;
 		case 'h':
 			printf("usage: vigil-writer [-D DATA_DIR] [-s periodic|durable] [-i SYNC_MS] "
 			       "[-b SYNC_BYTES] [-o MAX_OPEN] [-g GROUP_MS]\n");
 			return 0;
 		default: return 2;
+		}
+		if (bad < 0) {
+			fprintf(stderr, "vigil-writer: %s\n", proto_errmsg());
+			return 2;
 		}
 	}
 	if (max_open < BATCH + 1)
@@ -358,8 +376,12 @@ main(int argc, char **argv)
 				"VIGIL_STAGE_INDEX are not set)\n");
 		return 2;
 	}
+	if (proto_parse_u32("VIGIL_STAGE_INDEX", idx, 1023, &shard) < 0) {
+		fprintf(stderr, "vigil-writer: %s\n", proto_errmsg());
+		return 2;
+	}
 	snprintf(name, sizeof(name), "%s-ring-%s", pfx, idx);
-	if (writer_nats_open(&w.nats, (uint32_t)atoi(idx), NATS_SLOTS, &w.in) < 0)
+	if (writer_nats_open(&w.nats, shard, NATS_SLOTS, &w.in) < 0)
 		return 1;
 	if (w.nats)
 		w.durable = 1; /* a message is acknowledged only once it is synced */
@@ -373,7 +395,7 @@ main(int argc, char **argv)
 	if (shm_seg_attach(name, SHM_KIND_RING, &nseg) == 0 &&
 	    shm_ring_check(shm_seg_body(&nseg), nseg.size - 64) == 0)
 		w.notices = shm_seg_body(&nseg);
-	if (shm_metrics_open(pfx, "writer", (uint32_t)atoi(idx), &mseg, &m) == 0) {
+	if (shm_metrics_open(pfx, "writer", shard, &mseg, &m) == 0) {
 		w.m_appended = shm_metrics_counter(m, "appended_total");
 		w.m_bytes = shm_metrics_counter(m, "appended_bytes_total");
 		w.m_dups = shm_metrics_counter(m, "duplicates_total");
