@@ -371,7 +371,6 @@ test_growing_file(void **state)
 	append(fd, im->buf + im->off[15] + half, im->off[16] - im->off[15] - half);
 	assert_int_equal(proto_reader_next(r, &rec), 1);
 	check_rec(&rec, im, 15);
-	k = 16;
 	assert_int_equal(proto_reader_stats(r)->tail_len, 0);
 
 	/*
