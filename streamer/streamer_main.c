@@ -311,6 +311,9 @@ main(int argc, char **argv)
 	streamer.queue_bytes = 1024 * 1024;
 	streamer.audit_fd = -1;
 	while ((opt = getopt(argc, argv, "l:D:d:P:u:a:w:q:C:K:nh")) != -1) {
+		int bad = 0;
+		long kb;
+
 		switch (opt) {
 		case 'l': listen = optarg; break;
 		case 'D': streamer.data_dir = optarg; break;
@@ -318,8 +321,11 @@ main(int argc, char **argv)
 		case 'P': streamer.player_dir = optarg; break;
 		case 'u': users = optarg; break;
 		case 'a': streamer.audit_path = optarg; break;
-		case 'w': workers = atoi(optarg); break;
-		case 'q': streamer.queue_bytes = (size_t)atol(optarg) * 1024; break;
+		case 'w': bad = proto_parse_int("-w", optarg, 1, 64, &workers); break;
+		case 'q':
+			if ((bad = proto_parse_long("-q", optarg, 16, 1L << 30, &kb)) == 0)
+				streamer.queue_bytes = (size_t)kb * 1024;
+			break;
 		case 'C': cert = optarg; break;
 		case 'K': key = optarg; break;
 		case 'n': check = 1; break;
@@ -330,15 +336,22 @@ main(int argc, char **argv)
 			return 0;
 		default: return 2;
 		}
+		if (bad < 0) {
+			fprintf(stderr, "vigil-streamer: %s\n", proto_errmsg());
+			return 2;
+		}
 	}
 	snprintf(host, sizeof(host), "%s", listen);
-	if ((colon = strrchr(host, ':')) == NULL || workers < 1 || workers > 64 ||
-	    streamer.queue_bytes < 16 * 1024 || (!cert != !key)) {
+	int port;
+	if ((colon = strrchr(host, ':')) == NULL || (!cert != !key)) {
 		fprintf(stderr, "vigil-streamer: bad options (see -h)\n");
 		return 2;
 	}
+	if (proto_parse_int("-l port", colon + 1, 0, 65535, &port) < 0) {
+		fprintf(stderr, "vigil-streamer: %s\n", proto_errmsg());
+		return 2;
+	}
 	*colon = '\0';
-	int port = atoi(colon + 1);
 	char *iface = host[0] == '[' ? host + 1 : host;
 	if (iface[0] && iface[strlen(iface) - 1] == ']')
 		iface[strlen(iface) - 1] = '\0';
