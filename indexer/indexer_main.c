@@ -96,17 +96,23 @@ main(int argc, char **argv)
 	ix.max_open = 256;
 	ix.ckpt_idle_ms = 60000;
 	while ((opt = getopt(argc, argv, "D:d:r:o:c:h")) != -1) {
+		int bad = 0;
+
 		switch (opt) {
 		case 'D': ix.dir = optarg; break;
 		case 'd': keydir = optarg; break;
-		case 'r': rescan_ms = atoi(optarg); break;
-		case 'o': ix.max_open = atoi(optarg); break;
-		case 'c': ix.ckpt_idle_ms = (uint64_t)atol(optarg); break;
+		case 'r': bad = proto_parse_int("-r", optarg, 0, 3600000, &rescan_ms); break;
+		case 'o': bad = proto_parse_int("-o", optarg, 0, 1 << 20, &ix.max_open); break;
+		case 'c': bad = proto_parse_u64("-c", optarg, UINT64_MAX, &ix.ckpt_idle_ms); break;
 		case 'h':
 			printf("usage: vigil-indexer [-D DATA_DIR] [-d KEYDIR] [-r RESCAN_MS] "
 			       "[-o MAX_OPEN] [-c CHECKPOINT_IDLE_MS]\n");
 			return 0;
 		default: return 2;
+		}
+		if (bad < 0) {
+			fprintf(stderr, "vigil-indexer: %s\n", proto_errmsg());
+			return 2;
 		}
 	}
 	if (rescan_ms < 10)
