@@ -161,18 +161,24 @@ main(int argc, char **argv)
 
 	d.o = (syncd_opts_t){NULL, 500, 20000, 500, 1000, 30000, 3000, 10, 0};
 	while ((opt = getopt(argc, argv, "D:r:R:s:t:T:m:vnh")) != -1) {
+		int bad = 0;
+
 		switch (opt) {
 		case 'D': d.o.datadir = optarg; break;
-		case 'r': d.o.rate = (uint32_t)atol(optarg); break;
-		case 'R': d.o.rate_all = (uint32_t)atol(optarg); break;
-		case 's': d.o.settle_ms = (uint32_t)atol(optarg); break;
-		case 't': d.o.rto_ms = (uint32_t)atol(optarg); break;
-		case 'T': d.o.rto_max_ms = (uint32_t)atol(optarg); break;
-		case 'm': d.o.max_tries = (uint32_t)atol(optarg); break;
+		case 'r': bad = proto_parse_u32("-r", optarg, UINT32_MAX, &d.o.rate); break;
+		case 'R': bad = proto_parse_u32("-R", optarg, UINT32_MAX, &d.o.rate_all); break;
+		case 's': bad = proto_parse_u32("-s", optarg, UINT32_MAX, &d.o.settle_ms); break;
+		case 't': bad = proto_parse_u32("-t", optarg, UINT32_MAX, &d.o.rto_ms); break;
+		case 'T': bad = proto_parse_u32("-T", optarg, UINT32_MAX, &d.o.rto_max_ms); break;
+		case 'm': bad = proto_parse_u32("-m", optarg, UINT32_MAX, &d.o.max_tries); break;
 		case 'v': d.o.verbose = 1; break;
 		case 'n': check = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
+		}
+		if (bad < 0) {
+			fprintf(stderr, "vigil-syncd: %s\n", proto_errmsg());
+			return 2;
 		}
 	}
 	if (d.o.datadir == NULL || d.o.rate < 1 || d.o.rate_all < 1 || d.o.rto_ms < 10 ||
