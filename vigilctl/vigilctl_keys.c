@@ -38,7 +38,12 @@ vigilctl_keygen(int argc, char **argv)
 	while ((c = getopt(argc, argv, "d:b:fh")) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
-		case 'b': bits = atoi(optarg); break;
+		case 'b':
+			if (proto_parse_int("-b", optarg, 2048, 4096, &bits) < 0) {
+				fprintf(stderr, "vigilctl keygen: %s\n", proto_errmsg());
+				return 2;
+			}
+			break;
 		case 'f': force = 1; break;
 		case 'h':
 			printf("usage: vigilctl keygen [-d KEYDIR] [-b 2048|3072|4096] [-f]\n");
@@ -86,7 +91,12 @@ vigilctl_provision(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'o': outdir = optarg; break;
 		case 's': server = optarg; break;
-		case 'b': bits = atoi(optarg); break;
+		case 'b':
+			if (proto_parse_int("-b", optarg, 2048, 4096, &bits) < 0) {
+				fprintf(stderr, "vigilctl provision: %s\n", proto_errmsg());
+				return 2;
+			}
+			break;
 		case 'h':
 			printf("usage: vigilctl provision [-d KEYDIR] [-s HOST:PORT] [-b BITS] "
 			       "-o OUTDIR\n");

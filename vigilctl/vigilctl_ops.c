@@ -143,8 +143,10 @@ vigilctl_restart(int argc, char **argv)
 		fprintf(stderr, "usage: vigilctl restart [-p SHM_PREFIX] STAGE [N]\n");
 		return 2;
 	}
-	if (optind + 1 < argc)
-		index = (uint32_t)atoi(argv[optind + 1]);
+	if (optind + 1 < argc && proto_parse_u32("N", argv[optind + 1], 1023, &index) < 0) {
+		fprintf(stderr, "vigilctl restart: %s\n", proto_errmsg());
+		return 2;
+	}
 	if (attach(prefix(pfx), &seg, &st) < 0)
 		return 1;
 	for (i = 0; i < st->nstages && i < SHM_STATUS_MAX; i++)

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +174,8 @@ vigilctl_retention(int argc, char **argv)
 	int rc = 1;
 
 	if (getopts(&r, argc, argv, "", NULL, NULL) || argc - optind != 2 ||
-	    proto_uuid_parse(argv[optind], uuid) < 0 || (days = atol(argv[optind + 1])) < 0) {
+	    proto_uuid_parse(argv[optind], uuid) < 0 ||
+	    proto_parse_long("DAYS", argv[optind + 1], 0, LONG_MAX, &days) < 0) {
 		fprintf(stderr, "usage: vigilctl retention [-D DATA] [-d KEYDIR] UUID DAYS\n");
 		return 2;
 	}
@@ -273,7 +275,7 @@ on_expire(int c, void *arg)
 	expire_opts_t *o = arg;
 
 	switch (c) {
-	case 'R': o->def_days = atol(optarg); return o->def_days < 0 ? -1 : 0;
+	case 'R': return proto_parse_long("-R", optarg, 0, LONG_MAX, &o->def_days) < 0 ? -1 : 0;
 	case 't': return proto_date_parse(optarg, &o->today) < 0 ? -1 : 0;
 	case 'n': o->dry = 1; return 0;
 	}
