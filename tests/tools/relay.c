@@ -155,23 +155,27 @@ parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 static int
 parse_phase(const char *arg, phase_t *p)
 {
-	char buf[512], *tok, *save = NULL, *end;
+	char buf[512], *tok, *save = NULL, *spec;
 
 	memset(p, 0, sizeof(*p));
 	p->burst = 1;
 	p->delay_ms = 20;
-	p->ms = strtoull(arg, &end, 10);
-	if (*end != ':' && *end != 0)
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if ((spec = strchr(buf, ':')) != NULL)
+		*spec++ = '\0';
+	if (proto_parse_u64("phase length", buf, UINT64_MAX, &p->ms) < 0)
 		return -1;
-	if (*end == 0)
+	if (spec == NULL)
 		return 0;
-	snprintf(buf, sizeof(buf), "%s", end + 1);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (tok = strtok_r(spec, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
-		double v = eq ? strtod(eq + 1, NULL) : 0;
+		double v = 0;
 
-		if (eq)
+		if (eq) {
 			*eq = 0;
+			if (proto_parse_double(tok, eq + 1, 0, 1e12, &v) < 0)
+				return -1;
+		}
 		if (!strcmp(tok, "loss"))
 			p->loss = v;
 		else if (!strcmp(tok, "burst"))
@@ -371,13 +375,19 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			if (nphases == MAX_PHASES || parse_phase(optarg, &phases[nphases++]) < 0) {
-				fprintf(stderr, "relay: bad phase '%s'\n", optarg);
+				fprintf(stderr, "relay: bad phase '%s': %s\n", optarg, proto_errmsg());
 				return 2;
 			}
 			break;
-		case 'S':
-			rng = strtoull(optarg, NULL, 0) * 2654435761u + 1;
+		case 'S': {
+			uint64_t seed;
+			if (proto_parse_u64("-S", optarg, UINT64_MAX, &seed) < 0) {
+				fprintf(stderr, "relay: %s\n", proto_errmsg());
+				return 2;
+			}
+			rng = seed * 2654435761u + 1;
 			break;
+		}
 		case 'o':
 			stats_path = optarg;
 			break;

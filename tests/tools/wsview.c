@@ -21,6 +21,7 @@
  *	Exit 0 once it ran, 1 when no connection opened.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,24 +200,33 @@ main(int argc, char **argv)
 	char urlpath[1024];
 
 	while ((opt = getopt(argc, argv, "p:t:n:c:d:S:o:x:")) != -1) {
+		int bad = 0;
+
 		switch (opt) {
-		case 'p': port = atoi(optarg); break;
+		case 'p': bad = proto_parse_int("-p", optarg, 1, 65535, &port); break;
 		case 't': token = optarg; break;
-		case 'n': nconn = atoi(optarg); break;
+		case 'n': bad = proto_parse_int("-n", optarg, 1, MAXCONN, &nconn); break;
 		case 'c': {
-			char *colon = strchr(optarg, ':');
-			if (colon == NULL || ncmds == MAXCMD)
+			char *colon = strchr(optarg, ':'), at[24];
+			if (colon == NULL || ncmds == MAXCMD || (size_t)(colon - optarg) >= sizeof(at))
 				return 2;
-			cmds[ncmds].at = (uint64_t)atol(optarg);
+			memcpy(at, optarg, (size_t)(colon - optarg));
+			at[colon - optarg] = '\0';
+			if ((bad = proto_parse_u64("-c", at, UINT64_MAX, &cmds[ncmds].at)) < 0)
+				break;
 			snprintf(cmds[ncmds].json, sizeof(cmds[0].json), "%s", colon + 1);
 			ncmds++;
 			break;
 		}
-		case 'd': dur = atoi(optarg); break;
-		case 'S': stop_ms = atoi(optarg); break;
+		case 'd': bad = proto_parse_int("-d", optarg, 0, INT_MAX, &dur); break;
+		case 'S': bad = proto_parse_int("-S", optarg, -1, INT_MAX, &stop_ms); break;
 		case 'o': out = fopen(optarg, "w"); break;
 		case 'x': path = optarg; break;
 		default: return 2;
+		}
+		if (bad < 0) {
+			fprintf(stderr, "wsview: %s\n", proto_errmsg());
+			return 2;
 		}
 	}
 	if (nconn < 1 || nconn > MAXCONN || port == 0)
