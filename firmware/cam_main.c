@@ -104,17 +104,16 @@ size_parse(const char *s, int *w, int *h)
 {
 	const char *x = s != NULL ? strchr(s, 'x') : NULL;
 	char wbuf[16];
-	int rc;
 
-	if (x == NULL || (size_t)(x - s) >= sizeof(wbuf)) {
-		proto_set_errmsg("--size: \"%.40s\" is not WIDTHxHEIGHT", s ? s : "");
-		return -EINVAL;
+	if (x != NULL && (size_t)(x - s) < sizeof(wbuf)) {
+		memcpy(wbuf, s, (size_t)(x - s));
+		wbuf[x - s] = '\0';
+		if (proto_parse_int("width", wbuf, 2, 16384, w) == 0 &&
+		    proto_parse_int("height", x + 1, 2, 16384, h) == 0)
+			return 0;
 	}
-	memcpy(wbuf, s, (size_t)(x - s));
-	wbuf[x - s] = '\0';
-	if ((rc = proto_parse_int("--size width", wbuf, 2, 16384, w)) < 0)
-		return rc;
-	return proto_parse_int("--size height", x + 1, 2, 16384, h);
+	proto_set_errmsg("--size: \"%.40s\" is not WIDTHxHEIGHT (2..16384 each)", s ? s : "");
+	return -EINVAL;
 }
 
 /* A receiver report: adapt, and say what was decided. */
