@@ -173,10 +173,13 @@ vigilctl_retention(int argc, char **argv)
 	FILE *f;
 	int rc = 1;
 
-	if (getopts(&r, argc, argv, "", NULL, NULL) || argc - optind != 2 ||
-	    proto_uuid_parse(argv[optind], uuid) < 0 ||
-	    proto_parse_long("DAYS", argv[optind + 1], 0, LONG_MAX, &days) < 0) {
+	if (getopts(&r, argc, argv, "", NULL, NULL) || argc - optind != 2) {
 		fprintf(stderr, "usage: vigilctl retention [-D DATA] [-d KEYDIR] UUID DAYS\n");
+		return 2;
+	}
+	if (proto_uuid_parse(argv[optind], uuid) < 0 ||
+	    proto_parse_long("DAYS", argv[optind + 1], 0, LONG_MAX, &days) < 0) {
+		fprintf(stderr, "vigilctl retention: %s\n", proto_errmsg());
 		return 2;
 	}
 	if (load_key(&r) < 0)
