@@ -9,7 +9,8 @@
  *	rate of hellos per source and overall, listener_rr.c sends each
  *	camera a receiver report about every second, listener_sync.c joins
  *	vigil-syncd (reports to it, its MISSING and CONFIRM to cameras),
- *	listener_nats.c publishes to NATS JetStream instead of the rings.
+ *	listener_nats.c publishes to NATS JetStream instead of the rings,
+ *	listener_cookie.c answers hellos with a cookie while under load.
  */
 #ifndef VIGIL_LISTENER_H
 #define VIGIL_LISTENER_H
@@ -57,7 +58,8 @@ typedef struct listener_saved {
 	X(revoked) X(bad_tag) X(bad_signature) X(unwrap) X(replay) X(stale) X(no_session)      \
 	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited) X(rr_sent)      \
 	X(hello_past) X(past_session) X(sync_reports) X(sync_full) X(sync_sent) X(sync_no_session)  \
-	X(publish_refused)
+	X(publish_refused) X(hello_cookie_sent) X(hello_cookie_capped) X(hello_cookie_bad)        \
+	X(hello_verify)
 
 typedef struct listener_stats {
 #define X(n) uint64_t n;
@@ -76,6 +78,23 @@ typedef struct listener_bucket {
 	double tokens;
 	uint64_t last_ms;
 } listener_bucket_t;
+
+/* The hello cookie (listener_cookie.c, docs/PROTOCOL.md "COOKIE"). */
+enum listener_cookie_mode {
+	LISTENER_COOKIE_AUTO = 0, /* under load: more than hello_load hellos a second */
+	LISTENER_COOKIE_ALWAYS,
+	LISTENER_COOKIE_OFF,
+};
+#define LISTENER_HELLO_LOAD 500	    /* hellos per second above which cookies are asked */
+#define LISTENER_COOKIE_RATE 50000.0 /* cookies sent per second, all sources */
+#define LISTENER_COOKIE_BURST 50000.0
+#define LISTENER_COOKIE_QUEUE 64 /* cookies sent together after a receive batch */
+
+typedef struct listener_cookie_out {
+	uint8_t dg[PROTO_COOKIE_LEN];
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+} listener_cookie_out_t;
 
 typedef struct listener {
 	const char *keydir;
@@ -97,6 +116,15 @@ typedef struct listener {
 	shm_ring_t *sync_out;	/* from vigil-syncd: messages for cameras */
 	struct bus *bus;	/* transport = nats: publish here, not to rings */
 	int nshards;		/* with bus: partition shards (writers) */
+	/* hello cookie: key from the server key, mode, load in this and the last second */
+	uint8_t cookie_key[32];
+	int cookie_mode;	 /* enum listener_cookie_mode, -k */
+	uint32_t hello_load;	 /* -L */
+	uint64_t load_sec;	 /* the second load_cur counts */
+	uint32_t load_cur, load_prev;
+	listener_bucket_t cookie_bucket;
+	listener_cookie_out_t cookie_out[LISTENER_COOKIE_QUEUE];
+	int cookie_n;		 /* queued in cookie_out */
 } listener_t;
 
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
@@ -128,6 +156,21 @@ void listener_keys_free(listener_t *l);
 
 /* 1 when a hello from peer may be processed now, 0 when over its rate. */
 int listener_rate_hello(listener_t *l, const struct sockaddr_storage *peer, uint64_t now_ms);
+/* Take a token from bucket b refilled at rate a second up to burst; 1 or 0. */
+int listener_rate_take(listener_bucket_t *b, double rate, double burst, uint64_t now_ms);
+
+/* Count a hello received; 1 when hellos must now carry a valid cookie. */
+int listener_cookie_load(listener_t *l, uint64_t now_ms);
+/* 1 when the trailer is valid for this hello's source and camera. */
+int listener_cookie_valid(listener_t *l, uint32_t issued, const uint8_t mac[PROTO_COOKIE_MAC_LEN],
+			  const struct sockaddr_storage *peer, const uint8_t uuid[PROTO_UUID_LEN],
+			  uint64_t now_ms);
+/* Answer hello h from peer with a fresh cookie (queued), or count it capped. */
+void listener_cookie_answer(listener_t *l, const proto_hello_t *h,
+			    const struct sockaddr_storage *peer, socklen_t peer_len,
+			    uint64_t now_ms);
+/* Send the queued cookies (after each receive batch). */
+void listener_cookie_flush(listener_t *l);
 
 /* Authenticate one datagram from peer; returns 1 accepted, 0 dropped. */
 int listener_dgram(listener_t *l, const uint8_t *dg, size_t len,

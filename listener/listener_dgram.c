@@ -3,7 +3,10 @@
  *	listener_dgram.c - authenticate one datagram, count every drop
  *
  * DESCRIPTION
- *	Hellos: rate limit per source and overall, registry lookup, time
+ *	Hellos: under load a valid cookie trailer first (listener_cookie.c;
+ *	without one the hello is answered with a cookie and goes no
+ *	further), the trailer stripped, then rate limit per source and
+ *	overall, registry lookup, time
  *	window and replay cache, signature,
  *	and only then the RSA unwrap; an accepted hello replaces the
  *	camera's session and is answered with a hello-ack sealed with the
@@ -111,16 +114,31 @@ static int
 hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storage *peer,
       socklen_t peer_len)
 {
-	uint8_t secret[PROTO_SECRET_LEN];
+	uint8_t secret[PROTO_SECRET_LEN], mac[PROTO_COOKIE_MAC_LEN];
 	proto_hello_t h;
 	listener_sess_t *ls;
 	EVP_PKEY *pub = NULL;
 	uint64_t now = proto_now_ms();
+	uint32_t issued = 0;
 	char what[80];
-	int rc, fresh, live;
+	int rc, fresh, live, under_load, trailer;
 
+	under_load = listener_cookie_load(l, now);
+	if ((trailer = proto_hello_trailer(dg, len, &len, &issued, mac)) < 0) {
+		rc = trailer;
+		goto drop;
+	}
+	/* from here on len is the signed hello's, without the trailer */
 	if ((rc = proto_hello_decode(dg, len, &h)) < 0)
 		goto drop;
+	if (under_load && !(trailer && listener_cookie_valid(l, issued, mac, peer, h.uuid, now))) {
+		/* before any bucket, registry lookup or RSA work */
+		if (trailer)
+			l->st.hello_cookie_bad++;
+		listener_cookie_answer(l, &h, peer, peer_len, now);
+		verbose(l, h.uuid, "hello", trailer ? "bad cookie: cookie sent" : "cookie sent");
+		return 0;
+	}
 	if (!listener_rate_hello(l, peer, now)) {
 		/* before any RSA work or registry lookup */
 		l->st.hello_rate_limited++;
@@ -140,6 +158,7 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 		rc = fresh;
 		goto drop;
 	}
+	l->st.hello_verify++;
 	if ((rc = proto_hello_verify(dg, len, pub, &h)) < 0)
 		goto drop;
 	if ((ls = listener_sess_find(l, h.uuid)) != NULL &&

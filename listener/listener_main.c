@@ -4,6 +4,7 @@
  *
  * DESCRIPTION
  *	vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] [-w MS] [-r RATE]
+ *		       [-k auto|always|off] [-L HELLOS]
  *
  *	One UDP socket (dual-stack for an IPv6 or wildcard address,
  *	SO_REUSEPORT so that several listeners can share the port, a 32 MiB
@@ -16,6 +17,9 @@
  *	sets how many hellos per second one source address (IPv4 /32, IPv6
  *	/64) may send (default 2, bursts of 4 seconds' worth): raise it when
  *	many cameras share one address, behind a carrier NAT or in a test.
+ *	-k and -L: when hellos must first answer a cookie (listener_cookie.c):
+ *	auto (the default) when more than HELLOS (default 500) arrived in
+ *	this second or the last, always, or off.
  */
 #include <errno.h>
 #include <limits.h>
@@ -194,7 +198,8 @@ main(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	l.keydir = getenv("VIGIL_KEYDIR") ? getenv("VIGIL_KEYDIR") : "/var/lib/vigil/keys";
 	l.hello_rate_src = LISTENER_HELLO_RATE_SRC;
-	while ((opt = getopt(argc, argv, "d:l:vn:w:r:h")) != -1) {
+	l.hello_load = LISTENER_HELLO_LOAD;
+	while ((opt = getopt(argc, argv, "d:l:vn:w:r:k:L:h")) != -1) {
 		int bad = 0;
 
 		switch (opt) {
@@ -204,9 +209,23 @@ main(int argc, char **argv)
 		case 'n': bad = proto_parse_long("-n", optarg, 0, LONG_MAX, &count); break;
 		case 'w': bad = proto_parse_u32("-w", optarg, UINT32_MAX, &window_ms); break;
 		case 'r': bad = proto_parse_double("-r", optarg, 1e-6, 1e9, &l.hello_rate_src); break;
+		case 'k':
+			if (!strcmp(optarg, "auto"))
+				l.cookie_mode = LISTENER_COOKIE_AUTO;
+			else if (!strcmp(optarg, "always"))
+				l.cookie_mode = LISTENER_COOKIE_ALWAYS;
+			else if (!strcmp(optarg, "off"))
+				l.cookie_mode = LISTENER_COOKIE_OFF;
+			else {
+				fprintf(stderr, "vigil-listener: -k wants auto, always or off\n");
+				return 2;
+			}
+			break;
+		case 'L': bad = proto_parse_u32("-L", optarg, 100000000, &l.hello_load); break;
 		case 'h':
 			printf("usage: vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] "
-			       "[-w HELLO_WINDOW_MS] [-r HELLOS_PER_S_PER_SOURCE]\n");
+			       "[-w HELLO_WINDOW_MS] [-r HELLOS_PER_S_PER_SOURCE] "
+			       "[-k auto|always|off] [-L HELLOS_PER_S]\n");
 			return 0;
 		default: return 2;
 		}
@@ -218,6 +237,11 @@ main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/server.key", l.keydir);
 	if ((l.server_key = proto_key_load_private(path)) == NULL) {
 		fprintf(stderr, "vigil-listener: %s\n", proto_errmsg());
+		return 1;
+	}
+	if (proto_cookie_key(l.server_key, l.cookie_key) < 0) {
+		fprintf(stderr, "vigil-listener: %s\n", proto_errmsg());
+		EVP_PKEY_free(l.server_key);
 		return 1;
 	}
 	l.replay = proto_replay_new(65536, window_ms);
@@ -265,6 +289,7 @@ main(int argc, char **argv)
 					   msgs[i].msg_hdr.msg_namelen))
 				listener_rr_note(&l, bufs[i], msgs[i].msg_len);
 		}
+		listener_cookie_flush(&l);
 		listener_nats_flush(&l, 0); /* accepted: stored by the server */
 		listener_metrics_publish(&l);
 	}
@@ -283,5 +308,6 @@ out:
 	listener_rr_free(&l);
 	proto_replay_free(l.replay);
 	EVP_PKEY_free(l.server_key);
+	OPENSSL_cleanse(l.cookie_key, sizeof(l.cookie_key));
 	return rc;
 }

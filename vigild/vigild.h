@@ -43,6 +43,8 @@ typedef struct vigild_conf {
 	int nats_ack_wait_ms;
 	int nats_replicas; /* of the stream, when vigil creates it */
 	uint32_t writer_shards; /* bit k: this node runs writer k (default all) */
+	char hello_cookie[8];	/* auto, always, off: the listener's -k */
+	uint32_t hello_load;	/* hellos a second above which cookies are asked: -L */
 	vigild_stage_conf_t stage[VIGILD_STAGE_KINDS];
 	int nstage;
 } vigild_conf_t;

@@ -8,7 +8,8 @@
  *	errors that name the line, so `vigild -n` catches them before a
  *	restart does. Defaults are those written in etc/vigil.conf.
  *	writer_shards picks the shards whose writers run on this machine
- *	(with transport = nats the others run elsewhere).
+ *	(with transport = nats the others run elsewhere). hello_cookie and
+ *	hello_load go to the listener stage as -k and -L.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,8 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 	c->nats_ack_wait_ms = 10000;
 	c->nats_replicas = 1;
 	c->writer_shards = 0xffffffffu;
+	snprintf(c->hello_cookie, sizeof(c->hello_cookie), "auto");
+	c->hello_load = 500;
 	if ((f = fopen(path, "r")) == NULL) {
 		vigild_log("open %s: %m", path);
 		return -1;
@@ -184,6 +187,14 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 			if (num(v, 1, 5, &n) < 0)
 				goto bad;
 			c->nats_replicas = (int)n;
+		} else if (!strcmp(k, "hello_cookie")) {
+			if (strcmp(v, "auto") && strcmp(v, "always") && strcmp(v, "off"))
+				goto bad;
+			snprintf(c->hello_cookie, sizeof(c->hello_cookie), "%s", v);
+		} else if (!strcmp(k, "hello_load")) {
+			if (num(v, 0, 100000000, &n) < 0)
+				goto bad;
+			c->hello_load = (uint32_t)n;
 		} else if (!strcmp(k, "writer_shards")) {
 			if (shards(v, &c->writer_shards) < 0)
 				goto bad;

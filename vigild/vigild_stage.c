@@ -72,14 +72,24 @@ split(char *cmd, int index, char **argv, char bufs[][64])
 int
 vigild_stage_start(vigild_stage_t *s, const vigild_conf_t *c)
 {
-	char cmd[sizeof(s->conf->cmd)], bufs[VIGILD_MAX_ARGS][64], idx[16];
+	char cmd[sizeof(s->conf->cmd)], bufs[VIGILD_MAX_ARGS][64], idx[16], load[16];
 	char *argv[VIGILD_MAX_ARGS];
+	int argc;
 	sigset_t none;
 	pid_t pid;
 
 	snprintf(cmd, sizeof(cmd), "%s", s->conf->cmd);
-	if (split(cmd, s->index, argv, bufs) == 0)
+	if ((argc = split(cmd, s->index, argv, bufs)) == 0)
 		return -1;
+	if (!strcmp(s->conf->name, "listener") && argc + 4 < VIGILD_MAX_ARGS) {
+		/* hello_cookie and hello_load, after the stage's own options */
+		snprintf(load, sizeof(load), "%u", c->hello_load);
+		argv[argc++] = (char *)"-k";
+		argv[argc++] = (char *)c->hello_cookie;
+		argv[argc++] = (char *)"-L";
+		argv[argc++] = load;
+		argv[argc] = NULL;
+	}
 	if ((pid = fork()) < 0) {
 		vigild_log("fork for %s[%d]: %m", s->conf->name, s->index);
 		return -1;
