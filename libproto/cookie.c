@@ -58,14 +58,36 @@ proto_cookie_key(EVP_PKEY *server_priv, uint8_t key[32])
 	return rc;
 }
 
-static EVP_MAC *
-hmac(void)
+/*
+ * An HMAC context keyed with the last key used on this thread: keying
+ * costs as much as the MAC itself, and a listener uses one key for ever.
+ * Returns the context ready for update, or NULL.
+ */
+static EVP_MAC_CTX *
+hmac_ctx(const uint8_t key[32])
 {
 	static EVP_MAC *mac; /* fetched once; OpenSSL keeps it alive */
+	static __thread EVP_MAC_CTX *ctx;
+	static __thread uint8_t ctx_key[32];
+	OSSL_PARAM params[2];
 
-	if (mac == NULL)
-		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	return mac;
+	if (ctx != NULL && CRYPTO_memcmp(ctx_key, key, 32) == 0)
+		return EVP_MAC_init(ctx, NULL, 0, NULL) == 1 ? ctx : NULL;
+	if (mac == NULL && (mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	EVP_MAC_CTX_free(ctx);
+	OPENSSL_cleanse(ctx_key, sizeof(ctx_key));
+	if ((ctx = EVP_MAC_CTX_new(mac)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(ctx, key, 32, params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+		return NULL;
+	}
+	memcpy(ctx_key, key, 32);
+	return ctx;
 }
 
 /* The 16-byte address and the port of peer, IPv4 as ::ffff:a.b.c.d. */
@@ -91,8 +113,7 @@ proto_cookie_mac(const uint8_t key[32], uint32_t issued, const struct sockaddr_s
 		 const uint8_t uuid[PROTO_UUID_LEN], uint8_t mac[PROTO_COOKIE_MAC_LEN])
 {
 	uint8_t msg[COOKIE_LABEL_LEN + 4 + 16 + 2 + PROTO_UUID_LEN], out[32];
-	OSSL_PARAM params[2];
-	EVP_MAC_CTX *ctx = NULL;
+	EVP_MAC_CTX *ctx;
 	size_t outlen = 0;
 	uint16_t port;
 
@@ -101,10 +122,7 @@ proto_cookie_mac(const uint8_t key[32], uint32_t issued, const struct sockaddr_s
 	peer_bytes(peer, msg + 18, &port);
 	proto_put16(msg + 34, port);
 	memcpy(msg + 36, uuid, PROTO_UUID_LEN);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (hmac() == NULL || (ctx = EVP_MAC_CTX_new(hmac())) == NULL ||
-	    EVP_MAC_init(ctx, key, 32, params) != 1 || EVP_MAC_update(ctx, msg, sizeof(msg)) != 1 ||
+	if ((ctx = hmac_ctx(key)) == NULL || EVP_MAC_update(ctx, msg, sizeof(msg)) != 1 ||
 	    EVP_MAC_final(ctx, out, &outlen, sizeof(out)) != 1 || outlen != 32) {
 		/* a MAC nobody can match: no cookie passes while OpenSSL fails */
 		proto_set_errmsg("cookie mac: HMAC-SHA-256 failed");
@@ -112,7 +130,6 @@ proto_cookie_mac(const uint8_t key[32], uint32_t issued, const struct sockaddr_s
 			memset(out, 0, sizeof(out));
 		out[0] ^= 0x5a;
 	}
-	EVP_MAC_CTX_free(ctx);
 	memcpy(mac, out, PROTO_COOKIE_MAC_LEN);
 	OPENSSL_cleanse(out, sizeof(out));
 }

@@ -235,7 +235,8 @@ probe(EVP_PKEY *cam, EVP_PKEY *srv, const uint8_t uuid[16], uint32_t src, uint32
 		r = wait_reply(fd, 1000, &h, s, &c);
 	}
 	if (r == R_ACK) {
-		printf("ack_without_cookie session=%u tries=%d\n", counter, tries);
+		printf("ack_without_cookie session=%u tries=%d ms=%llu\n", counter, tries,
+		       (unsigned long long)(proto_mono_ms() - t0));
 		ok = !require && !bad;
 		goto data;
 	}
