@@ -16,7 +16,9 @@
  *	          2000 bytes), wrong version, unknown camera, replayed (good
  *	          datagrams already stored, sent again: stored once) and
  *	          forged hello (valid layout, signed with a key not the
- *	          camera's), BENCH_BAD of each (default 200000) at
+ *	          camera's: above the listener's hello_load, 500 a second,
+ *	          it is answered with a cookie and never reaches RSA),
+ *	          BENCH_BAD of each (default 200000) at
  *	          BENCH_BAD_RATE (default 50000/s). BENCH_BAD=1000000 is the
  *	          full figure: a bit over 3 minutes on two cores and 1 GB of
  *	          memory, so not the default;
@@ -24,7 +26,13 @@
  *	          BENCH_HELLO_SECONDS (default 5), each from one of
  *	          BENCH_HELLO_SOURCES (default 65536) source addresses from
  *	          127.2.0.0 up (IP_PKTINFO; the loopback /8 needs no setup on
- *	          Linux).
+ *	          Linux). What the server sends back to those addresses (its
+ *	          cookies) is read and counted. One second in, a good camera
+ *	          that has no session yet opens one (tests/tools/hello_probe
+ *	          from $OUT: hello, cookie, hello with the cookie's trailer,
+ *	          HELLO_ACK).
+ *	BENCH_COOKIE sets the listener's hello_cookie (auto, the default;
+ *	always; off: the buckets alone, for comparison).
  *	With the defaults the whole run takes about one minute.
  *	After each phase the stream settles and the writers' counters
  *	(appended_total, duplicates_total), the listener's counters and the
@@ -32,10 +40,15 @@
  *	sent less those appended; crashes = stages whose pid changed or
  *	vigild gone; counted = the sum of the listener's drop counters that
  *	grew (for replays: the writers' duplicates_total), which must equal
- *	what was sent. rsa_checks_per_s = hellos that reached the signature
- *	check (bad_signature grew), per second. One line per figure:
+ *	what was sent. rsa_checks_per_s = signature checks the listener did
+ *	(hello_verify grew), per second; cookies_per_s = cookies it sent;
+ *	reply_bytes / flood_bytes = what the flood's addresses received
+ *	against what they sent; new_session = 1 when the good camera got
+ *	its HELLO_ACK during the flood, new_session_ms how long it took.
+ *	One line per figure:
  *	  BENCH attack_<class> good_loss=... bad_rate=... ref=... ratio=... crashes=... counted=... sent=...
- *	  BENCH attack_hello_flood listener_cpu_pct=... ref=... ratio=... rsa_checks_per_s=... good_loss=...
+ *	  BENCH attack_hello_flood listener_cpu_pct=... ref=... ratio=... rsa_checks_per_s=...
+ *	        cookies_per_s=... new_session=... new_session_ms=... good_loss=...
  *	Nothing is asserted: the figures are printed.
  */
 #include <fcntl.h>
@@ -71,12 +84,13 @@ static const char *class_name[NCLASS] = {"random", "truncated", "bitflip", "over
 /* the counter that should take each class (printed beside the total) */
 static const char *class_counter[NCLASS] = {"malformed", "malformed", "bad_tag", "oversize",
 					    "malformed", "no_session", "duplicates_total",
-					    "bad_signature"};
+					    "hello_cookie_sent"};
 static const char *drops[] = {"malformed",	 "oversize",	  "unknown_camera",
 			      "revoked",	 "bad_tag",	  "bad_signature",
 			      "unwrap",		 "replay",	  "stale",
 			      "no_session",	 "sessions_full", "unexpected_type",
-			      "hello_rate_limited", NULL};
+			      "hello_rate_limited", "hello_cookie_sent", "hello_cookie_capped",
+			      "hello_cookie_bad", NULL};
 
 static int cameras = 100, port, sources = 65536;
 static double good_rate;
@@ -91,6 +105,7 @@ static size_t bad_len[VARIANTS];
 static uint8_t (*hellos)[PROTO_MAX_DGRAM], (*forged)[PROTO_MAX_DGRAM];
 static size_t *hello_len, *forged_len;
 static char prefix[64];
+static uint64_t flood_rx_bytes; /* what came back to the flood's source addresses */
 
 static double
 now_s(void)
@@ -130,14 +145,14 @@ drop_total(void)
 	return s;
 }
 
-/* Appended, duplicates, listener drops, bad signatures and the class's own counter. */
+/* Appended, duplicates, listener drops, RSA checks and the class's own counter. */
 static void
 counters(int cls, uint64_t *app, uint64_t *dup, uint64_t *drop, uint64_t *sig, uint64_t *own)
 {
 	*app = metric("writer", 2, "appended_total");
 	*dup = metric("writer", 2, "duplicates_total");
 	*drop = drop_total();
-	*sig = metric("listener", 1, "bad_signature");
+	*sig = metric("listener", 1, "hello_verify");
 	*own = cls >= 0 && cls < NCLASS
 		       ? metric(cls == C_REPLAY ? "writer" : "listener", 2, class_counter[cls])
 		       : 0;
@@ -269,6 +284,24 @@ mm(struct mmsghdr *m, struct iovec *v, const void *p, size_t len, struct sockadd
 	}
 }
 
+/* Count what the server sent back to the flood's addresses. */
+static void
+drain_flood(int fd)
+{
+	static uint8_t buf[BATCH][256];
+	struct mmsghdr m[BATCH];
+	struct iovec v[BATCH];
+	int i, n;
+
+	do {
+		for (i = 0; i < BATCH; i++)
+			mm(&m[i], &v[i], buf[i], sizeof(buf[i]), NULL);
+		if ((n = recvmmsg(fd, m, BATCH, MSG_DONTWAIT, NULL)) > 0)
+			for (i = 0; i < n; i++)
+				flood_rx_bytes += m[i].msg_len;
+	} while (n == BATCH);
+}
+
 /*
  * Send ngood datagrams of good[] and nbad bad ones (class cls, or forged
  * hellos from many sources when flood) over the same seconds, paced by
@@ -332,6 +365,8 @@ stream(int fd_good, int fd_bad, size_t ngood, size_t nbad, int cls, int flood, d
 			int r = sendmmsg(fd_bad, m, (unsigned)k, 0);
 			b += r > 0 ? (size_t)r : 0;
 		}
+		if (flood)
+			drain_flood(fd_bad);
 		/* sleep to the next due datagram: the sender must leave the cores to vigil */
 		double next = secs * (double)g / (double)(ngood ? ngood : 1);
 		if (nbad && secs * (double)b / (double)nbad < next)
@@ -371,13 +406,89 @@ sock(uint32_t addr)
 
 	a.sin_addr.s_addr = htonl(addr);
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sndbuf, sizeof(sndbuf));
 	if (addr)
 		bind(fd, (struct sockaddr *)&a, sizeof(a));
 	return fd;
 }
 
+/* A camera directory for hello_probe: one more camera with the fleet's key. */
 static int
-setup(const char *keydir)
+probe_camera(const char *dir, const char *keydir, EVP_PKEY *cam, EVP_PKEY *srv)
+{
+	uint8_t id[16];
+	char path[800], u[37];
+	FILE *f;
+
+	proto_uuid_v4(id);
+	proto_uuid_fmt(id, u);
+	if (proto_mkdirs(dir) < 0 || proto_registry_add(keydir, id, cam) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/camera.key", dir);
+	if (proto_key_save_private(cam, path) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/server.pub", dir);
+	if (proto_key_save_public(srv, path) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/camera.conf", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "uuid = %s\n", u);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Start hello_probe after delay_ms, its output in out; its pid or -1. */
+static pid_t
+probe_start(const char *camdir, const char *out, int delay_ms)
+{
+	const char *o = getenv("OUT") ? getenv("OUT") : "build/default";
+	char tool[512], server[64];
+	pid_t pid;
+
+	snprintf(tool, sizeof(tool), "%s/tests/tools/hello_probe", o);
+	snprintf(server, sizeof(server), "127.0.0.1:%d", port);
+	if (access(tool, X_OK) != 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(fd, 1);
+		usleep((useconds_t)delay_ms * 1000);
+		execl(tool, "hello_probe", "-s", server, "-C", camdir, "-b", "127.1.1.1", "-t",
+		      "20", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* From hello_probe's output: 1 when it got its HELLO_ACK, and how long it took. */
+static int
+probe_result(pid_t pid, const char *out, double *ms)
+{
+	char line[256];
+	unsigned long long t;
+	int got = 0;
+	FILE *f;
+
+	*ms = -1;
+	if (pid < 0)
+		return 0;
+	waitpid(pid, NULL, 0);
+	if ((f = fopen(out, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "ack session=%*u tries=%*d ms=%llu", &t) == 1 ||
+		    sscanf(line, "ack_without_cookie session=%*u tries=%*d ms=%llu", &t) == 1) {
+			*ms = (double)t;
+			got = 1;
+		}
+	}
+	fclose(f);
+	return got;
+}
+
+static int
+setup(const char *keydir, const char *probedir)
 {
 	char path[700];
 	EVP_PKEY *cam = proto_key_generate(2048), *srv = proto_key_generate(2048),
@@ -415,6 +526,8 @@ setup(const char *keydir)
 			return -1;
 		forged_len[c] = (size_t)len;
 	}
+	if (probe_camera(probedir, keydir, cam, srv) < 0)
+		return -1;
 	EVP_PKEY_free(cam);
 	EVP_PKEY_free(srv);
 	EVP_PKEY_free(wrong);
@@ -425,7 +538,8 @@ int
 main(void)
 {
 	char tmp[] = "/tmp/vigil-bench-attack.XXXXXX", keys[600], conf[700], cmd[1024];
-	const char *bindir = getenv("BINDIR") ? getenv("BINDIR") : "bin";
+	char probedir[600], probeout[700];
+	const char *bindir = getenv("BINDIR") ? getenv("BINDIR") : "bin", *cookie = "auto";
 	size_t nbad = 200000, ngood, last_n = 1;
 	double bad_rate = 50000, hello_rate = 100000, hello_secs = 5, ref_rate = 0, ref_cpu = 0;
 	int pid0[16], pid[16], npid, i, cls, fd_good, fd_bad, fd_flood, lpid = 0, total_crashes = 0;
@@ -447,6 +561,10 @@ main(void)
 		sources = atoi(getenv("BENCH_HELLO_SOURCES"));
 	if (getenv("BENCH_CAMERAS"))
 		cameras = atoi(getenv("BENCH_CAMERAS"));
+	if (getenv("BENCH_COOKIE"))
+		cookie = getenv("BENCH_COOKIE");
+	if (strcmp(cookie, "auto") && strcmp(cookie, "always") && strcmp(cookie, "off"))
+		return 2;
 	if (nbad < 1 || bad_rate <= 0 || hello_rate <= 0 || hello_secs <= 0 || cameras < 1 || sources < 1 || sources > 1 << 20)
 		return 2;
 	good_rate = (double)cameras * CAM_DGRAMS_PER_S;
@@ -467,7 +585,9 @@ main(void)
 		return 1;
 	snprintf(keys, sizeof(keys), "%s/keys", tmp);
 	mkdir(keys, 0700);
-	if (setup(keys) < 0) {
+	snprintf(probedir, sizeof(probedir), "%s/probecam", tmp);
+	snprintf(probeout, sizeof(probeout), "%s/probe.out", tmp);
+	if (setup(keys, probedir) < 0) {
 		fprintf(stderr, "bench_attack: setup failed: %s\n", proto_errmsg());
 		return 1;
 	}
@@ -481,9 +601,10 @@ main(void)
 	if ((f = fopen(conf, "w")) == NULL)
 		return 1;
 	fprintf(f, "shm_prefix = %s\nmetrics_listen =\nwriters = 2\nring_slots = 16384\n"
+		   "hello_cookie = %s\n"
 		   "stage listener = %s/vigil-listener -d %s -l 127.0.0.1:%d\n"
 		   "stage writer = %s/vigil-writer -D %s/data\n",
-		prefix, bindir, keys, port, bindir, tmp);
+		prefix, cookie, bindir, keys, port, bindir, tmp);
 	fclose(f);
 	if ((vpid = fork()) == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
@@ -524,9 +645,10 @@ main(void)
 	for (cls = -1; cls <= NCLASS; cls++) {
 		double secs = cls < 0 ? 3 : cls == NCLASS ? hello_secs : (double)nbad / bad_rate;
 		size_t n_bad = cls < 0 ? 0 : cls == NCLASS ? (size_t)(hello_rate * hello_secs) : nbad;
-		uint64_t a0, d0, dr0, sig0, cnt0, a1, d1, dr1, sig1, cnt1, loss, counted;
-		double c0, c1, t0, t1, cpu_pct;
-		int crashes = 0;
+		uint64_t a0, d0, dr0, sig0, cnt0, a1, d1, dr1, sig1, cnt1, loss, counted, ck0, ck1;
+		double c0, c1, t0, t1, cpu_pct, probe_ms = -1;
+		pid_t probe = -1;
+		int crashes = 0, probe_ok = 0;
 
 		ngood = (size_t)(good_rate * secs);
 		memcpy(prev, good, good_cap * DATA_LEN);
@@ -537,6 +659,10 @@ main(void)
 		if (cls >= 0 && cls < NCLASS && cls != C_REPLAY)
 			make_bad(cls, stranger, stranger_uuid);
 		counters(cls, &a0, &d0, &dr0, &sig0, &cnt0);
+		ck0 = metric("listener", 1, "hello_cookie_sent");
+		flood_rx_bytes = 0;
+		if (cls == NCLASS) /* a camera opens a session one second into the flood */
+			probe = probe_start(probedir, probeout, 1000);
 		c0 = proc_cpu_s(lpid);
 		t0 = now_s();
 		stream(fd_good, cls == NCLASS ? fd_flood : fd_bad, ngood, n_bad, cls, cls == NCLASS,
@@ -544,7 +670,12 @@ main(void)
 		t1 = now_s();
 		c1 = proc_cpu_s(lpid);
 		settle();
+		if (cls == NCLASS) {
+			drain_flood(fd_flood);
+			probe_ok = probe_result(probe, probeout, &probe_ms);
+		}
 		counters(cls, &a1, &d1, &dr1, &sig1, &cnt1);
+		ck1 = metric("listener", 1, "hello_cookie_sent");
 		if (stage_pids(pid, 16, &i) != npid || waitpid(vpid, NULL, WNOHANG) != 0)
 			crashes = npid ? npid : 1;
 		else
@@ -577,10 +708,13 @@ main(void)
 			       (unsigned long long)(cnt1 - cnt0));
 		} else {
 			printf("BENCH attack_hello_flood listener_cpu_pct=%.1f ref=%.1f ratio=%.2f "
-			       "rsa_checks_per_s=%.0f good_loss=%llu crashes=%d hellos_sent=%zu "
-			       "hello_rate=%.0f counted=%llu sources=%d\n",
+			       "rsa_checks_per_s=%.0f cookies_per_s=%.0f new_session=%d "
+			       "new_session_ms=%.0f flood_bytes=%zu reply_bytes=%llu good_loss=%llu "
+			       "crashes=%d hellos_sent=%zu hello_rate=%.0f counted=%llu sources=%d\n",
 			       cpu_pct, ref_cpu, ref_cpu > 0 ? cpu_pct / ref_cpu : 0,
-			       (double)(sig1 - sig0) / (t1 - t0), (unsigned long long)loss, crashes,
+			       (double)(sig1 - sig0) / (t1 - t0), (double)(ck1 - ck0) / (t1 - t0),
+			       probe_ok, probe_ms, n_bad * forged_len[0],
+			       (unsigned long long)flood_rx_bytes, (unsigned long long)loss, crashes,
 			       n_bad, (double)n_bad / (t1 - t0), (unsigned long long)(dr1 - dr0), sources);
 		}
 		fflush(stdout);
