@@ -277,12 +277,17 @@ on_expire(int c, void *arg)
 {
 	expire_opts_t *o = arg;
 
+	int rc;
+
 	switch (c) {
-	case 'R': return proto_parse_long("-R", optarg, 0, LONG_MAX, &o->def_days) < 0 ? -1 : 0;
-	case 't': return proto_date_parse(optarg, &o->today) < 0 ? -1 : 0;
+	case 'R': rc = proto_parse_long("-R", optarg, 0, LONG_MAX, &o->def_days); break;
+	case 't': rc = proto_date_parse(optarg, &o->today); break;
 	case 'n': o->dry = 1; return 0;
+	default: return -1;
 	}
-	return -1;
+	if (rc < 0)
+		fprintf(stderr, "vigilctl expire: %s\n", proto_errmsg());
+	return rc < 0 ? -1 : 0;
 }
 
 static long
