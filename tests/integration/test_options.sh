@@ -7,7 +7,10 @@
 #	characters, out of bounds, a negative count) and must exit 2 before
 #	doing anything, with a message naming the option and the value. No
 #	server is started: every refusal comes before a key, socket or
-#	segment is opened.
+#	segment is opened. Before, "vigilctl retention UUID thirty" set a
+#	retention of 0 days (expire then deleted every day of the camera),
+#	"vigil-writer -s durble" ran periodic, and "vigilctl restart writer
+#	1x" restarted writer 1 and "... writer x" writer 0.
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
@@ -54,4 +57,8 @@ refused -m -3 "$BIN/vigil-syncd" -D "$tmp" -m -3
 refused -b 1024 "$BIN/vigilctl" keygen -d "$tmp/keys" -b 1024
 refused DAYS 30d "$BIN/vigilctl" retention -D "$tmp" -d "$tmp/keys" \
 	0f8fad5b-d9cb-469f-a165-70867728950e 30d
+refused DAYS thirty "$BIN/vigilctl" retention -D "$tmp" -d "$tmp/keys" \
+	0f8fad5b-d9cb-469f-a165-70867728950e thirty
+refused -R 3O "$BIN/vigilctl" expire -D "$tmp" -d "$tmp/keys" -R 3O
+refused N 1x "$BIN/vigilctl" restart -p "vigil-none-$$" writer 1x
 echo "options: $n mistyped numbers refused with exit 2 and a message"
