@@ -89,14 +89,14 @@ static int
 parse_time(const char *s, uint32_t date, uint64_t *ms)
 {
 	unsigned h, m, sec = 0;
-	char *end;
+	int n = -1;
 
-	if (sscanf(s, "%u:%u:%u", &h, &m, &sec) >= 2 && h < 24 && m < 60 && sec < 61) {
+	if ((sscanf(s, "%2u:%2u%n:%2u%n", &h, &m, &n, &sec, &n) >= 2 && n > 0 && s[n] == '\0') &&
+	    h < 24 && m < 60 && sec < 61) {
 		*ms = (uint64_t)date * 86400000ull + ((uint64_t)h * 3600 + m * 60 + sec) * 1000;
 		return 0;
 	}
-	*ms = strtoull(s, &end, 10);
-	return *end == '\0' && end != s ? 0 : -1;
+	return proto_parse_u64("time", s, UINT64_MAX, ms) < 0 ? -1 : 0;
 }
 
 /* Hellos into hellos.vgl, secrets wrapped for the recipient into secrets.txt. */
