@@ -14,10 +14,12 @@
 //	  first frame: page load to the first live picture of one camera
 //	    (median of 3 loads); ref: page load to the first picture decoded
 //	    from the same keyframe held in the page.
-//	With PROFILE=1 it also prints where the grid page's main thread
-//	spends its time (Chromium's CPU profiler over 4 s).
+//	With PROFILE=1 it also prints where the grid page's threads (page,
+//	worker, decoders, compositor) spend their time, from a Chromium
+//	trace over 4 s (trace_profile.mjs).
 import fs from 'node:fs';
 import { launch } from './player_lib.mjs';
+import { traceProfile } from './trace_profile.mjs';
 
 const env = process.env;
 const URL = env.VIGIL_URL, CAMS = env.CAMS.split(','), FPS = Number(env.FPS || 25);
@@ -93,23 +95,8 @@ const sample = () => grid.evaluate(() => vigil.app.tiles().reduce((a, t) => {
     backlog: 0, waitKey: 0, queue: 0, behind: 0,
     at: performance.now() }));
 await new Promise((r) => setTimeout(r, 2000));
-if (env.PROFILE) {
-	const cdp = await grid.context().newCDPSession(grid);
-	await cdp.send('Profiler.enable');
-	await cdp.send('Profiler.start');
-	await new Promise((r) => setTimeout(r, 4000));
-	const { profile } = await cdp.send('Profiler.stop');
-	const self = new Map();
-	const dt = profile.timeDeltas; const ids = profile.samples;
-	const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-	for (let i = 0; i < ids.length; i++) {
-		const n = byId.get(ids[i]);
-		const k = n.callFrame.functionName + ' ' + n.callFrame.url.split('/').pop() + ':' + n.callFrame.lineNumber;
-		self.set(k, (self.get(k) || 0) + (dt[i] || 0));
-	}
-	const tot = [...self.values()].reduce((a, b) => a + b, 0);
-	console.log([...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => (v / 1000).toFixed(0) + ' ms ' + k).join('\n'), 'total', tot / 1000);
-}
+if (env.PROFILE)
+	console.log(await traceProfile(browser, grid, 4000));
 const g0 = await sample();
 await new Promise((r) => setTimeout(r, SECONDS * 1000));
 const g1 = await sample();
