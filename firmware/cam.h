@@ -49,6 +49,22 @@ typedef struct cam_past {
 	proto_session_t *s; /* NULL: an empty slot */
 } cam_past_t;
 
+/* The hello cookie (cam_cookie.c): the hellos sent lately, and the cookie. */
+#define CAM_COOKIE_SENT 8
+
+typedef struct cam_cookie {
+	struct {
+		uint8_t id[PROTO_HELLO_ID_LEN];
+		uint32_t date, session;
+		uint64_t ms;	      /* last sent (monotonic); 0: an empty slot */
+		uint64_t answered_ms; /* last resent for a COOKIE */
+	} sent[CAM_COOKIE_SENT];
+	uint32_t issued; /* the trailer: the cookie's issued time and MAC */
+	uint8_t mac[PROTO_COOKIE_MAC_LEN];
+	uint64_t got_ms; /* when the cookie came (monotonic); 0: none */
+	uint64_t accepted, dropped;
+} cam_cookie_t;
+
 typedef struct cam {
 	cam_conf_t conf;
 	cam_state_t state;
@@ -65,6 +81,7 @@ typedef struct cam {
 	int acked;	   /* the server acknowledged this session */
 	cam_past_t past[CAM_PAST_MAX]; /* the last sessions, the current one included */
 	int past_fd;		       /* their file, "<state>.s2c" */
+	cam_cookie_t cookie;
 	struct cam_sync *sync; /* the store and its answers (cam_sync.c); NULL: none */
 	proto_rr_t last_rr; /* the newest receiver report ... */
 	int rr_fresh;	    /* ... not yet acted on */
@@ -91,6 +108,15 @@ int cam_past_open(cam_t *c);
 void cam_past_close(cam_t *c);
 int cam_past_keep(cam_t *c, const proto_session_t *s);
 proto_session_t *cam_past_find(cam_t *c, uint32_t date, uint32_t session);
+
+/*
+ * The hello cookie (cam_cookie.c). send: send a signed hello, with the
+ * cookie's trailer while it is fresh; 0 when sent whole. take: 1 when
+ * the datagram is a COOKIE (kept, and its hello sent again, or dropped
+ * and counted), 0 when it is something else.
+ */
+int cam_cookie_send(cam_t *c, const uint8_t *dg, size_t len);
+int cam_cookie_take(cam_t *c, const uint8_t *dg, size_t len);
 
 int cam_connect(cam_t *c);
 int cam_hello(cam_t *c, uint64_t now_ms);

@@ -228,11 +228,13 @@ out:
 		cam_poll_replies(&cams[i]);
 		proto_uuid_fmt(cams[i].conf.uuid, u);
 		printf("camera %s sent=%llu bytes=%llu acks=%llu rr=%llu hello_resent=%llu "
-		       "s2c_earlier=%llu\n",
+		       "s2c_earlier=%llu cookies=%llu cookies_dropped=%llu\n",
 		       u, (unsigned long long)cams[i].sent, (unsigned long long)cams[i].sent_bytes,
 		       (unsigned long long)cams[i].acks, (unsigned long long)cams[i].rr,
 		       (unsigned long long)cams[i].hello_resent,
-		       (unsigned long long)cams[i].s2c_earlier);
+		       (unsigned long long)cams[i].s2c_earlier,
+		       (unsigned long long)cams[i].cookie.accepted,
+		       (unsigned long long)cams[i].cookie.dropped);
 		sent += cams[i].sent;
 		bytes += cams[i].sent_bytes;
 		acked += cams[i].acked;

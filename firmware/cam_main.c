@@ -376,12 +376,13 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	printf("sent=%llu bytes=%llu tampered=%llu dups=%llu acks=%llu missing=%llu rr=%llu "
-	       "hello_resent=%llu garbage=%llu s2c_earlier=%llu\n",
+	       "hello_resent=%llu garbage=%llu s2c_earlier=%llu cookies=%llu cookies_dropped=%llu\n",
 	       (unsigned long long)c.sent, (unsigned long long)c.sent_bytes,
 	       (unsigned long long)c.tampered, (unsigned long long)c.dups, (unsigned long long)c.acks,
 	       (unsigned long long)c.missing, (unsigned long long)c.rr,
 	       (unsigned long long)c.hello_resent, (unsigned long long)c.garbage_sent,
-	       (unsigned long long)c.s2c_earlier);
+	       (unsigned long long)c.s2c_earlier, (unsigned long long)c.cookie.accepted,
+	       (unsigned long long)c.cookie.dropped);
 	cam_sync_print(&c);
 	cam_sync_close(&c);
 	if (log && fclose(log) != 0)

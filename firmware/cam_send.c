@@ -6,7 +6,10 @@
  *	A session starts with a hello carrying a fresh secret; every frame is
  *	split into fragments of at most PROTO_DATA_MAX_PAYLOAD bytes over
  *	consecutive counters and sealed with the frame's key. At UTC midnight
- *	a new session is opened, so no session spans two days.
+ *	a new session is opened, so no session spans two days. A server
+ *	message is opened with the session it names, the current one or an
+ *	earlier one the camera keeps (cam_past.c); a COOKIE, not sealed,
+ *	goes to cam_cookie.c, and so does every hello sent.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -96,7 +99,9 @@ send_dgram(cam_t *c, uint8_t *dg, size_t len)
 		dg[len - 1] ^= 0x01; /* test aid: the tag no longer matches */
 		c->tampered++;
 	}
-	if (send(c->fd, dg, len, 0) != (ssize_t)len) {
+	/* a hello goes with the cookie's trailer while one is fresh (not stored) */
+	if (dg[3] == PROTO_T_HELLO ? cam_cookie_send(c, dg, len) < 0
+				   : send(c->fd, dg, len, 0) != (ssize_t)len) {
 		/* a full socket buffer or an unreachable server loses the datagram;
 		 * the camera's store (and sync) is what recovers it: not an error */
 		if (errno != EAGAIN && errno != ECONNREFUSED)
@@ -159,7 +164,7 @@ cam_hello(cam_t *c, uint64_t now_ms)
 	send_dgram(c, dg, (size_t)n);
 	for (int k = 0; k < c->replay_hello; k++) { /* test aid: the server must refuse copies */
 		c->sent++;
-		if (send(c->fd, dg, (size_t)n, 0) == n)
+		if (cam_cookie_send(c, dg, (size_t)n) == 0)
 			c->sent_bytes += (uint64_t)n;
 	}
 	return 0;
@@ -258,7 +263,7 @@ cam_hello_retry(cam_t *c, uint64_t now_ms)
 	if (c->session == NULL || c->acked || now_ms - c->hello_ms < 1000)
 		return;
 	c->hello_ms = now_ms;
-	if (send(c->fd, c->hello, c->hello_len, 0) == (ssize_t)c->hello_len)
+	if (cam_cookie_send(c, c->hello, c->hello_len) == 0)
 		c->hello_resent++;
 }
 
@@ -272,6 +277,8 @@ cam_poll_replies(cam_t *c)
 	int blen;
 
 	while (c->session && (n = recv(c->fd, dg, sizeof(dg), 0)) > 0) {
+		if (cam_cookie_take(c, dg, (size_t)n))
+			continue; /* a COOKIE: not sealed, there is no session yet */
 		/* sealed for the current session, or for an earlier one the camera holds */
 		s = NULL;
 		if (proto_s2c_hdr_decode(dg, (size_t)n, &h) == 0 &&

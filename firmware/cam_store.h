@@ -139,6 +139,8 @@ void cam_sync_close(struct cam *c);
  */
 void cam_sync_missing(struct cam *c, const proto_missing_t *m);
 void cam_sync_confirm(struct cam *c, const proto_missing_t *m, int earlier);
+/* Resend a range from the store, after what is queued (no server asked for it). */
+void cam_sync_queue(struct cam *c, const proto_range_t *r);
 /* Report days: today (next counter) and earlier days with unconfirmed data. */
 void cam_sync_report(struct cam *c, uint32_t today, uint32_t next, proto_report_t *r);
 /* Each loop turn, after live datagrams: resends within budget, silence, fsync. */

@@ -12,7 +12,8 @@
  *	datagram goes out byte for byte as the store holds it; before a
  *	datagram of a session other than the current one, that session's
  *	stored hello goes first (at most every 5 s per session). A counter
- *	the store does not hold is skipped and counted.
+ *	the store does not hold is skipped and counted. A hello goes with
+ *	the cookie's trailer while one is fresh (cam_cookie.c).
  *
  *	When the server has said nothing for 5 s while the camera sends, the
  *	current hello is resent byte for byte, every 5 s while that lasts:
@@ -81,6 +82,13 @@ cam_sync_missing(cam_t *c, const proto_missing_t *m)
 	for (i = 0; i < m->n && y->nq < CAM_SYNC_QUEUE; i++)
 		y->q[y->nq++] = m->range[i];
 	y->missing_ranges += m->n;
+}
+
+void
+cam_sync_queue(cam_t *c, const proto_range_t *r)
+{
+	if (c->sync && c->sync->nq < CAM_SYNC_QUEUE)
+		c->sync->q[c->sync->nq++] = *r;
 }
 
 void
@@ -162,7 +170,7 @@ past_hello(cam_t *c, uint32_t date, uint32_t session, uint64_t now)
 	}
 	if ((h = cam_store_hello_of(&y->store, date, session)) == NULL)
 		return;
-	if (send(c->fd, h->dg, h->len, 0) == (ssize_t)h->len) {
+	if (cam_cookie_send(c, h->dg, h->len) == 0) {
 		y->resent_hellos++;
 		y->resent++;
 		y->resent_bytes += h->len;
@@ -189,7 +197,9 @@ resend(cam_t *c, uint64_t now)
 		if ((n = cam_store_get(&y->store, r->date, r->first, dg)) > 0) {
 			if (dg[3] != PROTO_T_HELLO)
 				past_hello(c, r->date, proto_get32(dg + 28), now);
-			if (send(c->fd, dg, (size_t)n, 0) == n) {
+			int ok = dg[3] == PROTO_T_HELLO ? cam_cookie_send(c, dg, (size_t)n) == 0
+							: send(c->fd, dg, (size_t)n, 0) == n;
+			if (ok) {
 				y->resent++;
 				y->resent_bytes += (uint64_t)n;
 			}
@@ -220,7 +230,7 @@ cam_sync_tick(cam_t *c, uint64_t now_ms)
 	if (c->session && c->hello_len && real > y->heard_ms + SILENCE_MS &&
 	    real > y->silence_hello_ms + HELLO_AGAIN_MS) {
 		y->silence_hello_ms = real;
-		if (send(c->fd, c->hello, c->hello_len, 0) == (ssize_t)c->hello_len)
+		if (cam_cookie_send(c, c->hello, c->hello_len) == 0)
 			c->hello_resent++;
 	}
 	cam_store_sync(&y->store, now_ms);
