@@ -10,8 +10,11 @@
  *	integers are big-endian. docs/STORAGE.md is the byte-exact
  *	specification; the offsets in record.c are its single source in code.
  *
- *	The reader walks a file record by record with pread() through an
- *	internal buffer, so that it can be called again after the file grew.
+ *	The reader walks a file record by record through a read-only mapping
+ *	judged by the file's size from fstat() (or pread() through a buffer
+ *	when the file cannot be mapped), so that it can be called again after
+ *	the file grew; reader.c says how a file cut under a mapping is
+ *	handled (a SIGBUS handler).
  *	A damaged record (bad magic, length 0 or above PROTO_MAX_DGRAM,
  *	reserved bits set, CRC mismatch) is skipped: the reader searches
  *	forward byte by byte for the next record that verifies. Bytes after
@@ -131,7 +134,8 @@ typedef struct proto_reader_stats {
 
 /*
  * Open a reader. _open opens path read-only and closes it in _free;
- * _fdopen uses fd (positioned reads only) and never closes it; _mem reads
+ * _fdopen uses fd (a mapping or positioned reads, never its file
+ * offset) and never closes it; _mem reads
  * buf[0..len), which the caller keeps unchanged until _free. The file
  * header is verified (see proto_file_hdr_decode; PROTO_E_SHORT for a file
  * shorter than a header, PROTO_E_IO when the file cannot be read). On
@@ -146,8 +150,9 @@ void proto_reader_free(proto_reader_t *r);
  * The next good record: returns 1 and fills out, 0 at the end (clean end
  * or a tail, see stats), or PROTO_E_IO. out->dgram points into the
  * reader's buffer (or the caller's buffer for _mem) and stays valid until
- * the next call on r. After 0, a later call continues from the end of
- * the last good record and sees whatever was appended meanwhile.
+ * the next call on r (if the file is cut below it meanwhile, it reads as
+ * zeros). After 0, a later call continues from the end of the last good
+ * record and sees whatever was appended meanwhile.
  */
 int proto_reader_next(proto_reader_t *r, proto_rec_t *out);
 /*

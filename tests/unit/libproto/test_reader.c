@@ -1,12 +1,14 @@
 /*
  * NAME
  *	test_reader.c - walking storage files: round trip, damage, torn
- *	tails, growing files, seeking, scanning for the writer
+ *	tails, growing and shrinking files, seeking, scanning for the writer
  *
  * DESCRIPTION
  *	Files are real temporary files written the way the writer writes
  *	them (file header, then record header and datagram per record);
- *	the same bytes are also read through a memory reader.
+ *	the same bytes are also read through a memory reader. Every test
+ *	runs twice: file readers mapping the file, then reading with pread()
+ *	(VIGIL_READER_PREAD).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -545,6 +547,63 @@ test_damage_then_tail(void **state)
 	img_free(im);
 }
 
+/*
+ * The file is cut under an open reader at a page boundary inside a record
+ * (so the rest of that record is on a page the file no longer has: a
+ * mapped reader faults there), then written whole again.
+ */
+static void
+test_shrink_under_reader(void **state)
+{
+	img_t *im = img_new();
+	proto_reader_t *r;
+	proto_rec_t rec;
+	size_t i, k, cut;
+	char path[256];
+	int fd;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		img_add(im);
+	/* a record past what a pread() reader holds after ten records, crossing a page boundary */
+	for (k = 20; k < im->nrec - 1 && (im->off[k] < 98304 || im->off[k] / 4096 == im->off[k + 1] / 4096 ||
+					   im->off[k + 1] % 4096 == 0);
+	     k++)
+		;
+	assert_true(k < im->nrec - 1);
+	cut = im->off[k + 1] / 4096 * 4096;
+	assert_true(cut > im->off[k] + PROTO_REC_HDR_LEN);
+	fd = tmpfile_with(im->buf, im->len, path);
+	assert_int_equal(proto_reader_fdopen(fd, &r), 0);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(proto_reader_next(r, &rec), 1);
+		check_rec(&rec, im, i);
+	}
+	assert_int_equal(ftruncate(fd, (off_t)cut), 0);
+	for (; i < k; i++) {
+		assert_int_equal(proto_reader_next(r, &rec), 1);
+		check_rec(&rec, im, i);
+	}
+	assert_int_equal(proto_reader_next(r, &rec), 0);
+	assert_int_equal(proto_reader_stats(r)->tail_offset, im->off[k]);
+	assert_int_equal(proto_reader_stats(r)->tail_len, cut - im->off[k]);
+	assert_int_equal(proto_reader_stats(r)->damaged, 0);
+	/* whole again: the rest follows */
+	assert_int_equal(pwrite(fd, im->buf + cut, im->len - cut, (off_t)cut), (ssize_t)(im->len - cut));
+	for (; i < im->nrec; i++) {
+		assert_int_equal(proto_reader_next(r, &rec), 1);
+		check_rec(&rec, im, i);
+	}
+	assert_int_equal(proto_reader_next(r, &rec), 0);
+	assert_int_equal(proto_reader_stats(r)->damaged, 0);
+	assert_int_equal(proto_reader_stats(r)->tail_len, 0);
+	assert_int_equal(proto_reader_stats(r)->records, im->nrec);
+	proto_reader_free(r);
+	close(fd);
+	unlink(path);
+	img_free(im);
+}
+
 int
 main(void)
 {
@@ -558,6 +617,14 @@ main(void)
 	    cmocka_unit_test(test_seek),
 	    cmocka_unit_test(test_open_errors),
 	    cmocka_unit_test(test_damage_then_tail),
+	    cmocka_unit_test(test_shrink_under_reader),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc;
+
+	/* file readers map the file; then again with pread() through a buffer */
+	unsetenv("VIGIL_READER_PREAD");
+	if ((rc = cmocka_run_group_tests_name("mapped", tests, NULL, NULL)) != 0)
+		return rc;
+	setenv("VIGIL_READER_PREAD", "1", 1);
+	return cmocka_run_group_tests_name("pread", tests, NULL, NULL);
 }
