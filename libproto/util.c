@@ -272,57 +272,65 @@ proto_mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The start of a decimal number: optional blanks and sign, then a digit. */
+/* What num_parse() reads: a long, an unsigned 64-bit or a double. */
+enum { NUM_LONG, NUM_U64, NUM_DOUBLE };
+typedef union {
+	long l;
+	unsigned long long u;
+	double d;
+} num_t;
+
+/*
+ * All of s as one number of kind: 0, -EINVAL (message set) when it is
+ * not one, -ERANGE (message left to the caller, who knows the bounds)
+ * when strto*() says it does not fit.
+ */
 static int
-num_start(const char *name, const char *s, int sign_ok)
+num_parse(const char *name, const char *s, int kind, num_t *v)
 {
 	const char *p = s;
+	char *end;
 
-	if (p == NULL) {
+	if (s == NULL) {
 		proto_set_errmsg("%s: missing number", name);
 		return -EINVAL;
 	}
+	/* strtoull() would take "-1" for 2^64 - 1, strtod() "inf" and "0x1p3" */
 	while (isspace((unsigned char)*p))
 		p++;
-	if (*p == '+' || (sign_ok && *p == '-'))
+	if (*p == '+' || (*p == '-' && kind != NUM_U64))
 		p++;
-	if (!isdigit((unsigned char)*p) && *p != '.') {
-		proto_set_errmsg("%s: \"%.40s\" is not a number%s", name, s,
-		                 sign_ok ? "" : " (0 or more)");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Whatever strto*() left: nothing but the end of the string. */
-static int
-num_end(const char *name, const char *s, const char *end)
-{
-	if (end == s || *end != '\0') {
-		proto_set_errmsg("%s: \"%.40s\" is not a number", name, s);
-		return -EINVAL;
-	}
-	return 0;
+	if (!isdigit((unsigned char)*p) && !(kind == NUM_DOUBLE && *p == '.'))
+		goto bad;
+	errno = 0;
+	if (kind == NUM_LONG)
+		v->l = strtol(s, &end, 10);
+	else if (kind == NUM_U64)
+		v->u = strtoull(s, &end, 10);
+	else
+		v->d = strtod(s, &end);
+	if (*end != '\0' || (kind == NUM_DOUBLE && (p[0] == '0' && (p[1] | 32) == 'x')))
+		goto bad;
+	return errno == ERANGE ? -ERANGE : 0;
+bad:
+	proto_set_errmsg("%s: \"%.40s\" is not a number%s", name, s,
+	                 kind == NUM_U64 ? " (0 or more)" : "");
+	return -EINVAL;
 }
 
 int
 proto_parse_long(const char *name, const char *s, long min, long max, long *out)
 {
-	char *end;
-	long v;
-	int rc;
+	num_t v;
+	int rc = num_parse(name, s, NUM_LONG, &v);
 
-	if ((rc = num_start(name, s, 1)) < 0)
+	if (rc == -EINVAL)
 		return rc;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if ((rc = num_end(name, s, end)) < 0)
-		return rc;
-	if (errno == ERANGE || v < min || v > max) {
+	if (rc < 0 || v.l < min || v.l > max) {
 		proto_set_errmsg("%s: %.40s is outside %ld..%ld", name, s, min, max);
 		return -ERANGE;
 	}
-	*out = v;
+	*out = v.l;
 	return 0;
 }
 
@@ -341,21 +349,16 @@ proto_parse_int(const char *name, const char *s, int min, int max, int *out)
 int
 proto_parse_u64(const char *name, const char *s, uint64_t max, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-	int rc;
+	num_t v;
+	int rc = num_parse(name, s, NUM_U64, &v);
 
-	if ((rc = num_start(name, s, 0)) < 0)
+	if (rc == -EINVAL)
 		return rc;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if ((rc = num_end(name, s, end)) < 0)
-		return rc;
-	if (errno == ERANGE || v > max) {
+	if (rc < 0 || v.u > max) {
 		proto_set_errmsg("%s: %.40s is outside 0..%llu", name, s, (unsigned long long)max);
 		return -ERANGE;
 	}
-	*out = v;
+	*out = v.u;
 	return 0;
 }
 
@@ -374,20 +377,16 @@ proto_parse_u32(const char *name, const char *s, uint32_t max, uint32_t *out)
 int
 proto_parse_double(const char *name, const char *s, double min, double max, double *out)
 {
-	char *end;
-	double v;
-	int rc;
+	num_t v;
+	int rc = num_parse(name, s, NUM_DOUBLE, &v);
 
-	if ((rc = num_start(name, s, 1)) < 0)
+	if (rc == -EINVAL)
 		return rc;
-	errno = 0;
-	v = strtod(s, &end);
-	if ((rc = num_end(name, s, end)) < 0)
-		return rc;
-	if (errno == ERANGE || !isfinite(v) || v < min || v > max) {
+	/* ERANGE: too large, or too small to be told from 0 */
+	if (rc < 0 || !isfinite(v.d) || v.d < min || v.d > max) {
 		proto_set_errmsg("%s: %.40s is outside %g..%g", name, s, min, max);
 		return -ERANGE;
 	}
-	*out = v;
+	*out = v.d;
 	return 0;
 }

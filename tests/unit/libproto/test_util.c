@@ -173,6 +173,8 @@ test_parse_numbers(void **state)
 	assert_int_equal(proto_parse_double("--telemetry-hz", "nan", 0, 1000, &d), -EINVAL);
 	assert_int_equal(proto_parse_double("--telemetry-hz", "inf", 0, 1000, &d), -EINVAL);
 	assert_int_equal(proto_parse_double("--telemetry-hz", "1,5", 0, 1000, &d), -EINVAL);
+	assert_int_equal(proto_parse_double("--telemetry-hz", "0x1p3", 0, 1000, &d), -EINVAL);
+	assert_int_equal(proto_parse_double("--telemetry-hz", "-", 0, 1000, &d), -EINVAL);
 	assert_true(d == 20);
 }
 
