@@ -17,8 +17,8 @@
 #	camera's hello (bound: hello_load per second of flood), a fresh good
 #	camera still gets its HELLO_ACK by answering its cookie, and the flood
 #	addresses receive fewer bytes than they sent (a tenth at most).
-#	(c) when vigil-cam speaks the cookie: a real vigil-cam connects with
-#	hello_cookie = always and its data lands on disk.
+#	(c) a real vigil-cam connects with hello_cookie = always (it took a
+#	cookie), its data lands on disk and its stored hello has no trailer.
 set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
@@ -153,21 +153,23 @@ cat "$tmp/v.out"
 [ $rc -eq 0 ] || fail "the day file does not verify after the flood"
 grep -q '^records 12,' "$tmp/v.out" || fail "want 12 records (two sessions of a hello and 5 data)"
 
-# (c) a real vigil-cam, once it answers cookies
-if "$BIN/vigil-cam" -h 2>&1 | grep -qi cookie || grep -q PROTO_T_COOKIE firmware/*.c 2>/dev/null; then
-	start always 500
-	timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c2/camera.conf" -n 50 --fps 50 >"$tmp/cam.out" ||
-		{ cat "$tmp/cam.out"; fail "vigil-cam failed with hello_cookie = always"; }
-	drained
-	status >"$tmp/status-c.out"
-	vs_stop
-	s=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' "$tmp/cam.out")
-	f2=$tmp/data/$c2/$(ls "$tmp/data/$c2" | tail -1)
-	"$BIN/vigilctl" verify -d "$tmp/keys" "$f2" >"$tmp/v.out" || { cat "$tmp/v.out"; fail "vigil-cam's file does not verify"; }
-	grep -q "^records $s," "$tmp/v.out" || fail "vigil-cam sent $s, stored $(grep ^records "$tmp/v.out")"
-	grep -q ' hello_cookie_sent=[1-9]' "$tmp/status-c.out" || fail "vigil-cam was not asked for a cookie"
-	echo "vigil-cam through the cookie: $s datagrams stored"
-else
-	echo "vigil-cam does not answer cookies yet: (c) not run"
-fi
+# (c) a real vigil-cam with hello_cookie = always: its data lands on disk
+start always 500
+timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c2/camera.conf" -n 50 --fps 50 >"$tmp/cam.out" ||
+	{ cat "$tmp/cam.out"; fail "vigil-cam failed with hello_cookie = always"; }
+drained
+status | tee "$tmp/status-c.out"
+vs_stop
+grep ' cookies=' "$tmp/cam.out"
+grep -q ' cookies=[1-9]' "$tmp/cam.out" || fail "vigil-cam took no cookie"
+grep -q ' hello_cookie_sent=[1-9]' "$tmp/status-c.out" || fail "vigil-cam was not asked for a cookie"
+s=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' "$tmp/cam.out")
+f2=$tmp/data/$c2/$(ls "$tmp/data/$c2" | tail -1)
+"$BIN/vigilctl" verify -d "$tmp/keys" "$f2" >"$tmp/v.out" || { cat "$tmp/v.out"; fail "vigil-cam's file does not verify"; }
+cat "$tmp/v.out"
+grep -q "^records $s," "$tmp/v.out" || fail "vigil-cam sent $s, stored $(grep ^records "$tmp/v.out")"
+S2=$(( $(openssl pkey -in "$tmp/cams/$c2/camera.key" -noout -text | sed -n 's/.*(\([0-9]*\) bit.*/\1/p') / 8 ))
+"$BIN/vigilctl" dump "$f2" | grep ' hello ' | grep -qv " len=$((64 + W + S2))\$" &&
+	fail "a stored hello of vigil-cam is not the signed hello alone"
+echo "vigil-cam through the cookie: $s datagrams stored"
 echo "cookie: all checks passed"
