@@ -131,6 +131,8 @@ EVP_PKEY *proto_key_load_public(const char *path);
 int proto_registry_add(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], EVP_PKEY *pub);
 int proto_registry_revoke(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], const char *reason);
 int proto_registry_lookup(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], EVP_PKEY **pub);
+/* 1 when the camera is revoked, 0 when not (or unknown), PROTO_E_IO for a bad path. */
+int proto_registry_revoked(const char *dir, const uint8_t uuid[PROTO_UUID_LEN]);
 
 /* --- provisioning (provision.c) --------------------------------------- */
 /* mkdir -p; 0 or -errno. */

@@ -88,6 +88,17 @@ proto_registry_revoke(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], const
 }
 
 int
+proto_registry_revoked(const char *dir, const uint8_t uuid[PROTO_UUID_LEN])
+{
+	char path[4096];
+	int rc;
+
+	if ((rc = path_of(path, sizeof(path), dir, uuid, ".revoked")) < 0)
+		return rc;
+	return access(path, F_OK) == 0;
+}
+
+int
 proto_registry_lookup(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], EVP_PKEY **pub)
 {
 	char path[4096];

@@ -59,7 +59,7 @@ typedef struct listener_saved {
 	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited) X(rr_sent)      \
 	X(hello_past) X(past_session) X(sync_reports) X(sync_full) X(sync_sent) X(sync_no_session)  \
 	X(publish_refused) X(hello_cookie_sent) X(hello_cookie_capped) X(hello_cookie_bad)        \
-	X(hello_verify)
+	X(hello_verify) X(revoked_live)
 
 typedef struct listener_stats {
 #define X(n) uint64_t n;
@@ -125,6 +125,10 @@ typedef struct listener {
 	listener_bucket_t cookie_bucket;
 	listener_cookie_out_t cookie_out[LISTENER_COOKIE_QUEUE];
 	int cookie_n;		 /* queued in cookie_out */
+	/* revocation (listener_revoke.c): inotify on the registry, and the sweep */
+	int revoke_fd;
+	uint32_t revoke_cursor, revoke_budget;
+	uint64_t revoke_sweep_ms;
 } listener_t;
 
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
@@ -153,6 +157,13 @@ int listener_keys_init(listener_t *l);
 int listener_key_lookup(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN], uint64_t now_ms,
 			EVP_PKEY **pub);
 void listener_keys_free(listener_t *l);
+/* Drop the cached answer for a camera (its registry entry changed). */
+void listener_key_forget(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
+
+/* A revocation ends the camera's sessions (listener_revoke.c). */
+int listener_revoke_open(listener_t *l);
+void listener_revoke_tick(listener_t *l, uint64_t now_ms);
+void listener_revoke_close(listener_t *l);
 
 /* 1 when a hello from peer may be processed now, 0 when over its rate. */
 int listener_rate_hello(listener_t *l, const struct sockaddr_storage *peer, uint64_t now_ms);

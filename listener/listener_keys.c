@@ -10,8 +10,10 @@
  *	datagrams were lost (bench_attack). The answer of the registry,
  *	a key, "unknown" or "revoked", is kept LISTENER_KEY_TTL_MS in a
  *	fixed table of LISTENER_KEY_SLOTS entries (open addressing, a short
- *	probe, the oldest entry of the probe replaced), so a revocation or a
- *	newly provisioned camera takes effect within that time.
+ *	probe, the oldest entry of the probe replaced), so a newly
+ *	provisioned camera takes effect within that time; a change the
+ *	listener sees in the registry folder (listener_revoke.c) drops the
+ *	camera's entry at once.
  *	listener_key_lookup hands out a reference the caller frees.
  */
 #include <stdlib.h>
@@ -77,6 +79,21 @@ listener_key_lookup(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN], uint64_t 
 	else if (rc == 0)
 		victim->used = 0;
 	return rc;
+}
+
+void
+listener_key_forget(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN])
+{
+	listener_key_t *k = l->keys;
+	uint32_t h = proto_partition(uuid, LISTENER_KEY_SLOTS), i;
+
+	for (i = 0; k && i < LISTENER_KEY_PROBE; i++) {
+		listener_key_t *e = &k[(h + i) % LISTENER_KEY_SLOTS];
+		if (e->used && memcmp(e->uuid, uuid, PROTO_UUID_LEN) == 0) {
+			e->until_ms = 0; /* asked again at the next lookup */
+			return;
+		}
+	}
 }
 
 void

@@ -4,7 +4,7 @@
  *
  * DESCRIPTION
  *	vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] [-w MS] [-r RATE]
- *		       [-k auto|always|off] [-L HELLOS]
+ *		       [-k auto|always|off] [-L HELLOS] [-W]
  *
  *	One UDP socket (dual-stack for an IPv6 or wildcard address,
  *	SO_REUSEPORT so that several listeners can share the port, a 32 MiB
@@ -19,7 +19,10 @@
  *	many cameras share one address, behind a carrier NAT or in a test.
  *	-k and -L: when hellos must first answer a cookie (listener_cookie.c):
  *	auto (the default) when more than HELLOS (default 500) arrived in
- *	this second or the last, always, or off.
+ *	this second or the last, always, or off. A revocation ends the
+ *	camera's live sessions (listener_revoke.c): the registry folder is
+ *	watched with inotify, and swept; -W leaves the sweep alone, as for
+ *	a registry changed from another machine.
  */
 #include <errno.h>
 #include <limits.h>
@@ -193,13 +196,13 @@ main(int argc, char **argv)
 	long count = 0;
 	uint32_t window_ms = 120000; /* hello time must be this close to ours */
 	listener_t l;
-	int opt, i, n, rc = 1;
+	int opt, i, n, rc = 1, no_watch = 0;
 
 	memset(&l, 0, sizeof(l));
 	l.keydir = getenv("VIGIL_KEYDIR") ? getenv("VIGIL_KEYDIR") : "/var/lib/vigil/keys";
 	l.hello_rate_src = LISTENER_HELLO_RATE_SRC;
 	l.hello_load = LISTENER_HELLO_LOAD;
-	while ((opt = getopt(argc, argv, "d:l:vn:w:r:k:L:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:l:vn:w:r:k:L:Wh")) != -1) {
 		int bad = 0;
 
 		switch (opt) {
@@ -222,10 +225,11 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'L': bad = proto_parse_u32("-L", optarg, 100000000, &l.hello_load); break;
+		case 'W': no_watch = 1; break;
 		case 'h':
 			printf("usage: vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] "
 			       "[-w HELLO_WINDOW_MS] [-r HELLOS_PER_S_PER_SOURCE] "
-			       "[-k auto|always|off] [-L HELLOS_PER_S]\n");
+			       "[-k auto|always|off] [-L HELLOS_PER_S] [-W]\n");
 			return 0;
 		default: return 2;
 		}
@@ -253,6 +257,9 @@ main(int argc, char **argv)
 		goto out;
 	listener_metrics_open(&l);
 	listener_sessions_open(&l);
+	l.revoke_fd = -1;
+	if (!no_watch)
+		listener_revoke_open(&l); /* without: the sweep alone finds revocations */
 	if (listener_rings_open(&l) < 0 || listener_nats_open(&l) < 0)
 		goto out;
 	listener_sync_open(&l);
@@ -264,6 +271,7 @@ main(int argc, char **argv)
 	while (!listener_stop && (count == 0 || (long)l.st.accepted < count)) {
 		struct pollfd pfd = {l.fd, POLLIN, 0};
 		listener_rr_tick(&l, proto_now_ms());
+		listener_revoke_tick(&l, proto_now_ms());
 		listener_sync_send(&l, BATCH);
 		/* syncd's requests are looked at every 20 ms at least */
 		if (poll(&pfd, 1, l.sync_out ? 20 : 200) <= 0)
@@ -294,6 +302,7 @@ main(int argc, char **argv)
 		listener_metrics_publish(&l);
 	}
 	listener_nats_close(&l);
+	listener_revoke_close(&l);
 	listener_stats_print(&l);
 	rc = 0;
 out:

@@ -104,6 +104,10 @@ listener_sess_restore(listener_t *l)
 		if (!__atomic_load_n(&v->valid, __ATOMIC_ACQUIRE) ||
 		    v->peer_len > sizeof(v->peer))
 			continue;
+		if (l->keydir && proto_registry_revoked(l->keydir, v->uuid) == 1) {
+			__atomic_store_n(&v->valid, 0, __ATOMIC_RELEASE); /* revoked meanwhile */
+			continue;
+		}
 		listener_sess_t *ls = &l->sess[i];
 		ls->used = 1;
 		memcpy(ls->uuid, v->uuid, PROTO_UUID_LEN);
