@@ -136,38 +136,6 @@ proto_c2s_nonce(uint32_t date, uint32_t counter, uint8_t nonce[PROTO_NONCE_LEN])
 }
 
 proto_session_t *
-proto_session_new(const uint8_t uuid[PROTO_UUID_LEN], uint32_t date, uint32_t session,
-		  const uint8_t secret[PROTO_SECRET_LEN])
-{
-	proto_session_t *s = calloc(1, sizeof(*s));
-	int i;
-
-	if (s == NULL) {
-		proto_set_errmsg("session: out of memory");
-		return NULL;
-	}
-	memcpy(s->uuid, uuid, PROTO_UUID_LEN);
-	s->date = date;
-	s->id = session;
-	if (proto_kdf_prk(secret, uuid, s->prk) < 0 ||
-	    proto_kdf_s2c(s->prk, date, session, s->s2c_key) < 0)
-		goto fail;
-	for (i = 0; i < STREAMS; i++) {
-		if ((s->ctx[i] = EVP_CIPHER_CTX_new()) == NULL ||
-		    EVP_CipherInit_ex(s->ctx[i], EVP_aes_256_gcm(), NULL, NULL, NULL, -1) != 1)
-			goto fail;
-	}
-	if ((s->s2c = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_CipherInit_ex(s->s2c, EVP_aes_256_gcm(), NULL, s->s2c_key, NULL, -1) != 1)
-		goto fail;
-	return s;
-fail:
-	proto_set_errmsg("session: cipher setup failed");
-	proto_session_free(s);
-	return NULL;
-}
-
-proto_session_t *
 proto_session_s2c_new(const uint8_t uuid[PROTO_UUID_LEN], uint32_t date, uint32_t session,
 		      const uint8_t s2c_key[PROTO_KEY_LEN])
 {
@@ -187,6 +155,37 @@ proto_session_s2c_new(const uint8_t uuid[PROTO_UUID_LEN], uint32_t date, uint32_
 		proto_set_errmsg("session: cipher setup failed");
 		proto_session_free(s);
 		return NULL;
+	}
+	return s;
+}
+
+/* The s2c part as above, then the PRK and a cipher context per stream. */
+proto_session_t *
+proto_session_new(const uint8_t uuid[PROTO_UUID_LEN], uint32_t date, uint32_t session,
+		  const uint8_t secret[PROTO_SECRET_LEN])
+{
+	uint8_t prk[32], key[PROTO_KEY_LEN];
+	proto_session_t *s = NULL;
+	int i;
+
+	if (proto_kdf_prk(secret, uuid, prk) == 0 && proto_kdf_s2c(prk, date, session, key) == 0)
+		s = proto_session_s2c_new(uuid, date, session, key);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (s == NULL) {
+		OPENSSL_cleanse(prk, sizeof(prk));
+		proto_set_errmsg("session: key derivation or cipher setup failed");
+		return NULL;
+	}
+	memcpy(s->prk, prk, sizeof(prk));
+	OPENSSL_cleanse(prk, sizeof(prk));
+	s->s2c_only = 0;
+	for (i = 0; i < STREAMS; i++) {
+		if ((s->ctx[i] = EVP_CIPHER_CTX_new()) == NULL ||
+		    EVP_CipherInit_ex(s->ctx[i], EVP_aes_256_gcm(), NULL, NULL, NULL, -1) != 1) {
+			proto_set_errmsg("session: cipher setup failed");
+			proto_session_free(s);
+			return NULL;
+		}
 	}
 	return s;
 }
