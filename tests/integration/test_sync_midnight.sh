@@ -11,7 +11,8 @@
 #	reports both days (the old one still unconfirmed in its store),
 #	syncd asks for both, and the camera resends the old day's datagrams
 #	after that day's hello. Both day files must hold every counter the
-#	camera used that day, once, verify, and be recorded complete.
+#	camera used that day, once, verify, and be recorded complete; the
+#	camera drops no server message (each is for a session it holds).
 . "$(dirname "$0")/sync_setup.sh"
 sync_setup syncm 29
 sync_conf "-w 172800000" ""
@@ -38,4 +39,6 @@ for day in "$1" "$2"; do
 done
 echo "sent $sent, stored $total over $1 and $2"
 [ "$total" -eq "$sent" ] || fail "stored $total of $sent"
+# a message sealed for the previous day's session is one the camera still holds
+! grep -q 'dropped a server message' "$tmp/cam.out" || fail "the camera dropped server messages"
 echo "sync_midnight: all checks passed"
