@@ -232,6 +232,8 @@ reader_map(proto_reader_t *r)
 			proto_set_errmsg("more than %d mapped readers", READER_MAPS);
 			return PROTO_E_IO;
 		}
+		/* faults on a cold file read ahead as read() would, growing the window */
+		(void)madvise(m, len, MADV_SEQUENTIAL);
 		if (r->map != NULL)
 			munmap(r->map, r->map_len);
 		r->map = m;
