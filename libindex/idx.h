@@ -13,8 +13,15 @@
  *	    the highest stored counter;
  *	  - keyframes: (counter, file offset, capture ms) of the first
  *	    fragment of every video keyframe;
- *	  - sparse points: (counter, offset, capture ms) every IDX_POINT_EVERY
- *	    records, to map a counter or a time to a file offset;
+ *	  - points: (counter, offset, capture ms) every IDX_POINT_EVERY
+ *	    records, to map a counter or a time to a file offset, and at
+ *	    every run start: a record whose counter does not follow the
+ *	    counter of the record before it in the file (the first record,
+ *	    the first after a backfilled stretch or a duplicate). So the
+ *	    records between two points in file order hold consecutive
+ *	    counters, and the point with the largest counter <= c starts
+ *	    the stretch of the file that holds c (playback in counter
+ *	    order);
  *	  - hellos: (session, offset) of every stored hello, for the keys;
  *	  - codecs seen, record and byte counts, the offset up to which the
  *	    file is indexed, the last arrival, and the last telemetry record
@@ -61,8 +68,8 @@
 
 #define IDX_SHM_KIND 0x49445831u /* "IDX1": shm_seg kind of <prefix>-index */
 #define IDX_MAGIC 0x5649474c49445831ull
-#define IDX_VERSION 2
-#define IDX_POINT_EVERY 64 /* one sparse point every 64 records of a file */
+#define IDX_VERSION 3 /* 3: points at every run start */
+#define IDX_POINT_EVERY 64 /* a point at least every 64 records of a file */
 
 typedef struct idx idx_t;
 
@@ -129,6 +136,9 @@ int idx_day_ranges(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_ra
 int idx_day_info(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_day_info_t *out);
 /* Is counter c of (uuid, date) stored? 1 yes, 0 no, or -errno. */
 int idx_day_has(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t c);
+/* Points in file order from the from-th on: up to max, returns the total. */
+int idx_day_points(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t from,
+		   idx_point_t *out, size_t max);
 /* Keyframes in file order: up to max, returns the total. */
 int idx_day_keyframes(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_point_t *out,
 		      size_t max);

@@ -12,7 +12,7 @@
  *	it), and is ignored unless all of that still matches the file; the
  *	indexer then scans. The layout (big-endian, docs/STORAGE.md):
  *
- *	  0  magic "VIGLIDX1"     8   version u16 = 1, reserved u16
+ *	  0  magic "VIGLIDX1"     8   version u16 = 2, reserved u16
  *	  12 uuid (16)            28  date u32
  *	  32 file header CRC u32  36  tail CRC u32   40 indexed_to u64
  *	  48 high, codecs, reported_next, reserved (u32 each)
@@ -36,6 +36,7 @@
 #include "proto_record.h"
 
 #define CKPT_FIXED 136
+#define CKPT_VERSION 2 /* 2: points at every run start (1 is scanned again) */
 #define CKPT_MAX_ENTRIES (1u << 26)
 
 static void
@@ -83,7 +84,7 @@ idx_ckpt_encode(const idx_t *x, const idx_day_t *d, uint32_t hdr_crc, uint32_t t
 		return -ENOMEM;
 	}
 	memcpy(b, "VIGLIDX1", 8);
-	proto_put16(b + 8, 1);
+	proto_put16(b + 8, CKPT_VERSION);
 	memcpy(b + 12, d->uuid, 16);
 	proto_put32(b + 28, d->date);
 	proto_put32(b + 32, hdr_crc);
@@ -135,7 +136,7 @@ idx_ckpt_decode(const uint8_t *b, size_t len, idx_ckpt_t *c)
 	uint64_t need;
 
 	memset(c, 0, sizeof(*c));
-	if (len < CKPT_FIXED + 4 || memcmp(b, "VIGLIDX1", 8) || proto_get16(b + 8) != 1 ||
+	if (len < CKPT_FIXED + 4 || memcmp(b, "VIGLIDX1", 8) || proto_get16(b + 8) != CKPT_VERSION ||
 	    proto_get16(b + 10) != 0 || proto_get32(b + 60) != 0 || b[135] != 0)
 		return -EINVAL;
 	c->nranges = proto_get32(b + 96);

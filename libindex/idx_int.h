@@ -57,6 +57,7 @@ struct idx_day {
 		uint32_t c0cap; /* entries chunk 0 has room for */
 	} kf_own, pts_own, hellos_own;
 	uint32_t since_point;
+	uint32_t follow; /* counter of the file's previous record + 1; 0 before the first */
 };
 
 struct idx {

@@ -315,12 +315,13 @@ arr_chunk(const idx_t *x, const arr_t *a, uint32_t ci, uint32_t *len)
 	return arena_at(x, ck_pr_load_64(&a->dir[ci]), (uint64_t)*len * sizeof(idx_point_t));
 }
 
-int
-idx_day_keyframes(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_point_t *out,
-		  size_t max)
+/* Entries from the from-th on of keyframes (which 0) or points (1): up to max. */
+static int
+copy_from(const idx_t *x, const uint8_t uuid[16], uint32_t date, int which, uint32_t from,
+	  idx_point_t *out, size_t max)
 {
 	const struct idx_day *d;
-	uint32_t ci, len, got = 0;
+	uint32_t ci, len, skip, got = 0;
 	uint64_t g;
 	arr_t a;
 	int rc;
@@ -329,18 +330,36 @@ idx_day_keyframes(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_poi
 		return rc;
 	if ((d = find(x, uuid, date)) == NULL)
 		return gen_end(x, g, -ENOENT);
-	if (arr_load(x, &d->kf, &a) < 0)
+	if (arr_load(x, which == 0 ? &d->kf : &d->pts, &a) < 0)
 		return -EAGAIN;
-	for (ci = 0; got < max && ci * IDX_CHUNK < a.n; ci++) {
+	for (ci = from / IDX_CHUNK; got < max && ci * IDX_CHUNK < a.n; ci++) {
 		const idx_point_t *p = arr_chunk(x, &a, ci, &len);
 		if (p == NULL)
 			return -EAGAIN;
+		skip = ci == from / IDX_CHUNK ? from % IDX_CHUNK : 0;
+		if (skip >= len)
+			break;
+		len -= skip;
 		if (len > max - got)
 			len = (uint32_t)(max - got);
-		memcpy(out + got, p, len * sizeof(*p));
+		memcpy(out + got, p + skip, len * sizeof(*p));
 		got += len;
 	}
 	return gen_end(x, g, (int)a.n);
+}
+
+int
+idx_day_keyframes(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_point_t *out,
+		  size_t max)
+{
+	return copy_from(x, uuid, date, 0, 0, out, max);
+}
+
+int
+idx_day_points(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t from,
+	       idx_point_t *out, size_t max)
+{
+	return copy_from(x, uuid, date, 1, from, out, max);
 }
 
 /*

@@ -210,10 +210,13 @@ int
 idx_day_add(idx_t *x, idx_day_t *d, const idx_rec_t *r)
 {
 	int32_t rel = 0;
-	int rc, kf;
+	int rc, kf, run;
 
 	if (r->next > d->indexed_to)
 		d->indexed_to = r->next;
+	/* a run of the file starts where the counter does not follow the previous record's */
+	run = d->follow == 0 || r->counter != d->follow;
+	d->follow = r->counter + 1;
 	if ((rc = range_add(x, d, r->counter, r->capture_ms)) <= 0)
 		return rc; /* present already (a duplicate the writer let through) or full */
 	if (r->counter + 1 > d->high)
@@ -237,7 +240,7 @@ idx_day_add(idx_t *x, idx_day_t *d, const idx_rec_t *r)
 	     (r->flags & PROTO_F_KEYFRAME) && r->frag_index == 0;
 	if (kf && (rc = idx_arr_push(x, &d->kf, &d->kf_own, &p)) < 0)
 		return rc;
-	if (++d->since_point >= IDX_POINT_EVERY && !kf) {
+	if ((++d->since_point >= IDX_POINT_EVERY && !kf) || run) {
 		d->since_point = 0;
 		if ((rc = idx_arr_push(x, &d->pts, &d->pts_own, &p)) < 0)
 			return rc;

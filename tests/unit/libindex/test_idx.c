@@ -220,6 +220,74 @@ test_checkpoint(void **state)
 	shm_seg_unlink(strcat(pfx, "-index"));
 }
 
+/*
+ * Points at run starts: a day appended as 0..99, 230..299 (live after an
+ * outage), 100..229 interleaved with 300..339 in stretches of 10 (the
+ * backfill beside live), then 50..59 again (a duplicate). For every
+ * counter, the point with the largest counter <= it and the records
+ * between (all 100 bytes here) give its offset exactly.
+ */
+static void
+test_runs(void **state)
+{
+	static uint32_t order[512];
+	static uint64_t at[512];
+	idx_point_t pts[256], best;
+	uint32_t n = 0, c, i, k;
+	int np;
+	idx_t *w;
+
+	(void)state;
+	for (c = 0; c < 100; c++)
+		order[n++] = c;
+	for (c = 230; c < 300; c++)
+		order[n++] = c;
+	for (k = 0; k < 13; k++) {
+		for (c = 100 + 10 * k; c < 110 + 10 * k; c++)
+			order[n++] = c;
+		for (c = 300 + 10 * k; k < 4 && c < 310 + 10 * k; c++)
+			order[n++] = c;
+	}
+	for (c = 50; c < 60; c++)
+		order[n++] = c;
+	snprintf(pfx, sizeof(pfx), "vigiltestidxr%d", (int)getpid());
+	assert_int_equal(idx_create(pfx, 64, 4 << 20, &w), 0);
+	idx_reset(w);
+	idx_day_t *d = idx_day_get(w, U, DATE);
+	for (i = 0; i < n; i++) {
+		idx_rec_t r = {0};
+		r.offset = 64 + (uint64_t)i * 100;
+		r.next = r.offset + 100;
+		r.counter = order[i];
+		r.type = PROTO_T_DATA;
+		r.capture_ms = T0 + order[i];
+		r.len = 60;
+		if (at[order[i]] == 0)
+			at[order[i]] = r.offset;
+		idx_day_begin(w, d);
+		assert_int_equal(idx_day_add(w, d, &r), 0);
+		idx_day_end(w, d);
+	}
+	np = idx_day_points(w, U, DATE, 0, pts, 256);
+	assert_true(np > 0 && np < 256);
+	assert_int_equal(pts[0].counter, 0);
+	for (c = 0; c < 340; c++) {
+		best.counter = UINT32_MAX;
+		for (i = 0; i < (uint32_t)np; i++)
+			if (pts[i].counter <= c && (best.counter == UINT32_MAX || pts[i].counter > best.counter))
+				best = pts[i];
+		assert_int_not_equal(best.counter, UINT32_MAX);
+		assert_true(c - best.counter < IDX_POINT_EVERY);
+		assert_int_equal(best.offset + (uint64_t)(c - best.counter) * 100, at[c]);
+	}
+	/* from the third on */
+	assert_int_equal(idx_day_points(w, U, DATE, 2, pts + 128, 4), np);
+	assert_memory_equal(pts + 128, pts + 2, 4 * sizeof(idx_point_t));
+	assert_int_equal(idx_day_points(w, U, DATE, (uint32_t)np, pts, 4), np);
+	idx_close(w);
+	shm_seg_unlink(strcat(pfx, "-index"));
+}
+
 static void
 test_notice(void **state)
 {
@@ -251,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_many_ranges),
 		cmocka_unit_test(test_checkpoint),
+		cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_notice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
