@@ -139,7 +139,10 @@ typedef struct proto_reader_stats {
  * buf[0..len), which the caller keeps unchanged until _free. The file
  * header is verified (see proto_file_hdr_decode; PROTO_E_SHORT for a file
  * shorter than a header, PROTO_E_IO when the file cannot be read). On
- * success *out is the caller's to free with proto_reader_free().
+ * success *out is the caller's to free with proto_reader_free(). A file
+ * reader that maps its file makes a process-wide SIGBUS handler current
+ * (reader.c); a SIGBUS outside the readers' mappings goes on to the
+ * handler it replaced.
  */
 int proto_reader_open(const char *path, proto_reader_t **out);
 int proto_reader_fdopen(int fd, proto_reader_t **out);
