@@ -11,13 +11,42 @@
  *	a failed one, H.264 waits for the next keyframe. H.265 is decoded only
  *	where VideoDecoder.isConfigSupported says so; elsewhere the sink
  *	reports it as unsupported and shows nothing (telemetry goes on).
- *	Every frame drawn reports its capture time through ondraw.
+ *	Decoded pictures are painted in one animation frame for all sinks,
+ *	each sink's newest; every picture painted reports its capture time
+ *	through ondraw. A live H.264 tile that the machine cannot decode in
+ *	real time (the oldest frame still decoding more than a second older
+ *	than the newest frame received) drops frames up to the next
+ *	keyframe, so that it stays near live; it is "reduced" for five
+ *	seconds after each such skip (reduced(), onreduced).
  */
 (function () {
 "use strict";
 const vigil = window.vigil = window.vigil || {};
 
-const MAX_QUEUE = 30; /* decoder backlog (about a second) beyond which live frames are dropped */
+const MAX_QUEUE = 30;    /* decoder backlog (chunks) beyond which a live tile skips to the next keyframe */
+const LAG_MS = 1000;    /* ... or when the oldest frame still decoding is this much older than the newest */
+const REDUCED_MS = 5000; /* a tile says "reduced" this long after its last skip */
+
+/*
+ * Pictures are painted in one animation frame for every sink: each
+ * sink's newest decoded picture; one decoded and overtaken before the
+ * animation frame is closed unpainted.
+ */
+const painter = { sinks: new Set(), raf: 0 };
+
+function paintAll() {
+	painter.raf = 0;
+	const sinks = [...painter.sinks];
+	painter.sinks.clear();
+	for (const s of sinks)
+		s.paint();
+}
+
+function schedule(sink) {
+	painter.sinks.add(sink);
+	if (!painter.raf)
+		painter.raf = requestAnimationFrame(paintAll);
+}
 
 /* First NAL unit of type `type` in an Annex-B buffer, or null. */
 function findNal(b, type, hevc) {
@@ -73,8 +102,19 @@ class VideoSink {
 		this.needKey = true;
 		this.hevc = null;          /* null unknown, true or false once asked */
 		this.jpegChain = Promise.resolve();
-		this.stats = { decoded: 0, dropped: 0, errors: 0, first: 0, byCodec: {}, backlog: 0, waitKey: 0 };
-		this.lastCapture = 0;
+		this.stats = { decoded: 0, painted: 0, overtaken: 0, dropped: 0, errors: 0, first: 0,
+		    byCodec: {}, backlog: 0, waitKey: 0, skips: 0 };
+		this.lastCapture = 0;      /* capture time of the picture on the canvas */
+		this.inflight = [];        /* capture times of the chunks the decoder has not output yet */
+		this.next = null;          /* {img, capture, codec}: decoded, to paint at the next animation frame */
+		this.skipping = false;     /* live, behind: dropping frames until the next keyframe */
+		this.reducedAt = -Infinity; /* performance.now() of the last skip */
+		this.onreduced = null;     /* () at each skip to stay live */
+	}
+
+	/* True while the sink recently skipped frames to stay live. */
+	reduced() {
+		return performance.now() - this.reducedAt < REDUCED_MS;
 	}
 
 	/* A complete or dropped video frame from the depacketizer. */
@@ -129,10 +169,17 @@ class VideoSink {
 		if (!this.dec || this.dec.state === "closed" || (f.key && codec !== this.decCodec)) {
 			this.open(codec);
 		}
-		if (f.live && this.dec.decodeQueueSize > MAX_QUEUE && !f.key) {
-			this.stats.backlog++;
-			this.drop();
-			return;
+		if (f.live && this.behind(f)) {
+			if (!f.key) {
+				/* drop until the next keyframe; the decoder catches up meanwhile */
+				this.stats.backlog++;
+				this.skip();
+				this.drop();
+				return;
+			}
+			/* still behind at a keyframe: what is queued is too old to show */
+			this.skip();
+			this.open(codec);
 		}
 		try {
 			this.dec.decode(new EncodedVideoChunk({
@@ -140,27 +187,58 @@ class VideoSink {
 				timestamp: f.capture * 1000,
 				data: f.data,
 			}));
+			this.inflight.push(f.capture);
 			this.needKey = false;
 		} catch (e) {
 			this.fail(e);
 		}
 	}
 
+	/*
+	 * A live frame that arrives while the decoder (or the page, taking
+	 * its output) is more than LAG_MS or MAX_QUEUE chunks behind: the
+	 * machine cannot decode this tile in real time.
+	 */
+	behind(f) {
+		if (!this.inflight.length)
+			return false;
+		return f.capture - this.inflight[0] > LAG_MS || this.dec.decodeQueueSize > MAX_QUEUE;
+	}
+
+	skip() {
+		this.stats.skips++;
+		this.reducedAt = performance.now();
+		if (this.onreduced)
+			this.onreduced();
+	}
+
 	open(codec) {
 		if (this.dec && this.dec.state !== "closed")
 			this.dec.close();
-		this.dec = new VideoDecoder({
-			output: (vf) => this.draw(vf, vf.timestamp / 1000),
+		const dec = new VideoDecoder({
+			output: (vf) => {
+				if (dec !== this.dec) {
+					vf.close(); /* from a decoder replaced since */
+					return;
+				}
+				const t = vf.timestamp / 1000;
+				while (this.inflight.length && this.inflight[0] <= t)
+					this.inflight.shift();
+				this.draw(vf, t);
+			},
 			error: (e) => this.fail(e),
 		});
-		this.dec.configure({ codec: codec, optimizeForLatency: true });
+		dec.configure({ codec: codec, optimizeForLatency: true });
+		this.dec = dec;
 		this.decCodec = codec;
+		this.inflight = [];
 	}
 
 	fail(e) {
 		this.stats.errors++;
 		this.needKey = true;
 		this.dec = null;
+		this.inflight = [];
 		if (this.onstatus)
 			this.onstatus("decoder error: " + (e && e.message ? e.message : e));
 	}
@@ -179,8 +257,23 @@ class VideoSink {
 		}, () => this.stats.errors++);
 	}
 
+	/* A decoded picture: painted at the next animation frame unless a newer one comes first. */
 	draw(img, capture) {
-		const codec = this.codec;
+		this.stats.decoded++;
+		if (this.next) {
+			this.next.img.close();
+			this.stats.overtaken++;
+		}
+		this.next = { img: img, capture: capture, codec: this.codec };
+		schedule(this);
+	}
+
+	paint() {
+		const p = this.next;
+		if (!p)
+			return;
+		this.next = null;
+		const img = p.img, codec = p.codec;
 		/*
 		 * Paint at the size the canvas is shown (never above the
 		 * picture's): a small tile costs a fraction of the pixels to
@@ -198,14 +291,14 @@ class VideoSink {
 		}
 		this.ctx.drawImage(img, 0, 0, w, h);
 		img.close();
-		this.stats.decoded++;
+		this.stats.painted++;
 		this.stats.byCodec[codec] = (this.stats.byCodec[codec] || 0) + 1;
 		this.drawnCodec = codec;
 		if (!this.stats.first)
 			this.stats.first = performance.now();
-		this.lastCapture = capture;
+		this.lastCapture = p.capture;
 		if (this.ondraw)
-			this.ondraw(capture, codec);
+			this.ondraw(p.capture, codec);
 	}
 
 	/* After a seek: forget the decoder's references. */
@@ -218,9 +311,14 @@ class VideoSink {
 		if (this.dec && this.dec.state !== "closed")
 			this.dec.close();
 		this.dec = null;
+		this.inflight = [];
+		if (this.next) {
+			this.next.img.close();
+			this.next = null;
+		}
 	}
 }
 
 vigil.VideoSink = VideoSink;
-vigil.decode = { avcCodec, findNal, hevcSupported };
+vigil.decode = { avcCodec, findNal, hevcSupported, REDUCED_MS };
 })();

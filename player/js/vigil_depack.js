@@ -1,6 +1,6 @@
 /*
  * NAME
- *	vigil_depack.js - the page's side of the depacketizing worker
+ *	vigil_depack.js - the page's side of the depacketizing workers
  * DESCRIPTION
  *	vigil.makeDepacketizer(camera, onframe) gives an object with the
  *	interface of vigil.Depacketizer (push, reset, close, stats,
@@ -13,38 +13,58 @@
 "use strict";
 const vigil = window.vigil = window.vigil || {};
 
-let worker = null, nextId = 0;
+/*
+ * Tiles are dealt in turn to a few workers, each its own thread: one
+ * thread receiving every tile's thousands of messages a second falls
+ * behind (and live pictures with it) on a busy machine long before the
+ * decoders do.
+ */
+const WORKERS = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
+const workers = []; /* Worker, or false where none could be started */
+let nextId = 0;
 const tiles = new Map(); /* id -> RemoteDepacketizer */
 
 function start() {
-	if (worker !== null)
-		return worker;
+	const i = nextId % WORKERS;
+	if (workers[i] !== undefined)
+		return workers[i];
+	let w;
 	try {
-		worker = new Worker("js/vigil_depack_worker.js");
+		w = new Worker("js/vigil_depack_worker.js");
 	} catch (e) {
-		worker = false;
-		return worker;
+		workers[i] = false;
+		return false;
 	}
-	worker.onmessage = (ev) => {
-		const m = ev.data;
-		const d = tiles.get(m.id);
-		if (d && m.t.startsWith("ws-")) {
-			if (d.sock && d.sock.serial === m.serial)
-				d.sock.event(m);
+	w.onmessage = (ev) => {
+		if (ev.data.t === "batch") {
+			for (const m of ev.data.items)
+				take(m);
 			return;
 		}
-		if (!d || m.gen !== d.gen)
-			return; /* made before a reset, or for a closed tile */
-		d.stats = m.stats;
-		if (m.t === "frame")
-			d.onframe(m.f);
-		else if (m.t === "integrity" && d.onintegrity)
-			d.onintegrity(m.h);
+		take(ev.data);
 	};
-	worker.onerror = () => { /* the worker failed to load: tiles made later run in the page */
-		worker = false;
+	w.onerror = () => { /* the worker failed to load: tiles made later run in the page */
+		workers[i] = false;
 	};
-	return worker;
+	workers[i] = w;
+	return w;
+}
+
+/* One message from the worker: a socket's event, a frame or an integrity failure. */
+function take(m) {
+	const d = tiles.get(m.id);
+	if (d && m.t.startsWith("ws-")) {
+		if (d.sock && d.sock.serial === m.serial)
+			d.sock.event(m);
+		return;
+	}
+	if (!d || m.gen !== d.gen)
+		return; /* made before a reset, or for a closed tile */
+	d.stats = m.stats;
+	if (m.t === "frame")
+		d.onframe(m.f);
+	else if (m.t === "integrity" && d.onintegrity)
+		d.onintegrity(m.h);
 }
 
 let serials = 0;
@@ -105,7 +125,7 @@ class RemoteDepacketizer {
 		this.gen = 0;
 		this.id = ++nextId;
 		this.stats = { datagrams: 0, verified: 0, integrity: 0, unverified: 0,
-		    frames: 0, incomplete: 0, late: 0, foreign: 0, bytes: 0 };
+		    frames: 0, incomplete: 0, late: 0, foreign: 0, bytes: 0, handedAt: 0, handedCapture: 0 };
 		tiles.set(this.id, this);
 		w.postMessage({ t: "new", id: this.id, camera: camera });
 	}

@@ -17,6 +17,26 @@
 importScripts("vigil_proto.js");
 
 const tiles = new Map(); /* id -> {dp, gen} */
+let outbox = [], transfers = [];
+
+/*
+ * Frames and integrity reports of every tile go to the page together,
+ * one message per turn of this worker's event loop, their bytes
+ * transferred.
+ */
+function send(m, buf) {
+	if (!outbox.length)
+		setTimeout(flush, 0);
+	outbox.push(m);
+	if (buf)
+		transfers.push(buf);
+}
+
+function flush() {
+	self.postMessage({ t: "batch", items: outbox }, transfers);
+	outbox = [];
+	transfers = [];
+}
 const socks = new Map(); /* id -> the tile's WebSocket and its state */
 
 /*
@@ -88,10 +108,10 @@ self.onmessage = (ev) => {
 	if (m.t === "new") {
 		t = { gen: 0 };
 		t.dp = new vigil.Depacketizer(m.camera, (f) => {
-			self.postMessage({ t: "frame", id: m.id, gen: t.gen, f: f, stats: t.dp.stats },
-			    f.data ? [f.data.buffer] : []);
+			send({ t: "frame", id: m.id, gen: t.gen, f: f, stats: t.dp.stats },
+			    f.data ? f.data.buffer : null);
 		});
-		t.dp.onintegrity = (h) => self.postMessage({ t: "integrity", id: m.id, gen: t.gen,
+		t.dp.onintegrity = (h) => send({ t: "integrity", id: m.id, gen: t.gen,
 		    h: h, stats: t.dp.stats });
 		tiles.set(m.id, t);
 	} else if (!t) {

@@ -8,9 +8,10 @@
  *	datagram exactly as the camera sent it, kind 2 the AES key of one
  *	frame. vigil.Depacketizer takes them in arrival order, verifies and
  *	decrypts every datagram with WebCrypto (nonce = date || counter ||
- *	00000000, AAD = the 56-byte clear header), reassembles the fragments
- *	of each (session, stream, frame), and hands complete frames to its
- *	onframe callback in arrival order. A datagram whose tag does not
+ *	00000000, AAD = the 56-byte clear header; each decryption starts on
+ *	arrival, a frame's results are awaited together), reassembles the
+ *	fragments of each (session, stream, frame), and hands complete frames
+ *	to its onframe callback in the order they completed. A datagram whose tag does not
  *	verify, or for which no key came, is never handed on: its whole frame
  *	is dropped and counted (integrity failures and unverified datagrams
  *	are counted apart).
@@ -122,13 +123,14 @@ class Depacketizer {
 		this.camera = camera;
 		this.onframe = onframe;      /* ({uuid, date, session, stream, codec, key, frame, capture, data, live}) */
 		this.onintegrity = null;     /* (header) when a datagram fails its tag */
-		this.keys = new Map();       /* "uuid/date/session/stream/frame" -> Promise<CryptoKey> */
-		this.pending = new Map();    /* "uuid/date/session/stream/frame" -> frame in progress */
+		this.keys = new Map();       /* "uuid/date/session/stream/frame" -> {p: Promise<CryptoKey>, k: CryptoKey once imported} */
+		this.pending = new Map();    /* "uuid/date/session/stream/frame" -> frame whose fragments are arriving */
 		this.last = new Map();       /* "uuid/session/stream" -> last frame number handed on */
 		this.chain = Promise.resolve();
 		this.gen = 0;
 		this.stats = { datagrams: 0, verified: 0, integrity: 0, unverified: 0,
-		    frames: 0, incomplete: 0, late: 0, foreign: 0, bytes: 0 };
+		    frames: 0, incomplete: 0, late: 0, foreign: 0, bytes: 0,
+		    handedAt: 0, handedCapture: 0 }; /* clock time and capture time of the last frame handed on */
 	}
 
 	/* One binary WebSocket message (ArrayBuffer). */
@@ -143,8 +145,10 @@ class Depacketizer {
 			const id = k.uuid + "/" + k.date + "/" + k.session + "/" + k.stream + "/" + k.frame;
 			if (this.keys.size >= MAX_KEYS)
 				this.keys.delete(this.keys.keys().next().value);
-			this.keys.set(id, crypto.subtle.importKey("raw", k.key,
-			    { name: "AES-GCM" }, false, ["decrypt"]));
+			const e = { p: null, k: null };
+			e.p = crypto.subtle.importKey("raw", k.key, { name: "AES-GCM" }, false, ["decrypt"]);
+			e.p.then((key) => { e.k = key; }, () => {});
+			this.keys.set(id, e);
 			return;
 		}
 		if (m[0] !== KIND_DATAGRAM)
@@ -161,62 +165,100 @@ class Depacketizer {
 			return;
 		}
 		h.live = live;
+		this.stats.recvAt = Date.now();
+		this.stats.recvCapture = h.capture;
 		const id = h.uuid + "/" + h.date + "/" + h.session + "/" + h.stream + "/" + h.frame;
-		const keyp = this.keys.get(id);
-		/* start the decryption now, hand results on in arrival order */
-		const dec = keyp ? keyp.then((k) => crypto.subtle.decrypt({
-			name: "AES-GCM", iv: nonceOf(h.date, h.counter),
-			additionalData: d.subarray(0, DATA_HDR), tagLength: 128,
-		}, k, d.subarray(DATA_HDR))).then((p) => new Uint8Array(p), () => false)
-		    : Promise.resolve(null);
-		const gen = this.gen;
-		this.chain = this.chain.then(() => dec).then((p) => {
-			if (gen === this.gen)
-				this.fragment(id, h, p);
-		});
-	}
-
-	/* p: plaintext, false when the tag failed, null when no key came. */
-	fragment(id, h, p) {
+		/*
+		 * The decryption starts now; the frame's results are awaited
+		 * together once all its fragments arrived (one promise
+		 * round trip per frame, not per datagram).
+		 */
+		const ke = this.keys.get(id);
+		let dec = null; /* no key: never verified, never shown */
+		if (ke) {
+			const run = (k) => crypto.subtle.decrypt({
+				name: "AES-GCM", iv: nonceOf(h.date, h.counter),
+				additionalData: d.subarray(0, DATA_HDR), tagLength: 128,
+			}, k, d.subarray(DATA_HDR));
+			dec = ke.k ? run(ke.k) : ke.p.then(run);
+		}
 		let f = this.pending.get(id);
 		if (!f) {
 			this.expire(h);
-			f = { h: h, parts: new Array(h.count), got: 0, bad: false, size: 0,
-			    born: performance.now() };
+			f = { id: id, h: h, parts: new Array(h.count), heads: new Array(h.count), got: 0,
+			    extra: null, born: performance.now() };
 			this.pending.set(id, f);
 		}
-		if (p === false) {
-			this.stats.integrity++;
-			f.bad = true;
-			if (this.onintegrity)
-				this.onintegrity(h);
-		} else if (p === null) {
-			this.stats.unverified++;
-			f.bad = true;
-		} else {
-			this.stats.verified++;
+		if (h.count !== f.h.count || f.parts[h.index] !== undefined) {
+			/* a duplicate fragment: checked, never used, and a failure spoils the frame */
+			if (!f.extra)
+				f.extra = [];
+			f.extra.push({ h: h, p: dec });
+			return;
 		}
-		if (h.count !== f.h.count || f.parts[h.index] !== undefined)
-			return; /* a duplicate fragment */
-		f.parts[h.index] = p || true;
-		f.got++;
-		if (p)
-			f.size += p.length;
-		if (f.got < f.h.count)
+		f.parts[h.index] = dec;
+		f.heads[h.index] = h;
+		if (++f.got < f.h.count)
 			return;
 		this.pending.delete(id);
 		this.keys.delete(id);
-		if (f.bad) {
-			this.hand(Object.assign({ dropped: "integrity" }, f.h));
-			return;
-		}
-		const data = new Uint8Array(f.size);
-		let o = 0;
-		for (const part of f.parts) {
-			data.set(part, o);
-			o += part.length;
-		}
-		this.hand(Object.assign({ data: data }, f.h));
+		this.settle(f, true);
+	}
+
+	/*
+	 * Once every decryption of a frame's fragments that arrived is
+	 * settled, count and report each result, then hand the frame on
+	 * (complete) or drop it, in the order frames were queued here.
+	 */
+	settle(f, complete) {
+		const gen = this.gen;
+		const all = f.extra ? f.parts.concat(f.extra.map((x) => x.p)) : f.parts;
+		const settled = Promise.allSettled(all.map((p) => p || Promise.reject(null)));
+		this.chain = this.chain.then(() => settled).then((rs) => {
+			if (gen !== this.gen)
+				return;
+			const heads = f.extra ? f.heads.concat(f.extra.map((x) => x.h)) : f.heads;
+			let bad = false, size = 0;
+			for (let i = 0; i < rs.length; i++) {
+				if (!heads[i])
+					continue; /* a fragment that never came */
+				if (rs[i].status === "fulfilled") {
+					this.stats.verified++;
+					size += rs[i].value.byteLength;
+				} else if (all[i] === null) {
+					this.stats.unverified++;
+					bad = true;
+				} else {
+					this.stats.integrity++;
+					bad = true;
+					if (this.onintegrity)
+						this.onintegrity(heads[i]);
+				}
+			}
+			if (!complete) {
+				/* older than a frame handed on since: already reported as missing */
+				const last = this.last.get(f.h.uuid + "/" + f.h.session + "/" + f.h.stream);
+				if (last === undefined || f.h.frame > last)
+					this.hand(Object.assign({ dropped: "incomplete" }, f.h));
+				return;
+			}
+			if (bad) {
+				this.hand(Object.assign({ dropped: "integrity" }, f.h));
+				return;
+			}
+			let data;
+			if (f.h.count === 1) {
+				data = new Uint8Array(rs[0].value);
+			} else {
+				data = new Uint8Array(size);
+				let o = 0;
+				for (let i = 0; i < f.h.count; i++) {
+					data.set(new Uint8Array(rs[i].value), o);
+					o += rs[i].value.byteLength;
+				}
+			}
+			this.hand(Object.assign({ data: data }, f.h));
+		});
 	}
 
 	/*
@@ -230,11 +272,8 @@ class Depacketizer {
 		const sk = f.uuid + "/" + f.session + "/" + f.stream;
 		for (const [id, p] of this.pending)
 			if (p.h.uuid === f.uuid && p.h.session === f.session &&
-			    p.h.stream === f.stream && p.h.frame < f.frame) {
-				this.pending.delete(id);
-				this.keys.delete(id);
-				this.hand(Object.assign({ dropped: "incomplete" }, p.h));
-			}
+			    p.h.stream === f.stream && p.h.frame < f.frame)
+				this.abandon(p);
 		const last = this.last.get(sk);
 		if (last !== undefined && f.frame <= last) {
 			this.stats.late++;
@@ -251,6 +290,8 @@ class Depacketizer {
 			this.stats.incomplete++;
 		else
 			this.stats.frames++;
+		this.stats.handedAt = Date.now();
+		this.stats.handedCapture = f.capture;
 		this.onframe(f);
 	}
 
@@ -261,17 +302,27 @@ class Depacketizer {
 			const old = now - f.born > FRAME_TIMEOUT_MS;
 			const passed = f.h.stream === h.stream && f.h.session === h.session &&
 			    f.h.uuid === h.uuid && f.h.frame + 8 < h.frame;
-			if (old || passed || this.pending.size > MAX_PENDING) {
-				this.pending.delete(id);
-				this.keys.delete(id);
-				this.hand(Object.assign({ dropped: "incomplete" }, f.h));
-			}
+			if (old || passed || this.pending.size > MAX_PENDING)
+				this.abandon(f);
 		}
+	}
+
+	/*
+	 * A frame that will never complete: dropped, after its fragments'
+	 * tags were counted and any failure reported.
+	 */
+	abandon(f) {
+		this.pending.delete(f.id);
+		this.keys.delete(f.id);
+		this.settle(f, false);
 	}
 
 	/* Forget frames in progress (after a seek or a reconnect). */
 	reset() {
 		this.gen++;
+		this.chain = Promise.resolve();
+		for (const f of this.pending.values()) /* no unhandled rejection */
+			Promise.allSettled(f.parts.concat(f.extra ? f.extra.map((x) => x.p) : []));
 		this.pending.clear();
 		this.keys.clear();
 		this.last.clear();

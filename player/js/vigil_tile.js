@@ -9,7 +9,8 @@
  *	that telemetry(t) gives the record in step with the picture shown at
  *	capture time t. Over the picture the tile marks an integrity failure
  *	(a datagram whose tag did not verify; it stays marked), a codec the
- *	browser cannot decode, and a lost connection. Counters for the tests
+ *	browser cannot decode, a lost connection, and "reduced" while the
+ *	sink skips frames to stay live. Counters for the tests
  *	and the benchmark are in tile.stats().
  */
 (function () {
@@ -32,7 +33,12 @@ class Tile {
 		this.note = document.createElement("div");
 		this.note.className = "badge note";
 		this.note.hidden = true;
-		el.append(this.canvas, this.badge, this.note);
+		this.reducedMark = document.createElement("div");
+		this.reducedMark.className = "badge reduced";
+		this.reducedMark.hidden = true;
+		this.reducedMark.textContent = "reduced: skipping to keyframes to stay live";
+		this.reducedTimer = 0;
+		el.append(this.canvas, this.badge, this.note, this.reducedMark);
 
 		this.telem = [];           /* records sorted by time */
 		this.integrity = 0;
@@ -54,6 +60,7 @@ class Tile {
 				this.onframe(t);
 		};
 		this.sink.onstatus = (s) => this.say(s);
+		this.sink.onreduced = () => this.reduced();
 		this.depack = vigil.makeDepacketizer(camera, (f) => this.frame(f));
 		this.depack.onintegrity = (h) => this.integrityFailed(h);
 		this.conn = new vigil.Conn(camera, this.depack);
@@ -135,6 +142,15 @@ class Tile {
 		    " failed verification (last: counter " + h.counter + ", frame " + h.frame + ")";
 	}
 
+	/* The sink skipped frames to stay live: say so until it has not for a while. */
+	reduced() {
+		this.reducedMark.hidden = false;
+		clearTimeout(this.reducedTimer);
+		this.reducedTimer = setTimeout(() => {
+			this.reducedMark.hidden = !this.sink.reduced();
+		}, vigil.decode.REDUCED_MS + 50);
+	}
+
 	say(text, kind) {
 		this.noteKind = text ? kind || "codec" : "";
 		this.note.hidden = !text;
@@ -148,6 +164,10 @@ class Tile {
 			dropped: this.sink.stats.dropped + this.conn.stats.skips,
 			decodeErrors: this.sink.stats.errors,
 			backlog: this.sink.stats.backlog,
+			skips: this.sink.stats.skips,
+			reduced: !this.reducedMark.hidden,
+			painted: this.sink.stats.painted,
+			overtaken: this.sink.stats.overtaken,
 			waitKey: this.sink.stats.waitKey,
 			queue: this.sink.dec ? this.sink.dec.decodeQueueSize : 0,
 			firstFrameMs: this.sink.stats.first ? this.sink.stats.first - this.created : 0,
@@ -164,6 +184,7 @@ class Tile {
 	}
 
 	close() {
+		clearTimeout(this.reducedTimer);
 		this.conn.close();
 		if (this.depack.close)
 			this.depack.close();

@@ -6,7 +6,9 @@
 //	(VIGIL_URL, VIGIL_USER, VIGIL_PASSWORD, CAMS = comma list) and the
 //	same H.264 frames exported to REF_H264 with their lengths in
 //	REF_LIST (vigilctl export -l). Figures, in the same run:
-//	  grid: pictures decoded per second and pictures dropped over
+//	  grid: pictures decoded per second, pictures painted per second
+//	    (a picture overtaken by a newer one before the next animation
+//	    frame is decoded, not painted) and pictures dropped over
 //	    SECONDS with 16 live tiles; ref: the same access units fed at the
 //	    cameras' rate to 16 of the player's own decode-and-paint sinks on
 //	    canvases laid out like the grid's tiles, without network,
@@ -86,13 +88,16 @@ await grid.waitForFunction((n) => vigil.app.tiles().filter((t) => t.sink.stats.d
 const sample = () => grid.evaluate(() => vigil.app.tiles().reduce((a, t) => {
 	const s = t.stats();
 	a.decoded += s.decoded; a.dropped += s.dropped; a.tiles++;
+	a.painted += s.painted; a.liveSkips += s.skips; a.reduced += s.reduced ? 1 : 0;
 	a.skips += s.conn.skips; a.incomplete += s.depack.incomplete; a.late += s.depack.late;
 	a.datagrams += s.depack.datagrams; a.errors += s.decodeErrors;
 	a.backlog += s.backlog; a.waitKey += s.waitKey; a.queue += s.queue;
 	a.behind += (Date.now() - s.lastCapture) / 1000;
+	a.handed += (s.depack.handedAt - s.depack.handedCapture) / 1000;
+	a.recv += (s.depack.recvAt - s.depack.recvCapture) / 1000;
 	return a;
-}, { decoded: 0, dropped: 0, tiles: 0, skips: 0, incomplete: 0, late: 0, datagrams: 0, errors: 0,
-    backlog: 0, waitKey: 0, queue: 0, behind: 0,
+}, { decoded: 0, painted: 0, liveSkips: 0, reduced: 0, dropped: 0, tiles: 0, skips: 0, incomplete: 0, late: 0, datagrams: 0, errors: 0,
+    backlog: 0, waitKey: 0, queue: 0, behind: 0, handed: 0, recv: 0,
     at: performance.now() }));
 await new Promise((r) => setTimeout(r, 2000));
 if (env.PROFILE)
@@ -104,6 +109,7 @@ await grid.screenshot({ path: (env.OUT || '.') + '/bench_player_grid.png' });
 await grid.close();
 const gridFps = (g1.decoded - g0.decoded) / ((g1.at - g0.at) / 1000);
 const gridDropped = g1.dropped - g0.dropped;
+const gridPainted = (g1.painted - g0.painted) / ((g1.at - g0.at) / 1000);
 
 // reference: the same access units fed at the cameras' rate to the
 // player's own decode-and-paint (vigil.VideoSink), one per tile-sized
@@ -128,7 +134,8 @@ const r = await ref.evaluate(async ({ aus, first, n, fps, seconds }) => {
 		sinks.push({ sink: new vigil.VideoSink(canvas), k: 0 });
 	}
 	const total = () => sinks.reduce((a, x) => ({ decoded: a.decoded + x.sink.stats.decoded,
-	    dropped: a.dropped + x.sink.stats.dropped }), { decoded: 0, dropped: 0 });
+	    painted: a.painted + x.sink.stats.painted,
+	    dropped: a.dropped + x.sink.stats.dropped }), { decoded: 0, painted: 0, dropped: 0 });
 	const t0 = performance.now();
 	let s0 = null;
 	await new Promise((resolve) => {
@@ -148,15 +155,17 @@ const r = await ref.evaluate(async ({ aus, first, n, fps, seconds }) => {
 		}, 5);
 	});
 	const s1 = total();
-	return { fps: (s1.decoded - s0.decoded) / seconds, dropped: s1.dropped - s0.dropped };
+	return { fps: (s1.decoded - s0.decoded) / seconds, painted: (s1.painted - s0.painted) / seconds,
+	    dropped: s1.dropped - s0.dropped };
 }, { aus, first, n: CAMS.length, fps: FPS, seconds: SECONDS });
 await ref.close();
 await browser.close();
 
 const fm = median(firsts), rf = median(refFirsts);
 console.log(`BENCH player_grid${CAMS.length} decoded_fps=${r2(gridFps)} ref=${r2(r.fps)} ratio=${r2(gridFps / r.fps)}`);
+console.log(`BENCH player_grid${CAMS.length} painted_fps=${r2(gridPainted)} ref=${r2(r.painted)} ratio=${r2(gridPainted / r.painted)}`);
 console.log(`BENCH player_grid${CAMS.length} dropped=${gridDropped} ref=${r.dropped} ratio=${r2((gridDropped + 1) / (r.dropped + 1))}`);
 console.log(`BENCH player_first_frame ms=${r2(fm)} ref=${r2(rf)} ratio=${r2(fm / rf)}`);
 const d = (k) => g1[k] - g0[k];
-console.log(`# grid over ${SECONDS} s: ${d('datagrams')} datagrams, ${d('skips')} streamer skips, ${d('incomplete')} frames incomplete or missing, ${d('late')} late, ${d('errors')} decoder errors, ${d('backlog')} backlog drops, ${d('waitKey')} waiting for a keyframe, ${g1.queue} chunks queued in the decoders, pictures on screen ${(g1.behind / g1.tiles).toFixed(1)} s behind capture`);
+console.log(`# grid over ${SECONDS} s: ${d('datagrams')} datagrams, ${d('skips')} streamer skips, ${d('incomplete')} frames incomplete or missing, ${d('late')} late, ${d('errors')} decoder errors, ${d('backlog')} backlog drops, ${d('waitKey')} waiting for a keyframe, ${d('liveSkips')} skips to a keyframe to stay live, ${g1.reduced} tiles reduced at the end, ${g1.queue} chunks queued in the decoders, pictures on screen ${(g1.behind / g1.tiles).toFixed(1)} s behind capture (datagrams received ${(g1.recv / g1.tiles).toFixed(1)} s, frames handed to the page ${(g1.handed / g1.tiles).toFixed(1)} s after capture)`);
 console.log(`# ${g1.tiles} tiles over ${SECONDS} s (${CAMS.length * FPS} pictures/s sent); first frames ${firsts.map(r2).join(' ')} ms, ref ${refFirsts.map(r2).join(' ')} ms; dropped ratio is (dropped+1)/(ref+1)`);

@@ -7,6 +7,7 @@
 #	file, vigild with listener, writers, indexer and streamer; sets
 #	$port (cameras' UDP), $hport (HTTP), $user, $password, $prefix,
 #	$vpid, and installs the cleanup trap. Needs $BIN, $top and $tmp.
+#	PLAYER_DIR serves another copy of player/ (to compare two versions).
 #	player_restart_cmd: a shell command that kills the streamer.
 
 player_need() {
@@ -46,7 +47,7 @@ restart_min_ms = 50
 stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
 stage writer = $BIN/vigil-writer -D $tmp/data
 stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys
-stage streamer = $BIN/vigil-streamer -D $tmp/data -d $tmp/keys -l 127.0.0.1:$hport -P $top/player -u $tmp/users
+stage streamer = $BIN/vigil-streamer -D $tmp/data -d $tmp/keys -l 127.0.0.1:$hport -P ${PLAYER_DIR:-$top/player} -u $tmp/users
 CONF
 	"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
 	vpid=$!
