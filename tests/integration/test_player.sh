@@ -12,9 +12,13 @@
 #	good record CRC). tests/browser/test_player.mjs then drives the
 #	player in Debian's Chromium: live decode, JPEG fallback, telemetry
 #	against the camera's log, seek, gaps, integrity failure, reconnect
-#	after the streamer is killed, and a refused token. Screenshots go to
-#	$OUT/browser/. Skips (77) without Chromium, playwright-core or the
-#	streamer.
+#	after the streamer is killed, and a refused token. Then a fleet of
+#	16 cameras (640x360, 25 pictures a second, 2 Mbps), more than the
+#	machine decodes: tests/browser/test_player_load.mjs checks that one
+#	tile alone is never reduced and that on the grid every tile's
+#	picture stays within a few seconds of capture, tiles that skip
+#	saying "reduced". Screenshots go to $OUT/browser/. Skips (77)
+#	without Chromium, playwright-core or the streamer.
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
@@ -60,4 +64,24 @@ CAM_LIVE=$cl CAM_SWITCH=$cs CAM_TAMPER=$ct TAMPER_CAPTURE=$tcap TELE_LOG=$tmp/te
 RESTART_CMD="$(player_restart_cmd)" OUT=$OUT timeout 120 node test_player.mjs
 rc=$?
 [ $rc -eq 0 ] || fail "player tests (exit $rc)"
+
+# more live tiles than this machine decodes: a fleet of 16 cameras
+for p in $bgpids; do kill "$p" 2>/dev/null; done
+bgpids=""
+N=16
+timeout 120 "$BIN/vigil-cam" --fleet $N -d "$tmp/keys" -o "$tmp/fleet" --server 127.0.0.1:$port \
+	-n 2500 --fps 25 --kbps 2000 --size 640x360 --keyint 25 --no-gpsd >"$tmp/fleet.log" 2>&1 &
+bgpids="$bgpids $!"
+i=0
+until [ "$(ls "$tmp/fleet" 2>/dev/null | wc -l)" -ge $N ] &&
+	[ "$(for c in $(ls "$tmp/fleet"); do ls "$tmp"/data/$c/*.vgl; done 2>/dev/null | wc -l)" -ge $N ]; do
+	i=$((i + 1)); [ $i -gt 300 ] && { cat "$tmp/fleet.log"; fail "the fleet does not stream"; }
+	sleep 0.1
+done
+cd "$top/tests/browser" &&
+VIGIL_URL=http://127.0.0.1:$hport VIGIL_USER=$user VIGIL_PASSWORD=$password \
+CAMS=$(ls "$tmp/fleet" | paste -sd, -) KEYINT_MS=1000 FPS=25 SECONDS=8 OUT=$OUT \
+	timeout 120 node test_player_load.mjs
+rc=$?
+[ $rc -eq 0 ] || fail "player load tests (exit $rc)"
 echo "screenshots in $OUT/browser/"

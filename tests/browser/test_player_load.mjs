@@ -1,0 +1,123 @@
+// NAME
+//	test_player_load.mjs - live tiles stay near live when the machine
+//	cannot decode them all
+// DESCRIPTION
+//	Run by tests/integration/test_player.sh with a fleet of cameras
+//	streaming live (CAMS, comma list; a keyframe every KEYINT_MS; their
+//	clock is this machine's) more than headless Chromium can decode in
+//	real time here:
+//	  one     one camera alone: its tile decodes every picture it gets
+//	          and never says "reduced"
+//	  grid    every camera's tile on the grid: over SECONDS, at every
+//	          sample each tile shows a picture captured at most LAG_S
+//	          seconds ago; a tile that skipped frames to stay live says
+//	          "reduced"; when the grid decoded less than 90% of what the
+//	          cameras sent, tiles say "reduced" rather than drift.
+//	No timing is asserted beyond the generous LAG_S.
+//	Prints "player load: N passed, N failed" and exits 1 on any failure.
+import path from 'node:path';
+import { launch, newPage, login, waitFor, shotDir } from './player_lib.mjs';
+
+const env = process.env;
+const URL = env.VIGIL_URL, CAMS = env.CAMS.split(',');
+const KEYINT = Number(env.KEYINT_MS || 1000), FPS = Number(env.FPS || 25);
+const SECONDS = Number(env.SECONDS || 10);
+const LAG_S = 1 + KEYINT / 1000 + 3; /* the sink's own bound, a keyframe interval, and slack */
+const shots = shotDir();
+let passed = 0, failed = 0;
+const errors = [];
+
+async function check(name, page, fn) {
+	try {
+		console.log(`ok   ${name}: ${await fn()}`);
+		passed++;
+	} catch (e) {
+		failed++;
+		console.log(`FAIL ${name}: ${e.message}`);
+	}
+	await page.screenshot({ path: path.join(shots, 'load_' + name + '.png') }).catch(() => {});
+}
+
+function assert(c, msg) {
+	if (!c)
+		throw new Error(msg);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const browser = await launch();
+const page = await newPage(browser, errors);
+await page.setViewportSize({ width: 1600, height: 1000 });
+await login(page, URL, env.VIGIL_USER, env.VIGIL_PASSWORD);
+await page.waitForSelector('#grid', { state: 'visible', timeout: 8000 });
+
+// each tile of these cameras: now, lag of the picture shown, counters
+const sample = (cams) => page.evaluate((cs) => vigil.app.tiles().filter((t) => cs.includes(t.camera))
+    .map((t) => {
+	const s = t.stats();
+	return { camera: t.camera, lag: s.lastCapture ? (Date.now() - s.lastCapture) / 1000 : null,
+	    decoded: s.decoded, skips: s.skips, reduced: s.reduced, dropped: s.dropped };
+    }), cams);
+
+await check('one', page, async () => {
+	await page.evaluate((u) => { location.hash = '#/camera/' + u; }, CAMS[0]);
+	await waitFor('a picture', async () => {
+		const s = await sample([CAMS[0]]);
+		return s.length && s[0].decoded > 0;
+	}, 15000);
+	let n = 0, worst = 0, last;
+	for (const end = Date.now() + 4000; Date.now() < end; n++) {
+		[last] = await sample([CAMS[0]]);
+		assert(!last.reduced && last.skips === 0, `one tile alone says reduced (${last.skips} skips)`);
+		worst = Math.max(worst, last.lag);
+		await sleep(200);
+	}
+	return `${n} samples, never reduced, ${last.decoded} pictures decoded, worst lag ${worst.toFixed(2)} s`;
+});
+
+await check('grid', page, async () => {
+	await page.evaluate(() => { location.hash = '#/'; });
+	await waitFor('a picture on every tile', async () => {
+		const s = await sample(CAMS);
+		return s.length === CAMS.length && s.every((t) => t.decoded > 0);
+	}, 30000, 250);
+	await sleep(2 * KEYINT); /* past the start, when every tile begins with a backlog */
+	const s0 = await sample(CAMS);
+	const t0 = Date.now();
+	const said = new Set();
+	let n = 0, worst = 0, s1;
+	while (Date.now() - t0 < SECONDS * 1000) {
+		s1 = await sample(CAMS);
+		n++;
+		for (const t of s1) {
+			assert(t.lag !== null && t.lag < LAG_S,
+			    `tile ${t.camera} shows a picture captured ${t.lag} s ago (bound ${LAG_S} s)`);
+			worst = Math.max(worst, t.lag);
+			if (t.reduced)
+				said.add(t.camera);
+		}
+		await sleep(250);
+	}
+	const secs = (Date.now() - t0) / 1000;
+	let decoded = 0;
+	for (const t of s1) {
+		const a = s0.find((x) => x.camera === t.camera);
+		decoded += t.decoded - a.decoded;
+		if (t.skips > a.skips)
+			assert(said.has(t.camera), `tile ${t.camera} skipped ${t.skips - a.skips} times, never said reduced`);
+	}
+	const sent = CAMS.length * FPS * secs;
+	const skipped = s1.filter((t) => t.skips > s0.find((x) => x.camera === t.camera).skips).length;
+	if (decoded < 0.9 * sent)
+		assert(said.size > 0, `decoded ${decoded} of ${sent.toFixed(0)} pictures sent and no tile said reduced`);
+	return `${n} samples of ${s1.length} tiles: worst picture ${worst.toFixed(2)} s old (bound ${LAG_S} s); ` +
+	    `decoded ${decoded} of about ${sent.toFixed(0)} sent; ${skipped} tiles skipped to stay live, ` +
+	    `${said.size} said reduced` + (said.size ? '' : ' (this machine kept up)');
+});
+
+if (errors.length) {
+	failed++;
+	console.log('FAIL page errors: ' + errors.slice(0, 5).join(' | '));
+}
+await browser.close();
+console.log(`player load: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
