@@ -10,8 +10,10 @@
  *	files, the API and /metrics; streamer_json.c parses the small JSON
  *	commands; streamer_auth.c checks tokens and permissions and writes
  *	the audit log; streamer_view.c is one viewer's stream (live,
- *	recorded, paced, slow-viewer skips); streamer_keys.c derives frame
- *	keys; streamer_watch.c learns of appends to watched files (inotify).
+ *	recorded, paced, slow-viewer skips); streamer_order.c walks a day
+ *	file in counter order for recorded playback; streamer_keys.c derives
+ *	frame keys; streamer_watch.c learns of appends to watched files
+ *	(inotify).
  *	docs/PROTOCOL.md, "Streamer API", is the contract with the player.
  */
 #ifndef VIGIL_STREAMER_H
@@ -127,6 +129,15 @@ struct viewer {
 	uint32_t qhead, qtail;
 	size_t qbytes;
 	lws_sorted_usec_list_t sul;
+	struct view_order {
+		int on;		  /* recorded in counter order (streamer_order.c) */
+		uint32_t next;	  /* the counter to send next */
+		int floor_on;	  /* live after counter order: */
+		uint32_t floor;	  /* ... counters below were sent */
+		idx_point_t *pts; /* the day's points, by counter */
+		uint32_t npts, cap, seen; /* seen: entries copied from the index */
+		uint64_t gen;	  /* index generation they were copied in */
+	} ord;
 	viewer_t *watch_next; /* viewers of the same watched file */
 	int wd;		      /* inotify watch, -1 none */
 	uint64_t sent, skips;
@@ -142,6 +153,20 @@ int streamer_view_writeable(viewer_t *v);
 void streamer_view_grew(viewer_t *v);
 /* The safety poll: pump, and move a live viewer to a newer day file. */
 void streamer_view_tick(viewer_t *v);
+
+/* --- streamer_order.c ---------------------------------------------------- */
+
+/* Play v's file in counter order from counter c; the reader is at its record. */
+void streamer_order_start(viewer_t *v, uint32_t c);
+/* Back to file order; frees the table. */
+void streamer_order_stop(viewer_t *v);
+/*
+ * The next record in counter order: 1 and *rec (valid until the next
+ * read), 0 when no stored counter follows (the reader is then just after
+ * the last record returned), -EPROTO when the index and the file
+ * disagree, or a reader error.
+ */
+int streamer_order_next(viewer_t *v, proto_rec_t *rec);
 
 /* --- streamer_watch.c ---------------------------------------------------- */
 

@@ -6,12 +6,16 @@
  *	Each viewer has its own reader on the day file it watches, so a
  *	recorded stream that reaches the end of the newest file simply goes
  *	on as live with the same reader: the next record it sends is the
- *	next one in the file, with no duplicate and no hole (replay-merge).
+ *	one after the last it sent, with no duplicate and no hole
+ *	(replay-merge); records of counters below that one further on in
+ *	the file were sent already, in counter order, and are skipped.
  *	At the end of an older day it goes on with the camera's next day.
  *
  *	Live sends what the file holds from the latest keyframe, then each
- *	append as soon as inotify reports it. Recorded starts at the
- *	keyframe at or before the asked time (or counter) and paces by
+ *	append as soon as inotify reports it, in file order. Recorded
+ *	starts at the keyframe at or before the asked time (or counter),
+ *	follows the counters (streamer_order.c; the file order until the
+ *	index is ready, said in the state message) and paces by
  *	capture time: a datagram is due at anchor_wall + (capture -
  *	anchor_capture) / speed; a jump of more than 3 s in capture time
  *	(a gap in the recording) re-anchors instead of waiting it out.
@@ -81,6 +85,7 @@ close_stream(viewer_t *v)
 	streamer_watch_del(v);
 	proto_reader_free(v->rd);
 	v->rd = NULL;
+	streamer_order_stop(v);
 	v->has_held = 0;
 	v->skipping = 0;
 	memset(v->keyed, 0, sizeof(v->keyed));
@@ -157,8 +162,8 @@ send_state(viewer_t *v)
 
 	proto_uuid_fmt(v->uuid, u);
 	send_text(v, "{\"type\":\"state\",\"mode\":\"%s\",\"camera\":\"%s\",\"position_ms\":%llu,"
-		     "\"speed\":%d}", mode_name[v->mode], u, (unsigned long long)v->last_cap_ms,
-		  v->speed);
+		     "\"speed\":%d,\"order\":\"%s\"}", mode_name[v->mode], u,
+		  (unsigned long long)v->last_cap_ms, v->speed, v->ord.on ? "counter" : "file");
 }
 
 static void
@@ -243,6 +248,17 @@ open_day(viewer_t *v, uint32_t date, uint64_t offset)
 	return 0;
 }
 
+/*
+ * Recorded playback follows the counters from c (the reader is at its
+ * record) once the index is ready; before, the file order, as live.
+ */
+static void
+play_in_order(viewer_t *v, uint32_t c)
+{
+	if (idx_ready(streamer.idx))
+		streamer_order_start(v, c);
+}
+
 /* The camera's first stored day after date, or 0. */
 static uint32_t
 next_day(const viewer_t *v, uint32_t date)
@@ -265,11 +281,23 @@ at_end(viewer_t *v)
 		return; /* live: wait for the next append */
 	if ((d = next_day(v, v->date)) != 0) {
 		if (open_day(v, d, 0) == 0) {
+			play_in_order(v, 0);
 			lws_sul_schedule(streamer.ctx, 0, &v->sul, on_timer, 1);
 			return;
 		}
 	}
-	/* the end of the newest day: the present. Go on as live, same reader. */
+	/*
+	 * The end of the newest day: the present. Go on as live, same
+	 * reader, from the record after the last one sent; after counter
+	 * order, the counters below the next one were sent (or passed as
+	 * gaps): what the file holds of them further on is not sent again.
+	 */
+	if (v->ord.on) {
+		uint32_t next = v->ord.next;
+		streamer_order_stop(v);
+		v->ord.floor_on = 1;
+		v->ord.floor = next;
+	}
 	v->mode = VIEW_LIVE;
 	send_state(v);
 }
@@ -283,7 +311,16 @@ pump(viewer_t *v)
 
 	for (budget = 0; budget < PUMP_BUDGET; budget++) {
 		if (!v->has_held) {
-			if ((rc = proto_reader_next(v->rd, &rec)) < 0) {
+			rc = v->ord.on ? streamer_order_next(v, &rec) : proto_reader_next(v->rd, &rec);
+			if (rc == -EPROTO && v->ord.on) {
+				/* the index and the file disagree: the file order, and say so */
+				streamer_log("counter order lost at offset %llu: file order",
+					     (unsigned long long)proto_reader_offset(v->rd));
+				streamer_order_stop(v);
+				send_state(v);
+				continue;
+			}
+			if (rc < 0) {
 				send_error(v, "the day file cannot be read");
 				close_stream(v);
 				v->mode = VIEW_IDLE;
@@ -294,6 +331,8 @@ pump(viewer_t *v)
 				return;
 			}
 			if (rec.len < PROTO_DATA_HDR_LEN || rec.dgram[3] != PROTO_T_DATA)
+				continue;
+			if (v->ord.floor_on && proto_get32(rec.dgram + 24) < v->ord.floor)
 				continue;
 			memcpy(v->held, rec.dgram, rec.len);
 			v->held_len = rec.len;
@@ -409,6 +448,7 @@ start_play(viewer_t *v, const uint8_t uuid[16], uint32_t date, int by_counter, u
 		send_error(v, "nothing stored for this camera and day");
 		return;
 	}
+	play_in_order(v, kf.counter);
 	v->mode = VIEW_RECORDED;
 	v->base_wall_us = streamer_now_us();
 	v->base_cap_ms = (uint64_t)((int64_t)date * 86400000 + kf.t);
