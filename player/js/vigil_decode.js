@@ -33,6 +33,7 @@ const REDUCED_MS = 5000; /* a tile says "reduced" this long after its last skip 
  * animation frame is closed unpainted.
  */
 const painter = { sinks: new Set(), raf: 0 };
+let rgbaCopy = true; /* VideoFrame.copyTo converts to RGBA here (until it refuses once) */
 
 function paintAll() {
 	painter.raf = 0;
@@ -107,6 +108,9 @@ class VideoSink {
 		this.lastCapture = 0;      /* capture time of the picture on the canvas */
 		this.inflight = [];        /* capture times of the chunks the decoder has not output yet */
 		this.next = null;          /* {img, capture, codec}: decoded, to paint at the next animation frame */
+		this.copying = false;      /* a picture is being converted for the canvas */
+		this.epoch = 0;            /* counts resets: a conversion from before one is not shown */
+		this.rgba = null;          /* ImageData the pictures are converted into */
 		this.skipping = false;     /* live, behind: dropping frames until the next keyframe */
 		this.reducedAt = -Infinity; /* performance.now() of the last skip */
 		this.onreduced = null;     /* () at each skip to stay live */
@@ -268,29 +272,71 @@ class VideoSink {
 		schedule(this);
 	}
 
+	/*
+	 * A VideoFrame is converted to RGBA by VideoFrame.copyTo into an
+	 * ImageData kept per sink and put on the canvas at the picture's
+	 * size (the compositor scales it to the tile): on a machine without
+	 * GPU this costs the page's main thread about half of drawImage,
+	 * which records the picture and has it converted, scaled and cached
+	 * by the canvas on every paint. An ImageBitmap (JPEG without
+	 * ImageDecoder), or a browser whose copyTo cannot convert, is drawn
+	 * with drawImage at the size the canvas is shown. One conversion at a
+	 * time: a picture decoded meanwhile waits for the next animation frame.
+	 */
 	paint() {
 		const p = this.next;
-		if (!p)
+		if (!p || this.copying)
 			return;
 		this.next = null;
-		const img = p.img, codec = p.codec;
-		/*
-		 * Paint at the size the canvas is shown (never above the
-		 * picture's): a small tile costs a fraction of the pixels to
-		 * paint and composite.
-		 */
+		const img = p.img;
+		if (rgbaCopy && typeof img.copyTo === "function" && img.visibleRect) {
+			const w = img.visibleRect.width, h = img.visibleRect.height;
+			if (!this.rgba || this.rgba.width !== w || this.rgba.height !== h)
+				this.rgba = new ImageData(w, h);
+			this.copying = true;
+			const epoch = this.epoch;
+			img.copyTo(this.rgba.data, { format: "RGBA" }).then(() => {
+				img.close();
+				this.copying = false;
+				if (epoch !== this.epoch)
+					return; /* reset or closed meanwhile */
+				this.size(w, h, img.displayWidth || w, img.displayHeight || h);
+				this.ctx.putImageData(this.rgba, 0, 0);
+				this.painted(p);
+				if (this.next)
+					schedule(this);
+			}, () => {
+				rgbaCopy = false; /* this browser cannot: drawImage from now on */
+				this.copying = false;
+				this.next = this.next || p;
+				if (this.next !== p)
+					img.close();
+				schedule(this);
+			});
+			return;
+		}
+		/* paint at the size the canvas is shown, never above the picture's */
 		const vw = img.displayWidth || img.width, vh = img.displayHeight || img.height;
 		const shown = Math.round(this.canvas.clientWidth * (window.devicePixelRatio || 1));
 		const w = shown > 0 && shown < vw ? shown : vw;
 		const h = Math.round(vh * w / vw);
+		this.size(w, h, vw, vh);
+		this.ctx.drawImage(img, 0, 0, w, h);
+		img.close();
+		this.painted(p);
+	}
+
+	size(w, h, vw, vh) {
 		if (this.canvas.width !== w || this.canvas.height !== h) {
 			this.canvas.width = w;
 			this.canvas.height = h;
 			this.canvas.dataset.videoWidth = vw;
 			this.canvas.dataset.videoHeight = vh;
 		}
-		this.ctx.drawImage(img, 0, 0, w, h);
-		img.close();
+	}
+
+	painted(p) {
+		const codec = p.codec;
 		this.stats.painted++;
 		this.stats.byCodec[codec] = (this.stats.byCodec[codec] || 0) + 1;
 		this.drawnCodec = codec;
@@ -312,6 +358,7 @@ class VideoSink {
 			this.dec.close();
 		this.dec = null;
 		this.inflight = [];
+		this.epoch++;
 		if (this.next) {
 			this.next.img.close();
 			this.next = null;
