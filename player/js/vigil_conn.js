@@ -34,7 +34,7 @@ class Conn {
 		this.onerror = null;       /* (message text) */
 		this.onskip = null;        /* (reason) */
 		this.onlink = null;        /* (true when open, false when lost) */
-		this.stats = { connects: 0, reconnects: 0, skips: 0, messages: 0 };
+		this.stats = { connects: 0, reconnects: 0, resyncs: 0, skips: 0, messages: 0 };
 		this.connect();
 	}
 
@@ -101,6 +101,23 @@ class Conn {
 			this.delay = Math.min(this.delay * 2, vigil.config.reconnectMaxMs);
 			this.timer = setTimeout(() => this.connect(), d);
 		};
+	}
+
+	/*
+	 * A new connection at once, without the backoff: what the old one
+	 * still had queued in the browser is dropped with it, and the
+	 * streamer starts the new one at the present.
+	 */
+	resync() {
+		if (this.closed)
+			return;
+		this.stats.resyncs++;
+		const ws = this.ws;
+		this.ws = null; /* its close is not a lost link */
+		if (ws)
+			ws.close();
+		clearTimeout(this.timer);
+		this.connect();
 	}
 
 	send(o) {

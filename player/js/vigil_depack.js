@@ -65,6 +65,8 @@ function take(m) {
 		d.onframe(m.f);
 	else if (m.t === "integrity" && d.onintegrity)
 		d.onintegrity(m.h);
+	else if (m.t === "behind" && d.onbehind)
+		d.onbehind(m.ms);
 }
 
 let serials = 0;
@@ -122,10 +124,12 @@ class RemoteDepacketizer {
 		this.camera = camera;
 		this.onframe = onframe;
 		this.onintegrity = null;
+		this.onbehind = null;
 		this.gen = 0;
 		this.id = ++nextId;
 		this.stats = { datagrams: 0, verified: 0, integrity: 0, unverified: 0,
-		    frames: 0, incomplete: 0, late: 0, foreign: 0, bytes: 0, handedAt: 0, handedCapture: 0 };
+		    frames: 0, incomplete: 0, late: 0, foreign: 0, bytes: 0, behind: 0,
+		    recvAt: 0, recvCapture: 0, handedAt: 0, handedCapture: 0 };
 		tiles.set(this.id, this);
 		w.postMessage({ t: "new", id: this.id, camera: camera });
 	}

@@ -113,6 +113,8 @@ self.onmessage = (ev) => {
 		});
 		t.dp.onintegrity = (h) => send({ t: "integrity", id: m.id, gen: t.gen,
 		    h: h, stats: t.dp.stats });
+		t.dp.onbehind = (ms) => send({ t: "behind", id: m.id, gen: t.gen,
+		    ms: ms, stats: t.dp.stats });
 		tiles.set(m.id, t);
 	} else if (!t) {
 		return;

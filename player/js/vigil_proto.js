@@ -26,6 +26,14 @@ const DATA_HDR = 56, TAG = 16, KEYMSG_LEN = 68;
 const CODEC = { 1: "h264", 2: "h265", 3: "jpeg", 4: "telemetry", 5: "opus" };
 const FRAME_TIMEOUT_MS = 3000;
 const MAX_KEYS = 4096, MAX_PENDING = 256;
+/*
+ * Live datagrams reaching this code more than RESYNC_MS later than the
+ * quickest did on this connection (the clocks of camera and browser
+ * need not agree) are queued in the browser behind a thread that cannot
+ * keep up: onbehind asks for a new connection, which starts at the
+ * present.
+ */
+const RESYNC_MS = 2000;
 
 function hex(b) {
 	let s = "";
@@ -123,6 +131,9 @@ class Depacketizer {
 		this.camera = camera;
 		this.onframe = onframe;      /* ({uuid, date, session, stream, codec, key, frame, capture, data, live}) */
 		this.onintegrity = null;     /* (header) when a datagram fails its tag */
+		this.onbehind = null;        /* (ms) once live datagrams arrive RESYNC_MS late */
+		this.minDelay = Infinity;    /* least arrival - capture of a live datagram on this connection */
+		this.behindSaid = false;
 		this.keys = new Map();       /* "uuid/date/session/stream/frame" -> {p: Promise<CryptoKey>, k: CryptoKey once imported} */
 		this.pending = new Map();    /* "uuid/date/session/stream/frame" -> frame whose fragments are arriving */
 		this.last = new Map();       /* "uuid/session/stream" -> last frame number handed on */
@@ -130,7 +141,8 @@ class Depacketizer {
 		this.gen = 0;
 		this.stats = { datagrams: 0, verified: 0, integrity: 0, unverified: 0,
 		    frames: 0, incomplete: 0, late: 0, foreign: 0, bytes: 0,
-		    handedAt: 0, handedCapture: 0 }; /* clock time and capture time of the last frame handed on */
+		    behind: 0, recvAt: 0, recvCapture: 0, /* clock and capture time of the last datagram */
+		    handedAt: 0, handedCapture: 0 };    /* ... and of the last frame handed on */
 	}
 
 	/* One binary WebSocket message (ArrayBuffer). */
@@ -165,8 +177,19 @@ class Depacketizer {
 			return;
 		}
 		h.live = live;
-		this.stats.recvAt = Date.now();
+		const now = Date.now();
+		this.stats.recvAt = now;
 		this.stats.recvCapture = h.capture;
+		if (live) {
+			const delay = now - h.capture;
+			if (delay < this.minDelay)
+				this.minDelay = delay;
+			if (delay - this.minDelay > RESYNC_MS && !this.behindSaid && this.onbehind) {
+				this.behindSaid = true;
+				this.stats.behind++;
+				this.onbehind(delay - this.minDelay);
+			}
+		}
 		const id = h.uuid + "/" + h.date + "/" + h.session + "/" + h.stream + "/" + h.frame;
 		/*
 		 * The decryption starts now; the frame's results are awaited
@@ -320,6 +343,8 @@ class Depacketizer {
 	/* Forget frames in progress (after a seek or a reconnect). */
 	reset() {
 		this.gen++;
+		this.minDelay = Infinity;
+		this.behindSaid = false;
 		this.chain = Promise.resolve();
 		for (const f of this.pending.values()) /* no unhandled rejection */
 			Promise.allSettled(f.parts.concat(f.extra ? f.extra.map((x) => x.p) : []));

@@ -63,6 +63,14 @@ class Tile {
 		this.sink.onreduced = () => this.reduced();
 		this.depack = vigil.makeDepacketizer(camera, (f) => this.frame(f));
 		this.depack.onintegrity = (h) => this.integrityFailed(h);
+		/* live datagrams queued in the browser behind a busy thread: start again at the present */
+		this.depack.onbehind = () => {
+			if (this.conn.want.op !== "live")
+				return;
+			this.sink.skip();
+			this.sink.drop();
+			this.conn.resync();
+		};
 		this.conn = new vigil.Conn(camera, this.depack);
 		this.conn.onlink = (up) => {
 			this.el.classList.toggle("offline", !up);

@@ -95,9 +95,10 @@ const sample = () => grid.evaluate(() => vigil.app.tiles().reduce((a, t) => {
 	a.behind += (Date.now() - s.lastCapture) / 1000;
 	a.handed += (s.depack.handedAt - s.depack.handedCapture) / 1000;
 	a.recv += (s.depack.recvAt - s.depack.recvCapture) / 1000;
+	a.resyncs += s.conn.resyncs || 0;
 	return a;
 }, { decoded: 0, painted: 0, liveSkips: 0, reduced: 0, dropped: 0, tiles: 0, skips: 0, incomplete: 0, late: 0, datagrams: 0, errors: 0,
-    backlog: 0, waitKey: 0, queue: 0, behind: 0, handed: 0, recv: 0,
+    backlog: 0, waitKey: 0, queue: 0, behind: 0, handed: 0, recv: 0, resyncs: 0,
     at: performance.now() }));
 await new Promise((r) => setTimeout(r, 2000));
 if (env.PROFILE)
@@ -167,5 +168,5 @@ console.log(`BENCH player_grid${CAMS.length} painted_fps=${r2(gridPainted)} ref=
 console.log(`BENCH player_grid${CAMS.length} dropped=${gridDropped} ref=${r.dropped} ratio=${r2((gridDropped + 1) / (r.dropped + 1))}`);
 console.log(`BENCH player_first_frame ms=${r2(fm)} ref=${r2(rf)} ratio=${r2(fm / rf)}`);
 const d = (k) => g1[k] - g0[k];
-console.log(`# grid over ${SECONDS} s: ${d('datagrams')} datagrams, ${d('skips')} streamer skips, ${d('incomplete')} frames incomplete or missing, ${d('late')} late, ${d('errors')} decoder errors, ${d('backlog')} backlog drops, ${d('waitKey')} waiting for a keyframe, ${d('liveSkips')} skips to a keyframe to stay live, ${g1.reduced} tiles reduced at the end, ${g1.queue} chunks queued in the decoders, pictures on screen ${(g1.behind / g1.tiles).toFixed(1)} s behind capture (datagrams received ${(g1.recv / g1.tiles).toFixed(1)} s, frames handed to the page ${(g1.handed / g1.tiles).toFixed(1)} s after capture)`);
+console.log(`# grid over ${SECONDS} s: ${d('datagrams')} datagrams, ${d('skips')} streamer skips, ${d('incomplete')} frames incomplete or missing, ${d('late')} late, ${d('errors')} decoder errors, ${d('backlog')} backlog drops, ${d('waitKey')} waiting for a keyframe, ${d('liveSkips')} skips to a keyframe to stay live, ${g1.reduced} tiles reduced at the end, ${d('resyncs')} new connections for datagrams queued late, ${g1.queue} chunks queued in the decoders, pictures on screen ${(g1.behind / g1.tiles).toFixed(1)} s behind capture (datagrams received ${(g1.recv / g1.tiles).toFixed(1)} s, frames handed to the page ${(g1.handed / g1.tiles).toFixed(1)} s after capture)`);
 console.log(`# ${g1.tiles} tiles over ${SECONDS} s (${CAMS.length * FPS} pictures/s sent); first frames ${firsts.map(r2).join(' ')} ms, ref ${refFirsts.map(r2).join(' ')} ms; dropped ratio is (dropped+1)/(ref+1)`);

@@ -26,6 +26,8 @@
 //	  gaps       the timeline's gaps are the API's gaps
 //	  integrity  the tampered datagram is reported on the tile; its frame is
 //	             never drawn, later ones are
+//	  behind     live datagrams arriving 2 s later than the connection's
+//	             quickest ask (once) for a new connection
 //	  reconnect  after the streamer is killed the tile reconnects and goes on
 //	  401        a refused token returns to the login page
 //	Prints "player: N passed, N failed" and exits 1 on any failure.
@@ -116,6 +118,39 @@ await check('vectors', page, async () => {
 	assert(r.good.text === 'vigil test payload', 'vector did not decrypt: ' + JSON.stringify(r.good));
 	assert(r.bad.text === null && r.bad.integrity === 1 && r.bad.dropped === 'integrity', 'altered vector: ' + JSON.stringify(r.bad));
 	return 'the sealed DATA vector decrypts to "vigil test payload"; with one bit changed it is refused';
+});
+
+// live datagrams arriving far later than the quickest of the connection
+// ask once for a new connection; after a reset the baseline is new
+await check('behind', page, async () => {
+	const r = await page.evaluate(() => {
+		const asked = [];
+		const dp = new vigil.Depacketizer('', () => {});
+		dp.onbehind = (ms) => asked.push(ms);
+		const dgram = (ageMs) => {
+			const m = new Uint8Array(4 + 56 + 16);
+			const v = new DataView(m.buffer, 4);
+			m[0] = 1;
+			m[1] = 1; /* live */
+			m.set([0x56, 0x47, 1, 3], 4);
+			v.setUint16(42, 1); /* one fragment */
+			v.setBigUint64(44, BigInt(Date.now() - ageMs));
+			return m.buffer;
+		};
+		dp.push(dgram(100));
+		dp.push(dgram(1500)); /* 1.4 s late: not yet */
+		const early = asked.length;
+		dp.push(dgram(4100));
+		dp.push(dgram(6100));
+		const once = asked.length;
+		dp.reset();
+		dp.push(dgram(6100)); /* a new connection: its own baseline */
+		return { early, once, after: asked.length, ms: asked[0], behind: dp.stats.behind };
+	});
+	assert(r.early === 0, 'asked at 1.4 s late');
+	assert(r.once === 1 && r.after === 1 && r.behind === 1, `asked ${r.once} then ${r.after} times`);
+	assert(r.ms >= 3900 && r.ms < 4500, `said ${r.ms} ms late`);
+	return `asked once for a new connection, ${r.ms} ms late; not before 2 s, not after a reset`;
 });
 
 await check('h265', page, async () => {
