@@ -23,6 +23,13 @@
  *	  BENCH stream_seek p50_ms=... p99_ms=... ref=20 ratio=...
  *	      play at a random time of the 24-hour day until its first
  *	      datagram arrives (ref: the goal)
+ *	  BENCH stream_seek_backfill p50_ms=... p99_ms=... ref=... ratio=...
+ *	      the same, into a 4-hour day whose second hour was lost and
+ *	      resent during the third, one old frame after each live one,
+ *	      so that playback in counter order leaves the file's order at
+ *	      every frame: play at a random time of the second or third hour
+ *	      until the first datagram; ref = stream_seek's p99; first_ms is
+ *	      the first seek, which copies the day's points from the index
  *	  BENCH stream_live p50_ms=... p99_ms=... ref=... ratio=...
  *	      100 cameras, one live viewer each: from the append (write()
  *	      returned) to the viewer's receipt; ref = p99 of a bare
@@ -218,6 +225,29 @@ cam_frame(cam_t *c, int key, uint64_t cap_ms, size_t payload, int nfrag, uint8_t
 	return off;
 }
 
+/*
+ * A frame of the 5-frames-a-second day by its number: a keyframe (4
+ * fragments) every 10 frames, else 2 fragments; counters from 1 (the
+ * hello is 0), in frame order whatever the order of writing.
+ */
+static size_t
+day_frame(cam_t *c, uint64_t t0, uint32_t f, uint8_t *buf)
+{
+	c->frame = f;
+	c->counter = 1 + 2 * f + 2 * ((f + 9) / 10);
+	return cam_frame(c, f % 10 == 0, t0 + (uint64_t)f * 200, 300, f % 10 == 0 ? 4 : 2, buf);
+}
+
+/* Write what buf holds of a day file being made. */
+static void
+day_flush(cam_t *c, const uint8_t *buf, size_t *len)
+{
+	if (write(c->fd, buf, *len) != (ssize_t)*len)
+		die("write day");
+	c->size += *len;
+	*len = 0;
+}
+
 /* Append one frame now, noting the write time of each counter. */
 static void
 cam_append(cam_t *c, int key, size_t payload, int nfrag)
@@ -381,6 +411,30 @@ service_until(uint64_t deadline_ns, int (*done)(void))
 		lws_service(ctx, 0);
 }
 
+/*
+ * n plays by viewer 0 of camera us, day ds, at random times of [from,
+ * from + span): ms from each command to its first datagram into out.
+ */
+static int
+play_at(const char *us, const char *ds, uint64_t from, uint64_t span, int n, double *out)
+{
+	char cmd[512];
+	int i, got = 0;
+
+	for (i = 0; i < n && i < 4096 && conns[0].connected; i++) {
+		uint64_t t = from + (uint64_t)rand() % span;
+		snprintf(cmd, sizeof(cmd), "{\"op\":\"play\",\"camera\":\"%s\",\"date\":\"%s\",\"from_ms\":%llu}",
+			 us, ds, (unsigned long long)t);
+		send_cmd(&conns[0], cmd);
+		uint64_t end = now_ns() + 2000000000ull;
+		while (conns[0].pending && now_ns() < end)
+			lws_service(ctx, 0);
+		if (!conns[0].pending)
+			out[got++] = (double)(conns[0].t_first - conns[0].t_cmd) / 1e6;
+	}
+	return got;
+}
+
 static int all_n;
 static int
 all_state(void)
@@ -495,16 +549,10 @@ main(void)
 		int nf = key ? 4 : 2;
 		wlen += cam_frame(&day, key, t0 + f * 200, 300, nf, wbuf + wlen);
 		ndg += (uint64_t)nf;
-		if (wlen > sizeof(wbuf) - 8 * PROTO_REC_MAX_LEN) {
-			if (write(day.fd, wbuf, wlen) != (ssize_t)wlen)
-				die("write day");
-			day.size += wlen;
-			wlen = 0;
-		}
+		if (wlen > sizeof(wbuf) - 8 * PROTO_REC_MAX_LEN)
+			day_flush(&day, wbuf, &wlen);
 	}
-	if (write(day.fd, wbuf, wlen) != (ssize_t)wlen)
-		die("write day");
-	day.size += wlen;
+	day_flush(&day, wbuf, &wlen);
 	fsync(day.fd);
 
 	/*
@@ -608,20 +656,46 @@ main(void)
 	all_n = 1;
 	service_until(now_ns() + 3000000000ull, NULL);
 	srand(1);
-	for (i = 0; i < nseeks && i < 4096 && conns[0].connected; i++) {
-		uint64_t t = t0 + (uint64_t)rand() % 86400000;
-		snprintf(cmd, sizeof(cmd), "{\"op\":\"play\",\"camera\":\"%s\",\"date\":\"%s\",\"from_ms\":%llu}",
-			 us, ds, (unsigned long long)t);
-		send_cmd(&conns[0], cmd);
-		uint64_t end = now_ns() + 2000000000ull;
-		while (conns[0].pending && now_ns() < end)
-			lws_service(ctx, 0);
-		if (!conns[0].pending)
-			seek[nseek++] = (double)(conns[0].t_first - conns[0].t_cmd) / 1e6;
-	}
+	nseek = play_at(us, ds, t0, 86400000, nseeks, seek);
 	double s50 = pct(seek, (size_t)nseek, 0.5), s99 = pct(seek, (size_t)nseek, 0.99);
 	printf("BENCH stream_seek p50_ms=%.2f p99_ms=%.2f ref=20 ratio=%.2f seeks=%d\n", s50, s99,
 	       s99 / 20, nseek);
+	fflush(stdout);
+	send_cmd(&conns[0], "{\"op\":\"stop\"}");
+	service_until(now_ns() + 100000000ull, NULL);
+
+	/*
+	 * seek into a backfilled day: frames of hour 1 were lost and come
+	 * in hour 2, one after each live frame, as a camera resends its
+	 * store beside live. Written after the scan, indexed by a rescan.
+	 */
+	cam_t bday;
+	uint32_t bf, bo1 = 3600 * 5, bo2 = 7200 * 5, bend = 4 * 3600 * 5, bb = bo1;
+	cam_open(&bday, yday, t0);
+	wlen = 0;
+	for (bf = 0; bf < bend; bf++) {
+		if (bf >= bo1 && bf < bo2)
+			continue;
+		wlen += day_frame(&bday, t0, bf, wbuf + wlen);
+		if (bf >= bo2 && bb < bo2)
+			wlen += day_frame(&bday, t0, bb++, wbuf + wlen);
+		if (wlen > sizeof(wbuf) - 16 * PROTO_REC_MAX_LEN)
+			day_flush(&bday, wbuf, &wlen);
+	}
+	day_flush(&bday, wbuf, &wlen);
+	fsync(bday.fd);
+	for (i = 0; i < 1500 && (idx_day_info(idx, bday.uuid, yday, &di) < 0 || di.indexed_to < bday.size);
+	     i++)
+		usleep(20000);
+	if (di.indexed_to < bday.size)
+		die("the indexer did not index the backfilled day");
+	proto_uuid_fmt(bday.uuid, us);
+	nseek = play_at(us, ds, t0 + 3600000, 7200000, nseeks, seek);
+	double bfirst = nseek ? seek[0] : 0;
+	double b50 = pct(seek, (size_t)nseek, 0.5), b99 = pct(seek, (size_t)nseek, 0.99);
+	printf("BENCH stream_seek_backfill p50_ms=%.2f p99_ms=%.2f ref=%.2f ratio=%.2f first_ms=%.2f "
+	       "seeks=%d points=%u\n",
+	       b50, b99, s99, s99 > 0 ? b99 / s99 : 0, bfirst, nseek, di.npoints);
 	fflush(stdout);
 	send_cmd(&conns[0], "{\"op\":\"stop\"}");
 	service_until(now_ns() + 100000000ull, NULL);

@@ -134,9 +134,11 @@ struct viewer {
 		uint32_t next;	  /* the counter to send next */
 		int floor_on;	  /* live after counter order: */
 		uint32_t floor;	  /* ... counters below were sent */
-		idx_point_t *pts; /* the day's points, by counter */
+		idx_point_t *pts; /* the points of one day, by counter */
 		uint32_t npts, cap, seen; /* seen: entries copied from the index */
 		uint64_t gen;	  /* index generation they were copied in */
+		uint8_t uuid[16]; /* the day they are of */
+		uint32_t date;
 	} ord;
 	viewer_t *watch_next; /* viewers of the same watched file */
 	int wd;		      /* inotify watch, -1 none */
@@ -158,8 +160,10 @@ void streamer_view_tick(viewer_t *v);
 
 /* Play v's file in counter order from counter c; the reader is at its record. */
 void streamer_order_start(viewer_t *v, uint32_t c);
-/* Back to file order; frees the table. */
+/* Back to file order. The table stays for the next play of the same day. */
 void streamer_order_stop(viewer_t *v);
+/* Free the table (the viewer leaves). */
+void streamer_order_free(viewer_t *v);
 /*
  * The next record in counter order: 1 and *rec (valid until the next
  * read), 0 when no stored counter follows (the reader is then just after

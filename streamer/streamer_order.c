@@ -24,7 +24,8 @@
  *	carry the counter looked for; nothing is sent twice.
  *
  *	The points are copied from the index into the viewer's own table,
- *	sorted by counter, when the first run ends, and topped up with the
+ *	sorted by counter, when the first run ends (the table is kept for
+ *	the next play or seek in the same day), and topped up with the
  *	points indexed since (they are append-only) when a counter is not
  *	where the table says. After a new index generation (a restarted
  *	indexer) the points are copied again and merged without
@@ -79,6 +80,13 @@ refresh(viewer_t *v)
 
 	int again = gen != o->gen;
 
+	if (o->date != v->date || memcmp(o->uuid, v->uuid, 16)) { /* another day's */
+		o->npts = o->seen = 0;
+		o->gen = gen;
+		again = 0;
+		memcpy(o->uuid, v->uuid, 16);
+		o->date = v->date;
+	}
 	if (again) { /* a new generation copies them all again: duplicates go below */
 		o->seen = 0;
 		o->gen = gen;
@@ -183,7 +191,7 @@ locate(viewer_t *v, proto_rec_t *rec)
 	uint32_t c = o->next, i;
 	int rc, refreshed = 0;
 
-	if (o->npts == 0) {
+	if (o->npts == 0 || o->date != v->date || memcmp(o->uuid, v->uuid, 16)) {
 		if ((rc = refresh(v)) < 0)
 			return rc;
 		refreshed = 1;
@@ -220,6 +228,13 @@ streamer_order_start(viewer_t *v, uint32_t c)
 
 void
 streamer_order_stop(viewer_t *v)
+{
+	v->ord.on = 0;
+	v->ord.floor_on = 0;
+}
+
+void
+streamer_order_free(viewer_t *v)
 {
 	free(v->ord.pts);
 	memset(&v->ord, 0, sizeof(v->ord));

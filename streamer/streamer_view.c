@@ -95,6 +95,7 @@ void
 streamer_view_close(viewer_t *v)
 {
 	close_stream(v);
+	streamer_order_free(v);
 	q_clear(v);
 	streamer.viewers--;
 }
