@@ -11,6 +11,12 @@
 #	statistics written. sync_check_day DAY: the day file verifies, holds
 #	no counter twice, completeness finds none missing (counters the
 #	camera never used excused), and syncd recorded the day complete.
+#	For a WebSocket viewer: sync_viewer_needs (before sync_setup: skips
+#	without wsview, the streamer or curl); sync_viewer_conf SALT
+#	STREAMER_ARGS [SYNCD_ARGS]: user alice, a player folder, and
+#	sync_conf with the indexer and the streamer on $hport ($api);
+#	sync_viewer_login after sync_start: waits for the streamer, token
+#	in $tok.
 set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
@@ -85,4 +91,31 @@ sync_check_day() {
 	grep -v '^present\|^backfilled' "$tmp/c.out"
 	grep -q '^missing 0,' "$tmp/c.out" || fail "$1: completeness says counters missing"
 	grep -q '^complete_ms [1-9]' "$tmp/data/$c/$1.sync" || fail "$1: syncd did not record it complete"
+}
+
+sync_viewer_needs() {
+	WSVIEW=$(cd "$OUT/tests/tools" 2>/dev/null && pwd)/wsview
+	[ -x "$WSVIEW" ] || { echo "wsview not built ($WSVIEW)"; exit 77; }
+	[ -x "$BIN/vigil-streamer" ] || { echo "vigil-streamer not built"; exit 77; }
+	command -v curl >/dev/null || { echo "curl missing"; exit 77; }
+}
+
+sync_viewer_conf() {
+	hport=$(( 40000 + ($$ + $1) % 20000 ))
+	api=http://127.0.0.1:$hport
+	echo pw | "$BIN/vigilctl" user add -d "$tmp/keys" alice --cameras all >/dev/null || fail "user add"
+	mkdir -p "$tmp/player"
+	echo '<!doctype html><title>vigil</title>' >"$tmp/player/index.html"
+	sync_conf "" "${3:--r 200}" "index_days = 256" "index_arena_mb = 16" \
+		"stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200" \
+		"stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$hport -D $tmp/data -d $tmp/keys -P $tmp/player -a $tmp/audit.log $2"
+}
+
+sync_viewer_login() {
+	i=0
+	until curl -s -o /dev/null "$api/"; do
+		i=$((i + 1)); [ $i -gt 50 ] && fail "streamer did not start"; sleep 0.1
+	done
+	tok=$(curl -s -X POST -d '{"user":"alice","password":"pw"}' "$api/api/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+	[ -n "$tok" ] || fail login
 }

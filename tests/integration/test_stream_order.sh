@@ -22,26 +22,11 @@
 #	No timing is asserted.
 set -u
 . "$(dirname "$0")/sync_setup.sh"
-WSVIEW=$(cd "$OUT/tests/tools" 2>/dev/null && pwd)/wsview
-[ -x "$WSVIEW" ] || { echo "wsview not built ($WSVIEW)"; exit 77; }
-[ -x "$BIN/vigil-streamer" ] || { echo "vigil-streamer not built"; exit 77; }
-command -v curl >/dev/null || { echo "curl missing"; exit 77; }
+sync_viewer_needs
 sync_setup order 43
-hport=$(( 40000 + ($$ + 47) % 20000 ))
-api=http://127.0.0.1:$hport
-echo pw | "$BIN/vigilctl" user add -d "$tmp/keys" alice --cameras all >/dev/null || fail "user add"
-mkdir -p "$tmp/player"
-echo '<!doctype html><title>vigil</title>' >"$tmp/player/index.html"
-sync_conf "" "-r 200" "index_days = 256" "index_arena_mb = 16" \
-	"stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200" \
-	"stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$hport -D $tmp/data -d $tmp/keys -P $tmp/player -a $tmp/audit.log -w 1"
+sync_viewer_conf 47 "-w 1"
 sync_start
-i=0
-until curl -s -o /dev/null "$api/"; do
-	i=$((i + 1)); [ $i -gt 50 ] && fail "streamer did not start"; sleep 0.1
-done
-tok=$(curl -s -X POST -d '{"user":"alice","password":"pw"}' "$api/api/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-[ -n "$tok" ] || fail login
+sync_viewer_login
 sync_relay 5000:loss=0 6000:outage 0:loss=0
 timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 200 --fps 10 --keyint 10 --kbps 1000 \
 	--no-gpsd --linger 30000 >"$tmp/cam.out" 2>&1 &
