@@ -133,6 +133,7 @@ class Depacketizer {
 		this.onintegrity = null;     /* (header) when a datagram fails its tag */
 		this.onbehind = null;        /* (ms) once live datagrams arrive RESYNC_MS late */
 		this.minDelay = Infinity;    /* least arrival - capture of a live datagram on this connection */
+		this.newest = 0;             /* newest capture time of a live datagram on this connection */
 		this.behindSaid = false;
 		this.keys = new Map();       /* "uuid/date/session/stream/frame" -> {p: Promise<CryptoKey>, k: CryptoKey once imported} */
 		this.pending = new Map();    /* "uuid/date/session/stream/frame" -> frame whose fragments are arriving */
@@ -180,7 +181,9 @@ class Depacketizer {
 		const now = Date.now();
 		this.stats.recvAt = now;
 		this.stats.recvCapture = h.capture;
-		if (live) {
+		if (live && h.capture >= this.newest) {
+			/* only the newest: a camera's resends of older datagrams may come late */
+			this.newest = h.capture;
 			const delay = now - h.capture;
 			if (delay < this.minDelay)
 				this.minDelay = delay;
@@ -344,6 +347,7 @@ class Depacketizer {
 	reset() {
 		this.gen++;
 		this.minDelay = Infinity;
+		this.newest = 0;
 		this.behindSaid = false;
 		this.chain = Promise.resolve();
 		for (const f of this.pending.values()) /* no unhandled rejection */

