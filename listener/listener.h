@@ -23,6 +23,7 @@
 
 #define LISTENER_MAX_SESSIONS 16384 /* cameras with a live session */
 #define LISTENER_PAST 8 /* earlier sessions kept per camera, for resent datagrams */
+#define LISTENER_WINDOW 4096 /* counters below the newest whose acceptance is remembered */
 
 typedef struct listener_sess {
 	uint8_t uuid[PROTO_UUID_LEN];
@@ -33,6 +34,9 @@ typedef struct listener_sess {
 	uint32_t past_next; /* slot the next one replaces */
 	struct sockaddr_storage peer; /* where the camera's datagrams come from */
 	socklen_t peer_len;
+	/* replay window (listener_window.c): counters of win_date handed to a ring */
+	uint32_t win_date, win_top; /* counters < win_top seen; 0: none */
+	uint64_t win[LISTENER_WINDOW / 64];
 } listener_sess_t;
 
 /*
@@ -59,7 +63,7 @@ typedef struct listener_saved {
 	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited) X(rr_sent)      \
 	X(hello_past) X(past_session) X(sync_reports) X(sync_full) X(sync_sent) X(sync_no_session)  \
 	X(publish_refused) X(hello_cookie_sent) X(hello_cookie_capped) X(hello_cookie_bad)        \
-	X(hello_verify) X(revoked_live)
+	X(hello_verify) X(revoked_live) X(replay_data)
 
 typedef struct listener_stats {
 #define X(n) uint64_t n;
@@ -125,6 +129,8 @@ typedef struct listener {
 	listener_bucket_t cookie_bucket;
 	listener_cookie_out_t cookie_out[LISTENER_COOKIE_QUEUE];
 	int cookie_n;		 /* queued in cookie_out */
+	struct idx *idx;	/* the indexer's shared index, once there (listener_window.c) */
+	uint64_t idx_try_ms;	/* when attaching was last tried */
 	/* revocation (listener_revoke.c): inotify on the registry, and the sweep */
 	int revoke_fd;
 	uint32_t revoke_cursor, revoke_budget;
@@ -159,6 +165,13 @@ int listener_key_lookup(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN], uint6
 void listener_keys_free(listener_t *l);
 /* Drop the cached answer for a camera (its registry entry changed). */
 void listener_key_forget(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
+
+/* Replay window of a camera's newest counters (listener_window.c). */
+int listener_window_seen(const listener_sess_t *ls, uint32_t date, uint32_t counter);
+/* Older than the window: is it stored already, by the shared index? */
+int listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t date,
+			   uint32_t counter, uint64_t now_ms);
+void listener_window_mark(listener_sess_t *ls, uint32_t date, uint32_t counter);
 
 /* A revocation ends the camera's sessions (listener_revoke.c). */
 int listener_revoke_open(listener_t *l);

@@ -238,6 +238,12 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 		verbose(l, p.uuid, "datagram", "no session");
 		return 0;
 	}
+	if (listener_window_seen(ls, p.date, proto_get32(dg + 24)) ||
+	    (l->bus == NULL &&
+	     listener_window_stored(l, ls, p.date, proto_get32(dg + 24), proto_mono_ms()))) {
+		l->st.replay_data++; /* a copy of what already reached a ring */
+		return 0;
+	}
 	if (t == PROTO_T_DATA) {
 		rc = proto_data_open(s, dg, len, &h, NULL);
 		if (l->verbose) /* formatting costs more than opening: only when asked */
@@ -268,6 +274,8 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 		verbose(l, p.uuid, what, "ring full");
 		return 0;
 	}
+	if (l->bus == NULL)
+		listener_window_mark(ls, p.date, proto_get32(dg + 24));
 	if (s == ls->s)
 		listener_sess_peer(l, ls, peer, peer_len);
 	else

@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "idx.h"
 #include "listener.h"
 #include "shm_metrics.h"
 
@@ -303,6 +304,8 @@ main(int argc, char **argv)
 	}
 	listener_nats_close(&l);
 	listener_revoke_close(&l);
+	if (l.idx)
+		idx_close(l.idx);
 	listener_stats_print(&l);
 	rc = 0;
 out:

@@ -21,6 +21,7 @@ keys=$tmp/keys cams=$tmp/cams
 good=$("$BINDIR/vigilctl" provision -d "$keys" -s 127.0.0.1:$port -o "$cams") || fail provision
 bad=$("$BINDIR/vigilctl" provision -d "$keys" -s 127.0.0.1:$port -o "$cams") || fail provision
 flood=$("$BINDIR/vigilctl" provision -d "$keys" -s 127.0.0.1:$port -o "$cams") || fail provision
+dupc=$("$BINDIR/vigilctl" provision -d "$keys" -s 127.0.0.1:$port -o "$cams") || fail provision
 gone=$("$BINDIR/vigilctl" provision -d "$keys" -s 127.0.0.1:$port -o "$cams") || fail provision
 "$BINDIR/vigilctl" revoke -d "$keys" "$gone" "test" >/dev/null || fail revoke
 
@@ -38,6 +39,8 @@ timeout 60 "$BINDIR/vigil-cam" -c "$cams/$gone/camera.conf" -n 10 --fps 50 >"$tm
 timeout 60 "$BINDIR/vigil-cam" -c "$cams/$good/camera.conf" -n 20 --fps 50 >"$tmp/good2.out" || fail "good camera again"
 # a hello flood from one source: rate limited before any RSA work, data still flows
 timeout 60 "$BINDIR/vigil-cam" -c "$cams/$flood/camera.conf" -n 30 --fps 50 --replay-hello=50 >"$tmp/flood.out" || fail "flood camera"
+# every 3rd datagram sent twice: the copies are replays, dropped before any crypto
+timeout 60 "$BINDIR/vigil-cam" -c "$cams/$dupc/camera.conf" -n 30 --fps 50 --dup 3 >"$tmp/dup.out" || fail "dup camera"
 sleep 0.5
 kill -TERM "$lpid"; wait "$lpid"; lpid=""
 
@@ -49,6 +52,8 @@ tampered=$(sed -n 's/.*tampered=\([0-9]*\).*/\1/p' "$tmp/bad.out")
 sent_gone=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' "$tmp/gone.out")
 sent_flood=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' "$tmp/flood.out")
 acks=$(sed -n 's/.*acks=\([0-9]*\).*/\1/p' "$tmp/good.out")
+sent_dup=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' "$tmp/dup.out")
+dups=$(sed -n 's/.* dups=\([0-9]*\).*/\1/p' "$tmp/dup.out")
 L=$tmp/listener.out
 echo "good sent $sent_good + $sent_good2, bad sent $sent_bad (tampered $tampered), revoked sent $sent_gone"
 cat "$L" | grep '='
@@ -58,17 +63,20 @@ cat "$L" | grep '='
 # no amplification: a revoked (unauthenticated) sender is never answered
 [ "$(sed -n 's/.*acks=\([0-9]*\).*/\1/p' "$tmp/gone.out")" -eq 0 ] || fail "revoked camera got a reply"
 # the bad camera's hello copy is a replay: accepted = everything else it sent, minus tampered
-want=$(( sent_good + sent_good2 + sent_bad - 1 - tampered + sent_flood - 50 ))
+want=$(( sent_good + sent_good2 + sent_bad - 1 - tampered + sent_flood - 50 + sent_dup ))
 [ "$(val "$L" accepted)" -eq "$want" ] || fail "accepted $(val "$L" accepted), want $want"
 limited=$(val "$L" hello_rate_limited)
 [ "$limited" -ge 40 ] || fail "hello_rate_limited $limited, want most of the 50 copies"
 [ $(( $(val "$L" replay) + limited )) -eq 51 ] || fail "replay $(val "$L" replay) + limited $limited, want 51"
+# the dup camera's copies: each one counted replay_data, none accepted
+[ "$dups" -gt 0 ] || fail "the dup camera sent no copies"
+[ "$(val "$L" replay_data)" -eq "$dups" ] || fail "replay_data $(val "$L" replay_data), want $dups"
 [ "$(val "$L" bad_tag)" -eq "$tampered" ] || fail "bad_tag $(val "$L" bad_tag), want $tampered"
 [ "$tampered" -gt 0 ] || fail "nothing tampered"
 # a revoked camera: its hello is refused, then its datagrams have no session
 [ "$(val "$L" revoked)" -eq 1 ] || fail "revoked $(val "$L" revoked), want 1"
 [ "$(val "$L" no_session)" -eq $(( sent_gone - 1 )) ] || fail "no_session $(val "$L" no_session), want $(( sent_gone - 1 ))"
-[ "$(val "$L" hello)" -eq 4 ] || fail "hello $(val "$L" hello), want 4"
+[ "$(val "$L" hello)" -eq 5 ] || fail "hello $(val "$L" hello), want 5"
 [ "$(val "$L" malformed)" -eq 0 ] || fail "malformed $(val "$L" malformed)"
 # counters resumed after the restart: the state file says the next counter
 next=$(awk '{print $2 + 0}' "$cams/$good/state")
