@@ -22,29 +22,19 @@ BIN=$(cd "$BINDIR" && pwd)
 . "$(dirname "$0")/../lib/vigil_server.sh"
 vs_setup camcookie
 c=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen =
-writers = 2
+vs_run syncd 2 <<CONF
 hello_cookie = always
 stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port -r 100
 stage writer = $BIN/vigil-writer -D $tmp/data
 stage syncd = $BIN/vigil-syncd -D $tmp/data
 CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >"$tmp/listener.log" &
-vpid=$!
-status() { VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status 2>/dev/null; }
-i=0
-until status | grep -q '^syncd .* [1-9][0-9]* '; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "vigild did not start"; sleep 0.1
-done
 
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 30 --fps 10 --no-gpsd \
 	--linger 20000 >"$tmp/cam.out" 2>&1 || { tail "$tmp/cam.out"; fail "vigil-cam"; }
 timeout 60 "$BIN/vigil-cam" --fleet 3 -d "$tmp/keys" -o "$tmp/fleet" --server 127.0.0.1:$port \
 	-n 30 --fps 10 --no-gpsd >"$tmp/fleet.out" 2>&1 || { tail "$tmp/fleet.out"; fail "fleet"; }
 sleep 0.5
-status >"$tmp/status.out"
+vs_status >"$tmp/status.out"
 vs_stop
 grep -v hello-ack "$tmp/cam.out"; grep -v hello-ack "$tmp/fleet.out"; grep '^listener' "$tmp/status.out"
 

@@ -15,17 +15,11 @@ BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
 . "$(dirname "$0")/../lib/vigil_server.sh"
 vs_setup chain
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen =
-writers = 1
+vs_run indexer 1 <<CONF
 stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
 stage writer = $BIN/vigil-writer -D $tmp/data
 stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200
 CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
-vpid=$!
-sleep 0.5
 cam=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 150 --fps 50 >"$tmp/cam.out" 2>&1 ||
 	fail "camera: $(tail -3 "$tmp/cam.out")"

@@ -20,26 +20,11 @@ REPLAY=$(cd "$OUT/tests/tools" && pwd)/vgl_replay
 . "$(dirname "$0")/../lib/vigil_server.sh"
 vs_setup replaydata
 c=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen =
-writers = 2
+vs_run indexer 2 <<CONF
 stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
 stage writer = $BIN/vigil-writer -D $tmp/data
 stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys
 CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >"$tmp/listener.log" &
-vpid=$!
-status() { VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status 2>/dev/null; }
-# a stage's counters are on the indented lines under its own (zeros left out)
-counter() {
-	status | awk -v s="$1" '$1 == s {on = 1; next} /^[a-z]/ {on = 0} on' | tr ' ' '\n' |
-		sed -n "s/^$2=\([0-9]*\)$/\1/p" | awk '{t += $1} END {print t + 0}'
-}
-i=0
-until status | grep -q '^indexer .* [1-9][0-9]* '; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "vigild did not start"; sleep 0.1
-done
 # more than the window's 4096 counters, so the oldest copies need the index
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 200 --fps 50 --codec jpeg --size 640x480 --quality 90 --no-gpsd \
 	>"$tmp/cam.out" 2>&1 || { tail "$tmp/cam.out"; fail "vigil-cam"; }
@@ -48,10 +33,10 @@ sleep 1.5 # the indexer reads the file's end
 size0=$(stat -c %s "$f")
 
 replay() { # WHAT
-	r0=$(counter listener replay_data) d0=$(counter writer duplicates_total)
+	r0=$(vs_counter listener replay_data) d0=$(vs_counter writer duplicates_total)
 	n=$("$REPLAY" "$f" 127.0.0.1:$port | sed -n 's/^replayed //p')
 	sleep 1
-	r1=$(counter listener replay_data) d1=$(counter writer duplicates_total)
+	r1=$(vs_counter listener replay_data) d1=$(vs_counter writer duplicates_total)
 	echo "$1: replayed $n, replay_data +$((r1 - r0)), writers' duplicates +$((d1 - d0))"
 	[ "$n" -gt 4096 ] || fail "$1: only $n datagrams in the file"
 	[ $((r1 - r0)) -eq "$n" ] || fail "$1: replay_data +$((r1 - r0)), want $n"

@@ -18,13 +18,11 @@ vs_setup revoke
 a=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
 b=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
 c=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
-status() { VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status 2>/dev/null; }
-counter() { status | tr ' ' '\n' | sed -n "s/^$1=\([0-9]*\)$/\1/p" | head -1; }
 size() { stat -c %s "$tmp/data/$1/$(date -u +%F).vgl" 2>/dev/null || echo 0; }
-wait_for() { # COUNTER MIN
+wait_for() { # LISTENER-COUNTER MIN
 	i=0
-	until [ "$(counter "$1")" -ge "$2" ] 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 150 ] && fail "$1 stayed at $(counter "$1"), want $2"; sleep 0.1
+	until [ "$(vs_counter listener "$1")" -ge "$2" ] 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 150 ] && fail "$1 stayed at $(vs_counter listener "$1"), want $2"; sleep 0.1
 	done
 }
 cam() { # UUID
@@ -40,9 +38,9 @@ phase() { # WATCH-OPTION REVOKED OTHER
 	"$BIN/vigilctl" revoke -d "$tmp/keys" "$2" "stolen" >/dev/null || fail revoke
 	wait_for revoked_live 1
 	sleep 0.5 # what the writers held when the session ended
-	r0=$(size "$2") o0=$(size "$3") n0=$(counter no_session)
+	r0=$(size "$2") o0=$(size "$3") n0=$(vs_counter listener no_session)
 	sleep 2
-	r1=$(size "$2") o1=$(size "$3") n1=$(counter no_session)
+	r1=$(size "$2") o1=$(size "$3") n1=$(vs_counter listener no_session)
 	echo "revoked camera: $r0 -> $r1 bytes, other camera: $o0 -> $o1, no_session $n0 -> $n1"
 	[ "$r1" -eq "$r0" ] || fail "the revoked camera's file grew after its session ended"
 	[ "$r0" -gt 0 ] || fail "nothing of the revoked camera was stored before"

@@ -10,6 +10,14 @@
 #	                    write $tmp/vigil.conf and start vigild ($vpid),
 #	                    its log in $tmp/vigild.log, the listener's stdout
 #	                    in $tmp/listener.log.
+#	  vs_run STAGE WRITERS
+#	                    the same with the stage lines (listener included)
+#	                    read from stdin; returns once `vigilctl status`
+#	                    shows STAGE running.
+#	  vs_status         `vigilctl status` of this vigild.
+#	  vs_counter STAGE NAME
+#	                    STAGE's counter NAME summed over its instances (0
+#	                    when absent: status leaves zeros out).
 #	  vs_stop           SIGTERM to vigild and wait for it.
 vpid="" pids=""
 vs_cleanup() {
@@ -44,6 +52,24 @@ CONF
 	vpid=$!
 	sleep 0.5
 	kill -0 "$vpid" 2>/dev/null || fail "vigild did not start"
+}
+vs_run() {
+	{
+		printf 'shm_prefix = %s\nmetrics_listen =\nwriters = %s\n' "$prefix" "$2"
+		cat
+	} >"$tmp/vigil.conf"
+	"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >"$tmp/listener.log" &
+	vpid=$!
+	vs_i=0
+	until vs_status | grep -q "^$1 .* [1-9][0-9]* "; do
+		vs_i=$((vs_i + 1)); [ $vs_i -gt 100 ] && fail "vigild did not start $1"; sleep 0.1
+	done
+}
+vs_status() { VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status 2>/dev/null; }
+# a stage's counters are on the indented lines under its own
+vs_counter() {
+	vs_status | awk -v s="$1" '$1 == s {on = 1; next} /^[a-z]/ {on = 0} on' | tr ' ' '\n' |
+		sed -n "s/^$2=\([0-9]*\)$/\1/p" | awk '{t += $1} END {print t + 0}'
 }
 vs_stop() {
 	kill -TERM "$vpid"
