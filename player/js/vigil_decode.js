@@ -169,7 +169,8 @@ class VideoSink {
 			this.stats.waitKey++;
 			return;
 		}
-		const codec = hevc ? HEVC_CODEC : avcCodec(f.data);
+		/* the SPS is read from keyframes only; a delta frame goes to the decoder there is */
+		const codec = hevc ? HEVC_CODEC : f.key ? avcCodec(f.data) : this.decCodec;
 		if (!this.dec || this.dec.state === "closed" || (f.key && codec !== this.decCodec)) {
 			this.open(codec);
 		}

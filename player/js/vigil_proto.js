@@ -35,6 +35,11 @@ const MAX_KEYS = 4096, MAX_PENDING = 256;
  */
 const RESYNC_MS = 2000;
 
+/* A decryption whose tag failed (or whose key was unusable) gives false. */
+function failed() {
+	return false;
+}
+
 function hex(b) {
 	let s = "";
 	for (let i = 0; i < b.length; i++)
@@ -135,6 +140,7 @@ class Depacketizer {
 		this.minDelay = Infinity;    /* least arrival - capture of a live datagram on this connection */
 		this.newest = 0;             /* newest capture time of a live datagram on this connection */
 		this.behindSaid = false;
+		this.sweep = 0;              /* timer giving up frames nothing completes */
 		this.keys = new Map();       /* "uuid/date/session/stream/frame" -> {p: Promise<CryptoKey>, k: CryptoKey once imported} */
 		this.pending = new Map();    /* "uuid/date/session/stream/frame" -> frame whose fragments are arriving */
 		this.last = new Map();       /* "uuid/session/stream" -> last frame number handed on */
@@ -195,9 +201,9 @@ class Depacketizer {
 		}
 		const id = h.uuid + "/" + h.date + "/" + h.session + "/" + h.stream + "/" + h.frame;
 		/*
-		 * The decryption starts now; the frame's results are awaited
-		 * together once all its fragments arrived (one promise
-		 * round trip per frame, not per datagram).
+		 * The decryption starts now (a failed tag gives false); the
+		 * frame's results are awaited together once all its fragments
+		 * arrived, one round trip through the chain per frame.
 		 */
 		const ke = this.keys.get(id);
 		let dec = null; /* no key: never verified, never shown */
@@ -206,7 +212,7 @@ class Depacketizer {
 				name: "AES-GCM", iv: nonceOf(h.date, h.counter),
 				additionalData: d.subarray(0, DATA_HDR), tagLength: 128,
 			}, k, d.subarray(DATA_HDR));
-			dec = ke.k ? run(ke.k) : ke.p.then(run);
+			dec = (ke.k ? run(ke.k) : ke.p.then(run)).catch(failed);
 		}
 		let f = this.pending.get(id);
 		if (!f) {
@@ -214,6 +220,7 @@ class Depacketizer {
 			f = { id: id, h: h, parts: new Array(h.count), heads: new Array(h.count), got: 0,
 			    extra: null, born: performance.now() };
 			this.pending.set(id, f);
+			this.sweepLater();
 		}
 		if (h.count !== f.h.count || f.parts[h.index] !== undefined) {
 			/* a duplicate fragment: checked, never used, and a failure spoils the frame */
@@ -239,7 +246,7 @@ class Depacketizer {
 	settle(f, complete) {
 		const gen = this.gen;
 		const all = f.extra ? f.parts.concat(f.extra.map((x) => x.p)) : f.parts;
-		const settled = Promise.allSettled(all.map((p) => p || Promise.reject(null)));
+		const settled = Promise.all(all);
 		this.chain = this.chain.then(() => settled).then((rs) => {
 			if (gen !== this.gen)
 				return;
@@ -248,10 +255,10 @@ class Depacketizer {
 			for (let i = 0; i < rs.length; i++) {
 				if (!heads[i])
 					continue; /* a fragment that never came */
-				if (rs[i].status === "fulfilled") {
+				if (rs[i]) {
 					this.stats.verified++;
-					size += rs[i].value.byteLength;
-				} else if (all[i] === null) {
+					size += rs[i].byteLength;
+				} else if (rs[i] === null) {
 					this.stats.unverified++;
 					bad = true;
 				} else {
@@ -274,13 +281,13 @@ class Depacketizer {
 			}
 			let data;
 			if (f.h.count === 1) {
-				data = new Uint8Array(rs[0].value);
+				data = new Uint8Array(rs[0]);
 			} else {
 				data = new Uint8Array(size);
 				let o = 0;
 				for (let i = 0; i < f.h.count; i++) {
-					data.set(new Uint8Array(rs[i].value), o);
-					o += rs[i].value.byteLength;
+					data.set(new Uint8Array(rs[i]), o);
+					o += rs[i].byteLength;
 				}
 			}
 			this.hand(Object.assign({ data: data }, f.h));
@@ -326,11 +333,27 @@ class Depacketizer {
 		const now = performance.now();
 		for (const [id, f] of this.pending) {
 			const old = now - f.born > FRAME_TIMEOUT_MS;
-			const passed = f.h.stream === h.stream && f.h.session === h.session &&
+			const passed = h !== null && f.h.stream === h.stream && f.h.session === h.session &&
 			    f.h.uuid === h.uuid && f.h.frame + 8 < h.frame;
 			if (old || passed || this.pending.size > MAX_PENDING)
 				this.abandon(f);
 		}
+	}
+
+	/*
+	 * Frames left incomplete when nothing more comes (the camera
+	 * stopped) are given up after FRAME_TIMEOUT_MS all the same, so that
+	 * a failed tag among their fragments is reported.
+	 */
+	sweepLater() {
+		if (this.sweep)
+			return;
+		this.sweep = setTimeout(() => {
+			this.sweep = 0;
+			this.expire(null);
+			if (this.pending.size)
+				this.sweepLater();
+		}, FRAME_TIMEOUT_MS + 100);
 	}
 
 	/*
@@ -350,8 +373,6 @@ class Depacketizer {
 		this.newest = 0;
 		this.behindSaid = false;
 		this.chain = Promise.resolve();
-		for (const f of this.pending.values()) /* no unhandled rejection */
-			Promise.allSettled(f.parts.concat(f.extra ? f.extra.map((x) => x.p) : []));
 		this.pending.clear();
 		this.keys.clear();
 		this.last.clear();

@@ -102,8 +102,10 @@ await check('vectors', page, async () => {
 		keymsg.set(d.subarray(4, 24), 4); /* uuid, date */
 		keymsg.set(k, 36);                /* session 0, stream 0, frame 0 */
 		const run = (dgram) => new Promise((resolve) => {
+			let said = 0;
 			const dp = new vigil.Depacketizer('', (f) => resolve({ text: f.data ? new TextDecoder().decode(f.data) : null,
-			    dropped: f.dropped || '', integrity: dp.stats.integrity }));
+			    dropped: f.dropped || '', integrity: dp.stats.integrity, said: said }));
+			dp.onintegrity = () => said++;
 			dp.push(keymsg.buffer.slice(0));
 			const m = new Uint8Array(4 + dgram.length);
 			m[0] = 1;
@@ -113,11 +115,18 @@ await check('vectors', page, async () => {
 		const good = await run(d);
 		const bad = d.slice();
 		bad[60] ^= 1;
-		return { good, bad: await run(bad) };
+		/* the first of two fragments (the count is in the sealed header), and nothing more */
+		const part = d.slice();
+		part[43] = 2;
+		return { good, bad: await run(bad), part: await run(part) };
 	}, { key: VEC_KEY, dg: VEC_DGRAM });
 	assert(r.good.text === 'vigil test payload', 'vector did not decrypt: ' + JSON.stringify(r.good));
-	assert(r.bad.text === null && r.bad.integrity === 1 && r.bad.dropped === 'integrity', 'altered vector: ' + JSON.stringify(r.bad));
-	return 'the sealed DATA vector decrypts to "vigil test payload"; with one bit changed it is refused';
+	assert(r.bad.text === null && r.bad.integrity === 1 && r.bad.said === 1 && r.bad.dropped === 'integrity',
+	    'altered vector: ' + JSON.stringify(r.bad));
+	assert(r.part.text === null && r.part.integrity === 1 && r.part.said === 1 && r.part.dropped === 'incomplete',
+	    'altered fragment of a frame never completed: ' + JSON.stringify(r.part));
+	return 'the sealed DATA vector decrypts to "vigil test payload"; with one bit changed it is refused; ' +
+	    'an altered fragment of a frame that never completes is reported once the frame is given up';
 });
 
 // live datagrams arriving far later than the quickest of the connection
