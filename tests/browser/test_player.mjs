@@ -28,6 +28,8 @@
 //	             never drawn, later ones are
 //	  behind     live datagrams arriving 2 s later than the connection's
 //	             quickest ask (once) for a new connection
+//	  reduced    a live sink whose decoder falls behind skips to keyframes
+//	             and says reduced; keeping up, or recorded, it never does
 //	  reconnect  after the streamer is killed the tile reconnects and goes on
 //	  401        a refused token returns to the login page
 //	Prints "player: N passed, N failed" and exits 1 on any failure.
@@ -172,6 +174,65 @@ await check('behind', page, async () => {
 	assert(r.once === 1 && r.after === 1 && r.behind === 1, `asked ${r.once} then ${r.after} times`);
 	assert(r.ms === 4000, `said ${r.ms} ms late`);
 	return `asked once for a new connection, ${r.ms} ms late; not at 1.4 s, not for a resend, not after a reset`;
+});
+
+// a live tile whose decoder falls behind skips to keyframes and says so;
+// one that keeps up, or a recorded one, never does (a stand-in decoder
+// that outputs nothing, or each picture at the next turn)
+await check('reduced', page, async () => {
+	const r = await page.evaluate(async () => {
+		const Real = window.VideoDecoder;
+		const cv = document.createElement('canvas');
+		cv.width = 64;
+		cv.height = 36;
+		cv.getContext('2d').fillRect(0, 0, 64, 36);
+		let keepUp = false, made = [];
+		class StandIn {
+			constructor(init) { this.init = init; this.q = []; this.state = 'configured'; made.push(this); }
+			configure() {}
+			get decodeQueueSize() { return this.q.length; }
+			decode(c) {
+				this.q.push(c.timestamp);
+				if (keepUp)
+					setTimeout(() => this.init.output(new VideoFrame(cv, { timestamp: this.q.shift() })), 0);
+			}
+			close() { this.state = 'closed'; }
+		}
+		window.VideoDecoder = StandIn;
+		const run = async (live, up) => {
+			keepUp = up;
+			made = [];
+			const sink = new vigil.VideoSink(document.createElement('canvas'));
+			let said = 0;
+			sink.onreduced = () => said++;
+			const T = 1.7e12;
+			for (let i = 0; i < 100; i++) { /* 4 s at 25 pictures a second, a keyframe every 2 s */
+				sink.frame({ stream: 0, codec: 1, key: i % 50 === 0, live: live, capture: T + 40 * i,
+				    data: new Uint8Array([0, 0, 0, 1, i % 50 === 0 ? 0x65 : 0x41, 0x88]) });
+				await new Promise((res) => setTimeout(res, 0));
+			}
+			const out = { skips: sink.stats.skips, said: said, reduced: sink.reduced(),
+			    decoded: sink.stats.decoded, decoders: made.length,
+			    queued: made.length ? made[made.length - 1].q.length : 0 };
+			sink.close();
+			return out;
+		};
+		try {
+			return { stuck: await run(true, false), up: await run(true, true), recorded: await run(false, false) };
+		} finally {
+			window.VideoDecoder = Real;
+		}
+	});
+	const { stuck, up, recorded } = r;
+	assert(stuck.skips >= 2 && stuck.said === stuck.skips && stuck.reduced,
+	    'a decoder behind did not make the sink skip and say reduced: ' + JSON.stringify(stuck));
+	/* the second keyframe found the decoder behind: a fresh one took it, then 1 s of frames */
+	assert(stuck.decoders === 2 && stuck.queued <= 26, 'the keyframe did not start afresh: ' + JSON.stringify(stuck));
+	assert(up.skips === 0 && up.said === 0 && !up.reduced && up.decoded === 100,
+	    'a decoder keeping up was reduced: ' + JSON.stringify(up));
+	assert(recorded.skips === 0 && !recorded.reduced, 'recorded play was reduced: ' + JSON.stringify(recorded));
+	return `decoder behind: ${stuck.skips} skips, said reduced, a fresh decoder at the keyframe; ` +
+	    `keeping up: ${up.decoded} decoded, never reduced; recorded: never reduced`;
 });
 
 await check('h265', page, async () => {
