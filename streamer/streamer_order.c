@@ -76,9 +76,7 @@ refresh(viewer_t *v)
 	uint64_t gen = idx_generation(streamer.idx);
 	uint32_t old, added = 0;
 	idx_point_t *p;
-	int total, got;
-
-	int again = gen != o->gen;
+	int total, got, again = gen != o->gen;
 
 	if (o->date != v->date || memcmp(o->uuid, v->uuid, 16)) { /* another day's */
 		o->npts = o->seen = 0;
