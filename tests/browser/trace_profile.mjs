@@ -2,23 +2,23 @@
 //	trace_profile.mjs - where a page's threads spend their time, from a
 //	Chromium trace
 // DESCRIPTION
-//	traceProfile(browser, page, ms) records a Chromium trace of the page
-//	for ms milliseconds (task times of every thread of every process, and
-//	V8's sampling profiler on the page and its workers) and returns lines
-//	of text: for each thread busy more than 1% of the time, its busy
-//	share of one core, then the JavaScript functions that used the most
-//	of its time (self time) and the heaviest kinds of task. Used by
-//	bench_player.mjs with PROFILE=1. It first prints the CPU time of every
-//	thread of the browser's processes over ms before the trace, from
-//	/proc, which also counts the
-//	threads the trace does not (the video decoders' own). TRACE_OUT=FILE
-//	also keeps the trace (chrome://tracing, Perfetto).
+//	traceProfile(browser, page, ms) first prints the CPU time of every
+//	thread of the browser's processes over ms, from /proc (which also
+//	counts threads a trace does not show, such as the video decoders'
+//	own), then records a Chromium trace of the page for ms milliseconds
+//	(the time each thread of every process runs its work items, and V8's
+//	sampling profiler on the page and its workers) and returns lines of
+//	text: for each thread busy more than 1% of the time, its busy share
+//	of one core, then the JavaScript functions that used the most of its
+//	time (self time) and the heaviest kinds of work item. Used by
+//	bench_player.mjs with PROFILE=1; TRACE_OUT=FILE also keeps the trace
+//	(chrome://tracing, Perfetto).
 
 import fs from 'node:fs';
 
 const CATEGORIES = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline',
     'disabled-by-default-v8.cpu_profiler', 'v8.execute', 'blink', 'gpu', 'media', 'cc'];
-const TASKS = new Set(['ThreadControllerImpl::RunTask', 'ThreadPool_RunTask', 'RunTask']);
+const RUNS = new Set(['ThreadControllerImpl::RunTask', 'ThreadPool_RunTask', 'RunTask']);
 
 /* CPU seconds of every thread of this process's descendants: "process/thread" -> s */
 function threadCpu() {
@@ -30,9 +30,9 @@ function threadCpu() {
 				const st = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
 				const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
 				const comm = fs.readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
-				const pcomm = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
-				    .find((a) => a.startsWith('--type=')) || 'browser';
-				const k = pcomm.replace('--type=', '') + ' ' + pid + '/' + comm;
+				const type = /--type=([a-z-]+)/.exec(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+				const pcomm = type ? type[1] : 'browser';
+				const k = pcomm + ' ' + pid + '/' + comm;
 				out.set(k, (out.get(k) || 0) + (Number(f[11]) + Number(f[12])) / 100);
 				kids = kids.concat(fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8')
 				    .trim().split(' ').filter(Boolean));
@@ -69,7 +69,7 @@ export async function traceProfile(browser, page, ms) {
 export function summarize(raw, ms) {
 	const trace = JSON.parse(raw.toString());
 	const ev = trace.traceEvents || trace;
-	const tasks = new Map(); /* thread -> task events, nested ones counted once */
+	const runs = new Map(); /* thread -> its work items (RunTask events), nested ones counted once */
 	const names = new Map(), busy = new Map(), kinds = new Map(), js = new Map();
 	const tk = (e) => e.pid + ':' + e.tid;
 	const add = (m, k, sub, v) => {
@@ -84,12 +84,12 @@ export function summarize(raw, ms) {
 			names.set(tk(e), e.args.name);
 		else if (e.ph === 'M' && e.name === 'process_name')
 			names.set(e.pid + ':', e.args.name);
-		else if (e.ph === 'X' && TASKS.has(e.name)) {
-			if (!tasks.has(tk(e)))
-				tasks.set(tk(e), []);
-			tasks.get(tk(e)).push(e);
+		else if (e.ph === 'X' && RUNS.has(e.name)) {
+			if (!runs.has(tk(e)))
+				runs.set(tk(e), []);
+			runs.get(tk(e)).push(e);
 		}
-		if (e.ph === 'X' && e.dur && !TASKS.has(e.name) && e.cat !== 'toplevel')
+		if (e.ph === 'X' && e.dur && !RUNS.has(e.name) && e.cat !== 'toplevel')
 			add(kinds, tk(e), e.name, e.dur);
 		if (e.name === 'Profile')
 			profThread.set(e.pid + '/' + e.id, tk(e));
@@ -101,18 +101,18 @@ export function summarize(raw, ms) {
 			if (!nm)
 				nodes.set(key, nm = new Map());
 			for (const n of cp.nodes || [])
-				nm.set(n.id, n.callFrame.functionName + ' ' +
-				    (n.callFrame.url || '').split('/').pop() + ':' + (n.callFrame.lineNumber + 1));
+				nm.set(n.id, (n.callFrame.functionName || '(anonymous)') + (n.callFrame.url ?
+				    ' ' + n.callFrame.url.split('/').pop() + ':' + (n.callFrame.lineNumber + 1) : ''));
 			const dt = e.args.data.timeDeltas || [];
 			(cp.samples || []).forEach((s, i) => add(js, t, nm.get(s) || '?', dt[i] || 0));
 		}
 	}
-	for (const [t, a] of tasks) {
+	for (const [t, a] of runs) {
 		a.sort((x, y) => x.ts - y.ts || y.dur - x.dur);
 		let end = -1, sum = 0;
 		for (const e of a) {
 			if (e.ts < end)
-				continue; /* inside a task already counted */
+				continue; /* inside one already counted */
 			end = e.ts + (e.dur || 0);
 			sum += e.tdur !== undefined ? e.tdur : e.dur || 0;
 		}
