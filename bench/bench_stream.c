@@ -42,7 +42,9 @@
  *	fragments), other frames 2 fragments of 300 bytes (about 950,000
  *	datagrams, 400 MB). Environment: BENCH_FANOUT (500),
  *	BENCH_LIVE_CAMERAS (100), BENCH_SEEKS (200), BENCH_SCAN_RUNS (5);
- *	BENCH_STREAM_ONLY=scan stops after the scan and index figures.
+ *	BENCH_STREAM_ONLY=scan stops after the scan and index figures;
+ *	BENCH_NO_BACKFILL leaves out the backfilled day (the run then has
+ *	the same phases as before it was added).
  *	Nothing is asserted.
  */
 #include <errno.h>
@@ -671,6 +673,8 @@ main(void)
 	 */
 	cam_t bday;
 	uint32_t bf, bo1 = 3600 * 5, bo2 = 7200 * 5, bend = 4 * 3600 * 5, bb = bo1;
+	if (getenv("BENCH_NO_BACKFILL"))
+		goto live;
 	cam_open(&bday, yday, t0);
 	wlen = 0;
 	for (bf = 0; bf < bend; bf++) {
@@ -699,7 +703,7 @@ main(void)
 	fflush(stdout);
 	send_cmd(&conns[0], "{\"op\":\"stop\"}");
 	service_until(now_ns() + 100000000ull, NULL);
-
+live:
 	/* live: ncams cameras, one viewer each */
 	uint32_t today = proto_date_from_ms(proto_now_ms());
 	cams = calloc((size_t)ncams + 1, sizeof(cam_t));
