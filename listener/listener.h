@@ -91,7 +91,6 @@ enum listener_cookie_mode {
 };
 #define LISTENER_HELLO_LOAD 500	    /* hellos per second above which cookies are asked */
 #define LISTENER_COOKIE_RATE 50000.0 /* cookies sent per second, all sources */
-#define LISTENER_COOKIE_BURST 50000.0
 #define LISTENER_COOKIE_QUEUE 64 /* cookies sent together after a receive batch */
 
 typedef struct listener_cookie_out {
@@ -127,6 +126,7 @@ typedef struct listener {
 	uint64_t load_sec;	 /* the second load_cur counts */
 	uint32_t load_cur, load_prev;
 	listener_bucket_t cookie_bucket;
+	double cookie_rate;	 /* cookies a second, all sources: -K */
 	listener_cookie_out_t cookie_out[LISTENER_COOKIE_QUEUE];
 	int cookie_n;		 /* queued in cookie_out */
 	struct idx *idx;	/* the indexer's shared index, once there (listener_window.c) */

@@ -56,8 +56,7 @@ listener_cookie_answer(listener_t *l, const proto_hello_t *h, const struct socka
 	listener_cookie_out_t *o;
 	proto_cookie_t c;
 
-	if (!listener_rate_take(&l->cookie_bucket, LISTENER_COOKIE_RATE, LISTENER_COOKIE_BURST,
-				now_ms)) {
+	if (!listener_rate_take(&l->cookie_bucket, l->cookie_rate, l->cookie_rate, now_ms)) {
 		l->st.hello_cookie_capped++;
 		return;
 	}

@@ -4,7 +4,7 @@
  *
  * DESCRIPTION
  *	vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] [-w MS] [-r RATE]
- *		       [-k auto|always|off] [-L HELLOS] [-W]
+ *		       [-k auto|always|off] [-L HELLOS] [-K COOKIES] [-W]
  *
  *	One UDP socket (dual-stack for an IPv6 or wildcard address,
  *	SO_REUSEPORT so that several listeners can share the port, a 32 MiB
@@ -19,7 +19,9 @@
  *	many cameras share one address, behind a carrier NAT or in a test.
  *	-k and -L: when hellos must first answer a cookie (listener_cookie.c):
  *	auto (the default) when more than HELLOS (default 500) arrived in
- *	this second or the last, always, or off. A revocation ends the
+ *	this second or the last, always, or off; -K caps the cookies sent a
+ *	second, all sources together (default 50,000; beyond it a hello gets
+ *	no answer, counted hello_cookie_capped). A revocation ends the
  *	camera's live sessions (listener_revoke.c): the registry folder is
  *	watched with inotify, and swept; -W leaves the sweep alone, as for
  *	a registry changed from another machine.
@@ -203,7 +205,8 @@ main(int argc, char **argv)
 	l.keydir = getenv("VIGIL_KEYDIR") ? getenv("VIGIL_KEYDIR") : "/var/lib/vigil/keys";
 	l.hello_rate_src = LISTENER_HELLO_RATE_SRC;
 	l.hello_load = LISTENER_HELLO_LOAD;
-	while ((opt = getopt(argc, argv, "d:l:vn:w:r:k:L:Wh")) != -1) {
+	l.cookie_rate = LISTENER_COOKIE_RATE;
+	while ((opt = getopt(argc, argv, "d:l:vn:w:r:k:L:K:Wh")) != -1) {
 		int bad = 0;
 
 		switch (opt) {
@@ -226,11 +229,12 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'L': bad = proto_parse_u32("-L", optarg, 100000000, &l.hello_load); break;
+		case 'K': bad = proto_parse_double("-K", optarg, 1, 1e9, &l.cookie_rate); break;
 		case 'W': no_watch = 1; break;
 		case 'h':
 			printf("usage: vigil-listener [-d KEYDIR] [-l ADDR:PORT] [-v] [-n COUNT] "
 			       "[-w HELLO_WINDOW_MS] [-r HELLOS_PER_S_PER_SOURCE] "
-			       "[-k auto|always|off] [-L HELLOS_PER_S] [-W]\n");
+			       "[-k auto|always|off] [-L HELLOS_PER_S] [-K COOKIES_PER_S] [-W]\n");
 			return 0;
 		default: return 2;
 		}

@@ -40,14 +40,14 @@ ctr() {
 	v=$(status | tr ' ' '\n' | sed -n "s/^$1=\([0-9]*\)$/\1/p" | head -1)
 	echo "${v:-0}"
 }
-start() { # hello_cookie hello_load
+start() { # hello_cookie hello_load [listener option...]
 	cat >"$tmp/vigil.conf" <<CONF
 shm_prefix = $prefix
 metrics_listen =
 writers = 1
 hello_cookie = $1
 hello_load = $2
-stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
+stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port ${3:-}
 stage writer = $BIN/vigil-writer -D $tmp/data
 CONF
 	"$BIN/vigild" -n -c "$tmp/vigil.conf" 2>>"$tmp/vigild.log" || fail "vigild -n refused the file"
@@ -152,6 +152,21 @@ vs_stop
 cat "$tmp/v.out"
 [ $rc -eq 0 ] || fail "the day file does not verify after the flood"
 grep -q '^records 12,' "$tmp/v.out" || fail "want 12 records (two sessions of a hello and 5 data)"
+
+# (d) the cookies themselves are capped (-K): a flood above the cap gets
+# no more than the cap's cookies, the rest counted hello_cookie_capped
+start auto $load "-K 1000"
+c0=$(ctr hello_cookie_sent)
+"$PROBE" -s 127.0.0.1:$port -C "$tmp/cams/$c2" -F 30000 -R 10000 -S 4096 >"$tmp/flood2.out" ||
+	fail "second flood"
+sleep 1.2
+sent=$(( $(ctr hello_cookie_sent) - c0 )) capped=$(ctr hello_cookie_capped)
+secs=$(sed -n 's/.* seconds=\([0-9]*\).*/\1/p' "$tmp/flood2.out")
+echo "capped flood: 30000 hellos in about $secs s: cookies $sent, capped $capped"
+[ "$capped" -gt 0 ] || fail "no hello counted hello_cookie_capped above the cap"
+# a burst of one second's worth, then 1000 a second
+[ "$sent" -le $((1000 * (secs + 2) + 1000)) ] || fail "$sent cookies, more than the cap allows"
+vs_stop
 
 # (c) a real vigil-cam with hello_cookie = always: its data lands on disk
 start always 500
