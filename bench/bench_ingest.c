@@ -247,7 +247,13 @@ step_vigil(const char *tmp, int port, size_t n, double rate, double *cpu)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/data", tmp);
 	if (system(cmd) != 0 || (f = fopen(conf, "w")) == NULL)
 		return 0;
+	/*
+	 * hello_load above the hellos' pace: the simulated cameras open their
+	 * sessions in one burst and answer no hello cookie (vigil-cam does);
+	 * the data path is what is measured here.
+	 */
 	fprintf(f, "shm_prefix = %s\nmetrics_listen =\nwriters = 2\nring_slots = 16384\n"
+		   "hello_load = 1000000\n"
 		   "stage listener = %s/vigil-listener -d %s/keys -l 127.0.0.1:%d -r 100000\n"
 		   "stage writer = %s/vigil-writer -D %s/data\n",
 		prefix, bindir, tmp, port, bindir, tmp);
