@@ -104,9 +104,9 @@ $(OUT)/tests/%: tests/%.c $(TESTLIB) $(LIBARS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB) $(LIBLINK) -lcmocka $(LDLIBS)
 
-$(OUT)/bench/%: bench/%.c $(LIBARS)
+$(OUT)/bench/%: bench/%.c $(TESTLIB) $(LIBARS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBLINK) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB) $(LIBLINK) $(LDLIBS)
 
 $(OUT)/%.o: %.c
 	@mkdir -p $(@D)

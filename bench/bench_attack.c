@@ -70,6 +70,7 @@
 
 #include "proto_crypto.h"
 #include "shm.h"
+#include "testutil.h"
 #include "shm_metrics.h"
 #include "shm_status.h"
 
@@ -107,15 +108,6 @@ static uint8_t (*hellos)[PROTO_MAX_DGRAM], (*forged)[PROTO_MAX_DGRAM];
 static size_t *hello_len, *forged_len;
 static char prefix[64];
 static uint64_t flood_rx_bytes; /* what came back to the flood's source addresses */
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static uint64_t
 metric(const char *stage, int instances, const char *name)
@@ -320,11 +312,11 @@ stream(int fd_good, int fd_bad, size_t ngood, size_t nbad, int cls, int flood, d
 	struct mmsghdr m[BATCH];
 	struct iovec v[BATCH];
 	size_t g = 0, b = 0, k;
-	double t0 = now_s(), t;
+	double t0 = tu_now_s(), t;
 
 	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	while (g < ngood || b < nbad) {
-		t = now_s() - t0;
+		t = tu_now_s() - t0;
 		size_t due_g = (size_t)(t / secs * (double)ngood) + 1,
 		       due_b = (size_t)(t / secs * (double)nbad) + 1;
 
@@ -372,7 +364,7 @@ stream(int fd_good, int fd_bad, size_t ngood, size_t nbad, int cls, int flood, d
 		double next = secs * (double)g / (double)(ngood ? ngood : 1);
 		if (nbad && secs * (double)b / (double)nbad < next)
 			next = secs * (double)b / (double)nbad;
-		if ((t = next - (now_s() - t0)) > 200e-6) {
+		if ((t = next - (tu_now_s() - t0)) > 200e-6) {
 			struct timespec ts = {0, (long)((t - 100e-6) * 1e9)};
 			nanosleep(&ts, NULL);
 		}
@@ -384,16 +376,16 @@ static void
 settle(void)
 {
 	uint64_t last = 0, v;
-	double tl = now_s(), t0 = tl;
+	double tl = tu_now_s(), t0 = tl;
 
-	while (now_s() - t0 < 30) {
+	while (tu_now_s() - t0 < 30) {
 		usleep(50 * 1000);
 		v = metric("writer", 2, "appended_total") + metric("writer", 2, "duplicates_total") +
 		    drop_total();
 		if (v != last) {
 			last = v;
-			tl = now_s();
-		} else if (now_s() - tl > 0.5) {
+			tl = tu_now_s();
+		} else if (tu_now_s() - tl > 0.5) {
 			break;
 		}
 	}
@@ -505,21 +497,14 @@ setup(const char *keydir, const char *probedir)
 	t0_ms = proto_now_ms();
 	date = proto_date_from_ms(t0_ms);
 	for (c = 0; c < cameras; c++) {
-		proto_hello_t h = {0};
+		proto_hello_t h;
 		int len;
 
-		proto_uuid_v4(uuid[c]);
-		if (proto_registry_add(keydir, uuid[c], cam) < 0)
+		if ((len = tu_fleet_camera(cam, srv, keydir, date, t0_ms, &h, secret, hellos[c],
+					   PROTO_MAX_DGRAM, &sess[c])) < 0)
 			return -1;
-		memcpy(h.uuid, uuid[c], 16);
-		h.date = date;
-		h.camera_ms = t0_ms;
-		RAND_bytes(h.hello_id, sizeof(h.hello_id));
-		RAND_bytes(secret, sizeof(secret));
-		if ((len = proto_hello_seal(cam, srv, &h, secret, hellos[c], PROTO_MAX_DGRAM)) < 0)
-			return -1;
+		memcpy(uuid[c], h.uuid, 16);
 		hello_len[c] = (size_t)len;
-		sess[c] = proto_session_new(uuid[c], date, 0, secret);
 		/* the same camera, a later session, signed with a key not its own */
 		h.counter = 1000;
 		RAND_bytes(h.hello_id, sizeof(h.hello_id));
@@ -538,7 +523,7 @@ setup(const char *keydir, const char *probedir)
 int
 main(void)
 {
-	char tmp[] = "/tmp/vigil-bench-attack.XXXXXX", keys[600], conf[700], cmd[1024];
+	char *tmp = NULL, keys[600], conf[700], cmd[1024];
 	char probedir[600], probeout[700];
 	const char *bindir = getenv("BINDIR") ? getenv("BINDIR") : "bin", *cookie = "auto";
 	size_t nbad = 200000, ngood, last_n = 1;
@@ -582,7 +567,7 @@ main(void)
 	hello_len = calloc((size_t)cameras, sizeof(size_t));
 	forged_len = calloc((size_t)cameras, sizeof(size_t));
 	if (!good || !prev || !bad || !sess || !uuid || !hellos || !forged || !hello_len ||
-	    !forged_len || mkdtemp(tmp) == NULL)
+	    !forged_len || (tmp = tu_tmpdir()) == NULL)
 		return 1;
 	snprintf(keys, sizeof(keys), "%s/keys", tmp);
 	mkdir(keys, 0700);
@@ -665,10 +650,10 @@ main(void)
 		if (cls == NCLASS) /* a camera opens a session one second into the flood */
 			probe = probe_start(probedir, probeout, 1000);
 		c0 = proc_cpu_s(lpid);
-		t0 = now_s();
+		t0 = tu_now_s();
 		stream(fd_good, cls == NCLASS ? fd_flood : fd_bad, ngood, n_bad, cls, cls == NCLASS,
 		       secs);
-		t1 = now_s();
+		t1 = tu_now_s();
 		c1 = proc_cpu_s(lpid);
 		settle();
 		if (cls == NCLASS) {

@@ -39,19 +39,11 @@
 #include "proto_bundle.h"
 #include "proto_chain.h"
 #include "proto_record.h"
+#include "testutil.h"
 
 #define RECORDS 50000
 #define DLEN    1400
 #define ROUNDS  50
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 append_records(const char *path, int first, int n)
@@ -79,7 +71,7 @@ ref_sha(const char *path, double *mb)
 	static uint8_t buf[1 << 16];
 	uint8_t d[32];
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	double t0 = now_s();
+	double t0 = tu_now_s();
 	ssize_t n;
 	int fd = open(path, O_RDONLY);
 
@@ -92,13 +84,13 @@ ref_sha(const char *path, double *mb)
 	EVP_DigestFinal_ex(md, d, NULL);
 	close(fd);
 	EVP_MD_CTX_free(md);
-	return now_s() - t0;
+	return tu_now_s() - t0;
 }
 
 int
 main(void)
 {
-	char dir[] = "/tmp/vigil-bench-chain.XXXXXX", path[256], chain[256], cmd[300];
+	char *dir = NULL, path[256], chain[256];
 	proto_file_hdr_t fh = {.date = 20782, .created_ms = 1795608000000ull};
 	uint8_t hdr[PROTO_FILE_HDR_LEN], sig[512];
 	proto_chain_report_t rep;
@@ -114,7 +106,7 @@ main(void)
 	}
 	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
-	if (key == NULL || mkdtemp(dir) == NULL)
+	if (key == NULL || (dir = tu_tmpdir()) == NULL)
 		return 1;
 	snprintf(path, sizeof(path), "%s/2026-11-25.vgl", dir);
 	snprintf(chain, sizeof(chain), "%s/2026-11-25.chain", dir);
@@ -127,33 +119,34 @@ main(void)
 
 	ref_sha(path, &mb); /* warm the page cache for both */
 	tref = ref_sha(path, &mb);
-	t0 = now_s();
+	t0 = tu_now_s();
 	if (proto_chain_update(path, key, 1, 0, 0) != RECORDS)
 		fprintf(stderr, "bench_chain: update: %s\n", proto_errmsg());
-	t = now_s() - t0;
+	t = tu_now_s() - t0;
 	printf("BENCH chain_update mb_per_s=%.0f ref=%.0f ratio=%.2f\n", mb / t, mb / tref,
 	       tref / t);
 	tref = ref_sha(path, &mb);
-	t0 = now_s();
+	t0 = tu_now_s();
 	if (proto_chain_check(path, NULL, key, &rep) < 0 || !rep.ok)
 		fprintf(stderr, "bench_chain: check failed: %s\n", rep.where);
-	t = now_s() - t0;
+	t = tu_now_s() - t0;
 	printf("BENCH chain_check mb_per_s=%.0f ref=%.0f ratio=%.2f\n", mb / t, mb / tref,
 	       tref / t);
 
 	for (i = 0; i < ROUNDS; i++) {
 		append_records(path, RECORDS + i, 1);
-		t0 = now_s();
+		t0 = tu_now_s();
 		proto_chain_update(path, key, 2 + (uint64_t)i, 0, 0);
-		ck += now_s() - t0;
+		ck += tu_now_s() - t0;
 		sl = sizeof(sig);
-		t0 = now_s();
+		t0 = tu_now_s();
 		proto_pss_sign(key, hdr, sizeof(hdr), sig, &sl);
-		sign += now_s() - t0;
+		sign += tu_now_s() - t0;
 	}
 	printf("BENCH chain_checkpoint ms=%.3f ref=%.3f ratio=%.2f\n", ck * 1e3 / ROUNDS,
 	       sign * 1e3 / ROUNDS, ck / sign);
 	EVP_PKEY_free(key);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : 1;
+	tu_rmtree(dir);
+	free(dir);
+	return 0;
 }

@@ -47,6 +47,7 @@
 #include <openssl/rand.h>
 
 #include "proto_crypto.h"
+#include "testutil.h"
 #include "shm_metrics.h"
 
 #define MAX_RATES 16
@@ -60,15 +61,6 @@ static size_t *hello_len;
 static size_t pool_n;
 static int cameras = 1000, seconds = 10;
 static const char *bindir;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static double
 children_cpu_s(void)
@@ -88,7 +80,7 @@ blast(int port, int hello, size_t n, double rate)
 	struct mmsghdr m[32];
 	struct iovec v[32];
 	int fd = socket(AF_INET, SOCK_DGRAM, 0), sndbuf = 4 << 20;
-	double t0 = now_s();
+	double t0 = tu_now_s();
 	size_t i, k;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -107,7 +99,7 @@ blast(int port, int hello, size_t n, double rate)
 			i += (size_t)r;
 		/* sleep while well ahead, spin the last 100 us: the sender must not
 		 * take a core from the receivers on a two-core machine */
-		while ((ahead = (double)i / rate - (now_s() - t0)) > 0) {
+		while ((ahead = (double)i / rate - (tu_now_s() - t0)) > 0) {
 			if (ahead > 200e-6) {
 				struct timespec ts = {0, (long)((ahead - 100e-6) * 1e9)};
 				nanosleep(&ts, NULL);
@@ -136,22 +128,14 @@ seal_all(const char *keydir, size_t n)
 		return -1;
 	memset(payload, 0x5a, sizeof(payload));
 	for (c = 0; c < cameras; c++) {
-		proto_hello_t h = {0};
+		proto_hello_t h;
 		int len;
 
-		proto_uuid_v4(uuid[c]);
-		/* one key pair for the whole fleet: generating 1000 would take minutes */
-		if (proto_registry_add(keydir, uuid[c], cam) < 0)
+		if ((len = tu_fleet_camera(cam, srv, keydir, date, ms, &h, secret, hellos[c],
+					   PROTO_MAX_DGRAM, &s[c])) < 0)
 			return -1;
-		memcpy(h.uuid, uuid[c], 16);
-		h.date = date;
-		h.camera_ms = ms;
-		RAND_bytes(h.hello_id, sizeof(h.hello_id));
-		RAND_bytes(secret, sizeof(secret));
-		if ((len = proto_hello_seal(cam, srv, &h, secret, hellos[c], PROTO_MAX_DGRAM)) < 0)
-			return -1;
+		memcpy(uuid[c], h.uuid, 16);
 		hello_len[c] = (size_t)len;
-		s[c] = proto_session_new(uuid[c], date, 0, secret);
 	}
 	for (j = 0; j < n; j++) {
 		proto_data_hdr_t d = {0};
@@ -205,15 +189,15 @@ metric_sum(const char *prefix, const char *stage, int instances, const char *nam
 static uint64_t
 settle(uint64_t (*f)(void *), void *arg, double quiet_s, double max_s)
 {
-	double t0 = now_s(), tl = t0;
+	double t0 = tu_now_s(), tl = t0;
 	uint64_t last = f(arg), v;
 
-	while (now_s() - t0 < max_s) {
+	while (tu_now_s() - t0 < max_s) {
 		usleep(20 * 1000);
 		if ((v = f(arg)) != last) {
 			last = v;
-			tl = now_s();
-		} else if (now_s() - tl > quiet_s) {
+			tl = tu_now_s();
+		} else if (tu_now_s() - tl > quiet_s) {
 			break;
 		}
 	}
@@ -421,7 +405,7 @@ installed(const char *prog)
 int
 main(void)
 {
-	char tmp[] = "/tmp/vigil-bench-ingest.XXXXXX", keys[600], cmd[700];
+	char *tmp = tu_tmpdir(), keys[600], cmd[700];
 	double rates[MAX_RATES] = {50000, 100000, 150000, 200000, 250000, 300000, 350000};
 	int nrates = 7, port = 30000 + getpid() % 20000, r, k;
 	receiver_t rx[] = {{.name = "vigil"}, {.name = "ref"}, {.name = "gst"}, {.name = "srt"}};
@@ -446,7 +430,7 @@ main(void)
 	pool = malloc(pool_n * DATA_LEN);
 	hellos = malloc((size_t)cameras * PROTO_MAX_DGRAM);
 	hello_len = calloc((size_t)cameras, sizeof(*hello_len));
-	if (mkdtemp(tmp) == NULL || pool == NULL || hellos == NULL || hello_len == NULL) {
+	if (tmp == NULL || pool == NULL || hellos == NULL || hello_len == NULL) {
 		fprintf(stderr, "bench_ingest: no memory for %zu datagrams\n", pool_n);
 		return 1;
 	}

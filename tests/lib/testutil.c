@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 #include "testutil.h"
 
@@ -133,4 +135,34 @@ tu_rmtree(const char *path)
 {
 	if (path)
 		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+tu_fleet_camera(EVP_PKEY *cam, EVP_PKEY *srv, const char *keydir, uint32_t date, uint64_t ms,
+		proto_hello_t *h, uint8_t secret[PROTO_SECRET_LEN], uint8_t *hello, size_t cap,
+		proto_session_t **s)
+{
+	int len;
+
+	memset(h, 0, sizeof(*h));
+	proto_uuid_v4(h->uuid);
+	if (proto_registry_add(keydir, h->uuid, cam) < 0)
+		return -1;
+	h->date = date;
+	h->camera_ms = ms;
+	if (RAND_bytes(h->hello_id, sizeof(h->hello_id)) != 1 ||
+	    RAND_bytes(secret, PROTO_SECRET_LEN) != 1 ||
+	    (len = proto_hello_seal(cam, srv, h, secret, hello, cap)) < 0 ||
+	    (*s = proto_session_new(h->uuid, date, 0, secret)) == NULL)
+		return -1;
+	return len;
+}
+
+double
+tu_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -4,8 +4,9 @@
  *
  * DESCRIPTION
  *	Paths of fixtures relative to the source tree (the tests run from the
- *	repository root; VIGIL_SRCDIR overrides), hex formatting, and fixed
- *	inputs used by the test vectors.
+ *	repository root; VIGIL_SRCDIR overrides), hex formatting, fixed
+ *	inputs used by the test vectors, temporary folders, and the cameras
+ *	of a simulated fleet (the benchmarks link these too).
  */
 #ifndef VIGIL_TESTUTIL_H
 #define VIGIL_TESTUTIL_H
@@ -14,6 +15,8 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+
+#include "proto_crypto.h"
 
 /* "<srcdir>/<rel>" in a static buffer. */
 const char *tu_path(const char *rel);
@@ -25,8 +28,21 @@ int tu_unhex(const char *s, uint8_t *out, size_t cap);
 char *tu_doc_vector(const char *doc_rel, const char *name);
 /* Test keys in tests/vectors/ (camera.pem, server.pem, ...). */
 EVP_PKEY *tu_key(const char *name, int priv);
+/* Seconds on the monotonic clock, to time a stretch of work. */
+double tu_now_s(void);
 /* A fresh temporary directory; caller removes it with tu_rmtree. */
 char *tu_tmpdir(void);
 void tu_rmtree(const char *path);
+/*
+ * One camera of a simulated fleet: a fresh UUID registered in keydir with
+ * the public key of cam (one key pair serves a whole fleet: generating a
+ * thousand would take minutes), and its first hello (counter 0 of date,
+ * made at ms, random hello id and secret) sealed for srv into hello (cap
+ * bytes). Fills h (the hello's fields), secret and *s (the session).
+ * Returns the hello's length, or -1.
+ */
+int tu_fleet_camera(EVP_PKEY *cam, EVP_PKEY *srv, const char *keydir, uint32_t date, uint64_t ms,
+		    proto_hello_t *h, uint8_t secret[PROTO_SECRET_LEN], uint8_t *hello, size_t cap,
+		    proto_session_t **s);
 
 #endif
