@@ -133,8 +133,8 @@ typedef struct listener {
 	uint64_t idx_try_ms;	/* when attaching was last tried */
 	/* revocation (listener_revoke.c): inotify on the registry, and the sweep */
 	int revoke_fd;
-	uint32_t revoke_cursor, revoke_budget;
-	uint64_t revoke_sweep_ms;
+	uint32_t revoke_cursor;	 /* the sweep's next slot */
+	uint64_t revoke_sweep_ms; /* last tick */
 } listener_t;
 
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);

@@ -18,7 +18,9 @@
  *	sessions a second against the registry, so every session is looked
  *	at within (sessions / LISTENER_REVOKE_SWEEP) seconds even then. A
  *	restarted listener never restores a revoked camera's session.
- *	Each session ended is counted `revoked_live`.
+ *	Each session ended is counted `revoked_live`. The folder's events
+ *	and the sweep are looked at ten times a second, not per batch of
+ *	datagrams.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -108,27 +110,26 @@ void
 listener_revoke_tick(listener_t *l, uint64_t now_ms)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
+	uint64_t elapsed = now_ms - l->revoke_sweep_ms;
 	uint32_t want, i;
+	ssize_t n;
 
+	if (elapsed < 100)
+		return; /* ten times a second at most: off the per-batch path */
+	l->revoke_sweep_ms = now_ms;
+	/* the sweep's share of the time since the last tick, a second's worth at most */
+	want = elapsed >= 1000 ? LISTENER_REVOKE_SWEEP
+			       : (uint32_t)(elapsed * LISTENER_REVOKE_SWEEP / 1000);
 	while (l->revoke_fd >= 0 && (n = read(l->revoke_fd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *e = (struct inotify_event *)p;
 			if (e->len)
 				changed(l, e->name);
 			if (e->mask & IN_Q_OVERFLOW) /* events lost: look at every session */
-				l->revoke_sweep_ms = 0, l->revoke_cursor = 0,
-				l->revoke_budget = LISTENER_MAX_SESSIONS;
+				want = LISTENER_MAX_SESSIONS;
 			p += sizeof(*e) + e->len;
 		}
 	}
-	/* the sweep: LISTENER_REVOKE_SWEEP sessions a second, in slices */
-	if (now_ms >= l->revoke_sweep_ms + 100) {
-		uint64_t elapsed = l->revoke_sweep_ms ? now_ms - l->revoke_sweep_ms : 100;
-		l->revoke_sweep_ms = now_ms;
-		l->revoke_budget += (uint32_t)(elapsed * LISTENER_REVOKE_SWEEP / 1000);
-	}
-	want = l->revoke_budget;
 	for (i = 0; i < LISTENER_MAX_SESSIONS && want > 0; i++) {
 		listener_sess_t *ls = &l->sess[l->revoke_cursor];
 		l->revoke_cursor = (l->revoke_cursor + 1) % LISTENER_MAX_SESSIONS;
@@ -140,7 +141,4 @@ listener_revoke_tick(listener_t *l, uint64_t now_ms)
 			end_sessions(l, ls);
 		}
 	}
-	l->revoke_budget = want > LISTENER_REVOKE_SWEEP ? LISTENER_REVOKE_SWEEP : want;
-	if (i == LISTENER_MAX_SESSIONS)
-		l->revoke_budget = 0; /* went round: nothing left to look at */
 }
