@@ -19,14 +19,7 @@ BIN=$(cd "$BINDIR" && pwd)
 . "$(dirname "$0")/../lib/vigil_server.sh"
 command -v ffprobe >/dev/null || { echo "ffprobe is not installed"; exit 77; }
 vs_setup bundle
-vs_start 1
-cam=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
-timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 60 --fps 30 >"$tmp/cam.out" 2>&1 ||
-	fail "camera: $(tail -3 "$tmp/cam.out")"
-sleep 0.3
-vs_stop
-day=$(ls "$tmp/data/$cam/"*.vgl | head -1)
-[ -f "$day" ] || fail "no day file"
+vs_record_day 60
 dayname=$(basename "$day" .vgl)
 "$BIN/vigilctl" chain -d "$tmp/keys" -c "$day" >/dev/null || fail "vigilctl chain"
 "$BIN/vigilctl" keygen -d "$tmp/court" >/dev/null || fail "recipient keygen"

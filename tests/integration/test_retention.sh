@@ -16,14 +16,7 @@ BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
 . "$(dirname "$0")/../lib/vigil_server.sh"
 vs_setup retention
-vs_start 1
-cam=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
-timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 10 --fps 30 >"$tmp/cam.out" 2>&1 ||
-	fail "camera: $(tail -3 "$tmp/cam.out")"
-sleep 0.3
-vs_stop
-day=$(ls "$tmp/data/$cam/"*.vgl | head -1)
-[ -f "$day" ] || fail "no day file"
+vs_record_day 10
 d=$(basename "$day" .vgl)
 sum=$(sha256sum "$day" | cut -d' ' -f1)
 ctl() { sub=$1; shift; "$BIN/vigilctl" "$sub" -D "$tmp/data" -d "$tmp/keys" "$@"; }

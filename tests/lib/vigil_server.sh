@@ -19,6 +19,10 @@
 #	                    STAGE's counter NAME summed over its instances (0
 #	                    when absent: status leaves zeros out).
 #	  vs_stop           SIGTERM to vigild and wait for it.
+#	  vs_record_day FRAMES
+#	                    a vigild with one writer, a new camera ($cam)
+#	                    streaming FRAMES frames at 30 fps, then stopped:
+#	                    $day is the camera's day file.
 vpid="" pids=""
 vs_cleanup() {
 	for p in $pids $vpid; do kill -9 "$p" 2>/dev/null; done
@@ -75,4 +79,14 @@ vs_stop() {
 	kill -TERM "$vpid"
 	wait "$vpid"
 	vpid=""
+}
+vs_record_day() {
+	vs_start 1
+	cam=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
+	timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n "$1" --fps 30 >"$tmp/cam.out" 2>&1 ||
+		fail "camera: $(tail -3 "$tmp/cam.out")"
+	sleep 0.3
+	vs_stop
+	day=$(ls "$tmp/data/$cam/"*.vgl | head -1)
+	[ -f "$day" ] || fail "no day file"
 }
