@@ -37,8 +37,9 @@
  *	    indexer makes the counter odd, writes, makes it even; a reader
  *	    copies and retries when the counter was odd or changed. Unlike
  *	    ck_sequence_read_begin, readers give up after a bounded number
- *	    of tries (-EAGAIN), so a writer killed in mid-update never hangs
- *	    them; the restarted indexer resets the segment.
+ *	    of tries, or a bounded time (idx_set_patience), then give -EAGAIN,
+ *	    so a writer killed in mid-update never hangs them; the restarted
+ *	    indexer resets the segment.
  *	  - Keyframes, points and hellos are append-only chunked arrays:
  *	    entries are written, then the array word (offset / 8 of its
  *	    chunk directory in the high 32 bits, count in the low 32) is
@@ -54,8 +55,8 @@
  *	    look incomplete (syncd waits for ready before asking cameras).
  *
  *	Read functions return a count or 0 on success, -ENOENT when the
- *	index has no such day, -EAGAIN when they raced with a reset (call
- *	again). They never print, never allocate, and copy into the
+ *	index has no such day, -EAGAIN when they raced with a reset or the
+ *	day stayed in mid-update past the reader's patience (call again). They never print, never allocate, and copy into the
  *	caller's memory.
  */
 #ifndef VIGIL_IDX_H
@@ -121,6 +122,18 @@ typedef struct idx_day_info {
 int idx_create(const char *prefix, uint32_t days, uint64_t arena_bytes, idx_t **out);
 int idx_attach(const char *prefix, idx_t **out);
 void idx_close(idx_t *x);
+/*
+ * How long a read may wait for a day that the indexer is updating right
+ * now (its sequence counter odd) before it gives -EAGAIN. 0, the
+ * default, spins a few thousand times only: the listener's replay check
+ * would rather let a datagram through to the writers than stall. A
+ * process that answers people (streamer, syncd, vigilctl) sets a few
+ * milliseconds: on a loaded machine the indexer can be preempted inside
+ * an update for a whole time slice, and an API that gave up then would
+ * say a streaming camera is offline. Still bounded, so a writer killed
+ * in mid-update never hangs a reader.
+ */
+void idx_set_patience(idx_t *x, unsigned ms);
 /* 1 once the indexer finished its start-up scan of this generation. */
 int idx_ready(const idx_t *x);
 uint64_t idx_generation(const idx_t *x);

@@ -66,6 +66,7 @@ struct idx {
 	idx_hdr_t *hdr;
 	struct idx_day *days;
 	uint32_t mask;
+	unsigned patience_ms; /* idx_set_patience */
 };
 
 static inline uint32_t

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "idx_int.h"
 
@@ -98,6 +99,12 @@ idx_close(idx_t *x)
 	free(x);
 }
 
+void
+idx_set_patience(idx_t *x, unsigned ms)
+{
+	x->patience_ms = ms;
+}
+
 int
 idx_ready(const idx_t *x)
 {
@@ -150,21 +157,38 @@ find(const idx_t *x, const uint8_t uuid[16], uint32_t date)
 	return NULL;
 }
 
-/* Sequence lock, reader side: bounded, so a dead writer never hangs us. */
+/*
+ * Sequence lock, reader side: bounded, so a dead writer never hangs us.
+ * Spin first (an update takes well under a microsecond); a reader with
+ * patience then sleeps in short steps until its deadline, for an indexer
+ * preempted in mid-update.
+ */
 static int
-seq_begin(const struct idx_day *d, uint32_t *v)
+seq_begin(const idx_t *x, const struct idx_day *d, uint32_t *v)
 {
+	uint64_t deadline = 0;
 	int i;
 
-	for (i = 0; i < IDX_READ_TRIES; i++) {
-		*v = ck_pr_load_32(&d->seq);
-		if ((*v & 1) == 0) {
-			ck_pr_fence_load(); /* fields after the even counter */
-			return 0;
+	for (;;) {
+		for (i = 0; i < IDX_READ_TRIES; i++) {
+			*v = ck_pr_load_32(&d->seq);
+			if ((*v & 1) == 0) {
+				ck_pr_fence_load(); /* fields after the even counter */
+				return 0;
+			}
+			ck_pr_stall();
 		}
-		ck_pr_stall();
+		if (x->patience_ms == 0)
+			return -EAGAIN;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t t = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+		if (deadline == 0)
+			deadline = t + (uint64_t)x->patience_ms * 1000000u;
+		else if (t >= deadline)
+			return -EAGAIN;
+		nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
 	}
-	return -EAGAIN;
 }
 
 static int
@@ -197,7 +221,7 @@ idx_day_ranges(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_range_
 	if ((d = find(x, uuid, date)) == NULL)
 		return gen_end(x, g, -ENOENT);
 	for (tries = 0; tries < IDX_READ_TRIES; tries++) {
-		if (seq_begin(d, &v) < 0)
+		if (seq_begin(x, d, &v) < 0)
 			break;
 		n = d->nranges;
 		uint64_t ref = d->ranges;
@@ -229,7 +253,7 @@ idx_day_has(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t c)
 	if ((d = find(x, uuid, date)) == NULL)
 		return gen_end(x, g, 0);
 	for (tries = 0; tries < IDX_READ_TRIES; tries++) {
-		if (seq_begin(d, &v) < 0)
+		if (seq_begin(x, d, &v) < 0)
 			break;
 		uint32_t n = d->nranges, lo = 0, hi = n;
 		const idx_range_t *r = arena_at(x, d->ranges, (uint64_t)n * sizeof(idx_range_t));
@@ -263,7 +287,7 @@ idx_day_info(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_day_info
 	if ((d = find(x, uuid, date)) == NULL)
 		return gen_end(x, g, -ENOENT);
 	for (tries = 0; tries < IDX_READ_TRIES; tries++) {
-		if (seq_begin(d, &v) < 0)
+		if (seq_begin(x, d, &v) < 0)
 			break;
 		memcpy(out->uuid, d->uuid, 16);
 		out->date = d->date;

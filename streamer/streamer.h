@@ -34,6 +34,7 @@
 
 #define STREAMER_FRAME_KEY_LEN VIEW_FRAME_KEY_LEN
 #define STREAMER_QMAX 2048
+#define STREAMER_INDEX_PATIENCE_MS 50 /* idx_set_patience: a preempted indexer, not a dead one */
 #define STREAMER_SNDBUF (128 * 1024) /* kernel send buffer per connection */
 #define STREAMER_LIVE_LAG_US 1000000 /* a live viewer further behind than this skips */ /* messages queued per viewer, at most */
 

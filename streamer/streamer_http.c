@@ -106,8 +106,13 @@ api_cameras(struct lws *wsi, const auth_user_t *u)
 		if (!auth_user_may(u, cams[i]))
 			continue;
 		int nd = idx_camera_days(streamer.idx, cams[i], dates, 512);
+		if (nd == -EAGAIN)
+			goto busy;
 		for (k = 0; k < nd && k < 512; k++) {
-			if (idx_day_info(streamer.idx, cams[i], dates[k], &info) < 0)
+			int rc = idx_day_info(streamer.idx, cams[i], dates[k], &info);
+			if (rc == -EAGAIN)
+				goto busy; /* not "offline": the index is in mid-update */
+			if (rc < 0)
 				continue;
 			if (info.last_arrival_ms >= last.last_arrival_ms)
 				last = info;
@@ -132,6 +137,9 @@ api_cameras(struct lws *wsi, const auth_user_t *u)
 	}
 	jb_printf(&b, "]");
 	return respond_json(wsi, 200, &b);
+busy:
+	jb_free(&b);
+	return error(wsi, 503, "index busy");
 }
 
 static int

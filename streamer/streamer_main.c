@@ -380,6 +380,7 @@ main(int argc, char **argv)
 		streamer_log("index %s-index: %s", streamer.prefix, strerror(-n));
 		return 1;
 	}
+	idx_set_patience(streamer.idx, STREAMER_INDEX_PATIENCE_MS);
 	if (streamer.audit_path &&
 	    (streamer.audit_fd = open(streamer.audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 				      0600)) < 0)

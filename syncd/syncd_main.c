@@ -200,6 +200,8 @@ main(int argc, char **argv)
 	metrics_open(&d, pfx);
 	if (idx_attach(pfx, &d.idx) < 0)
 		d.idx = NULL; /* no indexer: no battery or signal in the metrics */
+	else
+		idx_set_patience(d.idx, 50); /* see idx_set_patience */
 	if (shm_text_open(pfx, "syncd", 0, &txt) < 0)
 		syncd_log("no text metrics segment: per-camera metrics are not published");
 	signal(SIGINT, on_signal);

@@ -50,6 +50,7 @@ vigilctl_index(int argc, char **argv)
 		fprintf(stderr, "vigilctl: index %s-index: %s\n", pfx ? pfx : "vigil", strerror(-n));
 		return 1;
 	}
+	idx_set_patience(x, 1000);
 	if (optind + 1 >= argc) {
 		n = idx_camera_days(x, uuid, dates, 1024);
 		for (i = 0; i < n && i < 1024; i++) {

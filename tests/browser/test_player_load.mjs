@@ -87,9 +87,24 @@ await check('grid', page, async () => {
 	const t0 = Date.now();
 	const said = new Set();
 	let n = 0, worst = 0, s1;
+	const whole = async (s, when) => {
+		const missing = CAMS.filter((c) => !s.some((t) => t.camera === c));
+		if (!missing.length)
+			return;
+		const api = await page.evaluate(() => vigil.api.cameras()).catch((e) => e.message);
+		const now = Date.now();
+		const seen = Array.isArray(api) ? missing.map((c) => {
+			const a = api.find((x) => x.uuid === c);
+			return a ? `${c.slice(0, 8)} online=${a.online} last seen ${(now - a.last_seen_ms) / 1000} s ago`
+			    : `${c.slice(0, 8)} not listed`;
+		}).join('; ') : api;
+		throw new Error(`${when}: ${missing.length} of ${CAMS.length} streaming cameras have no tile (${seen})`);
+	};
+	await whole(s0, 'after the start');
 	while (Date.now() - t0 < SECONDS * 1000) {
 		s1 = await sample(CAMS);
 		n++;
+		await whole(s1, `after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 		for (const t of s1) {
 			assert(t.lag !== null && t.lag < LAG_S,
 			    `tile ${t.camera} shows a picture captured ${t.lag} s ago (bound ${LAG_S} s)`);

@@ -1,7 +1,7 @@
 /*
  * NAME
  *	test_idx.c - the shared index: ranges and gaps, keyframes, points,
- *	hellos, resets, notices
+ *	hellos, resets, notices, readers meeting a day in mid-update
  *
  * DESCRIPTION
  *	Builds a day through the indexer's API in a real shared segment and
@@ -9,6 +9,7 @@
  *	syncd do.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,6 +119,68 @@ test_ranges(void **state)
 	assert_int_equal(idx_ready(r), 0);
 	idx_set_ready(w, 1);
 	assert_int_equal(idx_ready(r), 1);
+	idx_close(r);
+	idx_close(w);
+	shm_seg_unlink(strcat(pfx, "-index"));
+}
+
+/* The indexer preempted inside an update: it finishes 30 ms later. */
+struct held {
+	idx_t *w;
+	idx_day_t *d;
+};
+
+static void *
+finish_later(void *arg)
+{
+	struct held *h = arg;
+	idx_rec_t r = {0};
+
+	usleep(30000);
+	r.offset = 64 + 5 * 100;
+	r.next = r.offset + 100;
+	r.counter = 5;
+	r.type = PROTO_T_DATA;
+	r.codec = PROTO_C_H264;
+	r.capture_ms = T0 + 1050;
+	r.len = 60;
+	idx_day_add(h->w, h->d, &r);
+	idx_day_end(h->w, h->d);
+	return NULL;
+}
+
+static void
+test_patience(void **state)
+{
+	idx_t *w, *r;
+	idx_day_info_t info;
+	pthread_t t;
+
+	(void)state;
+	snprintf(pfx, sizeof(pfx), "vigiltestidxp%d", (int)getpid());
+	assert_int_equal(idx_create(pfx, 10, 1 << 20, &w), 0);
+	assert_int_equal(idx_attach(pfx, &r), 0);
+	idx_reset(w);
+	idx_day_t *d = idx_day_get(w, U, DATE);
+	assert_non_null(d);
+	add(w, d, 0, 1);
+	idx_day_begin(w, d); /* held odd */
+	/* without patience (the listener): give up at once */
+	assert_int_equal(idx_day_info(r, U, DATE, &info), -EAGAIN);
+	assert_int_equal(idx_day_has(r, U, DATE, 0), -EAGAIN);
+	/* with patience, a writer that never finishes (killed) still ends the wait */
+	idx_set_patience(r, 20);
+	assert_int_equal(idx_day_info(r, U, DATE, &info), -EAGAIN);
+	assert_int_equal(idx_day_ranges(r, U, DATE, NULL, 0), -EAGAIN);
+	/* one that finishes within the patience: the read waits and sees its update */
+	struct held h = {w, d};
+	assert_int_equal(pthread_create(&t, NULL, finish_later, &h), 0);
+	idx_set_patience(r, 10000);
+	assert_int_equal(idx_day_info(r, U, DATE, &info), 0);
+	assert_int_equal(info.records, 2);
+	assert_int_equal(info.high, 6);
+	assert_int_equal(idx_day_has(r, U, DATE, 5), 1);
+	pthread_join(t, NULL);
 	idx_close(r);
 	idx_close(w);
 	shm_seg_unlink(strcat(pfx, "-index"));
@@ -318,6 +381,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_many_ranges),
+		cmocka_unit_test(test_patience),
 		cmocka_unit_test(test_checkpoint),
 		cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_notice),
