@@ -53,6 +53,7 @@
  *	Nothing is asserted: the figures are printed.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -535,18 +536,12 @@ main(void)
 	FILE *f;
 	pid_t vpid;
 
-	if (getenv("BENCH_BAD"))
-		nbad = strtoul(getenv("BENCH_BAD"), NULL, 10);
-	if (getenv("BENCH_BAD_RATE"))
-		bad_rate = atof(getenv("BENCH_BAD_RATE"));
-	if (getenv("BENCH_HELLO_RATE"))
-		hello_rate = atof(getenv("BENCH_HELLO_RATE"));
-	if (getenv("BENCH_HELLO_SECONDS"))
-		hello_secs = atof(getenv("BENCH_HELLO_SECONDS"));
-	if (getenv("BENCH_HELLO_SOURCES"))
-		sources = atoi(getenv("BENCH_HELLO_SOURCES"));
-	if (getenv("BENCH_CAMERAS"))
-		cameras = atoi(getenv("BENCH_CAMERAS"));
+	nbad = (size_t)tu_env_int("BENCH_BAD", (int)nbad, 1, INT_MAX);
+	bad_rate = tu_env_double("BENCH_BAD_RATE", bad_rate, 1, 1e9);
+	hello_rate = tu_env_double("BENCH_HELLO_RATE", hello_rate, 1, 1e9);
+	hello_secs = tu_env_double("BENCH_HELLO_SECONDS", hello_secs, 0.001, 3600);
+	sources = tu_env_int("BENCH_HELLO_SOURCES", sources, 1, 1 << 20);
+	cameras = tu_env_int("BENCH_CAMERAS", cameras, 1, INT_MAX);
 	if (getenv("BENCH_COOKIE"))
 		cookie = getenv("BENCH_COOKIE");
 	if (strcmp(cookie, "auto") && strcmp(cookie, "always") && strcmp(cookie, "off"))

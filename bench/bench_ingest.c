@@ -412,16 +412,17 @@ main(void)
 	size_t maxn;
 
 	bindir = getenv("BINDIR") ? getenv("BINDIR") : "bin";
-	if (getenv("BENCH_SECONDS"))
-		seconds = atoi(getenv("BENCH_SECONDS"));
-	if (getenv("BENCH_CAMERAS"))
-		cameras = atoi(getenv("BENCH_CAMERAS"));
+	seconds = tu_env_int("BENCH_SECONDS", seconds, 1, 3600);
+	cameras = tu_env_int("BENCH_CAMERAS", cameras, 1, 1 << 20);
 	if (getenv("BENCH_RATES")) {
 		char *list = strdup(getenv("BENCH_RATES")), *t, *save = NULL;
 
 		for (nrates = 0, t = strtok_r(list, ",", &save); t && nrates < MAX_RATES;
 		     t = strtok_r(NULL, ",", &save))
-			rates[nrates++] = atof(t);
+			if (proto_parse_double("BENCH_RATES", t, 1, 1e9, &rates[nrates++]) < 0) {
+				fprintf(stderr, "%s\n", proto_errmsg());
+				return 2;
+			}
 	}
 	if (seconds < 1 || cameras < 1 || nrates < 1)
 		return 2;

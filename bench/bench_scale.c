@@ -45,6 +45,7 @@
 #include "bus.h"
 #include "shm.h"
 #include "shm_msg.h"
+#include "testutil.h"
 
 #define MSG_LEN (SHM_MSG_HDR_LEN + 1400)
 #define SLOTS 4096
@@ -218,20 +219,18 @@ one(run_t *r, double *rate, double *p50, double *p99)
 int
 main(void)
 {
-	char dir[] = "/tmp/vigil-bench-scale.XXXXXX", port[16], log[160], cmd[256];
+	char *dir, port[16], log[4200], cmd[4300];
 	const char *nats = access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server"
 								       : "nats-server";
-	int seconds = getenv("BENCH_SECONDS") ? atoi(getenv("BENCH_SECONDS")) : 3, i, rc = 1;
+	int seconds = tu_env_int("BENCH_SECONDS", 3, 1, 3600), i, rc = 1;
 	double rate[2], p50[2], p99[2];
 	pid_t srv;
 
-	if (seconds < 1)
-		seconds = 1;
 	if (system("command -v nats-server >/dev/null 2>&1 || test -x /usr/sbin/nats-server") != 0) {
 		printf("bench_scale: nats-server is not installed\n");
 		return 77;
 	}
-	if (mkdtemp(dir) == NULL)
+	if ((dir = tu_tmpdir()) == NULL)
 		return 1;
 	snprintf(port, sizeof(port), "%d", 20000 + getpid() % 20000);
 	snprintf(log, sizeof(log), "%s/nats.log", dir);
@@ -270,8 +269,7 @@ main(void)
 out:
 	kill(srv, SIGTERM);
 	waitpid(srv, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		rc = 1;
+	tu_rmtree(dir);
+	free(dir);
 	return rc;
 }

@@ -69,6 +69,7 @@
 #include "idx.h"
 #include "proto_crypto.h"
 #include "proto_record.h"
+#include "testutil.h"
 
 #define MAXCONN 4096
 #define RING 65536
@@ -494,15 +495,11 @@ main(void)
 
 	if (getenv("BINDIR"))
 		bindir = getenv("BINDIR");
-	int fanout = getenv("BENCH_FANOUT") ? atoi(getenv("BENCH_FANOUT")) : 500;
-	int ncams = getenv("BENCH_LIVE_CAMERAS") ? atoi(getenv("BENCH_LIVE_CAMERAS")) : 100;
-	int nseeks = getenv("BENCH_SEEKS") ? atoi(getenv("BENCH_SEEKS")) : 200;
-	const char *only = getenv("BENCH_STREAM_ONLY"), *runs = getenv("BENCH_SCAN_RUNS");
-	int scan_runs = runs ? atoi(runs) : 5;
-	if (scan_runs < 1)
-		scan_runs = 1;
-	if (fanout > MAXCONN - 8 || ncams > MAXCONN - 8)
-		die("too many viewers");
+	int fanout = tu_env_int("BENCH_FANOUT", 500, 1, MAXCONN - 8);
+	int ncams = tu_env_int("BENCH_LIVE_CAMERAS", 100, 1, MAXCONN - 8);
+	int nseeks = tu_env_int("BENCH_SEEKS", 200, 1, 1 << 20);
+	const char *only = getenv("BENCH_STREAM_ONLY");
+	int scan_runs = tu_env_int("BENCH_SCAN_RUNS", 5, 1, 1000);
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);

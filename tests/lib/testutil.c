@@ -158,6 +158,36 @@ tu_fleet_camera(EVP_PKEY *cam, EVP_PKEY *srv, const char *keydir, uint32_t date,
 	return len;
 }
 
+int
+tu_env_int(const char *name, int dflt, int min, int max)
+{
+	const char *s = getenv(name);
+	int v;
+
+	if (s == NULL)
+		return dflt;
+	if (proto_parse_int(name, s, min, max, &v) < 0) {
+		fprintf(stderr, "%s\n", proto_errmsg());
+		exit(2);
+	}
+	return v;
+}
+
+double
+tu_env_double(const char *name, double dflt, double min, double max)
+{
+	const char *s = getenv(name);
+	double v;
+
+	if (s == NULL)
+		return dflt;
+	if (proto_parse_double(name, s, min, max, &v) < 0) {
+		fprintf(stderr, "%s\n", proto_errmsg());
+		exit(2);
+	}
+	return v;
+}
+
 double
 tu_now_s(void)
 {

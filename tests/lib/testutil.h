@@ -30,6 +30,13 @@ char *tu_doc_vector(const char *doc_rel, const char *name);
 EVP_PKEY *tu_key(const char *name, int priv);
 /* Seconds on the monotonic clock, to time a stretch of work. */
 double tu_now_s(void);
+/*
+ * A benchmark's setting from the environment: dflt when name is unset,
+ * else all of its value as a number within min..max; a mistyped value
+ * ends the program with status 2 and says why (never a silent 0).
+ */
+int tu_env_int(const char *name, int dflt, int min, int max);
+double tu_env_double(const char *name, double dflt, double min, double max);
 /* A fresh temporary directory; caller removes it with tu_rmtree. */
 char *tu_tmpdir(void);
 void tu_rmtree(const char *path);
