@@ -82,6 +82,10 @@ $(BINDIR)/vigil-cam: LDLIBS += -lx264 -lturbojpeg -lgps
 $(BINDIR)/vigil-verify: LDLIBS += -lavformat -lavcodec -lavutil
 # NATS JetStream (libbus): only the programs on the listener-to-writer hop
 $(BINDIR)/vigil-listener $(BINDIR)/vigil-writer $(OUT)/bench/bench_scale: LDLIBS += -lnats
+# libfuse3: only the failing-sync file system of the tests (private: not
+# passed on to the objects and libraries it is built from)
+$(OUT)/tests/tools/failfs: private CPPFLAGS += $(shell pkg-config --cflags fuse3 2>/dev/null)
+$(OUT)/tests/tools/failfs: private LDLIBS += $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 
 define lib_rule
 $(OUT)/$(1).a: $$(patsubst %.c,$(OUT)/%.o,$$(wildcard $(1)/*.c))

@@ -12,13 +12,14 @@ set -eu
 # client library; vigil-verify: libavformat (MP4); make analyze: clang-tools;
 # tests: ffmpeg (reference decoder), Chromium driven by
 # playwright-core (npm, below), jq; scale-out: nats-server, libnats,
-# glusterfs.
+# glusterfs; the failing-sync test: libfuse3, fusermount3.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
 liburing-dev libssl-dev libwebsockets-dev libck-dev libcmocka-dev
 uuid-dev libjansson-dev openssl xxd curl procps iproute2
 libx264-dev libturbojpeg0-dev libgps-dev gpsd ffmpeg libavformat-dev clang-tools
 chromium fonts-dejavu-core jq srt-tools
-nats-server libnats-dev glusterfs-server"
+nats-server libnats-dev glusterfs-server
+libfuse3-dev fuse3"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 

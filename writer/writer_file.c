@@ -199,8 +199,13 @@ create(writer_file_t *f, const char *dirpath)
 	h.date = f->date;
 	h.created_ms = proto_now_ms();
 	proto_file_hdr_encode(&h, hdr);
-	if (pwrite(f->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) || fdatasync(f->fd) != 0)
+	if (pwrite(f->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
 		return -1;
+	/* a failing sync is tried again with the records: the file stays dirty */
+	if (fdatasync(f->fd) != 0) {
+		writer_log("fdatasync of a new file's header: %s", strerror(errno));
+		f->dirty = 1;
+	}
 	/* the new name is durable too */
 	if ((dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		fsync(dfd);

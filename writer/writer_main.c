@@ -30,7 +30,14 @@
  *	bricks: there it is always one fdatasync per dirty file).
  *	A write error ends the process without
  *	releasing: vigild restarts it and the entries are written again
- *	(duplicates are recognised by the scan on reopen). SIGTERM: finish
+ *	(duplicates are recognised by the scan on reopen). A failed sync
+ *	does not: the disk still takes the appends, so the writer goes on
+ *	(live viewers keep their footage), keeps the files dirty and tries
+ *	again SYNC_MS later, counted in fdatasync_failed_total; with -s
+ *	durable its entries stay in the ring until a sync succeeds (the
+ *	listener drops what no longer fits, the cameras keep it); syncd
+ *	confirms nothing to the cameras while its own sync of the day file
+ *	fails (tests/integration/test_sync_unsynced.sh). SIGTERM: finish
  *	the turn, sync, release, exit 0. With transport = nats the entries
  *	come from the shard's JetStream consumer (writer_nats.c), and
  *	releasing one acknowledges it: always after its sync.
@@ -85,7 +92,9 @@ typedef struct writer {
 	uint64_t held; /* peeked and written, waiting for fdatasync (durable) */
 	uint64_t group_ns; /* how long a turn may wait for more datagrams */
 	uint64_t group_ms;
+	uint64_t sync_failures; /* failed syncs in a row, 0 while syncs succeed */
 	uint64_t *m_appended, *m_bytes, *m_dups, *m_bad, *m_syncs, *m_opened, *m_torn;
+	uint64_t *m_sync_failed;
 	writer_nats_t *nats; /* transport = nats: in is this consumer's private ring */
 	int no_syncfs;	     /* FUSE (GlusterFS): syncfs does not reach the bricks */
 } writer_t;
@@ -107,6 +116,12 @@ release(writer_t *w, uint64_t n)
 		shm_ring_release_spsc(w->in, n);
 }
 
+/*
+ * Make every dirty file durable, then release what waited for it
+ * (durable). A failed sync changes nothing: the files stay dirty, the
+ * entries held, and the next try comes SYNC_MS later. Returns 0 or
+ * -errno.
+ */
 static int
 sync_files(writer_t *w)
 {
@@ -114,40 +129,44 @@ sync_files(writer_t *w)
 	int i, n = 0, rc = 0;
 
 	if (!w->no_syncfs && writer_files_dirty(&w->files) > SYNCFS_FILES) {
-		if (syncfs(w->files.dirfd) != 0)
-			return -errno;
-		for (i = 0; i < w->files.max; i++)
-			w->files.f[i].dirty = 0;
-		goto synced;
-	}
-	for (i = 0; i < w->files.max; i++) {
-		writer_file_t *f = &w->files.f[i];
-		if (f->fd < 0 || !f->dirty)
-			continue;
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
-		if (sqe == NULL) {
-			io_uring_submit_and_wait(&w->ring, (unsigned)n);
-			sqe = io_uring_get_sqe(&w->ring);
+		rc = syncfs(w->files.dirfd) != 0 ? -errno : 0;
+	} else {
+		for (i = 0; i < w->files.max; i++) {
+			writer_file_t *f = &w->files.f[i];
+			if (f->fd < 0 || !f->dirty)
+				continue;
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+			if (sqe == NULL) {
+				io_uring_submit_and_wait(&w->ring, (unsigned)n);
+				sqe = io_uring_get_sqe(&w->ring);
+			}
+			io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
+			n++;
 		}
-		io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
-		f->dirty = 0;
-		n++;
+		if (n && (rc = io_uring_submit_and_wait(&w->ring, (unsigned)n)) < 0)
+			goto done;
+		rc = 0;
+		for (i = 0; i < n; i++) {
+			if (io_uring_wait_cqe(&w->ring, &cqe) < 0) {
+				rc = -EIO;
+				goto done;
+			}
+			if (cqe->res < 0)
+				rc = cqe->res;
+			io_uring_cqe_seen(&w->ring, cqe);
+		}
 	}
-	if (n && (rc = io_uring_submit_and_wait(&w->ring, (unsigned)n)) < 0)
-		return rc;
-	for (i = 0; i < n; i++) {
-		if (io_uring_wait_cqe(&w->ring, &cqe) < 0)
-			return -EIO;
-		if (cqe->res < 0)
-			rc = cqe->res;
-		io_uring_cqe_seen(&w->ring, cqe);
-	}
-synced:
+done:
 	w->last_sync_ms = proto_mono_ms();
-	w->unsynced = 0;
 	count(w->m_syncs, 1);
-	if (rc < 0)
+	if (rc < 0) {
+		count(w->m_sync_failed, 1);
 		return rc;
+	}
+	/* nothing was written meanwhile: the files synced are the dirty ones */
+	for (i = 0; i < w->files.max; i++)
+		w->files.f[i].dirty = 0;
+	w->unsynced = 0;
 	if (w->held) {
 		release(w, w->held);
 		w->held = 0;
@@ -401,6 +420,7 @@ main(int argc, char **argv)
 		w.m_dups = shm_metrics_counter(m, "duplicates_total");
 		w.m_bad = shm_metrics_counter(m, "malformed_total");
 		w.m_syncs = shm_metrics_counter(m, "fdatasync_total");
+		w.m_sync_failed = shm_metrics_counter(m, "fdatasync_failed_total");
 		w.m_opened = shm_metrics_counter(m, "files_opened_total");
 		w.m_torn = shm_metrics_counter(m, "torn_tails_cut_total");
 	}
@@ -452,14 +472,33 @@ main(int argc, char **argv)
 		if (w.nats)
 			count(w.m_bad, writer_nats_bad(w.nats));
 		uint64_t due = w.last_sync_ms + w.sync_ms, now = proto_mono_ms();
-		if (w.unsynced && (now >= due || w.unsynced >= w.sync_bytes)) {
-			if (sync_files(&w) < 0) {
-				writer_log("fdatasync failed: %s", strerror(errno));
-				goto out;
+		/* while syncs fail, SYNC_BYTES brings no earlier try */
+		if (w.unsynced && (now >= due || (w.unsynced >= w.sync_bytes && !w.sync_failures))) {
+			int err = sync_files(&w);
+			if (err < 0 && w.sync_failures++ == 0)
+				writer_log("fdatasync failed: %s; appending on, nothing counts as "
+					   "durable until a sync succeeds (tried every %llu ms)",
+					   strerror(-err), (unsigned long long)w.sync_ms);
+			if (err == 0 && w.sync_failures) {
+				writer_log("fdatasync succeeds again after %llu failures",
+					   (unsigned long long)w.sync_failures);
+				w.sync_failures = 0;
 			}
+			due = w.last_sync_ms + w.sync_ms;
 		}
-		if (n == 0) /* idle: sleep until data comes or the sync is due */
+		if (n == 0 && w.held) {
+			/*
+			 * Every entry in the ring is written and waits for a
+			 * sync (durable): the ring's wait would return at once.
+			 * Nap instead, a little at a time for what comes.
+			 */
+			struct timespec ts = {0, 10 * 1000000L};
+			if (due > now && due - now < 10)
+				ts.tv_nsec = (long)(due - now) * 1000000L;
+			nanosleep(&ts, NULL);
+		} else if (n == 0) { /* idle: sleep until data comes or the sync is due */
 			shm_ring_wait_spsc(w.in, w.unsynced ? (int)(due > now ? due - now : 1) : 1000);
+		}
 	}
 	/* stop: the current turn is done; make it durable and release it */
 	if (sync_files(&w) < 0)

@@ -1,0 +1,164 @@
+#!/bin/sh
+# NAME
+#	test_sync_unsynced.sh - a disk whose fsync fails: syncd confirms
+#	nothing, the camera keeps everything; when the disk heals, all of
+#	it is confirmed and the day is complete
+# DESCRIPTION
+#	The data folder is a failfs mount (tests/tools/failfs.c: a FUSE
+#	passthrough whose fsync and fdatasync answer EIO while a control
+#	file exists). vigild runs a listener, a writer, the indexer and
+#	syncd on it; a camera with its local store streams straight to the
+#	listener over loopback.
+#
+#	Phase 1, the control file present: the camera streams, then
+#	lingers, reporting every second. syncd's sync of the day file fails
+#	each second (syncd_confirm_unsynced grows), no CONFIRM is sent
+#	(syncd_confirm_sent stays 0), and the camera leaves with every
+#	datagram it stored still unconfirmed: its store's confirm log is
+#	empty, its counters say unconfirmed = stored, confirmed = 0.
+#	Phase 2, the control file removed: the camera starts again from its
+#	store, streams a little more and lingers until everything it sent
+#	before is confirmed: CONFIRMs go out, and the camera's confirm log
+#	covers every counter up to its last hello or data datagram (only
+#	the linger's own reports may stay unconfirmed). Then the day file
+#	verifies, holds every counter the camera used exactly once, and
+#	syncd recorded the day complete. The writer's syncs failed too
+#	(fdatasync_failed_total), but it never exited: it went on
+#	appending. WRITER_ARGS="-s durable" runs the same with the durable
+#	policy. Exits 77 with the reason when FUSE cannot run here.
+BINDIR=${BINDIR:-bin}
+OUT=${OUT:-build/default}
+BIN=$(cd "$BINDIR" && pwd)
+FAILFS=$(cd "$OUT/tests/tools" 2>/dev/null && pwd)/failfs
+skip() { echo "skipped: $*"; exit 77; }
+[ -x "$FAILFS" ] || skip "failfs not built ($FAILFS)"
+[ -c /dev/fuse ] || skip "no /dev/fuse: FUSE mounts cannot run here"
+command -v fusermount3 >/dev/null 2>&1 || skip "no fusermount3 (scripts/deps.sh installs fuse3)"
+. "$(dirname "$0")/../lib/vigil_server.sh"
+set -u
+vs_setup unsynced
+ffpid=""
+ff_cleanup() {
+	# detach the mount first: vs_cleanup kills every process under $tmp
+	# (failfs among them) and removes $tmp
+	fusermount3 -u -z "$tmp/mnt" 2>/dev/null
+	[ -n "$ffpid" ] && kill -9 "$ffpid" 2>/dev/null
+	vs_cleanup
+}
+trap ff_cleanup EXIT INT TERM
+
+mkdir -p "$tmp/backing" "$tmp/mnt"
+: >"$tmp/fail" # phase 1: every fsync on the mount fails
+"$FAILFS" --backing="$tmp/backing" --fail-if="$tmp/fail" --log="$tmp/failfs.log" \
+	-f -o max_threads=16 "$tmp/mnt" 2>"$tmp/failfs.err" &
+ffpid=$!
+i=0
+until grep -q " $tmp/mnt fuse" /proc/mounts; do
+	kill -0 "$ffpid" 2>/dev/null || skip "failfs does not mount here: $(tail -1 "$tmp/failfs.err")"
+	i=$((i + 1)); [ $i -gt 50 ] && skip "failfs did not mount within 5 s"; sleep 0.1
+done
+data=$tmp/mnt/data
+mkdir "$data" || fail "mkdir on the mount"
+
+vs_run syncd 1 <<CONF
+restart_min_ms = 50
+index_days = 64
+index_arena_mb = 4
+stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
+stage writer = $BIN/vigil-writer -D $data ${WRITER_ARGS:-}
+stage indexer = $BIN/vigil-indexer -D $data -d $tmp/keys -r 200
+stage syncd = $BIN/vigil-syncd -D $data
+CONF
+cam=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
+store=$tmp/cams/$cam/state.store
+
+# phase 1: the camera streams and lingers; nothing can be made durable
+timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 90 --fps 30 --no-gpsd \
+	--linger 8000 >"$tmp/cam1.out" 2>"$tmp/cam1.err" &
+cpid=$!
+pids=$cpid
+i=0
+# until syncd has failed to sync thrice (the camera, unconfirmed, lingers)
+until [ "$(vs_counter syncd syncd_confirm_unsynced)" -ge 3 ] || ! kill -0 "$cpid" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 300 ] && fail "syncd_confirm_unsynced never reached 3"; sleep 0.1
+done
+wait "$cpid" || fail "camera exit (phase 1): $(tail -3 "$tmp/cam1.err")"
+pids=""
+unsynced=$(vs_counter syncd syncd_confirm_unsynced)
+confirms=$(vs_counter syncd syncd_confirm_sent)
+wfailed=$(vs_counter writer fdatasync_failed_total)
+cat "$tmp/cam1.out"
+echo "phase 1: syncd_confirm_unsynced=$unsynced syncd_confirm_sent=$confirms" \
+	"writer fdatasync_failed_total=$wfailed"
+[ "$confirms" -eq 0 ] || fail "syncd sent $confirms CONFIRMs while the day file could not be synced"
+[ "$unsynced" -ge 3 ] || fail "syncd_confirm_unsynced $unsynced: syncd did not try to confirm"
+[ "$wfailed" -gt 0 ] || fail "the writer's syncs did not fail"
+stored1=$(sed -n 's/^store: stored=\([0-9]*\) .*/\1/p' "$tmp/cam1.out")
+[ "${stored1:-0}" -gt 0 ] || fail "the camera stored nothing"
+grep -q "^store: .* unconfirmed=$stored1 confirmed=0 " "$tmp/cam1.out" ||
+	fail "the camera's store does not hold all $stored1 datagrams unconfirmed"
+grep -q '^sync: .* confirms=0 ' "$tmp/cam1.out" || fail "the camera received a CONFIRM"
+[ ! -s "$store/confirm" ] || fail "the camera's confirm log is not empty"
+grep -q "^fsync-eio .*/$cam/.*\.vgl$" "$tmp/failfs.log" || fail "no fsync of the day file failed"
+grep -q '^fsync-ok' "$tmp/failfs.log" && fail "a sync passed while the control file was there"
+
+# phase 2: the disk heals; the camera comes back with its store
+rm "$tmp/fail"
+timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 30 --fps 30 --no-gpsd \
+	--linger 30000 >"$tmp/cam2.out" 2>"$tmp/cam2.err" || fail "camera exit (phase 2)"
+cat "$tmp/cam2.out"
+stored2=$(sed -n 's/^store: stored=\([0-9]*\) .*/\1/p' "$tmp/cam2.out")
+i=0
+until [ "$(vs_counter syncd syncd_days_complete)" -ge 1 ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "syncd never found the day complete"; sleep 0.1
+done
+vs_status >"$tmp/status.out"
+vs_stop
+cat "$tmp/status.out"
+grep -q 'syncd_confirm_sent=[1-9]' "$tmp/status.out" || fail "no CONFIRM sent after the disk healed"
+grep -q "^fsync-ok .*/$cam/.*\.vgl$" "$tmp/failfs.log" || fail "no sync of the day file passed in phase 2"
+day=$(ls "$data/$cam/"*.vgl | head -1)
+[ -f "$day" ] || fail "no day file"
+d=$(basename "$day" .vgl)
+
+# Everything the camera sent before it lingered is confirmed: the
+# camera's confirm log (docs/STORAGE.md, "Camera store") covers every
+# counter up to its last hello or data datagram in the day file; what
+# stays unconfirmed is the reports (and bye) of the linger itself,
+# sent after the last CONFIRM that could cover them.
+"$BIN/vigilctl" dump "$day" >"$tmp/dump.out" || fail "dump"
+date=$(sed -n 's/^# camera .* date \([0-9]*\)$/\1/p' "$tmp/dump.out")
+# 16-byte records, big-endian: date, first counter, count, CRC
+od -An -v -tu1 -w16 "$store/confirm" | awk -v d="$date" '
+	function be(i) { return (($i * 256 + $(i + 1)) * 256 + $(i + 2)) * 256 + $(i + 3) }
+	be(1) == d { for (c = be(5); c < be(5) + be(9); c++) print c }' >"$tmp/confirmed"
+awk 'FILENAME == ARGV[1] {ok[$1] = 1; next}
+	/^#/ {next}
+	{ c = substr($3, 9) + 0; if ($2 != "report" && $2 != "bye" && c >= upto) upto = c + 1 }
+	END {
+		for (c = 0; c < upto; c++) if (!(c in ok)) { print "not confirmed: " c; bad = 1 }
+		print "confirmed by the camera: every counter below " upto
+		exit bad
+	}' "$tmp/confirmed" "$tmp/dump.out" || fail "the camera still holds unconfirmed datagrams sent before its linger"
+unconf=$(sed -n 's/^store: .* unconfirmed=\([0-9]*\) .*/\1/p' "$tmp/cam2.out")
+confirmed=$(sed -n 's/^store: .* confirmed=\([0-9]*\) .*/\1/p' "$tmp/cam2.out")
+[ $((confirmed + unconf)) -eq $((stored1 + stored2)) ] ||
+	fail "confirmed $confirmed + unconfirmed $unconf, stored $stored1 + $stored2"
+
+# nothing lost or damaged while the syncs failed, and the writer never
+# stopped for them
+"$BIN/vigilctl" verify -d "$tmp/keys" "$day" >"$tmp/v.out" || { cat "$tmp/v.out"; fail "the day does not verify"; }
+tail -4 "$tmp/v.out"
+sent=$(( $(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$tmp/cam1.out") + $(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$tmp/cam2.out") ))
+grep -q '^duplicates 0$' "$tmp/v.out" || fail "duplicates stored"
+grep -q '^missing: none$' "$tmp/v.out" || fail "counters missing"
+grep -q "^records $sent," "$tmp/v.out" || fail "want $sent records"
+"$BIN/vigilctl" completeness -D "$data" "$cam" "$d" >"$tmp/c.out"
+grep -q '^missing 0,' "$tmp/c.out" || { cat "$tmp/c.out"; fail "completeness says counters missing"; }
+grep -q '^complete_ms [1-9]' "$data/$cam/$d.sync" || fail "syncd did not record the day complete"
+cmp -s "$day" "$tmp/backing/data/$cam/$d.vgl" || fail "the backing folder holds other bytes"
+grep 'writer\[.*exited' "$tmp/vigild.log" | grep -v '(stopping)' && fail "a writer exited while the syncs failed"
+grep -q 'vigil-writer.*fdatasync failed: Input/output error' "$tmp/vigild.log" ||
+	fail "the writer did not report its failing sync"
+echo "failed syncs: $(grep -c '^fsync-eio' "$tmp/failfs.log"), passed: $(grep -c '^fsync-ok' "$tmp/failfs.log")"
+echo "sync unsynced: all checks passed"
