@@ -157,7 +157,7 @@ grep -q "^records $sent," "$tmp/v.out" || fail "want $sent records"
 grep -q '^missing 0,' "$tmp/c.out" || { cat "$tmp/c.out"; fail "completeness says counters missing"; }
 grep -q '^complete_ms [1-9]' "$data/$cam/$d.sync" || fail "syncd did not record the day complete"
 cmp -s "$day" "$tmp/backing/data/$cam/$d.vgl" || fail "the backing folder holds other bytes"
-grep 'writer\[.*exited' "$tmp/vigild.log" | grep -v '(stopping)' && fail "a writer exited while the syncs failed"
+grep '\] exited\|killed by' "$tmp/vigild.log" | grep -v '(stopping)' && fail "a stage exited while the syncs failed"
 grep -q 'vigil-writer.*fdatasync failed: Input/output error' "$tmp/vigild.log" ||
 	fail "the writer did not report its failing sync"
 echo "failed syncs: $(grep -c '^fsync-eio' "$tmp/failfs.log"), passed: $(grep -c '^fsync-ok' "$tmp/failfs.log")"
