@@ -33,7 +33,8 @@
  *
  *	When every counter in [0, high) is stored the day is complete: the
  *	time is kept in the .sync file (docs/STORAGE.md) at once, other
- *	changes at most every two seconds. While the camera streams on, the
+ *	changes at most every two seconds; a write that fails is tried
+ *	again two seconds later, even when nothing changes meanwhile. While the camera streams on, the
  *	day stays complete as long as every settled counter is stored
  *	(newer ones are on their way to the writer).
  */
@@ -341,6 +342,7 @@ write_state(syncd_t *d, syncd_day_t *day, uint64_t now)
 	char dir[4096], u[37];
 	proto_late_t *v;
 	uint32_t n = day->st.nlate + day->scan.nlate;
+	int rc;
 
 	/* the backfilled runs: those of earlier runs of syncd and ours */
 	if (n && (v = malloc(n * sizeof(*v))) != NULL) {
@@ -356,11 +358,13 @@ write_state(syncd_t *d, syncd_day_t *day, uint64_t now)
 	snprintf(dir, sizeof(dir), "%s/%s", d->o.datadir, u);
 	mkdir(d->o.datadir, 0755);
 	mkdir(dir, 0755);
-	if (proto_daystate_write(d->o.datadir, day->cam->uuid, day->date, &day->st) < 0)
-		syncd_log("%s %u: cannot write the sync state: %s", day->cam->name, day->date,
-			  strerror(errno));
 	day->state_ms = now;
 	day->state_dirty = 0;
+	if ((rc = proto_daystate_write(d->o.datadir, day->cam->uuid, day->date, &day->st)) < 0) {
+		syncd_log("%s %u: cannot write the sync state: %s", day->cam->name, day->date,
+			  strerror(-rc));
+		day->state_dirty = 1; /* again STATE_EVERY_MS later: it may be the last change */
+	}
 }
 
 void

@@ -16,6 +16,9 @@
 #	(syncd_confirm_sent stays 0), and the camera leaves with every
 #	datagram it stored still unconfirmed: its store's confirm log is
 #	empty, its counters say unconfirmed = stored, confirmed = 0.
+#	syncd finds the day complete meanwhile but cannot write its state
+#	file (.sync); once the control file is removed, with the camera
+#	gone and nothing new to say, it writes it.
 #	Phase 2, the control file removed: the camera starts again from its
 #	store, streams a little more and lingers until everything it sent
 #	before is confirmed: CONFIRMs go out, and the camera's confirm log
@@ -102,8 +105,21 @@ grep -q '^sync: .* confirms=0 ' "$tmp/cam1.out" || fail "the camera received a C
 grep -q "^fsync-eio .*/$cam/.*\.vgl$" "$tmp/failfs.log" || fail "no fsync of the day file failed"
 grep -q '^fsync-ok' "$tmp/failfs.log" && fail "a sync passed while the control file was there"
 
-# phase 2: the disk heals; the camera comes back with its store
+# phase 2: the disk heals. syncd found the day complete while it could
+# not write its state file (docs/STORAGE.md, ".sync"): it must write it
+# once it can, although the camera is gone and nothing changes. The
+# pause lets syncd's last write (at most every 2 s) fail first.
+sleep 3
 rm "$tmp/fail"
+day=$(ls "$data/$cam/"*.vgl | head -1)
+[ -f "$day" ] || fail "no day file"
+d=$(basename "$day" .vgl)
+[ "$(vs_counter syncd syncd_days_complete)" -ge 1 ] || fail "syncd did not find the day complete while syncs failed"
+i=0
+until grep -q '^complete_ms [1-9]' "$data/$cam/$d.sync" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "syncd never wrote the day's state once syncs passed again"; sleep 0.1
+done
+# the camera comes back with its store
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 30 --fps 30 --no-gpsd \
 	--linger 30000 >"$tmp/cam2.out" 2>"$tmp/cam2.err" || fail "camera exit (phase 2)"
 cat "$tmp/cam2.out"
@@ -117,9 +133,6 @@ vs_stop
 cat "$tmp/status.out"
 grep -q 'syncd_confirm_sent=[1-9]' "$tmp/status.out" || fail "no CONFIRM sent after the disk healed"
 grep -q "^fsync-ok .*/$cam/.*\.vgl$" "$tmp/failfs.log" || fail "no sync of the day file passed in phase 2"
-day=$(ls "$data/$cam/"*.vgl | head -1)
-[ -f "$day" ] || fail "no day file"
-d=$(basename "$day" .vgl)
 
 # Everything the camera sent before it lingered is confirmed: the
 # camera's confirm log (docs/STORAGE.md, "Camera store") covers every
