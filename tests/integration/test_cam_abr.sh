@@ -14,6 +14,7 @@
 #	frame, in order), and the stored JPEG images must decode. Another
 #	camera, on a perfect link but with a 10 % signal, must go to JPEG
 #	at its first report.
+# run alone: the bitrate it checks follows the CPU and the link
 set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}

@@ -14,6 +14,7 @@
 #	default, so there are fewer writes than records).
 #	Exits 77 with the reason when glusterd or a FUSE mount cannot run
 #	here (no /dev/fuse, no permission to mount, no glusterfs-server).
+# run alone: glusterd is a daemon of the host
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)

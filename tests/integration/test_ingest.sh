@@ -17,6 +17,7 @@
 #	the cameras stream: everything the listener accepted is on disk
 #	once, and every file still verifies (sessions survive a listener
 #	restart in shared memory).
+# run alone: it floods loopback and checks nothing is lost
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)

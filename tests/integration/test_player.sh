@@ -19,6 +19,7 @@
 #	picture stays within a few seconds of capture, tiles that skip
 #	saying "reduced". Screenshots go to $OUT/browser/. Skips (77)
 #	without Chromium, playwright-core or the streamer.
+# run alone: Chromium decodes 16 live tiles; the lag it checks means something only on an idle machine
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)

@@ -21,6 +21,7 @@
 #	recorded ranges as the files hold them, and a recorded stream from
 #	it verifies in a test viewer. Skips (77) when
 #	nats-server is not installed.
+# run alone: glusterd is a daemon of the host
 set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
