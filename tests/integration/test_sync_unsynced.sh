@@ -25,7 +25,9 @@
 #	covers every counter up to its last hello or data datagram (only
 #	the linger's own reports may stay unconfirmed). Then the day file
 #	verifies, holds every counter the camera used exactly once, and
-#	syncd recorded the day complete. The writer's syncs failed too
+#	syncd recorded the day complete; the indexer's chain writes that
+#	failed left nothing behind (the chain extends over every record
+#	and verifies). The writer's syncs failed too
 #	(fdatasync_failed_total), but it never exited: it went on
 #	appending. WRITER_ARGS="-s durable" runs the same with the durable
 #	policy. Exits 77 with the reason when FUSE cannot run here.
@@ -170,6 +172,12 @@ grep -q "^records $sent," "$tmp/v.out" || fail "want $sent records"
 grep -q '^missing 0,' "$tmp/c.out" || { cat "$tmp/c.out"; fail "completeness says counters missing"; }
 grep -q '^complete_ms [1-9]' "$data/$cam/$d.sync" || fail "syncd did not record the day complete"
 cmp -s "$day" "$tmp/backing/data/$cam/$d.vgl" || fail "the backing folder holds other bytes"
+# the indexer's chain writes that failed left no half checkpoint: the
+# chain extends over everything and verifies
+grep -q 'chain: .*Input/output error' "$tmp/vigild.log" && echo "the indexer's chain write failed in phase 1"
+"$BIN/vigilctl" chain -d "$tmp/keys" "$day" >"$tmp/chain.out" 2>&1 || { cat "$tmp/chain.out"; fail "vigilctl chain"; }
+"$BIN/vigilctl" verify -d "$tmp/keys" -c "$day" >"$tmp/v.out" || { cat "$tmp/v.out"; fail "the chain does not verify"; }
+grep '^chain' "$tmp/v.out"
 grep '\] exited\|killed by' "$tmp/vigild.log" | grep -v '(stopping)' && fail "a stage exited while the syncs failed"
 grep -q 'vigil-writer.*fdatasync failed: Input/output error' "$tmp/vigild.log" ||
 	fail "the writer did not report its failing sync"
