@@ -33,10 +33,10 @@
 #include "view.h"
 
 #define STREAMER_FRAME_KEY_LEN VIEW_FRAME_KEY_LEN
-#define STREAMER_QMAX 2048
+#define STREAMER_QMAX 2048 /* messages queued per viewer, at most */
 #define STREAMER_INDEX_PATIENCE_MS 50 /* idx_set_patience: a preempted indexer, not a dead one */
 #define STREAMER_SNDBUF (128 * 1024) /* kernel send buffer per connection */
-#define STREAMER_LIVE_LAG_US 1000000 /* a live viewer further behind than this skips */ /* messages queued per viewer, at most */
+#define STREAMER_LIVE_LAG_US 1000000 /* a live viewer further behind than this skips */
 
 /* --- streamer_json.c --------------------------------------------------- */
 
@@ -122,6 +122,9 @@ struct viewer {
 	int has_held;
 	int skipping; /* dropping until the next keyframe */
 	int has_video; /* the day holds video: skips end at a keyframe */
+	int paused_live; /* paused from live: resume follows the counters */
+	int anchor_next; /* pacing starts at the next datagram's capture time */
+	uint64_t live_from; /* live since this offset of the day file */
 	struct {
 		uint32_t session, frame;
 		int valid;
@@ -135,6 +138,8 @@ struct viewer {
 		uint32_t next;	  /* the counter to send next */
 		int floor_on;	  /* live after counter order: */
 		uint32_t floor;	  /* ... counters below were sent */
+		int sent_on;	  /* resumed after a live pause: the records */
+		uint64_t sent_lo, sent_hi; /* ... at offsets [lo, hi) were sent live */
 		idx_point_t *pts; /* the points of one day, by counter */
 		uint32_t npts, cap, seen; /* seen: entries copied from the index */
 		uint64_t gen;	  /* index generation they were copied in */
@@ -161,6 +166,17 @@ void streamer_view_tick(viewer_t *v);
 
 /* Play v's file in counter order from counter c; the reader is at its record. */
 void streamer_order_start(viewer_t *v, uint32_t c);
+/*
+ * Resume a paused live stream in counter order: the records of v's day
+ * file at offsets [lo, hi) were sent live, and the reader is at hi. It
+ * starts at the smallest counter stored at or after hi (not below the
+ * floor of a live stream that followed recorded playback) and passes
+ * over the records sent live. 1 when started, 0 when nothing is stored
+ * at or after hi, -EAGAIN while the index is not ready, or an error.
+ */
+int streamer_order_resume(viewer_t *v, uint64_t lo, uint64_t hi);
+/* The record at offset off was sent live before a pause: not again. */
+int streamer_order_sent(const viewer_t *v, uint64_t off);
 /* Back to file order. The table stays for the next play of the same day. */
 void streamer_order_stop(viewer_t *v);
 /* Free the table (the viewer leaves). */

@@ -36,6 +36,15 @@
  *	follows, streamer_order_next returns 0 with the reader just after
  *	the last record sent: a recorded stream then goes on as live from
  *	there, skipping what it sent already (counters below the last).
+ *
+ *	A paused live stream resumes from the smallest counter the file
+ *	holds after the pause: the first record there, or a point further
+ *	on (a smaller counter starts a run), or a record the indexer has
+ *	not read yet (a bounded stretch past indexed_to is read). The
+ *	records sent live, the offsets [sent_lo, sent_hi), are passed over
+ *	by the caller (streamer_order_sent): their counters are walked as
+ *	any other, so what follows them is found, but they are not sent
+ *	again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,6 +54,7 @@
 
 #define ORDER_SCAN_MAX (4 * IDX_POINT_EVERY) /* records from a point to its counter, at most */
 #define ORDER_COPY 1024			    /* points copied from the index per call */
+#define ORDER_TAIL_MAX 4096		    /* records read past the index on resume, at most */
 
 /* The counter of a record, as the indexer reads it: 0, or -1 for none. */
 static int
@@ -222,6 +232,57 @@ streamer_order_start(viewer_t *v, uint32_t c)
 	v->ord.on = 1;
 	v->ord.next = c;
 	v->ord.floor_on = 0;
+}
+
+int
+streamer_order_resume(viewer_t *v, uint64_t lo, uint64_t hi)
+{
+	struct view_order *o = &v->ord;
+	idx_day_info_t info;
+	proto_rec_t rec;
+	uint32_t c, min, i, k;
+	int rc;
+
+	if (!idx_ready(streamer.idx))
+		return -EAGAIN;
+	/* the first record at hi, else nothing is stored after the pause */
+	while ((rc = proto_reader_next(v->rd, &rec)) > 0 && rec_counter(&rec, &c) < 0)
+		;
+	if (rc <= 0) {
+		proto_reader_seek(v->rd, hi);
+		return rc;
+	}
+	min = c;
+	/*
+	 * A smaller counter further on starts a run, so it is a point; what
+	 * the indexer did not read yet is read here, a bounded stretch.
+	 */
+	if ((rc = refresh(v)) < 0) {
+		proto_reader_seek(v->rd, hi);
+		return rc;
+	}
+	for (i = 0; i < o->npts; i++)
+		if (o->pts[i].offset >= hi && o->pts[i].counter < min)
+			min = o->pts[i].counter;
+	if (idx_day_info(streamer.idx, v->uuid, v->date, &info) == 0 && info.indexed_to > hi &&
+	    proto_reader_seek(v->rd, info.indexed_to) == 0)
+		for (k = 0; k < ORDER_TAIL_MAX && proto_reader_next(v->rd, &rec) > 0; k++)
+			if (rec_counter(&rec, &c) == 0 && c < min)
+				min = c;
+	proto_reader_seek(v->rd, hi);
+	if (o->floor_on && min < o->floor)
+		min = o->floor;
+	streamer_order_start(v, min);
+	o->sent_on = 1;
+	o->sent_lo = lo;
+	o->sent_hi = hi;
+	return 1;
+}
+
+int
+streamer_order_sent(const viewer_t *v, uint64_t off)
+{
+	return v->ord.sent_on && off >= v->ord.sent_lo && off < v->ord.sent_hi;
 }
 
 void

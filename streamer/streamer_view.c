@@ -19,7 +19,11 @@
  *	capture time: a datagram is due at anchor_wall + (capture -
  *	anchor_capture) / speed; a jump of more than 3 s in capture time
  *	(a gap in the recording) re-anchors instead of waiting it out.
- *	Speed, pause, resume and seek re-anchor on the same socket.
+ *	Speed, pause, resume and seek re-anchor on the same socket. A
+ *	paused live stream resumes as recorded in counter order from the
+ *	smallest counter stored after where it paused, passing over the
+ *	records it sent live (the file from live_from to the pause), and
+ *	becomes live again at the end.
  *
  *	Only data datagrams are sent (kind 1), each preceded by the key of
  *	its frame (kind 2) the first time the frame appears; the viewer's
@@ -86,6 +90,9 @@ close_stream(viewer_t *v)
 	proto_reader_free(v->rd);
 	v->rd = NULL;
 	streamer_order_stop(v);
+	v->ord.sent_on = 0;
+	v->paused_live = 0;
+	v->anchor_next = 0;
 	v->has_held = 0;
 	v->skipping = 0;
 	memset(v->keyed, 0, sizeof(v->keyed));
@@ -242,6 +249,7 @@ open_day(viewer_t *v, uint32_t date, uint64_t offset)
 	close_stream(v);
 	v->rd = rd;
 	v->date = date;
+	v->live_from = proto_reader_offset(rd);
 	if (idx_day_info(streamer.idx, v->uuid, date, &info) == 0)
 		v->has_video = (info.codecs & ((1u << PROTO_C_H264) | (1u << PROTO_C_H265) |
 					       (1u << PROTO_C_JPEG))) != 0;
@@ -300,6 +308,7 @@ at_end(viewer_t *v)
 		v->ord.floor = next;
 	}
 	v->mode = VIEW_LIVE;
+	v->live_from = proto_reader_offset(v->rd);
 	send_state(v);
 }
 
@@ -335,13 +344,17 @@ pump(viewer_t *v)
 				continue;
 			if (v->ord.floor_on && proto_get32(rec.dgram + 24) < v->ord.floor)
 				continue;
+			if (streamer_order_sent(v, rec.offset))
+				continue; /* sent live before a pause */
 			memcpy(v->held, rec.dgram, rec.len);
 			v->held_len = rec.len;
 			v->has_held = 1;
 		}
 		if (v->mode == VIEW_RECORDED) {
 			uint64_t cap = proto_get64(v->held + 44), due;
-			if (v->last_cap_ms && cap > v->last_cap_ms + GAP_REANCHOR_MS) {
+			if (v->anchor_next ||
+			    (v->last_cap_ms && cap > v->last_cap_ms + GAP_REANCHOR_MS)) {
+				v->anchor_next = 0;
 				v->base_wall_us = now;
 				v->base_cap_ms = cap;
 			}
@@ -466,6 +479,27 @@ reanchor(viewer_t *v)
 	v->base_cap_ms = v->has_held ? proto_get64(v->held + 44) : v->last_cap_ms;
 }
 
+/*
+ * Resume a paused live stream as recorded playback in counter order, from
+ * the smallest counter stored after what was sent live, passing over
+ * what was sent; with nothing stored since the pause, live at once.
+ * While the index is not ready, in file order from where it paused.
+ */
+static void
+resume_live(viewer_t *v)
+{
+	int rc = streamer_order_resume(v, v->live_from, proto_reader_offset(v->rd));
+
+	v->paused_live = 0;
+	v->mode = rc == 0 ? VIEW_LIVE : VIEW_RECORDED;
+	if (rc > 0)
+		v->anchor_next = 1; /* paced from the first datagram it sends */
+	else if (rc < 0)
+		reanchor(v);
+	send_state(v);
+	pump(v);
+}
+
 void
 streamer_view_command(viewer_t *v, const char *text, size_t len)
 {
@@ -523,11 +557,14 @@ streamer_view_command(viewer_t *v, const char *text, size_t len)
 	} else if (!strcmp(op, "pause")) {
 		if (v->mode == VIEW_LIVE || v->mode == VIEW_RECORDED) {
 			lws_sul_cancel(&v->sul);
+			v->paused_live = v->mode == VIEW_LIVE;
 			v->mode = VIEW_PAUSED;
 		}
 		send_state(v);
 	} else if (!strcmp(op, "resume")) {
-		if (v->mode == VIEW_PAUSED) {
+		if (v->mode == VIEW_PAUSED && v->paused_live)
+			resume_live(v);
+		else if (v->mode == VIEW_PAUSED) {
 			v->mode = VIEW_RECORDED;
 			reanchor(v);
 			send_state(v);

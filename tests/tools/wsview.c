@@ -4,11 +4,13 @@
  *
  * DESCRIPTION
  *	wsview -p PORT -t TOKEN [-n CONNECTIONS] [-c MS:JSON]... [-d MS]
- *	       [-S MS] [-o FILE] [-x PATH]
+ *	       [-S MS] [-o FILE] [-x PATH] [-q FILE]
  *
  *	Opens CONNECTIONS (1) sockets to ws://127.0.0.1:PORT/ws?token=TOKEN
  *	(PATH replaces /ws), sends each command JSON at MS milliseconds
- *	after it connected, and runs for -d MS (5000). Every datagram is
+ *	after it connected, in the order given, and runs for -d MS (5000).
+ *	-c @PATH:JSON sends JSON, in its turn, once the file PATH exists
+ *	(the test decides when); -q PATH ends the run once PATH exists. Every datagram is
  *	checked with the frame key received before it: AES-256-GCM, nonce
  *	date||counter||0, AAD the 56-byte clear header (docs/PROTOCOL.md).
  *	-S MS stops reading the first connection MS after it connected (a
@@ -51,9 +53,9 @@ typedef struct conn {
 	int stopped;
 } conn_t;
 
-static struct { uint64_t at; char json[512]; } cmds[MAXCMD];
+static struct { uint64_t at; char when[256], json[512]; } cmds[MAXCMD];
 static int ncmds, port, stop_ms = -1;
-static const char *token, *path = "/ws";
+static const char *token, *path = "/ws", *quit_path;
 static FILE *out;
 static conn_t conns[MAXCONN];
 static int nconn = 1;
@@ -66,6 +68,15 @@ static void
 on_tick(lws_sorted_usec_list_t *sul)
 {
 	lws_sul_schedule(ctx, 0, sul, on_tick, 10 * LWS_US_PER_MS);
+}
+
+/* Is the next command of c due? */
+static int
+cmd_due(const conn_t *c)
+{
+	if (c->next_cmd >= ncmds || proto_mono_ms() < c->t0 + cmds[c->next_cmd].at)
+		return 0;
+	return cmds[c->next_cmd].when[0] == '\0' || access(cmds[c->next_cmd].when, F_OK) == 0;
 }
 
 static int
@@ -167,7 +178,7 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		if (c->next_cmd < ncmds && proto_mono_ms() >= c->t0 + cmds[c->next_cmd].at) {
+		if (cmd_due(c)) {
 			uint8_t b[LWS_PRE + 512];
 			size_t n = strlen(cmds[c->next_cmd].json);
 			memcpy(b + LWS_PRE, cmds[c->next_cmd].json, n);
@@ -199,7 +210,7 @@ main(int argc, char **argv)
 	int opt, i, dur = 5000, any = 0;
 	char urlpath[1024];
 
-	while ((opt = getopt(argc, argv, "p:t:n:c:d:S:o:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:t:n:c:d:S:o:x:q:")) != -1) {
 		int bad = 0;
 
 		switch (opt) {
@@ -208,19 +219,31 @@ main(int argc, char **argv)
 		case 'n': bad = proto_parse_int("-n", optarg, 1, MAXCONN, &nconn); break;
 		case 'c': {
 			char *colon = strchr(optarg, ':'), at[24];
-			if (colon == NULL || ncmds == MAXCMD || (size_t)(colon - optarg) >= sizeof(at))
+			if (colon == NULL || ncmds == MAXCMD)
 				return 2;
-			memcpy(at, optarg, (size_t)(colon - optarg));
-			at[colon - optarg] = '\0';
-			if ((bad = proto_parse_u64("-c", at, UINT64_MAX, &cmds[ncmds].at)) < 0)
-				break;
+			if (optarg[0] == '@') {
+				if ((size_t)(colon - optarg) > sizeof(cmds[0].when))
+					return 2;
+				memcpy(cmds[ncmds].when, optarg + 1, (size_t)(colon - optarg) - 1);
+			} else {
+				if ((size_t)(colon - optarg) >= sizeof(at))
+					return 2;
+				memcpy(at, optarg, (size_t)(colon - optarg));
+				at[colon - optarg] = '\0';
+				if ((bad = proto_parse_u64("-c", at, UINT64_MAX, &cmds[ncmds].at)) < 0)
+					break;
+			}
 			snprintf(cmds[ncmds].json, sizeof(cmds[0].json), "%s", colon + 1);
 			ncmds++;
 			break;
 		}
 		case 'd': bad = proto_parse_int("-d", optarg, 0, INT_MAX, &dur); break;
 		case 'S': bad = proto_parse_int("-S", optarg, -1, INT_MAX, &stop_ms); break;
-		case 'o': out = fopen(optarg, "w"); break;
+		case 'o':
+			if ((out = fopen(optarg, "w")) != NULL)
+				setvbuf(out, NULL, _IOLBF, 0); /* the test reads it while it runs */
+			break;
+		case 'q': quit_path = optarg; break;
 		case 'x': path = optarg; break;
 		default: return 2;
 		}
@@ -260,13 +283,13 @@ main(int argc, char **argv)
 	}
 	lws_sul_schedule(ctx, 0, &tick, on_tick, 10 * LWS_US_PER_MS);
 	uint64_t end = proto_mono_ms() + (uint64_t)dur;
-	while (proto_mono_ms() < end) {
+	while (proto_mono_ms() < end && (quit_path == NULL || access(quit_path, F_OK) != 0)) {
 		lws_service(ctx, 10);
 		for (i = 0; i < nconn; i++) {
 			conn_t *c = &conns[i];
 			if (!c->connected || c->closed || !c->wsi)
 				continue;
-			if (c->next_cmd < ncmds && proto_mono_ms() >= c->t0 + cmds[c->next_cmd].at)
+			if (cmd_due(c))
 				lws_callback_on_writable(c->wsi);
 			if (i == 0 && stop_ms >= 0 && !c->stopped && proto_mono_ms() >= c->t0 + (uint64_t)stop_ms) {
 				lws_rx_flow_control(c->wsi, 0);
