@@ -23,7 +23,9 @@
  *	paused live stream resumes as recorded in counter order from the
  *	smallest counter stored after where it paused, passing over the
  *	records it sent live (the file from live_from to the pause), and
- *	becomes live again at the end.
+ *	becomes live again at the end; when the index and the file
+ *	disagree, the file order from the record after the last one sent,
+ *	without the counters below the one looked for (sent already).
  *
  *	Only data datagrams are sent (kind 1), each preceded by the key of
  *	its frame (kind 2) the first time the frame appears; the viewer's
@@ -317,6 +319,7 @@ pump(viewer_t *v)
 {
 	uint64_t now = streamer_now_us();
 	proto_rec_t rec;
+	uint32_t next;
 	int budget, rc;
 
 	for (budget = 0; budget < PUMP_BUDGET; budget++) {
@@ -326,7 +329,10 @@ pump(viewer_t *v)
 				/* the index and the file disagree: the file order, and say so */
 				streamer_log("counter order lost at offset %llu: file order",
 					     (unsigned long long)proto_reader_offset(v->rd));
+				next = v->ord.next;
 				streamer_order_stop(v);
+				v->ord.floor_on = 1; /* the counters below were sent (or passed) */
+				v->ord.floor = next;
 				send_state(v);
 				continue;
 			}

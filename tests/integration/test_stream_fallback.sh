@@ -1,0 +1,129 @@
+#!/bin/sh
+# NAME
+#	test_stream_fallback.sh - recorded playback in file order while the
+#	index is not ready, and from where the index and the file disagree
+# DESCRIPTION
+#	First a day with a backfilled outage, as in test_stream_order.sh:
+#	vigild with the indexer and syncd, a camera through the test relay
+#	(5 s good, 6 s outage, then good while syncd fetches the outage
+#	back), until syncd records the day complete. The file holds the
+#	backfilled stretch after datagrams captured later (checked).
+#	Then vigild again with the streamer and, as its indexer,
+#	tests/tools/idxscan, which indexes the file once:
+#	- never marking the index ready (an indexer in its start-up scan,
+#	  for as long as the test runs): playing the day from before the
+#	  outage says "order":"file" and sends the file's data datagrams in
+#	  file order from the first one sent, each once, to the end, then
+#	  goes on as live;
+#	- ready, with the records of counters A to A+127 indexed at the
+#	  offset of the record before each (A: where a live run resumes
+#	  right after a backfilled stretch in the file): playback starts in
+#	  counter order, says "order":"file" when it looks for A, and goes
+#	  on in file order from the record after A-1, without the counters
+#	  below A that the file holds further on (sent already): what it
+#	  sends is exactly the counters below A in counter order, then the
+#	  file's counters from A on in file order, each once, then live.
+#	No timing is asserted.
+set -u
+. "$(dirname "$0")/sync_setup.sh"
+sync_viewer_needs
+IDXSCAN=$(cd "$OUT/tests/tools" 2>/dev/null && pwd)/idxscan
+[ -x "$IDXSCAN" ] || { echo "idxscan not built ($IDXSCAN)"; exit 77; }
+sync_setup fallback 61
+sync_viewer_conf 67 "-w 1"
+sync_start
+sync_viewer_login
+sync_relay 5000:loss=0 6000:outage 0:loss=0
+timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 200 --fps 10 --keyint 10 --kbps 1000 \
+	--no-gpsd --linger 30000 >"$tmp/cam.out" 2>&1 &
+cpid=$!
+wait "$cpid" || { cat "$tmp/cam.out"; fail "camera exit"; }
+cpid=""
+day=$(ls "$tmp/data/$c" | sed -n 's/\.vgl$//p')
+i=0
+until grep -q '^complete_ms [1-9]' "$tmp/data/$c/$day.sync" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "syncd did not record $day complete"; sleep 0.1
+done
+sync_stop
+
+# the file: data records in file order (counter, capture)
+"$BIN/vigilctl" dump "$tmp/data/$c/$day.vgl" | awk '$2 == "data" {
+	c = -1; t = 0
+	for (i = 3; i <= NF; i++) {
+		if ($i ~ /^counter=/) c = substr($i, 9)
+		else if ($i ~ /^capture=/) t = substr($i, 9)
+	}
+	print c, t
+}' >"$tmp/file.txt"
+[ -s "$tmp/file.txt" ] || fail "no data records in the day file"
+awk '$1 < max { back++ } $1 > max { max = $1 } END { exit !back }' "$tmp/file.txt" ||
+	fail "the day file is in counter order: nothing backfilled later in it"
+t0=$(sort -n -k2 "$tmp/file.txt" | awk 'NR == 1 { print $2 }')
+t=$((t0 + 2000))
+
+# vigild with idxscan ARGS as its indexer; the streamer as before
+scan_run() {
+	sync_conf "" "-r 200" "index_days = 256" "index_arena_mb = 16" \
+		"stage indexer = $IDXSCAN -D $tmp/data $*" \
+		"stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$hport -D $tmp/data -d $tmp/keys -P $tmp/player -a $tmp/audit.log -w 1"
+	n0=$(grep -c 'idxscan: 1 day files indexed' "$tmp/vigild.log")
+	sync_start
+	i=0
+	until [ "$(grep -c 'idxscan: 1 day files indexed' "$tmp/vigild.log")" -gt "$n0" ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "idxscan did not index the day"; sleep 0.1
+	done
+	sync_viewer_login
+}
+# play the day from t at 4x until live: the viewer's lines in $tmp/$1.txt
+play() {
+	"$WSVIEW" -p $hport -t "$tok" -c "0:{\"op\":\"play\",\"camera\":\"$c\",\"date\":\"$day\",\"from_ms\":$t}" \
+		-c "0:{\"op\":\"speed\",\"x\":4}" -q "$tmp/$1.quit" -d 60000 -o "$tmp/$1.txt" >"$tmp/$1.sum" &
+	wpid=$!
+	i=0
+	until grep -q '^T .*"mode":"live"' "$tmp/$1.txt" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 600 ] && { grep '^T' "$tmp/$1.txt"; fail "$1: playback did not reach live"; }
+		sleep 0.05
+	done
+	sleep 0.5 # anything sent after live, it would have been a duplicate: let it arrive
+	touch "$tmp/$1.quit"
+	wait "$wpid" || fail "$1: viewer"
+	cat "$tmp/$1.sum"
+	awk '$1 == "conn" && $10 == $6 && $12 == 0 && $14 == 0 {ok = 1} END {exit !ok}' "$tmp/$1.sum" ||
+		fail "$1: datagrams unverified or skipped"
+	awk '$1 == "D" { print $2 }' "$tmp/$1.txt" >"$tmp/$1.got"
+	[ -s "$tmp/$1.got" ] || fail "$1: no datagram"
+	sort -n "$tmp/$1.got" | uniq -d | head -3 | grep . && fail "$1: counters received twice"
+	return 0
+}
+
+# 1. the index is never ready: file order
+scan_run
+play notready
+grep '^T .*"type":"state"' "$tmp/notready.txt" | grep -v '"order":"file"' && fail "a state says counter order before the index is ready"
+first=$(head -1 "$tmp/notready.got")
+awk -v a="$first" '$1 == a { on = 1 } on { print $1 }' "$tmp/file.txt" >"$tmp/notready.want"
+cmp -s "$tmp/notready.want" "$tmp/notready.got" ||
+	{ diff "$tmp/notready.want" "$tmp/notready.got" | head; fail "not ready: datagrams not the file's from counter $first on, in file order"; }
+sort -n "$tmp/notready.want" | cmp -s - "$tmp/notready.want" && fail "not ready: the file from counter $first on is in counter order: nothing proved"
+echo "not ready: $(wc -l <"$tmp/notready.got") datagrams in file order from counter $first, each once, then live"
+sync_stop
+
+# 2. index and file disagree from A on: A is where the last live run after a backfilled record starts
+a=$(awk 'NR > 1 && $1 > max && prev < $1 - 1 && prev < max { a = $1 } { if ($1 > max) max = $1; prev = $1 } END { print a + 0 }' "$tmp/file.txt")
+[ "$a" -gt 0 ] || fail "no live run after a backfilled record in the file"
+scan_run -R -m "$a"
+play disagree
+awk '/^T .*"mode":"recorded".*"order":"counter"/ { c = 1 } c && /^T .*"mode":"recorded".*"order":"file"/ { f = 1 }
+	END { exit !f }' "$tmp/disagree.txt" || { grep '^T' "$tmp/disagree.txt"; fail "counter order did not fall back to file order at $a"; }
+first=$(head -1 "$tmp/disagree.got")
+{
+	awk -v f="$first" -v a="$a" '$1 >= f && $1 < a { print $1 }' "$tmp/file.txt" | sort -n
+	awk -v a="$a" '$1 == a - 1 { on = 1; next } on && $1 >= a { print $1 }' "$tmp/file.txt"
+} >"$tmp/disagree.want"
+cmp -s "$tmp/disagree.want" "$tmp/disagree.got" ||
+	{ diff "$tmp/disagree.want" "$tmp/disagree.got" | head; fail "disagree: not the counters below $a in counter order, then the file's from $a on in file order"; }
+awk -v a="$a" '$1 == a - 1 { on = 1; next } on && $1 < a { n++ } END { exit !n }' "$tmp/file.txt" ||
+	fail "the file holds no counter below $a after $((a - 1)): the fallback proves nothing"
+echo "disagree: counter order from $first to $((a - 1)), then file order from $a, each once, then live"
+sync_stop
+echo "stream_fallback: all checks passed"
