@@ -217,8 +217,15 @@ idx_day_add(idx_t *x, idx_day_t *d, const idx_rec_t *r)
 	/* a run of the file starts where the counter does not follow the previous record's */
 	run = d->follow == 0 || r->counter != d->follow;
 	d->follow = r->counter + 1;
-	if ((rc = range_add(x, d, r->counter, r->capture_ms)) <= 0)
-		return rc; /* present already (a duplicate the writer let through) or full */
+	if ((rc = range_add(x, d, r->counter, r->capture_ms)) <= 0) {
+		/*
+		 * Present already (a duplicate the writer let through) or full:
+		 * not indexed, so the record after it starts a run even when
+		 * its counter follows the duplicate's.
+		 */
+		d->follow = 0;
+		return rc;
+	}
 	if (r->counter + 1 > d->high)
 		d->high = r->counter + 1;
 	d->records++;

@@ -285,8 +285,10 @@ test_checkpoint(void **state)
 
 /*
  * Points at run starts: a day appended as 0..99, 230..299 (live after an
- * outage), 100..229 interleaved with 300..339 in stretches of 10 (the
- * backfill beside live), then 50..59 again (a duplicate). For every
+ * outage), 99 again (a duplicate) just before 100..229 interleaved with
+ * 300..339 in stretches of 10 (the backfill beside live), then 50..59
+ * again (duplicates). 100 follows the duplicate 99, not the record 99
+ * that was indexed: it starts a run all the same. For every
  * counter, the point with the largest counter <= it and the records
  * between (all 100 bytes here) give its offset exactly.
  */
@@ -305,6 +307,7 @@ test_runs(void **state)
 		order[n++] = c;
 	for (c = 230; c < 300; c++)
 		order[n++] = c;
+	order[n++] = 99;
 	for (k = 0; k < 13; k++) {
 		for (c = 100 + 10 * k; c < 110 + 10 * k; c++)
 			order[n++] = c;
