@@ -174,7 +174,7 @@ int idx_day_seek_counter(const idx_t *x, const uint8_t uuid[16], uint32_t date, 
 /* File offset of the stored hello of session s (its counter). */
 int idx_day_hello(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t s,
 		  uint64_t *offset);
-/* Dates stored for a camera, ascending: up to max, returns the total. */
+/* Dates stored for a camera, ascending: the earliest max, returns the total. */
 int idx_camera_days(const idx_t *x, const uint8_t uuid[16], uint32_t *dates, size_t max);
 /* Cameras with at least one day: up to max UUIDs, returns the total. */
 int idx_cameras(const idx_t *x, uint8_t (*uuids)[16], size_t max);

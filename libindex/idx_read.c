@@ -510,8 +510,9 @@ idx_camera_days(const idx_t *x, const uint8_t uuid[16], uint32_t *dates, size_t 
 		if (memcmp(d->uuid, uuid, 16))
 			continue;
 		uint32_t date = d->date;
-		if (n < max) { /* insertion keeps dates ascending */
-			for (j = n; j > 0 && dates[j - 1] > date; j--)
+		/* insertion keeps the earliest max dates, ascending, whatever the slots' order */
+		if (n < max || (max > 0 && date < dates[max - 1])) {
+			for (j = n < max ? n : max - 1; j > 0 && dates[j - 1] > date; j--)
 				dates[j] = dates[j - 1];
 			dates[j] = date;
 		}

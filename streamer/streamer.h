@@ -230,6 +230,11 @@ typedef struct streamer {
 extern streamer_t streamer;
 
 uint64_t streamer_now_us(void);
+/*
+ * Every stored day of a camera, ascending, into *out (the caller's to
+ * free; NULL when none): how many, or -errno (-EAGAIN: index busy).
+ */
+int streamer_camera_days(const uint8_t uuid[16], uint32_t **out);
 void streamer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void streamer_count(uint64_t *c, uint64_t n);
 

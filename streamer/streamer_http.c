@@ -99,19 +99,22 @@ api_cameras(struct lws *wsi, const auth_user_t *u)
 	jb_init(&b, BODY_MAX);
 	jb_printf(&b, "[");
 	for (i = 0; i < n && i < 4096; i++) {
-		uint32_t dates[512];
+		uint32_t *dates;
 		idx_day_info_t info, last = {0};
 		idx_telemetry_t tele = {0};
 		char us[37];
 		if (!auth_user_may(u, cams[i]))
 			continue;
-		int nd = idx_camera_days(streamer.idx, cams[i], dates, 512);
+		int nd = streamer_camera_days(cams[i], &dates);
 		if (nd == -EAGAIN)
 			goto busy;
-		for (k = 0; k < nd && k < 512; k++) {
+		/* the newest 512 days, whatever their number */
+		for (k = nd > 512 ? nd - 512 : 0; k < nd; k++) {
 			int rc = idx_day_info(streamer.idx, cams[i], dates[k], &info);
-			if (rc == -EAGAIN)
+			if (rc == -EAGAIN) {
+				free(dates);
 				goto busy; /* not "offline": the index is in mid-update */
+			}
 			if (rc < 0)
 				continue;
 			if (info.last_arrival_ms >= last.last_arrival_ms)
@@ -119,6 +122,7 @@ api_cameras(struct lws *wsi, const auth_user_t *u)
 			if (info.tele.valid && info.tele.time_ms >= tele.time_ms)
 				tele = info.tele;
 		}
+		free(dates);
 		proto_uuid_fmt(cams[i], us);
 		jb_printf(&b, "%s{\"uuid\":\"%s\",\"name\":\"%.8s\",\"online\":%s,\"last_seen_ms\":%llu,",
 			  first ? "" : ",", us, us,

@@ -76,6 +76,30 @@ streamer_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+int
+streamer_camera_days(const uint8_t uuid[16], uint32_t **out)
+{
+	uint32_t *d = NULL, *p;
+	int n, cap = 64;
+
+	for (;;) {
+		if ((p = realloc(d, (size_t)cap * sizeof(*d))) == NULL) {
+			free(d);
+			return -ENOMEM;
+		}
+		d = p;
+		if ((n = idx_camera_days(streamer.idx, uuid, d, (size_t)cap)) <= cap)
+			break;
+		cap = n + 64; /* days added since: ask again with room for them */
+	}
+	if (n <= 0) {
+		free(d);
+		d = NULL;
+	}
+	*out = d;
+	return n;
+}
+
 void
 streamer_count(uint64_t *c, uint64_t n)
 {

@@ -274,13 +274,16 @@ play_in_order(viewer_t *v, uint32_t c)
 static uint32_t
 next_day(const viewer_t *v, uint32_t date)
 {
-	uint32_t dates[512];
-	int n = idx_camera_days(streamer.idx, v->uuid, dates, 512), i;
+	uint32_t *dates, d = 0;
+	int n = streamer_camera_days(v->uuid, &dates), i;
 
-	for (i = 0; i < n && i < 512; i++)
-		if (dates[i] > date)
-			return dates[i];
-	return 0;
+	for (i = 0; i < n; i++)
+		if (dates[i] > date) {
+			d = dates[i];
+			break;
+		}
+	free(dates);
+	return d;
 }
 
 static void
@@ -425,18 +428,19 @@ camera_arg(viewer_t *v, const json_obj_t *o, uint8_t uuid[16])
 static void
 start_live(viewer_t *v, const uint8_t uuid[16])
 {
-	uint32_t dates[512];
+	uint32_t *dates, date;
 	idx_day_info_t info;
 	idx_point_t kf;
 	uint64_t off;
 	int n;
 
 	memcpy(v->uuid, uuid, 16);
-	if ((n = idx_camera_days(streamer.idx, uuid, dates, 512)) <= 0) {
+	if ((n = streamer_camera_days(uuid, &dates)) <= 0) {
 		send_error(v, "nothing stored for this camera");
 		return;
 	}
-	uint32_t date = dates[(n < 512 ? n : 512) - 1];
+	date = dates[n - 1]; /* the newest */
+	free(dates);
 	if (idx_day_keyframe_at(streamer.idx, uuid, date, proto_now_ms() + 86400000, &kf) == 0)
 		off = kf.offset;
 	else

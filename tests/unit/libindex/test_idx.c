@@ -354,6 +354,30 @@ test_runs(void **state)
 	shm_seg_unlink(strcat(pfx, "-index"));
 }
 
+/*
+ * A camera with more days than the caller has room for: the earliest
+ * ones, ascending, whatever the order of the hash table's slots.
+ */
+static void
+test_many_days(void **state)
+{
+	uint32_t dates[8], i;
+	idx_t *w;
+
+	(void)state;
+	snprintf(pfx, sizeof(pfx), "vigiltestidxd%d", (int)getpid());
+	assert_int_equal(idx_create(pfx, 256, 1 << 20, &w), 0);
+	idx_reset(w);
+	for (i = 0; i < 100; i++)
+		assert_non_null(idx_day_get(w, U, DATE - (i * 37) % 100)); /* not in date order */
+	assert_int_equal(idx_camera_days(w, U, dates, 8), 100);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(dates[i], DATE - 99 + i);
+	assert_int_equal(idx_camera_days(w, U, dates, 0), 100);
+	idx_close(w);
+	shm_seg_unlink(strcat(pfx, "-index"));
+}
+
 static void
 test_notice(void **state)
 {
@@ -387,6 +411,7 @@ main(void)
 		cmocka_unit_test(test_patience),
 		cmocka_unit_test(test_checkpoint),
 		cmocka_unit_test(test_runs),
+		cmocka_unit_test(test_many_days),
 		cmocka_unit_test(test_notice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
