@@ -29,6 +29,7 @@ CC        ?= cc
 comma     := ,
 SANITIZER ?=
 FUZZ_SECONDS ?= 30
+NPROC := $(shell nproc 2>/dev/null || echo 1)
 FUZZ_LONG ?= 600
 ifeq ($(origin FUZZ_SECONDS),command line)
 FUZZ_LONG := $(FUZZ_SECONDS)
@@ -135,21 +136,33 @@ unit: test-build
 
 # make test: the README's test command. Everything, gated on failures only.
 test: deps
-	$(MAKE) check
-	$(MAKE) SANITIZER=address,undefined check
-	$(MAKE) fuzz-run FUZZ_TIME=$(FUZZ_SECONDS)
+	$(MAKE) -j$(NPROC) check
+	$(MAKE) -j$(NPROC) SANITIZER=address,undefined check
+	$(MAKE) -j$(NPROC) fuzz-run FUZZ_TIME=$(FUZZ_SECONDS)
 
-# libFuzzer targets: built with clang, ASan+UBSan, from the library sources.
+# libFuzzer targets: built with clang, ASan+UBSan, on the library sources
+# compiled once with the same instrumentation (into build/fuzz/libfuzz.a).
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_OUT  := build/fuzz
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
 FUZZ_LIBSRCS := $(wildcard libproto/*.c libshm/*.c libindex/*.c libauth/*.c libview/*.c)
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -Ilibauth -Ilibview -I. \
-	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_LIBOBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_LIBSRCS))
+FUZZ_LIB := $(FUZZ_OUT)/libfuzz.a
+FUZZ_BASE := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -Ilibauth -Ilibview -I. \
+	     -fno-sanitize-recover=all
+FUZZ_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 
-$(FUZZ_OUT)/%: fuzz/%.c $(FUZZ_LIBSRCS)
+$(FUZZ_OUT)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRCS) $(LDLIBS)
+	clang $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIBOBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_OUT)/%: fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
