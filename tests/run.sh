@@ -18,17 +18,22 @@
 #	Without root or unshare, or with TEST_JOBS=1, everything runs one by
 #	one as before.
 #
+#	A test still running after TEST_TIMEOUT seconds (default 600) is
+#	killed and fails, saying so, instead of holding up everything else.
+#
 #	Environment: BINDIR (programs under test), OUT (build directory),
-#	TEST_JOBS (default: processors + 1).
+#	TEST_JOBS (default: processors + 1), TEST_TIMEOUT.
 set -u
 pass=0 fail=0 skip=0 failed=""
 export BINDIR="${BINDIR:-bin}" OUT="${OUT:-build/default}"
 jobs=${TEST_JOBS:-$(($(nproc) + 1))}
+limit=${TEST_TIMEOUT:-600}
 
 result() { # test rc seconds
 	case $2 in
 	0) pass=$((pass + 1)); echo "=== PASS $1 ($3s)" ;;
 	77) skip=$((skip + 1)); echo "=== SKIP $1 ($3s)" ;;
+	124) fail=$((fail + 1)); failed="$failed $1"; echo "=== FAIL $1 (killed after ${limit}s, $3s)" ;;
 	*) fail=$((fail + 1)); failed="$failed $1"; echo "=== FAIL $1 (exit $2, $3s)" ;;
 	esac
 }
@@ -67,7 +72,8 @@ if [ ${#pool[@]} -gt 0 ]; then
 		while [ $next -lt ${#pool[@]} ] && [ $running -lt "$jobs" ]; do
 			t=${pool[$next]}
 			rm -f "$logs/$next.rc"
-			( unshare -n sh -c 'ip link set lo up && exec "$0"' "$t" >"$logs/$next.out" 2>&1
+			( timeout -k 10 "$limit" unshare -n sh -c 'ip link set lo up && exec "$0"' "$t" \
+				>"$logs/$next.out" 2>&1
 			  echo $? >"$logs/$next.rc.tmp" && mv "$logs/$next.rc.tmp" "$logs/$next.rc" ) &
 			slot_test[$next]=$t slot_start[$next]=$(date +%s)
 			next=$((next + 1)) running=$((running + 1))
@@ -88,7 +94,7 @@ fi
 for t in "${serial[@]}"; do
 	echo "=== RUN $t"
 	start=$(date +%s)
-	"$t"
+	timeout -k 10 "$limit" "$t"
 	result "$t" $? $(( $(date +%s) - start ))
 done
 [ -n "$failed" ] && echo "failed:$failed"
