@@ -17,6 +17,19 @@
 #	sync_conf with the indexer and the streamer on $hport ($api);
 #	sync_viewer_login after sync_start: waits for the streamer, token
 #	in $tok.
+#	A backfilled day: sync_outage_camera: the relay (5 s good, 6 s
+#	outage, then good while syncd fetches the outage back beside the
+#	live datagrams) and the camera streaming 20 s through it, in the
+#	background ($cpid); sync_day_complete: the camera ended and syncd
+#	recorded its day ($day) complete.
+#	sync_view NAME WSVIEW_COMMANDS...: a viewer in the background
+#	($wpid), its lines in $tmp/NAME.txt; sync_view_live NAME: once it
+#	went on as live after a recorded stream, it runs 0.5 s more (a
+#	duplicate would come then) and ends; its datagrams must verify,
+#	none skipped, and their counters are left in $tmp/NAME.got.
+#	sync_counter_order NAME FILE: those counters are exactly the data
+#	counters of FILE (first column, file order) from the first one
+#	received on, in counter order, and FILE does not hold them so.
 set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
@@ -118,4 +131,56 @@ sync_viewer_login() {
 	done
 	tok=$(curl -s -X POST -d '{"user":"alice","password":"pw"}' "$api/api/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 	[ -n "$tok" ] || fail login
+}
+
+sync_outage_camera() {
+	sync_relay 5000:loss=0 6000:outage 0:loss=0
+	timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 200 --fps 10 --keyint 10 --kbps 1000 \
+		--no-gpsd --linger 30000 >"$tmp/cam.out" 2>&1 &
+	cpid=$!
+}
+
+sync_day_complete() {
+	wait "$cpid" || { cat "$tmp/cam.out"; fail "camera exit"; }
+	cpid=""
+	day=$(ls "$tmp/data/$c" | sed -n 's/\.vgl$//p')
+	i=0
+	until grep -q '^complete_ms [1-9]' "$tmp/data/$c/$day.sync" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "syncd did not record $day complete"; sleep 0.1
+	done
+}
+
+sync_view() {
+	vn=$1
+	shift
+	"$WSVIEW" -p $hport -t "$tok" "$@" -q "$tmp/$vn.quit" -d 80000 -o "$tmp/$vn.txt" >"$tmp/$vn.sum" &
+	wpid=$!
+}
+
+sync_view_live() {
+	i=0
+	until awk '/^T .*"mode":"recorded"/ { r = 1 } r && /^T .*"mode":"live"/ { ok = 1 } END { exit !ok }' \
+		"$tmp/$1.txt" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && { grep '^T' "$tmp/$1.txt"; fail "$1: the recorded stream did not go on as live"; }
+		sleep 0.05
+	done
+	sleep 0.5
+	touch "$tmp/$1.quit"
+	wait "$wpid" || fail "$1: viewer"
+	cat "$tmp/$1.sum"
+	awk '$1 == "conn" && $10 == $6 && $12 == 0 && $14 == 0 {ok = 1} END {exit !ok}' "$tmp/$1.sum" ||
+		fail "$1: datagrams unverified or skipped"
+	awk '$1 == "D" { print $2 }' "$tmp/$1.txt" >"$tmp/$1.got"
+	[ -s "$tmp/$1.got" ] || fail "$1: no datagram"
+}
+
+sync_counter_order() {
+	first=$(head -1 "$tmp/$1.got")
+	awk -v a="$first" '$1 >= a { print $1 }' "$2" | sort -n >"$tmp/$1.want"
+	cmp -s "$tmp/$1.want" "$tmp/$1.got" || { diff "$tmp/$1.want" "$tmp/$1.got" | head
+		fail "$1: not the file's data counters from $first on, each once, in counter order"; }
+	awk -v a="$first" '$1 >= a { print $1 }' "$2" | cmp -s - "$tmp/$1.want" &&
+		fail "$1: the file holds counters from $first on in counter order: nothing proved"
+	return 0
 }

@@ -33,17 +33,8 @@ sync_setup fallback 61
 sync_viewer_conf 67 "-w 1"
 sync_start
 sync_viewer_login
-sync_relay 5000:loss=0 6000:outage 0:loss=0
-timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 200 --fps 10 --keyint 10 --kbps 1000 \
-	--no-gpsd --linger 30000 >"$tmp/cam.out" 2>&1 &
-cpid=$!
-wait "$cpid" || { cat "$tmp/cam.out"; fail "camera exit"; }
-cpid=""
-day=$(ls "$tmp/data/$c" | sed -n 's/\.vgl$//p')
-i=0
-until grep -q '^complete_ms [1-9]' "$tmp/data/$c/$day.sync" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "syncd did not record $day complete"; sleep 0.1
-done
+sync_outage_camera
+sync_day_complete
 sync_stop
 
 # the file: data records in file order (counter, capture)
@@ -76,22 +67,9 @@ scan_run() {
 }
 # play the day from t at 4x until live: the viewer's lines in $tmp/$1.txt
 play() {
-	"$WSVIEW" -p $hport -t "$tok" -c "0:{\"op\":\"play\",\"camera\":\"$c\",\"date\":\"$day\",\"from_ms\":$t}" \
-		-c "0:{\"op\":\"speed\",\"x\":4}" -q "$tmp/$1.quit" -d 60000 -o "$tmp/$1.txt" >"$tmp/$1.sum" &
-	wpid=$!
-	i=0
-	until grep -q '^T .*"mode":"live"' "$tmp/$1.txt" 2>/dev/null; do
-		i=$((i + 1)); [ $i -gt 600 ] && { grep '^T' "$tmp/$1.txt"; fail "$1: playback did not reach live"; }
-		sleep 0.05
-	done
-	sleep 0.5 # anything sent after live, it would have been a duplicate: let it arrive
-	touch "$tmp/$1.quit"
-	wait "$wpid" || fail "$1: viewer"
-	cat "$tmp/$1.sum"
-	awk '$1 == "conn" && $10 == $6 && $12 == 0 && $14 == 0 {ok = 1} END {exit !ok}' "$tmp/$1.sum" ||
-		fail "$1: datagrams unverified or skipped"
-	awk '$1 == "D" { print $2 }' "$tmp/$1.txt" >"$tmp/$1.got"
-	[ -s "$tmp/$1.got" ] || fail "$1: no datagram"
+	sync_view "$1" -c "0:{\"op\":\"play\",\"camera\":\"$c\",\"date\":\"$day\",\"from_ms\":$t}" \
+		-c "0:{\"op\":\"speed\",\"x\":4}"
+	sync_view_live "$1"
 	sort -n "$tmp/$1.got" | uniq -d | head -3 | grep . && fail "$1: counters received twice"
 	return 0
 }

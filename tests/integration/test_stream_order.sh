@@ -27,17 +27,8 @@ sync_setup order 43
 sync_viewer_conf 47 "-w 1"
 sync_start
 sync_viewer_login
-sync_relay 5000:loss=0 6000:outage 0:loss=0
-timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 200 --fps 10 --keyint 10 --kbps 1000 \
-	--no-gpsd --linger 30000 >"$tmp/cam.out" 2>&1 &
-cpid=$!
-wait "$cpid" || { cat "$tmp/cam.out"; fail "camera exit"; }
-cpid=""
-day=$(ls "$tmp/data/$c" | sed -n 's/\.vgl$//p')
-i=0
-until grep -q '^complete_ms [1-9]' "$tmp/data/$c/$day.sync" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "syncd did not record $day complete"; sleep 0.1
-done
+sync_outage_camera
+sync_day_complete
 
 # the file: data records in file order (counter, keyframe first fragment, capture)
 "$BIN/vigilctl" dump "$tmp/data/$c/$day.vgl" | awk '$2 == "data" {
@@ -59,23 +50,12 @@ echo "file: $(wc -l <"$tmp/file.txt") data records, $(cat "$tmp/back") stored af
 # 1. the whole day from before the outage, at 4x
 t0=$(sort -n -k3 "$tmp/file.txt" | awk 'NR == 1 { print $3 }')
 t=$((t0 + 2000))
-"$WSVIEW" -p $hport -t "$tok" -c "0:{\"op\":\"play\",\"camera\":\"$c\",\"date\":\"$day\",\"from_ms\":$t}" \
-	-c "10:{\"op\":\"speed\",\"x\":4}" -d 12000 -o "$tmp/play.txt" >"$tmp/play.sum" || fail viewer
-cat "$tmp/play.sum"
+sync_view play -c "0:{\"op\":\"play\",\"camera\":\"$c\",\"date\":\"$day\",\"from_ms\":$t}" \
+	-c "10:{\"op\":\"speed\",\"x\":4}"
+sync_view_live play
 grep -q '"mode":"recorded".*"order":"counter"' "$tmp/play.txt" || { grep '^T' "$tmp/play.txt"; fail "recorded playback does not say counter order"; }
-grep -q '"mode":"live"' "$tmp/play.txt" || fail "playback did not reach the end of the day"
-awk '$1 == "conn" && $10 == $6 && $12 == 0 && $14 == 0 {ok = 1} END {exit !ok}' "$tmp/play.sum" ||
-	fail "datagrams unverified or skipped"
-awk '$1 == "D" { if (n && $2 <= last) { print "counter " $2 " after " last; bad = 1 } last = $2; n++ }
-	END { exit bad || !n }' "$tmp/play.txt" || fail "datagrams not in strictly increasing counter order"
-first=$(awk '$1 == "D" { print $2; exit }' "$tmp/play.txt")
-awk -v a="$first" '$1 >= a { print $1 }' "$tmp/file.txt" | sort -n >"$tmp/want.txt"
-awk '$1 == "D" { print $2 }' "$tmp/play.txt" >"$tmp/got.txt"
-cmp -s "$tmp/want.txt" "$tmp/got.txt" ||
-	{ diff "$tmp/want.txt" "$tmp/got.txt" | head; fail "counters received differ from the file's data counters from $first on"; }
-awk -v a="$first" '$1 >= a { print $1 }' "$tmp/file.txt" | cmp -s - "$tmp/want.txt" &&
-	fail "the file holds counters from $first on in counter order: nothing proved"
-echo "play: $(wc -l <"$tmp/got.txt") datagrams from counter $first in counter order, each once"
+sync_counter_order play "$tmp/file.txt"
+echo "play: $(wc -l <"$tmp/play.got") datagrams from counter $first in counter order, each once, then live"
 
 # 2. from a time in the middle of the backfilled stretch
 set -- $(awk '$1 == "late" && $3 - $2 > n { n = $3 - $2; a = $2; b = $3 } END { print a + 0, b + 0 }' "$tmp/data/$c/$day.sync")

@@ -29,19 +29,13 @@ sync_setup resume 53
 sync_viewer_conf 57 "-w 1"
 sync_start
 sync_viewer_login
-sync_relay 5000:loss=0 6000:outage 0:loss=0
-timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 200 --fps 10 --keyint 10 --kbps 1000 \
-	--no-gpsd --linger 30000 >"$tmp/cam.out" 2>&1 &
-cpid=$!
+sync_outage_camera
 i=0
 until ls "$tmp/data/$c/"*.vgl >/dev/null 2>&1; do
 	i=$((i + 1)); [ $i -gt 100 ] && fail "no day file"; sleep 0.05
 done
-"$WSVIEW" -p $hport -t "$tok" -c "0:{\"op\":\"live\",\"camera\":\"$c\"}" \
-	-c "@$tmp/pause:{\"op\":\"pause\"}" -c "@$tmp/resume:{\"op\":\"speed\",\"x\":4}" \
-	-c "@$tmp/resume:{\"op\":\"resume\"}" -q "$tmp/quit" -d 80000 \
-	-o "$tmp/view.txt" >"$tmp/view.sum" &
-wpid=$!
+sync_view view -c "0:{\"op\":\"live\",\"camera\":\"$c\"}" -c "@$tmp/pause:{\"op\":\"pause\"}" \
+	-c "@$tmp/resume:{\"op\":\"speed\",\"x\":4}" -c "@$tmp/resume:{\"op\":\"resume\"}"
 i=0
 until grep -q '^D ' "$tmp/view.txt" 2>/dev/null; do
 	i=$((i + 1)); [ $i -gt 200 ] && fail "no live datagram"; sleep 0.05
@@ -51,49 +45,23 @@ i=0
 until grep -q '"mode":"paused"' "$tmp/view.txt"; do
 	i=$((i + 1)); [ $i -gt 200 ] && fail "the viewer did not pause"; sleep 0.05
 done
-wait "$cpid" || { cat "$tmp/cam.out"; fail "camera exit"; }
-cpid=""
-day=$(ls "$tmp/data/$c" | sed -n 's/\.vgl$//p')
-i=0
-until grep -q '^complete_ms [1-9]' "$tmp/data/$c/$day.sync" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "syncd did not record $day complete"; sleep 0.1
-done
+sync_day_complete
 touch "$tmp/resume"
-# live again after the resume: a state line "live" after one "recorded"
-i=0
-until awk '/^T .*"mode":"recorded"/ { r = 1 } r && /^T .*"mode":"live"/ { ok = 1 } END { exit !ok }' \
-	"$tmp/view.txt"; do
-	i=$((i + 1)); [ $i -gt 400 ] && { grep '^T' "$tmp/view.txt"; fail "the resumed stream did not become live"; }
-	sleep 0.05
-done
-sleep 0.5 # anything sent after live, it would have been a duplicate: let it arrive
-touch "$tmp/quit"
-wait "$wpid" || fail viewer
-cat "$tmp/view.sum"
+sync_view_live view
 
 "$BIN/vigilctl" dump "$tmp/data/$c/$day.vgl" |
 	awk '$2 == "data" { for (i = 3; i <= NF; i++) if ($i ~ /^counter=/) print substr($i, 9) }' >"$tmp/file.txt"
 [ -s "$tmp/file.txt" ] || fail "no data records in the day file"
 grep -q '^T .*"mode":"recorded".*"order":"counter"' "$tmp/view.txt" ||
 	{ grep '^T' "$tmp/view.txt"; fail "the resumed stream does not say counter order"; }
-awk '$1 == "conn" && $10 == $6 && $12 == 0 && $14 == 0 {ok = 1} END {exit !ok}' "$tmp/view.sum" ||
-	fail "datagrams unverified or skipped"
-awk '$1 == "D" { if (n && $2 <= last) { print "counter " $2 " after " last; bad = 1 } last = $2; n++ }
-	END { exit bad || !n }' "$tmp/view.txt" || fail "datagrams not in strictly increasing counter order"
-first=$(awk '$1 == "D" { print $2; exit }' "$tmp/view.txt")
-awk -v a="$first" '$1 >= a' "$tmp/file.txt" | sort -n >"$tmp/want.txt"
-awk '$1 == "D" { print $2 }' "$tmp/view.txt" >"$tmp/got.txt"
-cmp -s "$tmp/want.txt" "$tmp/got.txt" ||
-	{ diff "$tmp/want.txt" "$tmp/got.txt" | head; fail "counters received differ from the file's data counters from $first on"; }
-awk -v a="$first" '$1 >= a' "$tmp/file.txt" | cmp -s - "$tmp/want.txt" &&
-	fail "the file holds counters from $first on in counter order: nothing proved"
+sync_counter_order view "$tmp/file.txt"
 # the pause came before the backfilled stretch: it was sent after the resume
 set -- $(awk '$1 == "late" && $3 - $2 > n { n = $3 - $2; a = $2; b = $3 } END { print a + 0, b + 0 }' "$tmp/data/$c/$day.sync")
 lo=$1 hi=$2
 [ "$hi" -gt "$lo" ] || fail "syncd recorded no backfilled run"
 paused=$(awk '/^T .*"mode":"paused"/ { print last + 0; exit } $1 == "D" { last = $2 }' "$tmp/view.txt")
 [ "$paused" -lt "$lo" ] || fail "paused at counter $paused, not before the backfilled stretch $lo-$hi"
-echo "resume: paused after counter $paused, $(wc -l <"$tmp/got.txt") datagrams from counter $first in counter order (backfilled $lo-$hi), each once, live again"
+echo "resume: paused after counter $paused, $(wc -l <"$tmp/view.got") datagrams from counter $first in counter order (backfilled $lo-$hi), each once, live again"
 sync_stop
 sync_check_day "$day"
 echo "stream_resume: all checks passed"
