@@ -68,6 +68,12 @@ typedef struct syncd_day {
 	uint64_t state_ms; /* .sync written */
 	int state_dirty;
 	uint64_t last_report_ms;
+	/* durability of what is confirmed (syncd_day.c, durable()) */
+	int fd;		    /* our own descriptor of the day file, when has_fd */
+	int has_fd;
+	int disk_error;	    /* a sync failed: nothing confirmed until read back whole */
+	int damaged;	    /* read back and found damaged: nothing more confirmed */
+	uint64_t synced_to; /* the file's size at the last good sync */
 } syncd_day_t;
 
 typedef struct syncd_cam {
@@ -93,7 +99,7 @@ typedef struct syncd {
 	double tokens_all;
 	uint64_t tokens_ms;
 	uint64_t *m_reports, *m_bad, *m_missing, *m_confirm, *m_asked, *m_backfilled, *m_lost,
-		*m_complete, *m_out_full, *m_indexed, *m_unsynced;
+		*m_complete, *m_out_full, *m_indexed, *m_unsynced, *m_damaged;
 } syncd_t;
 
 static inline void

@@ -29,7 +29,9 @@
  *	longer than that, so syncd fdatasyncs the day file itself before
  *	each CONFIRM and confirms nothing when that fails (counted
  *	syncd_confirm_unsynced): a camera never frees what is only in the
- *	page cache.
+ *	page cache. After a failed sync, the day is confirmed again only
+ *	once what was written since the last good sync reads back whole
+ *	from the disk (durable(), read_back()).
  *
  *	When every counter in [0, high) is stored the day is complete: the
  *	time is kept in the .sync file (docs/STORAGE.md) at once, other
@@ -279,26 +281,165 @@ request(syncd_t *d, syncd_day_t *day, uint64_t now)
 }
 
 /*
+ * Read the file back from the disk itself (O_DIRECT: past the page cache,
+ * whoever maps the file) from a page before from up to to, and check
+ * that the records there are whole and follow each other with no gap.
+ * A failed writeback leaves its pages in the cache marked clean, so a
+ * normal read, or the index, would still show what the disk may have
+ * lost. Returns 0 when whole, 1 with *bad the offset where the damage
+ * starts, -1 when it cannot tell (the read failed; try again later).
+ */
+#define READBACK_WINDOW (4u << 20)
+#define REC_MAX (PROTO_REC_HDR_LEN + PROTO_MAX_DGRAM)
+
+static int
+read_back(const char *path, uint64_t from, uint64_t to, uint64_t *bad)
+{
+	uint8_t *io = NULL, *buf = NULL;
+	uint64_t pos, expect = 0; /* end of the last record known whole, 0 before the first */
+	int fd, rc = -1;
+
+	if (to <= from)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC)) < 0) {
+		/* a file system without O_DIRECT (tmpfs of old): its cache is all there is */
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return -1;
+	}
+	if (posix_memalign((void **)&io, 4096, READBACK_WINDOW) != 0 ||
+	    (buf = malloc(PROTO_FILE_HDR_LEN + READBACK_WINDOW)) == NULL)
+		goto out;
+	/* the file header, for the reader */
+	if (pread(fd, io, 4096, 0) < PROTO_FILE_HDR_LEN)
+		goto out;
+	memcpy(buf, io, PROTO_FILE_HDR_LEN);
+	pos = from > 2 * 4096 ? (from & ~4095ull) - 4096 : 0; /* records are shorter than a page */
+	if (pos == 0)
+		expect = PROTO_FILE_HDR_LEN;
+	while (pos < to && (expect == 0 || expect < to)) {
+		uint64_t want = ((to - pos + 4095) & ~4095ull), skip = pos ? 0 : PROTO_FILE_HDR_LEN;
+		if (want > READBACK_WINDOW)
+			want = READBACK_WINDOW;
+		ssize_t n = pread(fd, io, want, (off_t)pos);
+		if (n < 0)
+			goto out;
+		if ((uint64_t)n > to - pos)
+			n = (ssize_t)(to - pos);
+		if ((uint64_t)n <= skip)
+			break;
+		memcpy(buf + PROTO_FILE_HDR_LEN, io + skip, (size_t)n - skip);
+		proto_reader_t *r;
+		proto_rec_t rec;
+		uint64_t base = pos + skip - PROTO_FILE_HDR_LEN; /* file offset = reader offset + base */
+		if (proto_reader_mem(buf, PROTO_FILE_HDR_LEN + (size_t)n - skip, &r) < 0)
+			goto out;
+		while (proto_reader_next(r, &rec) > 0) {
+			/* where the record starts: where the one before ended, or after damage */
+			uint64_t o = rec.offset + base, end = proto_reader_offset(r) + base;
+			if (expect == 0) {
+				if (o > from) { /* no whole record in the page before from */
+					*bad = pos;
+					rc = 1;
+					proto_reader_free(r);
+					goto out;
+				}
+				expect = end;
+			} else if (end <= expect) {
+				continue;
+			} else if (o != expect) {
+				*bad = expect;
+				rc = 1;
+				proto_reader_free(r);
+				goto out;
+			} else {
+				expect = end;
+			}
+		}
+		proto_reader_free(r);
+		if ((uint64_t)n < want || pos + (uint64_t)n >= to)
+			break;
+		/* the next window starts at the page of the last whole record's end */
+		uint64_t next = expect ? (expect & ~4095ull) : pos + (uint64_t)n - 4096;
+		if (next <= pos)
+			next = pos + (uint64_t)n - 4096;
+		pos = next;
+	}
+	/* up to to: at most one record being appended when the size was taken */
+	if (expect == 0 || (expect < to && to - expect >= REC_MAX)) {
+		*bad = expect ? expect : from;
+		rc = 1;
+	} else {
+		rc = 0;
+	}
+out:
+	free(io);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/*
  * Make what the day file holds durable before confirming any of it: a
- * sync on a descriptor of our own waits for every page of the file, the
+ * sync on syncd's own descriptor waits for every page of the file, the
  * writer's included (a no-op when the writer has synced already).
+ *
+ * The descriptor stays open while the day is followed: Linux reports a
+ * failed writeback once to each descriptor open when it happened, so a
+ * failure the writer's sync saw first still reaches this one (one
+ * opened afterwards would never hear of it). A sync that succeeds after
+ * one that failed proves nothing of the pages that failed: the kernel
+ * marked them clean, and the disk may have lost them while the cache
+ * still shows them. So after a failure the day is confirmed again only
+ * once what was written since the last good sync reads back from the
+ * disk whole; if it does not, nothing more of the day is confirmed
+ * (syncd_day_damaged, logged with the offset) and the camera keeps it.
  */
 static int
 durable(syncd_t *d, syncd_day_t *day)
 {
 	char path[4096];
-	int fd, rc;
+	struct stat st;
+	uint64_t bad = 0;
+	int rc;
 
+	if (day->damaged)
+		return -1;
 	if (proto_file_path(d->o.datadir, day->cam->uuid, day->date, path, sizeof(path)) < 0)
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		syncd_log("confirm: open %s: %s", path, strerror(errno));
+	if (!day->has_fd) {
+		if ((day->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			syncd_log("confirm: open %s: %s", path, strerror(errno));
+			return -1;
+		}
+		day->has_fd = 1;
+	}
+	if (fstat(day->fd, &st) < 0)
+		return -1;
+	if (fdatasync(day->fd) < 0) {
+		if (!day->disk_error)
+			syncd_log("confirm: fdatasync %s: %s; confirming nothing of this day until "
+				  "what was written since byte %llu reads back whole from the disk",
+				  path, strerror(errno), (unsigned long long)day->synced_to);
+		day->disk_error = 1;
 		return -1;
 	}
-	if ((rc = fdatasync(fd)) < 0)
-		syncd_log("confirm: fdatasync %s: %s", path, strerror(errno));
-	close(fd);
-	return rc;
+	if (day->disk_error) {
+		if ((rc = read_back(path, day->synced_to, (uint64_t)st.st_size, &bad)) < 0)
+			return -1;
+		if (rc > 0) {
+			syncd_log("confirm: %s is damaged on the disk at byte %llu (after a failed "
+				  "sync): nothing more of this day is confirmed; the camera keeps it",
+				  path, (unsigned long long)bad);
+			day->damaged = 1;
+			syncd_count(d->m_damaged, 1);
+			return -1;
+		}
+		syncd_log("confirm: %s reads back whole from the disk up to byte %llu after a "
+			  "failed sync; confirming again", path, (unsigned long long)st.st_size);
+		day->disk_error = 0;
+	}
+	day->synced_to = (uint64_t)st.st_size;
+	return 0;
 }
 
 static void
@@ -453,6 +594,8 @@ syncd_day_close(syncd_t *d, syncd_day_t *day)
 		write_state(d, day, proto_now_ms());
 	if (day->rd)
 		proto_reader_free(day->rd);
+	if (day->has_fd)
+		close(day->fd);
 	proto_dayscan_free(&day->scan);
 	proto_daystate_free(&day->st);
 	free(day->idxbuf);

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,6 +114,7 @@ metrics_open(syncd_t *d, const char *pfx)
 	d->m_missing = shm_metrics_counter(m, "syncd_missing_sent");
 	d->m_confirm = shm_metrics_counter(m, "syncd_confirm_sent");
 	d->m_unsynced = shm_metrics_counter(m, "syncd_confirm_unsynced");
+	d->m_damaged = shm_metrics_counter(m, "syncd_day_damaged");
 	d->m_asked = shm_metrics_counter(m, "syncd_counters_asked");
 	d->m_backfilled = shm_metrics_counter(m, "syncd_counters_backfilled");
 	d->m_lost = shm_metrics_counter(m, "syncd_counters_lost");
@@ -193,6 +195,12 @@ main(int argc, char **argv)
 	if (pfx == NULL) {
 		syncd_log("VIGIL_SHM_PREFIX is not set: run me under vigild");
 		return 1;
+	}
+	/* a descriptor per day being confirmed (syncd_day.c, durable()) */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if ((d.cam = calloc(SYNCD_MAX_CAMERAS, sizeof(*d.cam))) == NULL ||
 	    ring_attach(pfx, "sync-in", &d.in) < 0 || ring_attach(pfx, "sync-out", &d.out) < 0)

@@ -23,7 +23,9 @@
 #	store, streams a little more and lingers until everything it sent
 #	before is confirmed: CONFIRMs go out, and the camera's confirm log
 #	covers every counter up to its last hello or data datagram (only
-#	the linger's own reports may stay unconfirmed). Then the day file
+#	the linger's own reports may stay unconfirmed). Before it confirms
+#	again, syncd reads what was written since its last good sync back
+#	from the file system (O_DIRECT) and finds it whole. Then the day file
 #	verifies, holds every counter the camera used exactly once, and
 #	syncd recorded the day complete; the indexer's chain writes that
 #	failed left nothing behind (the chain extends over every record
@@ -134,6 +136,10 @@ vs_status >"$tmp/status.out"
 vs_stop
 cat "$tmp/status.out"
 grep -q 'syncd_confirm_sent=[1-9]' "$tmp/status.out" || fail "no CONFIRM sent after the disk healed"
+# before confirming again, syncd read the day back from the disk itself
+grep "vigil-syncd: confirm: .*reads back whole from the disk" "$tmp/vigild.log" ||
+	fail "syncd confirmed again without reading the day back from the disk"
+grep -q 'syncd_day_damaged=[1-9]' "$tmp/status.out" && fail "syncd called an intact day damaged"
 grep -q "^fsync-ok .*/$cam/.*\.vgl$" "$tmp/failfs.log" || fail "no sync of the day file passed in phase 2"
 
 # Everything the camera sent before it lingered is confirmed: the

@@ -19,6 +19,15 @@
  *	run fsync or fdatasync on DIR's file and answer its result.
  *	Directories' fsync is passed through always.
  *
+ *	When PATH holds the word "lose", a failing sync also loses what a
+ *	failed writeback of a real disk loses: the bytes of the file
+ *	written since its last good sync become zeros in DIR (the size
+ *	stays), while the kernel's cache of the mount may still show them,
+ *	as a disk's page cache does after the error. A reader that goes to
+ *	the file system (O_DIRECT, or after the cache is dropped) sees the
+ *	zeros. O_DIRECT is taken from the flags of the backing file's open:
+ *	DIR's cache plays the disk.
+ *
  *	Each failed sync appends a line `fsync-eio PID PATH` to the log
  *	(--log, default standard error; PID is the calling thread's), each
  *	passed one `fsync-ok PID PATH`, so a test can say which process's
@@ -32,6 +41,7 @@
 #include <fcntl.h>
 #include <fuse.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +64,31 @@ typedef struct failfs_file {
 } failfs_file_t;
 
 #define FAILFS_FD(fi) (((failfs_file_t *)(uintptr_t)(fi)->fh)->fd)
+
+/* each file's size at its last good sync (lose mode), by name */
+#define FAILFS_SYNCED 1024
+static struct {
+	char path[256];
+	off_t size;
+} failfs_synced[FAILFS_SYNCED];
+static pthread_mutex_t failfs_synced_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The slot of path, taken (with the size now) when new; NULL when full. */
+static off_t *
+failfs_synced_at(const char *path, int fd)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < FAILFS_SYNCED && failfs_synced[i].path[0]; i++)
+		if (strcmp(failfs_synced[i].path, path) == 0)
+			return &failfs_synced[i].size;
+	if (i == FAILFS_SYNCED || strlen(path) >= sizeof(failfs_synced[i].path) || fstat(fd, &st) < 0)
+		return NULL;
+	strcpy(failfs_synced[i].path, path);
+	failfs_synced[i].size = st.st_size;
+	return &failfs_synced[i].size;
+}
 
 static failfs_conf_t failfs_conf;
 static int failfs_dir = -1; /* the backing folder, for the *at() calls */
@@ -249,6 +284,7 @@ failfs_open_as(const char *path, int flags, mode_t mode, struct fuse_file_info *
 
 	if (f == NULL)
 		return -ENOMEM;
+	flags &= ~O_DIRECT;
 	if ((f->fd = openat(failfs_dir, failfs_rel(path), flags | O_CLOEXEC, mode)) < 0) {
 		int e = errno;
 		free(f);
@@ -336,11 +372,37 @@ failfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	int fd = FAILFS_FD(fi), rc;
 
 	(void)path; /* NULL for a file unlinked while open */
-	if (access(failfs_conf.fail_if, F_OK) == 0) {
+	const char *name = ((failfs_file_t *)(uintptr_t)fi->fh)->path;
+	char word[8] = "";
+	FILE *c;
+	off_t *synced;
+	struct stat st;
+
+	pthread_mutex_lock(&failfs_synced_lock);
+	synced = failfs_synced_at(name, fd);
+	if ((c = fopen(failfs_conf.fail_if, "r")) != NULL) {
+		if (fgets(word, sizeof(word), c) == NULL)
+			word[0] = 0;
+		fclose(c);
+		if (strncmp(word, "lose", 4) == 0 && synced && fstat(fd, &st) == 0 &&
+		    st.st_size > *synced) {
+			static const char zero[4096];
+			off_t o;
+			for (o = *synced; o < st.st_size; o += (off_t)sizeof(zero))
+				if (pwrite(fd, zero, (size_t)(st.st_size - o < (off_t)sizeof(zero) ?
+							  st.st_size - o : (off_t)sizeof(zero)),
+					   o) < 0)
+					break;
+			failfs_note("fsync-lost", fi);
+		}
+		pthread_mutex_unlock(&failfs_synced_lock);
 		failfs_note("fsync-eio", fi);
 		return -EIO;
 	}
 	rc = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
+	if (rc == 0 && synced && fstat(fd, &st) == 0)
+		*synced = st.st_size;
+	pthread_mutex_unlock(&failfs_synced_lock);
 	failfs_note(rc == 0 ? "fsync-ok" : "fsync-error", fi);
 	return rc;
 }

@@ -1,0 +1,112 @@
+#!/bin/sh
+# NAME
+#	test_sync_lost.sh - a disk that loses what it failed to sync: syncd
+#	never confirms it, even once the syncs pass again
+# DESCRIPTION
+#	The data folder is a failfs mount (tests/tools/failfs.c) in its
+#	"lose" mode: while the control file holds "lose", fsync and
+#	fdatasync answer EIO and the bytes written to a file since its last
+#	good sync become zeros on the backing folder (the "disk"), while the
+#	kernel's cache of the mount still shows them, as after a failed
+#	writeback on a real disk. vigild runs a listener, a writer, the
+#	indexer and syncd on it; a camera with its local store streams.
+#
+#	Phase 1, syncs failing and losing: syncd confirms nothing.
+#	Phase 2, the control file removed (syncs pass again): the camera
+#	comes back with its store and lingers. A sync that now succeeds
+#	says nothing of the bytes lost before: syncd reads the day back
+#	from the file system (O_DIRECT), finds the zeros, logs the day
+#	damaged with the offset (syncd_day_damaged) and confirms nothing of
+#	it; the camera keeps every datagram unconfirmed, so none is freed
+#	from the only place that still has it. vigilctl verify of the
+#	backing file shows the damage is real. Exits 77 with the reason
+#	when FUSE cannot run here.
+BINDIR=${BINDIR:-bin}
+OUT=${OUT:-build/default}
+BIN=$(cd "$BINDIR" && pwd)
+FAILFS=$(cd "$OUT/tests/tools" 2>/dev/null && pwd)/failfs
+skip() { echo "skipped: $*"; exit 77; }
+[ -x "$FAILFS" ] || skip "failfs not built ($FAILFS)"
+[ -c /dev/fuse ] || skip "no /dev/fuse: FUSE mounts cannot run here"
+command -v fusermount3 >/dev/null 2>&1 || skip "no fusermount3 (scripts/deps.sh installs fuse3)"
+. "$(dirname "$0")/../lib/vigil_server.sh"
+set -u
+vs_setup lost
+ffpid=""
+ff_cleanup() {
+	fusermount3 -u -z "$tmp/mnt" 2>/dev/null
+	[ -n "$ffpid" ] && kill -9 "$ffpid" 2>/dev/null
+	vs_cleanup
+}
+trap ff_cleanup EXIT INT TERM
+
+mkdir -p "$tmp/backing" "$tmp/mnt"
+echo lose >"$tmp/fail"
+"$FAILFS" --backing="$tmp/backing" --fail-if="$tmp/fail" --log="$tmp/failfs.log" \
+	-f -o max_threads=16 "$tmp/mnt" 2>"$tmp/failfs.err" &
+ffpid=$!
+i=0
+until grep -q " $tmp/mnt fuse" /proc/mounts; do
+	kill -0 "$ffpid" 2>/dev/null || skip "failfs does not mount here: $(tail -1 "$tmp/failfs.err")"
+	i=$((i + 1)); [ $i -gt 50 ] && skip "failfs did not mount within 5 s"; sleep 0.1
+done
+data=$tmp/mnt/data
+mkdir "$data" || fail "mkdir on the mount"
+
+vs_run syncd 1 <<CONF
+restart_min_ms = 50
+index_days = 64
+index_arena_mb = 4
+stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
+stage writer = $BIN/vigil-writer -D $data
+stage indexer = $BIN/vigil-indexer -D $data -d $tmp/keys -r 200
+stage syncd = $BIN/vigil-syncd -D $data
+CONF
+cam=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
+store=$tmp/cams/$cam/state.store
+
+# phase 1: streams while every sync fails and loses what it should have kept
+timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 60 --fps 30 --no-gpsd \
+	--linger 8000 >"$tmp/cam1.out" 2>"$tmp/cam1.err" &
+cpid=$!
+pids=$cpid
+i=0
+# until syncd has tried to confirm twice (the camera lingers meanwhile)
+until [ "$(vs_counter syncd syncd_confirm_unsynced)" -ge 2 ] || ! kill -0 "$cpid" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 300 ] && fail "syncd_confirm_unsynced never reached 2"; sleep 0.1
+done
+wait "$cpid" || fail "camera exit (phase 1): $(tail -3 "$tmp/cam1.err")"
+pids=""
+[ "$(vs_counter syncd syncd_confirm_unsynced)" -ge 2 ] || fail "syncd never tried to confirm in phase 1"
+grep -q '^fsync-lost .*\.vgl$' "$tmp/failfs.log" || fail "failfs lost nothing of the day file"
+day=$(ls "$data/$cam/"*.vgl | head -1)
+[ -f "$day" ] || fail "no day file"
+d=$(basename "$day" .vgl)
+
+# phase 2: syncs pass again; the camera comes back with its store
+rm "$tmp/fail"
+timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 30 --fps 30 --no-gpsd \
+	--linger 6000 >"$tmp/cam2.out" 2>"$tmp/cam2.err" || fail "camera exit (phase 2)"
+cat "$tmp/cam2.out"
+grep -q "^fsync-ok .*/$cam/.*\.vgl$" "$tmp/failfs.log" || fail "no sync of the day file passed in phase 2"
+vs_status >"$tmp/status.out"
+vs_stop
+grep 'syncd_confirm_sent\|syncd_day_damaged\|syncd_confirm_unsynced' "$tmp/status.out"
+line=$(grep "vigil-syncd: confirm: .*is damaged on the disk at byte" "$tmp/vigild.log") ||
+	fail "syncd did not find the day damaged"
+echo "$line"
+grep -q 'syncd_day_damaged=[1-9]' "$tmp/status.out" || fail "syncd_day_damaged not counted"
+grep -q 'syncd_confirm_sent=[1-9]' "$tmp/status.out" &&
+	fail "syncd confirmed datagrams the disk lost: $(grep -o 'syncd_confirm_sent=[0-9]*' "$tmp/status.out")"
+grep -q '^sync: .* confirms=0 ' "$tmp/cam2.out" || fail "the camera received a CONFIRM"
+[ ! -s "$store/confirm" ] || fail "the camera's confirm log is not empty"
+stored=$(( $(sed -n 's/^store: stored=\([0-9]*\) .*/\1/p' "$tmp/cam1.out") +
+	$(sed -n 's/^store: stored=\([0-9]*\) .*/\1/p' "$tmp/cam2.out") ))
+grep -q "^store: .* unconfirmed=$stored confirmed=0 " "$tmp/cam2.out" ||
+	fail "the camera's store does not keep all $stored datagrams it stored unconfirmed"
+# the loss is real: the backing file (the disk) has zeros where records were
+if "$BIN/vigilctl" verify -d "$tmp/keys" "$tmp/backing/data/$cam/$d.vgl" >"$tmp/v.out" 2>&1; then
+	cat "$tmp/v.out"; fail "the backing file verifies: failfs lost nothing"
+fi
+grep -i 'damage\|missing' "$tmp/v.out" | head -3
+echo "sync lost: all checks passed"
