@@ -61,9 +61,11 @@ echo "play: $(wc -l <"$tmp/play.got") datagrams from counter $first in counter o
 set -- $(awk '$1 == "late" && $3 - $2 > n { n = $3 - $2; a = $2; b = $3 } END { print a + 0, b + 0 }' "$tmp/data/$c/$day.sync")
 lo=$1 hi=$2
 [ "$hi" -gt "$lo" ] || fail "syncd recorded no backfilled run"
-mid=$(( (lo + hi) / 2 ))
-t=$(awk -v m=$mid '$1 == m { print $3 }' "$tmp/file.txt")
-[ -n "$t" ] || fail "counter $mid is not in the file"
+# the data counter at or after the middle (a record of another type may hold the middle one)
+set -- $(awk -v m=$(( (lo + hi) / 2 )) -v hi="$hi" '$1 >= m && $1 <= hi && (c == "" || $1 < c) { c = $1; t = $3 }
+	END { print c, t }' "$tmp/file.txt")
+mid=${1:-} t=${2:-}
+[ -n "$t" ] || fail "no data counter in the second half of $lo-$hi in the file"
 kf=$(awk -v t="$t" '$2 == 1 && $3 <= t && $3 >= best { best = $3; c = $1 } END { print c }' "$tmp/file.txt")
 [ -n "$kf" ] || fail "no keyframe at or before $t"
 "$WSVIEW" -p $hport -t "$tok" -c "0:{\"op\":\"play\",\"camera\":\"$c\",\"date\":\"$day\",\"from_ms\":$t}" \
