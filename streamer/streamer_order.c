@@ -21,7 +21,10 @@
  *	first, the counter is not stored (a gap) and playback goes on at
  *	the point with the smallest counter above it, which is where the
  *	next stored counter starts a run. Every record found is checked to
- *	carry the counter looked for; nothing is sent twice.
+ *	carry the counter looked for; nothing is sent twice. A point whose
+ *	offset does not hold a record of its counter (a resynchronised
+ *	read, another counter, the end of the file) means the index and the
+ *	file disagree: -EPROTO, and the caller goes on in file order.
  *
  *	The points are copied from the index into the viewer's own table,
  *	sorted by counter, when the first run ends (the table is kept for
@@ -163,7 +166,8 @@ upper(const struct view_order *o, uint32_t c)
 
 /*
  * Read from point p on until counter c: 1 with *rec when the stretch
- * holds it, 0 when it ends first, or a reader error.
+ * holds it, 0 when it ends first, -EPROTO when the file holds no record
+ * of p's counter at p's offset, or a reader error.
  */
 static int
 scan(viewer_t *v, const idx_point_t *p, uint32_t c, proto_rec_t *rec)
@@ -175,7 +179,10 @@ scan(viewer_t *v, const idx_point_t *p, uint32_t c, proto_rec_t *rec)
 		return 0;
 	for (k = 0; k <= ORDER_SCAN_MAX; k++) {
 		if ((rc = proto_reader_next(v->rd, rec)) <= 0)
-			return rc;
+			return rc < 0 || k > 0 ? rc : -EPROTO;
+		if (k == 0 && (rec->offset != p->offset || rec_counter(rec, &got) < 0 ||
+			       got != p->counter))
+			return -EPROTO; /* the index has a record there; the file another, or none */
 		if (rec_counter(rec, &got) < 0)
 			continue;
 		if (got != want)

@@ -4,7 +4,7 @@
  *	that indexes some records at the wrong place
  *
  * SYNOPSIS
- *	idxscan -D DATA_DIR [-R] [-m COUNTER]
+ *	idxscan -D DATA_DIR [-R] [-m COUNTER [-n N]]
  *
  * DESCRIPTION
  *	Runs under vigild in place of vigil-indexer (VIGIL_SHM_PREFIX). It
@@ -14,9 +14,9 @@
  *	more. Without -R it never marks the index ready: to the streamer it
  *	is an indexer whose start-up scan has not ended, for as long as the
  *	test needs. -R marks it ready after the scan. -m COUNTER indexes
- *	the records of counters COUNTER to COUNTER + 127 at the offset of
- *	the record before each in the file, so that the index and the file
- *	disagree there. Test aid only.
+ *	the records of the N (128) counters from COUNTER on at the offset
+ *	of the record before each in the file, so that the index and the
+ *	file disagree there. Test aid only.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -29,8 +29,6 @@
 #include "proto.h"
 #include "proto_record.h"
 
-#define MISPLACED 128
-
 static volatile sig_atomic_t done;
 
 static void
@@ -40,8 +38,10 @@ on_term(int sig)
 	done = 1;
 }
 
+static uint32_t mis_from, mis_n;
+
 static int
-day(idx_t *x, const char *path, const uint8_t uuid[16], uint32_t date, int mis, uint32_t mfrom)
+day(idx_t *x, const char *path, const uint8_t uuid[16], uint32_t date)
 {
 	proto_reader_t *rd;
 	proto_rec_t rec;
@@ -73,7 +73,7 @@ day(idx_t *x, const char *path, const uint8_t uuid[16], uint32_t date, int mis, 
 		r.next = rec.offset + PROTO_REC_HDR_LEN + rec.len;
 		r.arrival_ms = rec.meta.arrival_ns / 1000000;
 		r.len = rec.len;
-		if (mis && prev && r.counter - mfrom < MISPLACED)
+		if (prev && r.counter - mis_from < mis_n)
 			r.offset = prev;
 		prev = rec.offset;
 		idx_day_add(x, d, &r);
@@ -96,10 +96,10 @@ main(int argc, char **argv)
 	char path[4096];
 	DIR *top, *sub;
 	idx_t *x;
-	uint64_t m = 0;
+	uint64_t m = 0, mn = 128;
 	int opt, ready = 0, mis = 0, n = 0;
 
-	while ((opt = getopt(argc, argv, "D:Rm:")) != -1) {
+	while ((opt = getopt(argc, argv, "D:Rm:n:")) != -1) {
 		switch (opt) {
 		case 'D': dir = optarg; break;
 		case 'R': ready = 1; break;
@@ -108,13 +108,19 @@ main(int argc, char **argv)
 				return 2;
 			mis = 1;
 			break;
+		case 'n':
+			if (proto_parse_u64("-n", optarg, UINT32_MAX, &mn) < 0)
+				return 2;
+			break;
 		default: return 2;
 		}
 	}
 	if (dir == NULL || pfx == NULL || idx_attach(pfx, &x) < 0) {
-		fprintf(stderr, "usage: idxscan -D DATA_DIR [-R] [-m COUNTER], under vigild\n");
+		fprintf(stderr, "usage: idxscan -D DATA_DIR [-R] [-m COUNTER [-n N]], under vigild\n");
 		return 2;
 	}
+	mis_from = (uint32_t)m;
+	mis_n = mis ? (uint32_t)mn : 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -137,7 +143,7 @@ main(int argc, char **argv)
 				d[10] = '\0';
 				snprintf(path, sizeof(path), "%s/%s/%s", dir, e->d_name, g->d_name);
 				if (proto_date_parse(d, &date) == 0 &&
-				    day(x, path, uuid, date, mis, (uint32_t)m) > 0)
+				    day(x, path, uuid, date) > 0)
 					n++;
 			}
 			closedir(sub);
