@@ -127,6 +127,11 @@ typedef struct proto_daystate {
 	proto_late_t *late; /* runs of backfilled counters, by counter; read allocates */
 	uint32_t nlate;
 	proto_ranges_t voids; /* counters the camera never used (after a crash) */
+	/* the disk failed a sync of the day file (syncd confirms nothing meanwhile) */
+	int unsynced;		/* bytes from unsynced_from on are not proven on the disk */
+	uint64_t unsynced_from;
+	int damaged;		/* read back after a failed sync: damaged from damaged_at */
+	uint64_t damaged_at;
 } proto_daystate_t;
 
 /* DATA/<uuid>/<date>.sync into out (cap bytes). */

@@ -397,6 +397,10 @@ proto_daystate_read(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 			st->complete_ms = v;
 		else if (!strcmp(name, "lost"))
 			st->lost = v;
+		else if (!strcmp(name, "unsynced_from"))
+			st->unsynced = 1, st->unsynced_from = v;
+		else if (!strcmp(name, "damaged_at"))
+			st->damaged = 1, st->damaged_at = v;
 	}
 	fclose(f);
 	if (first)
@@ -444,6 +448,10 @@ proto_daystate_write(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32
 			(unsigned long long)st->late[i].last_ms);
 	for (i = 0; i < st->voids.n; i++)
 		fprintf(f, "void %u %u\n", st->voids.r[i].lo, st->voids.r[i].hi - 1);
+	if (st->unsynced)
+		fprintf(f, "unsynced_from %llu\n", (unsigned long long)st->unsynced_from);
+	if (st->damaged)
+		fprintf(f, "damaged_at %llu\n", (unsigned long long)st->damaged_at);
 	if (fflush(f) != 0 || ferror(f) || fdatasync(fd) != 0)
 		rc = -EIO;
 	fclose(f);

@@ -71,9 +71,8 @@ typedef struct syncd_day {
 	/* durability of what is confirmed (syncd_day.c, durable()) */
 	int fd;		    /* our own descriptor of the day file, when has_fd */
 	int has_fd;
-	int disk_error;	    /* a sync failed: nothing confirmed until read back whole */
-	int damaged;	    /* read back and found damaged: nothing more confirmed */
 	uint64_t synced_to; /* the file's size at the last good sync */
+	/* a failed sync and a damaged read-back are kept in st (.sync) */
 } syncd_day_t;
 
 typedef struct syncd_cam {

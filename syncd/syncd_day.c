@@ -402,7 +402,7 @@ durable(syncd_t *d, syncd_day_t *day)
 	uint64_t bad = 0;
 	int rc;
 
-	if (day->damaged)
+	if (day->st.damaged)
 		return -1;
 	if (proto_file_path(d->o.datadir, day->cam->uuid, day->date, path, sizeof(path)) < 0)
 		return -1;
@@ -416,27 +416,33 @@ durable(syncd_t *d, syncd_day_t *day)
 	if (fstat(day->fd, &st) < 0)
 		return -1;
 	if (fdatasync(day->fd) < 0) {
-		if (!day->disk_error)
+		if (!day->st.unsynced) {
 			syncd_log("confirm: fdatasync %s: %s; confirming nothing of this day until "
 				  "what was written since byte %llu reads back whole from the disk",
 				  path, strerror(errno), (unsigned long long)day->synced_to);
-		day->disk_error = 1;
+			day->st.unsynced = 1; /* kept in .sync: a restart does not forget it */
+			day->st.unsynced_from = day->synced_to;
+			day->state_dirty = 1;
+		}
 		return -1;
 	}
-	if (day->disk_error) {
-		if ((rc = read_back(path, day->synced_to, (uint64_t)st.st_size, &bad)) < 0)
+	if (day->st.unsynced) {
+		if ((rc = read_back(path, day->st.unsynced_from, (uint64_t)st.st_size, &bad)) < 0)
 			return -1;
 		if (rc > 0) {
 			syncd_log("confirm: %s is damaged on the disk at byte %llu (after a failed "
 				  "sync): nothing more of this day is confirmed; the camera keeps it",
 				  path, (unsigned long long)bad);
-			day->damaged = 1;
+			day->st.damaged = 1;
+			day->st.damaged_at = bad;
+			day->state_dirty = 1;
 			syncd_count(d->m_damaged, 1);
 			return -1;
 		}
 		syncd_log("confirm: %s reads back whole from the disk up to byte %llu after a "
 			  "failed sync; confirming again", path, (unsigned long long)st.st_size);
-		day->disk_error = 0;
+		day->st.unsynced = 0;
+		day->state_dirty = 1;
 	}
 	day->synced_to = (uint64_t)st.st_size;
 	return 0;

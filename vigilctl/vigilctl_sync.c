@@ -111,6 +111,15 @@ vigilctl_completeness(int argc, char **argv)
 		late += d.late[i].hi - d.late[i].lo;
 	}
 	complete = missing == 0 && high > 0;
+	/* what a failed sync may have lost: the file may show it, the disk need not hold it */
+	if (have_state && st.unsynced)
+		printf("unsynced from byte %llu: a sync failed; not proven on the disk yet\n",
+		       (unsigned long long)st.unsynced_from);
+	if (have_state && st.damaged) {
+		printf("damaged on the disk at byte %llu (read back after a failed sync)\n",
+		       (unsigned long long)st.damaged_at);
+		complete = 0;
+	}
 	printf("missing %llu, backfilled %llu in %u runs, live during backfill %llu, lost %llu\n",
 	       (unsigned long long)missing, (unsigned long long)late, d.nlate,
 	       (unsigned long long)d.live_during_backfill,

@@ -19,8 +19,10 @@
 #	damaged with the offset (syncd_day_damaged) and confirms nothing of
 #	it; the camera keeps every datagram unconfirmed, so none is freed
 #	from the only place that still has it. vigilctl verify of the
-#	backing file shows the damage is real. Exits 77 with the reason
-#	when FUSE cannot run here.
+#	backing file shows the damage is real. The damage is kept in the
+#	day's .sync (damaged_at), vigilctl completeness says it and calls
+#	the day incomplete, and a restarted syncd still confirms nothing of
+#	it. Exits 77 with the reason when FUSE cannot run here.
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
 BIN=$(cd "$BINDIR" && pwd)
@@ -104,6 +106,22 @@ stored=$(( $(sed -n 's/^store: stored=\([0-9]*\) .*/\1/p' "$tmp/cam1.out") +
 	$(sed -n 's/^store: stored=\([0-9]*\) .*/\1/p' "$tmp/cam2.out") ))
 grep -q "^store: .* unconfirmed=$stored confirmed=0 " "$tmp/cam2.out" ||
 	fail "the camera's store does not keep all $stored datagrams it stored unconfirmed"
+# the damage is kept beside the day (.sync), said by vigilctl completeness
+grep "^damaged_at " "$data/$cam/$d.sync" || fail "the day's state does not keep the damage"
+"$BIN/vigilctl" completeness -D "$data" "$cam" "$d" >"$tmp/c.out" && fail "completeness says complete"
+grep "^damaged on the disk at byte" "$tmp/c.out" || { cat "$tmp/c.out"; fail "completeness does not say damaged"; }
+# a restarted syncd does not forget it: the camera comes back, nothing is confirmed
+cp "$tmp/vigild.log" "$tmp/vigild1.log"
+sed 1,3d "$tmp/vigil.conf" >"$tmp/stages"
+vs_run syncd 1 <"$tmp/stages"
+timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 15 --fps 30 --no-gpsd \
+	--linger 4000 >"$tmp/cam3.out" 2>"$tmp/cam3.err" || fail "camera exit (after the restart)"
+vs_status >"$tmp/status.out"
+vs_stop
+grep -q 'syncd_confirm_unsynced=[1-9]' "$tmp/status.out" || fail "the restarted syncd never tried to confirm"
+grep -q 'syncd_confirm_sent=[1-9]' "$tmp/status.out" && fail "the restarted syncd confirmed the damaged day"
+grep -q '^sync: .* confirms=0 ' "$tmp/cam3.out" || fail "the camera received a CONFIRM after the restart"
+[ ! -s "$store/confirm" ] || fail "the camera's confirm log is not empty after the restart"
 # the loss is real: the backing file (the disk) has zeros where records were
 if "$BIN/vigilctl" verify -d "$tmp/keys" "$tmp/backing/data/$cam/$d.vgl" >"$tmp/v.out" 2>&1; then
 	cat "$tmp/v.out"; fail "the backing file verifies: failfs lost nothing"

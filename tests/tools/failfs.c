@@ -113,8 +113,14 @@ failfs_rel(const char *path)
 static void *
 failfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-	(void)conn;
 	cfg->use_ino = 1;     /* the backing inode numbers, stable for readers */
+	/*
+	 * The kernel's cache of the mount plays a disk's page cache: kept
+	 * across opens and not dropped when the backing file changes under
+	 * it (lose mode zeroes bytes there that the cache still shows).
+	 */
+	cfg->kernel_cache = 1;
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	cfg->hard_remove = 1; /* unlink is unlink: no .fuse_hidden files */
 	cfg->nullpath_ok = 1; /* an open file is reached by its descriptor */
 	return NULL;

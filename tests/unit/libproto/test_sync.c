@@ -159,6 +159,21 @@ test_daystate(void **state)
 	assert_int_equal(back.late[0].hi, 10);
 	assert_int_equal(back.late[0].first_ms, 100);
 	assert_int_equal(back.late[0].last_ms, 300);
+	assert_int_equal(back.unsynced, 0);
+	assert_int_equal(back.damaged, 0);
+	proto_daystate_free(&back);
+	/* a failed sync and a day found damaged, offsets 0 and beyond 4 GiB kept */
+	st.unsynced = 1;
+	st.unsynced_from = 0;
+	st.damaged = 1;
+	st.damaged_at = 5000000000ull;
+	assert_int_equal(proto_daystate_write(dir, UUID, 20782, &st), 0);
+	assert_int_equal(proto_daystate_read(dir, UUID, 20782, &back), 0);
+	assert_int_equal(back.unsynced, 1);
+	assert_int_equal(back.unsynced_from, 0);
+	assert_int_equal(back.damaged, 1);
+	assert_true(back.damaged_at == 5000000000ull);
+	assert_int_equal(back.high, 1000);
 	proto_daystate_free(&back);
 	tu_rmtree(dir);
 	free(dir);
