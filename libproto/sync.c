@@ -355,7 +355,7 @@ proto_daystate_read(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 {
 	char path[4096], line[128], name[32];
 	unsigned long long v;
-	int rc, first = 1;
+	int rc, first = 1, magic = 0;
 	FILE *f;
 
 	memset(st, 0, sizeof(*st));
@@ -368,6 +368,7 @@ proto_daystate_read(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 			first = 0;
 			if (strcmp(line, "vigil-sync 1\n") != 0)
 				break;
+			magic = 1;
 			continue;
 		}
 		unsigned lo, hi;
@@ -403,8 +404,10 @@ proto_daystate_read(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 			st->damaged = 1, st->damaged_at = v;
 	}
 	fclose(f);
-	if (first)
+	if (!magic) { /* empty, or not a sync state */
+		proto_daystate_free(st);
 		return PROTO_E_FIELD;
+	}
 	return 0;
 }
 

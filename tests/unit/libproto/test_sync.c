@@ -175,6 +175,17 @@ test_daystate(void **state)
 	assert_true(back.damaged_at == 5000000000ull);
 	assert_int_equal(back.high, 1000);
 	proto_daystate_free(&back);
+	/* not a sync state (its first line), or empty: refused, not read as an empty day */
+	char path[4300];
+	FILE *f;
+	assert_int_equal(proto_daystate_path(dir, UUID, 20782, path, sizeof(path)), 0);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("vigil-sink 1\nhigh 5\n", f);
+	fclose(f);
+	assert_int_equal(proto_daystate_read(dir, UUID, 20782, &back), PROTO_E_FIELD);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	assert_int_equal(proto_daystate_read(dir, UUID, 20782, &back), PROTO_E_FIELD);
 	tu_rmtree(dir);
 	free(dir);
 }
