@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "proto_sync.h"
 #include "shm_status.h"
 #include "streamer.h"
 #include "streamer_route.h"
@@ -225,7 +226,17 @@ api_day(struct lws *wsi, const uint8_t uuid[16], uint32_t date)
 	for (i = 0; i < m; i++)
 		jb_printf(&b, "%s%lld", i ? "," : "", (long long)t0 + kf[i].t);
 	int complete = ng == 0 && n > 0 && (info.reported_next == 0 || info.high >= info.reported_next);
-	jb_printf(&b, "],\"high\":%u,\"complete\":%s}", info.high, complete ? "true" : "false");
+	/* syncd found the day damaged on the disk (docs/STORAGE.md, .sync): never complete */
+	proto_daystate_t ds;
+	int damaged = proto_daystate_read(streamer.data_dir, uuid, date, &ds) == 0 && ds.damaged;
+	uint64_t damaged_at = damaged ? ds.damaged_at : 0;
+	proto_daystate_free(&ds);
+	jb_printf(&b, "],\"high\":%u,\"complete\":%s,\"damaged_at\":", info.high,
+		  complete && !damaged ? "true" : "false");
+	if (damaged)
+		jb_printf(&b, "%llu}", (unsigned long long)damaged_at);
+	else
+		jb_printf(&b, "null}");
 	free(rg);
 	free(kf);
 	return respond_json(wsi, 200, &b);

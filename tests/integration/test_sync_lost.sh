@@ -21,8 +21,8 @@
 #	from the only place that still has it. vigilctl verify of the
 #	backing file shows the damage is real. The damage is kept in the
 #	day's .sync (damaged_at), vigilctl completeness says it and calls
-#	the day incomplete, and a restarted syncd still confirms nothing of
-#	it. Exits 77 with the reason when FUSE cannot run here.
+#	the day incomplete, the streamer's day API gives damaged_at and
+#	complete false, and a restarted syncd still confirms nothing of it. Exits 77 with the reason when FUSE cannot run here.
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
 BIN=$(cd "$BINDIR" && pwd)
@@ -111,11 +111,28 @@ grep "^damaged_at " "$data/$cam/$d.sync" || fail "the day's state does not keep 
 "$BIN/vigilctl" completeness -D "$data" "$cam" "$d" >"$tmp/c.out" && fail "completeness says complete"
 grep "^damaged on the disk at byte" "$tmp/c.out" || { cat "$tmp/c.out"; fail "completeness does not say damaged"; }
 # a restarted syncd does not forget it: the camera comes back, nothing is confirmed
+# and the streamer's day API says it
 cp "$tmp/vigild.log" "$tmp/vigild1.log"
-sed 1,3d "$tmp/vigil.conf" >"$tmp/stages"
+hport=$(( 40000 + ($$ + 41) % 20000 ))
+mkdir -p "$tmp/player"
+echo '<!doctype html><title>vigil</title>' >"$tmp/player/index.html"
+echo pw | "$BIN/vigilctl" user add -d "$tmp/keys" alice --cameras all >/dev/null || fail "user add"
+{ sed 1,3d "$tmp/vigil.conf"
+  echo "stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$hport -D $data -d $tmp/keys -P $tmp/player"
+} >"$tmp/stages"
 vs_run syncd 1 <"$tmp/stages"
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 15 --fps 30 --no-gpsd \
 	--linger 4000 >"$tmp/cam3.out" 2>"$tmp/cam3.err" || fail "camera exit (after the restart)"
+if command -v curl >/dev/null; then
+	tok=$(curl -s -X POST -d '{"user":"alice","password":"pw"}' "http://127.0.0.1:$hport/api/login" |
+		sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+	[ -n "$tok" ] || fail "login to the streamer"
+	api=$(curl -s -H "Authorization: Bearer $tok" "http://127.0.0.1:$hport/api/cameras/$cam/days/$d")
+	echo "$api" | grep -o '"complete":[a-z]*,"damaged_at":[0-9a-z]*'
+	echo "$api" | grep -q '"complete":false,"damaged_at":64}' || fail "the day API does not say damaged: $api"
+else
+	echo "curl missing: the day API's damaged_at not checked"
+fi
 vs_status >"$tmp/status.out"
 vs_stop
 grep -q 'syncd_confirm_unsynced=[1-9]' "$tmp/status.out" || fail "the restarted syncd never tried to confirm"
