@@ -36,61 +36,17 @@
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
 BIN=$(cd "$BINDIR" && pwd)
-FAILFS=$(cd "$OUT/tests/tools" 2>/dev/null && pwd)/failfs
-skip() { echo "skipped: $*"; exit 77; }
-[ -x "$FAILFS" ] || skip "failfs not built ($FAILFS)"
-[ -c /dev/fuse ] || skip "no /dev/fuse: FUSE mounts cannot run here"
-command -v fusermount3 >/dev/null 2>&1 || skip "no fusermount3 (scripts/deps.sh installs fuse3)"
+. "$(dirname "$0")/../lib/failfs.sh"
+ff_need
 . "$(dirname "$0")/../lib/vigil_server.sh"
 set -u
 vs_setup unsynced
-ffpid=""
-ff_cleanup() {
-	# detach the mount first: vs_cleanup kills every process under $tmp
-	# (failfs among them) and removes $tmp
-	fusermount3 -u -z "$tmp/mnt" 2>/dev/null
-	[ -n "$ffpid" ] && kill -9 "$ffpid" 2>/dev/null
-	vs_cleanup
-}
-trap ff_cleanup EXIT INT TERM
+ff_mount
 
-mkdir -p "$tmp/backing" "$tmp/mnt"
-: >"$tmp/fail" # phase 1: every fsync on the mount fails
-"$FAILFS" --backing="$tmp/backing" --fail-if="$tmp/fail" --log="$tmp/failfs.log" \
-	-f -o max_threads=16 "$tmp/mnt" 2>"$tmp/failfs.err" &
-ffpid=$!
-i=0
-until grep -q " $tmp/mnt fuse" /proc/mounts; do
-	kill -0 "$ffpid" 2>/dev/null || skip "failfs does not mount here: $(tail -1 "$tmp/failfs.err")"
-	i=$((i + 1)); [ $i -gt 50 ] && skip "failfs did not mount within 5 s"; sleep 0.1
-done
-data=$tmp/mnt/data
-mkdir "$data" || fail "mkdir on the mount"
-
-vs_run syncd 1 <<CONF
-restart_min_ms = 50
-index_days = 64
-index_arena_mb = 4
-stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
-stage writer = $BIN/vigil-writer -D $data ${WRITER_ARGS:-}
-stage indexer = $BIN/vigil-indexer -D $data -d $tmp/keys -r 200
-stage syncd = $BIN/vigil-syncd -D $data
-CONF
-cam=$("$BIN/vigilctl" provision -d "$tmp/keys" -s 127.0.0.1:$port -o "$tmp/cams") || fail provision
-store=$tmp/cams/$cam/state.store
+ff_vigild
 
 # phase 1: the camera streams and lingers; nothing can be made durable
-timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$cam/camera.conf" -n 90 --fps 30 --no-gpsd \
-	--linger 8000 >"$tmp/cam1.out" 2>"$tmp/cam1.err" &
-cpid=$!
-pids=$cpid
-i=0
-# until syncd has failed to sync thrice (the camera, unconfirmed, lingers)
-until [ "$(vs_counter syncd syncd_confirm_unsynced)" -ge 3 ] || ! kill -0 "$cpid" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 300 ] && fail "syncd_confirm_unsynced never reached 3"; sleep 0.1
-done
-wait "$cpid" || fail "camera exit (phase 1): $(tail -3 "$tmp/cam1.err")"
-pids=""
+ff_stream_failing 90 3
 unsynced=$(vs_counter syncd syncd_confirm_unsynced)
 confirms=$(vs_counter syncd syncd_confirm_sent)
 wfailed=$(vs_counter writer fdatasync_failed_total)
