@@ -12,7 +12,7 @@
  *	it), and is ignored unless all of that still matches the file; the
  *	indexer then scans. The layout (big-endian, docs/STORAGE.md):
  *
- *	  0  magic "VIGLIDX1"     8   version u16 = 2, reserved u16
+ *	  0  magic "VIGLIDX1"     8   version u16 = 3, reserved u16
  *	  12 uuid (16)            28  date u32
  *	  32 file header CRC u32  36  tail CRC u32   40 indexed_to u64
  *	  48 high, codecs, reported_next, reserved (u32 each)
@@ -36,7 +36,7 @@
 #include "proto_record.h"
 
 #define CKPT_FIXED 136
-#define CKPT_VERSION 2 /* 2: points at every run start (1 is scanned again) */
+#define CKPT_VERSION 3 /* 2: points at every run start; 3: also after a duplicate (older: scanned again) */
 #define CKPT_MAX_ENTRIES (1u << 26)
 
 static void
