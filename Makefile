@@ -5,7 +5,7 @@
 #   make SANITIZER=undefined  UBSan; SANITIZER=address,undefined for both
 #   make test                 install deps, build, run unit and integration
 #                             tests, again under ASan+UBSan, then each fuzz
-#                             target for FUZZ_SECONDS (default 30)
+#                             target for FUZZ_SECONDS (default 20)
 #   make fuzz                 run each fuzz target for FUZZ_LONG seconds
 #                             (or FUZZ_SECONDS when given: make fuzz
 #                             FUZZ_SECONDS=600); FUZZ_JOBS at a time,
@@ -28,7 +28,7 @@
 CC        ?= cc
 comma     := ,
 SANITIZER ?=
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 NPROC := $(shell nproc 2>/dev/null || echo 1)
 FUZZ_LONG ?= 600
 ifeq ($(origin FUZZ_SECONDS),command line)
