@@ -115,6 +115,13 @@ typedef struct listener {
 	listener_bucket_t all_bucket;
 	double hello_rate_src; /* hellos per second per source, -r */
 	struct listener_rr *rr; /* receiver-report accounting (listener_rr.c) */
+	/*
+	 * When the current receive batch arrived (set after each recvmmsg):
+	 * every datagram of the batch takes it as its arrival time, one
+	 * clock read per batch instead of two per datagram. 0: read the
+	 * clock per datagram.
+	 */
+	uint64_t rx_ns, rx_mono_ms;
 	shm_ring_t *sync_in;	/* to vigil-syncd: reports; NULL without syncd */
 	shm_ring_t *sync_out;	/* from vigil-syncd: messages for cameras */
 	struct bus *bus;	/* transport = nats: publish here, not to rings */
@@ -203,7 +210,7 @@ void listener_stats_print(const listener_t *l);
 
 /* Receiver reports: count an accepted datagram; send the due reports. */
 int listener_rr_init(listener_t *l);
-void listener_rr_note(listener_t *l, const uint8_t *dg, size_t len);
+void listener_rr_note(listener_t *l, listener_sess_t *ls, const uint8_t *dg, size_t len);
 void listener_rr_tick(listener_t *l, uint64_t now_ms);
 void listener_rr_free(listener_t *l);
 

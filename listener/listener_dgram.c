@@ -54,8 +54,12 @@ route(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 
 	if (l->nrings == 0 && l->bus == NULL)
 		return 1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	m.arrival_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (l->rx_ns) {
+		m.arrival_ns = l->rx_ns;
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		m.arrival_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
 	if (peer->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)peer;
 		memcpy(m.addr, &a->sin6_addr, 16);
@@ -226,8 +230,13 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 		count_err(l, t);
 		return 0;
 	}
-	if (t == PROTO_T_HELLO)
-		return hello(l, dg, len, peer, peer_len) ? (l->st.accepted++, 1) : 0;
+	if (t == PROTO_T_HELLO) {
+		if (!hello(l, dg, len, peer, peer_len))
+			return 0;
+		listener_rr_note(l, listener_sess_find(l, p.uuid), dg, len);
+		l->st.accepted++;
+		return 1;
+	}
 	if (t != PROTO_T_DATA && t != PROTO_T_REPORT && t != PROTO_T_BYE) {
 		l->st.unexpected_type++;
 		return 0;
@@ -240,7 +249,8 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 	}
 	if (listener_window_seen(ls, p.date, proto_get32(dg + 24)) ||
 	    (l->bus == NULL &&
-	     listener_window_stored(l, ls, p.date, proto_get32(dg + 24), proto_mono_ms()))) {
+	     listener_window_stored(l, ls, p.date, proto_get32(dg + 24),
+				    l->rx_mono_ms ? l->rx_mono_ms : proto_mono_ms()))) {
 		l->st.replay_data++; /* a copy of what already reached a ring */
 		return 0;
 	}
@@ -289,6 +299,7 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 		l->st.report++;
 	else
 		l->st.bye++;
+	listener_rr_note(l, ls, dg, len);
 	l->st.accepted++;
 	return 1;
 }

@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "idx.h"
@@ -199,6 +200,7 @@ main(int argc, char **argv)
 	long count = 0;
 	uint32_t window_ms = 120000; /* hello time must be this close to ours */
 	listener_t l;
+	struct timespec ts;
 	int opt, i, n, rc = 1, no_watch = 0;
 
 	memset(&l, 0, sizeof(l));
@@ -293,14 +295,16 @@ main(int argc, char **argv)
 				fprintf(stderr, "vigil-listener: recvmmsg: %s\n", strerror(errno));
 			continue;
 		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		l.rx_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		l.rx_mono_ms = proto_mono_ms();
 		for (i = 0; i < n; i++) {
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) { /* longer than 1473 bytes */
 				l.st.oversize++;
 				continue;
 			}
-			if (listener_dgram(&l, bufs[i], msgs[i].msg_len, &peers[i],
-					   msgs[i].msg_hdr.msg_namelen))
-				listener_rr_note(&l, bufs[i], msgs[i].msg_len);
+			listener_dgram(&l, bufs[i], msgs[i].msg_len, &peers[i],
+				       msgs[i].msg_hdr.msg_namelen);
 		}
 		listener_cookie_flush(&l);
 		listener_nats_flush(&l, 0); /* accepted: stored by the server */

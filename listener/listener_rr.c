@@ -53,14 +53,12 @@ listener_rr_free(listener_t *l)
 }
 
 void
-listener_rr_note(listener_t *l, const uint8_t *dg, size_t len)
+listener_rr_note(listener_t *l, listener_sess_t *ls, const uint8_t *dg, size_t len)
 {
-	listener_sess_t *ls;
 	listener_rr_slot_t *r;
 	uint32_t date, counter;
 
-	if (l->rr == NULL || len < PROTO_C2S_HDR_LEN ||
-	    (ls = listener_sess_find(l, dg + 4)) == NULL)
+	if (l->rr == NULL || len < PROTO_C2S_HDR_LEN || ls == NULL)
 		return;
 	r = &l->rr->slot[ls - l->sess];
 	date = proto_get32(dg + 20);
