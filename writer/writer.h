@@ -6,7 +6,8 @@
  *	writer_main.c runs the loop (ring in, io_uring out), writer_file.c
  *	keeps the bounded cache of open day files with the set of counters
  *	each holds (a proto_ranges_t), writer_nats.c takes the writer's
- *	shard from NATS JetStream instead of the ring.
+ *	shard from NATS JetStream instead of the ring, writer_sync.c runs
+ *	syncfs on a thread of its own.
  */
 #ifndef VIGIL_WRITER_H
 #define VIGIL_WRITER_H
@@ -24,7 +25,7 @@ typedef struct writer_file {
 	uint32_t date;
 	int fd;		/* -1: slot free */
 	uint64_t size;	/* where the next record goes */
-	int dirty;	/* written since the last fdatasync */
+	uint64_t dirty;	/* written since the last sync: the sync round it waits for, 0: clean */
 	uint64_t used;	/* LRU clock */
 	int next;	/* hash chain */
 	int group;	/* its write group in the current turn, -1: none */
@@ -67,6 +68,19 @@ int writer_nats_open(writer_nats_t **out, uint32_t shard, uint32_t nslots, shm_r
 void writer_nats_release(writer_nats_t *wn, uint64_t n);
 uint64_t writer_nats_bad(const writer_nats_t *wn); /* undecodable since the last call */
 void writer_nats_close(writer_nats_t *wn);
+
+/*
+ * writer_sync.c: syncfs of the data folder on a thread of its own, one
+ * at a time. begin asks for one; poll returns 1 once it finished, with
+ * its result (0 or -errno) in *rc, 0 while it runs; wait blocks until
+ * it finished. stop ends the thread (no sync in flight).
+ */
+typedef struct writer_syncer writer_syncer_t;
+int writer_sync_start(writer_syncer_t **out, int dirfd);
+int writer_sync_begin(writer_syncer_t *s);
+int writer_sync_poll(writer_syncer_t *s, int *rc);
+int writer_sync_wait(writer_syncer_t *s, int *rc);
+void writer_sync_stop(writer_syncer_t *s);
 
 void writer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -34,7 +34,12 @@
  *	SYNCFS_FILES are: with a thousand cameras per writer, a thousand
  *	fdatasyncs every 100 ms would cost more than the writes themselves
  *	(except on FUSE, a GlusterFS mount, where syncfs does not reach the
- *	bricks: there it is always one fdatasync per dirty file).
+ *	bricks: there it is always one fdatasync per dirty file). The
+ *	syncfs runs on the sync thread (writer_sync.c) while the loop
+ *	appends on: it covers what was written before it was asked for,
+ *	and only that is counted synced and, with -s durable, released
+ *	when it succeeds (it took 40-130 ms here, several times a second,
+ *	and the loop used to stop that long while the ring filled).
  *	A write error ends the process without
  *	releasing: vigild restarts it and the entries are written again
  *	(duplicates are recognised by the scan on reopen). A failed sync
@@ -100,6 +105,16 @@ typedef struct writer {
 	uint64_t group_ns; /* how long a turn may wait for more datagrams */
 	uint64_t group_ms;
 	uint64_t sync_failures; /* failed syncs in a row, 0 while syncs succeed */
+	/*
+	 * A syncfs on the sync thread (writer_sync.c) covers what was
+	 * written before it was asked for: files written since wait for the
+	 * next round (their dirty mark is a later round), and so do the
+	 * bytes and the held entries counted since.
+	 */
+	writer_syncer_t *syncer; /* NULL: every sync runs in the loop */
+	int inflight;		 /* a sync thread's syncfs runs */
+	uint64_t round;		 /* the dirty mark of a file written now */
+	uint64_t inflight_round, inflight_held, inflight_unsynced;
 	uint64_t *m_appended, *m_bytes, *m_dups, *m_bad, *m_syncs, *m_opened, *m_torn;
 	uint64_t *m_sync_failed;
 	writer_nats_t *nats; /* transport = nats: in is this consumer's private ring */
@@ -219,6 +234,63 @@ done:
 		w->held = 0;
 	}
 	return 0;
+}
+
+/* Ask the sync thread for a syncfs of what is written so far. */
+static int
+sync_begin(writer_t *w)
+{
+	int rc;
+
+	if ((rc = writer_sync_begin(w->syncer)) < 0)
+		return rc;
+	w->inflight = 1;
+	w->inflight_round = w->round++;
+	w->inflight_held = w->held;
+	w->inflight_unsynced = w->unsynced;
+	return 0;
+}
+
+/*
+ * The sync thread's syncfs finished with rc: as at the end of
+ * sync_files, for what was written before it began. Returns rc.
+ */
+static int
+sync_end(writer_t *w, int rc)
+{
+	int i;
+
+	w->inflight = 0;
+	w->last_sync_ms = proto_mono_ms();
+	count(w->m_syncs, 1);
+	if (rc < 0) {
+		count(w->m_sync_failed, 1);
+		return rc;
+	}
+	for (i = 0; i < w->files.max; i++)
+		if (w->files.f[i].dirty <= w->inflight_round)
+			w->files.f[i].dirty = 0;
+	w->unsynced -= w->inflight_unsynced;
+	if (w->inflight_held) {
+		release(w, w->inflight_held);
+		w->held -= w->inflight_held;
+	}
+	return 0;
+}
+
+/* A sync ended with err (0 or -errno): say when syncs start or stop failing. */
+static void
+sync_report(writer_t *w, int err)
+{
+	if (err < 0 && w->sync_failures++ == 0)
+		writer_log("fdatasync failed: %s; appending on, nothing counts as "
+			   "durable until a sync succeeds (tried every %llu ms)",
+			   strerror(-err), (unsigned long long)w->sync_ms);
+	if (err == 0 && w->sync_failures) {
+		writer_log("fdatasync succeeds again after %llu failures",
+			   (unsigned long long)w->sync_failures);
+		w->sync_failures = 0;
+	}
 }
 
 /*
@@ -344,7 +416,7 @@ turn(writer_t *w)
 		used += niov;
 		wrote[nsqe++] = f;
 		f->size += bytes;
-		f->dirty = 1;
+		f->dirty = w->round;
 		w->unsynced += bytes;
 		count(w->m_bytes, bytes);
 		count(w->m_appended, (uint64_t)niov / 2);
@@ -515,6 +587,9 @@ main(int argc, char **argv)
 	 * 3.5 times fewer writes than 20 in tests/integration/test_gluster.sh).
 	 */
 	w.group_ms = w.group_ms ? w.group_ms - 1 : w.no_syncfs ? 100 : 50;
+	w.round = 1;
+	if (!w.no_syncfs && (n = writer_sync_start(&w.syncer, w.files.dirfd)) < 0)
+		writer_log("sync thread: %s (syncs run in the loop)", strerror(-n));
 	w.group_ns = w.group_ms * 1000000;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal; /* no SA_RESTART: a sleeping wait returns */
@@ -536,19 +611,21 @@ main(int argc, char **argv)
 		if (w.nats)
 			count(w.m_bad, writer_nats_bad(w.nats));
 		uint64_t due = w.last_sync_ms + w.sync_ms, now = proto_mono_ms();
-		/* while syncs fail, SYNC_BYTES brings no earlier try */
-		if (w.unsynced && (now >= due || (w.unsynced >= w.sync_bytes && !w.sync_failures))) {
-			int err = sync_files(&w);
-			if (err < 0 && w.sync_failures++ == 0)
-				writer_log("fdatasync failed: %s; appending on, nothing counts as "
-					   "durable until a sync succeeds (tried every %llu ms)",
-					   strerror(-err), (unsigned long long)w.sync_ms);
-			if (err == 0 && w.sync_failures) {
-				writer_log("fdatasync succeeds again after %llu failures",
-					   (unsigned long long)w.sync_failures);
-				w.sync_failures = 0;
+		int err;
+		if (w.inflight) {
+			if (writer_sync_poll(w.syncer, &err)) {
+				sync_report(&w, sync_end(&w, err));
+				due = w.last_sync_ms + w.sync_ms;
 			}
-			due = w.last_sync_ms + w.sync_ms;
+		} else if (w.unsynced &&
+			   /* while syncs fail, SYNC_BYTES brings no earlier try */
+			   (now >= due || (w.unsynced >= w.sync_bytes && !w.sync_failures))) {
+			/* many dirty files: one syncfs, on the sync thread */
+			if (w.syncer == NULL || writer_files_dirty(&w.files) <= SYNCFS_FILES ||
+			    sync_begin(&w) < 0) {
+				sync_report(&w, sync_files(&w));
+				due = w.last_sync_ms + w.sync_ms;
+			}
 		}
 		if (n == 0 && w.held) {
 			/*
@@ -557,18 +634,22 @@ main(int argc, char **argv)
 			 * Nap instead, a little at a time for what comes.
 			 */
 			struct timespec ts = {0, 10 * 1000000L};
-			if (due > now && due - now < 10)
+			if (!w.inflight && due > now && due - now < 10)
 				ts.tv_nsec = (long)(due - now) * 1000000L;
 			nanosleep(&ts, NULL);
 		} else if (n == 0) { /* idle: sleep until data comes or the sync is due */
-			shm_ring_wait_spsc(w.in, w.unsynced ? (int)(due > now ? due - now : 1) : 1000);
+			int ms = w.unsynced ? (int)(due > now ? due - now : 1) : 1000;
+			shm_ring_wait_spsc(w.in, w.inflight && ms > 10 ? 10 : ms);
 		}
 	}
 	/* stop: the current turn is done; make it durable and release it */
+	if (w.inflight && (writer_sync_wait(w.syncer, &n) < 0 || sync_end(&w, n) < 0))
+		w.inflight = 0; /* what it covered is still dirty: synced below */
 	if (sync_files(&w) < 0)
 		goto out;
 	rc = 0;
 out:
+	writer_sync_stop(w.syncer); /* after the sync in flight, if any */
 	writer_nats_close(w.nats); /* what was not released goes back at once */
 	writer_files_close(&w.files);
 	io_uring_queue_exit(&w.ring);
