@@ -34,6 +34,7 @@
 
 #define STREAMER_FRAME_KEY_LEN VIEW_FRAME_KEY_LEN
 #define STREAMER_QMAX 2048 /* messages queued per viewer, at most */
+#define STREAMER_TABLE_KB (256 * 1024) /* point tables per worker, at most (-t): dozens of full days */
 #define STREAMER_INDEX_PATIENCE_MS 50 /* idx_set_patience: a preempted indexer, not a dead one */
 #define STREAMER_SNDBUF (128 * 1024) /* kernel send buffer per connection */
 #define STREAMER_LIVE_LAG_US 1000000 /* a live viewer further behind than this skips */
@@ -96,6 +97,7 @@ int streamer_keys_frame(const uint8_t uuid[16], uint32_t date, uint32_t session,
 /* --- streamer_view.c ---------------------------------------------------- */
 
 typedef struct viewer viewer_t;
+typedef struct order_table order_table_t; /* a day's points by counter (streamer_order.c) */
 
 typedef struct msg {
 	size_t len;
@@ -140,11 +142,7 @@ struct viewer {
 		uint32_t floor;	  /* ... counters below were sent */
 		int sent_on;	  /* resumed after a live pause: the records */
 		uint64_t sent_lo, sent_hi; /* ... at offsets [lo, hi) were sent live */
-		idx_point_t *pts; /* the points of one day, by counter */
-		uint32_t npts, cap, seen; /* seen: entries copied from the index */
-		uint64_t gen;	  /* index generation they were copied in */
-		uint8_t uuid[16]; /* the day they are of */
-		uint32_t date;
+		order_table_t *tab; /* the points of its day, shared; NULL none */
 	} ord;
 	viewer_t *watch_next; /* viewers of the same watched file */
 	int wd;		      /* inotify watch, -1 none */
@@ -179,7 +177,9 @@ int streamer_order_resume(viewer_t *v, uint64_t lo, uint64_t hi);
 int streamer_order_sent(const viewer_t *v, uint64_t off);
 /* Back to file order. The table stays for the next play of the same day. */
 void streamer_order_stop(viewer_t *v);
-/* Free the table (the viewer leaves). */
+/* v opened another day (v->uuid, v->date): the table of the one before goes. */
+void streamer_order_day(viewer_t *v);
+/* Let go of the table (the viewer leaves): freed with its last viewer. */
 void streamer_order_free(viewer_t *v);
 /*
  * The next record in counter order: 1 and *rec (valid until the next
@@ -222,8 +222,10 @@ typedef struct streamer {
 	EVP_PKEY *server_key;
 	uint8_t token_key[AUTH_KEY_LEN];
 	size_t queue_bytes; /* per viewer */
+	size_t table_bytes; /* point tables of the worker, at most (-t) */
 	int audit_fd;
 	uint64_t *m_viewers, *m_sent, *m_skips, *m_logins, *m_refused;
+	uint64_t *m_table_bytes, *m_tables, *m_table_viewers; /* gauges: point tables held now */
 	int viewers;
 } streamer_t;
 
@@ -237,5 +239,6 @@ uint64_t streamer_now_us(void);
 int streamer_camera_days(const uint8_t uuid[16], uint32_t **out);
 void streamer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void streamer_count(uint64_t *c, uint64_t n);
+void streamer_gauge(uint64_t *g, uint64_t value);
 
 #endif

@@ -107,6 +107,13 @@ streamer_count(uint64_t *c, uint64_t n)
 		shm_metrics_add(c, n);
 }
 
+void
+streamer_gauge(uint64_t *g, uint64_t value)
+{
+	if (g)
+		__atomic_store_n(g, value, __ATOMIC_RELAXED); /* this worker is its only writer */
+}
+
 static void
 on_signal(int sig)
 {
@@ -278,6 +285,12 @@ serve(const char *iface, int port, const char *cert, const char *key, int index)
 		streamer.m_skips = shm_metrics_counter(m, "slow_viewer_skips_total");
 		streamer.m_logins = shm_metrics_counter(m, "logins_total");
 		streamer.m_refused = shm_metrics_counter(m, "refused_total");
+		streamer.m_table_bytes = shm_metrics_counter(m, "order_table_bytes");
+		streamer.m_tables = shm_metrics_counter(m, "order_tables");
+		streamer.m_table_viewers = shm_metrics_counter(m, "order_table_viewers");
+		streamer_gauge(streamer.m_table_bytes, 0); /* held by the worker before a restart */
+		streamer_gauge(streamer.m_tables, 0);
+		streamer_gauge(streamer.m_table_viewers, 0);
 	}
 	lws_sock_file_fd_type lfd;
 
@@ -333,8 +346,9 @@ main(int argc, char **argv)
 	streamer.data_dir = "/var/lib/vigil/data";
 	streamer.player_dir = "/usr/local/share/vigil/player";
 	streamer.queue_bytes = 1024 * 1024;
+	streamer.table_bytes = (size_t)STREAMER_TABLE_KB * 1024;
 	streamer.audit_fd = -1;
-	while ((opt = getopt(argc, argv, "l:D:d:P:u:a:w:q:C:K:nh")) != -1) {
+	while ((opt = getopt(argc, argv, "l:D:d:P:u:a:w:q:t:C:K:nh")) != -1) {
 		int bad = 0;
 		long kb;
 
@@ -350,13 +364,17 @@ main(int argc, char **argv)
 			if ((bad = proto_parse_long("-q", optarg, 16, 1L << 30, &kb)) == 0)
 				streamer.queue_bytes = (size_t)kb * 1024;
 			break;
+		case 't':
+			if ((bad = proto_parse_long("-t", optarg, 0, 1L << 30, &kb)) == 0)
+				streamer.table_bytes = (size_t)kb * 1024;
+			break;
 		case 'C': cert = optarg; break;
 		case 'K': key = optarg; break;
 		case 'n': check = 1; break;
 		case 'h':
 			printf("usage: vigil-streamer [-l HOST:PORT] [-D DATA_DIR] [-d KEYDIR] "
 			       "[-P PLAYER_DIR] [-u USERS] [-a AUDIT_LOG] [-w WORKERS] [-q QUEUE_KB] "
-			       "[-C CERT -K KEY] [-n]\n");
+			       "[-t TABLE_KB] [-C CERT -K KEY] [-n]\n");
 			return 0;
 		default: return 2;
 		}

@@ -26,13 +26,28 @@
  *	read, another counter, the end of the file) means the index and the
  *	file disagree: -EPROTO, and the caller goes on in file order.
  *
- *	The points are copied from the index into the viewer's own table,
- *	sorted by counter, when the first run ends (the table is kept for
- *	the next play or seek in the same day), and topped up with the
- *	points indexed since (they are append-only) when a counter is not
- *	where the table says. After a new index generation (a restarted
- *	indexer) the points are copied again and merged without
- *	duplicates: offsets stay true, since the file only grows.
+ *	The points are copied from the index into a table sorted by
+ *	counter when a viewer's first run ends, and topped up in place with
+ *	the points indexed since (they are append-only) when a counter is
+ *	not where the table says. A worker holds one table per (day, index
+ *	generation), shared by every viewer of that day: each viewer holds
+ *	a reference (kept for the next play or seek in the same day), the
+ *	first copies, the others find the points there, and whichever needs
+ *	points indexed since adds them for all. The event loop is the only
+ *	thread of the worker: no locks. The last viewer to let go of a
+ *	table frees it. After a new index generation (a restarted indexer)
+ *	a viewer moves to that generation's table and merges its old
+ *	points into it without duplicates (offsets stay true, since the
+ *	file only grows), so no counter of the old table is taken for a gap
+ *	while the new index is incomplete.
+ *
+ *	The tables of a worker hold at most -t TABLE_KB (streamer.h,
+ *	STREAMER_TABLE_KB by default), counted in the order_table_bytes,
+ *	order_tables and order_table_viewers (references held) gauges of
+ *	its metrics. A table that would not fit
+ *	(or memory that cannot be had) is -ENOMEM: the viewer goes on in
+ *	file order, as for -EPROTO, and says so; the table stays as it was
+ *	for its other viewers.
  *
  *	A counter that was a gap when playback passed it and was filled
  *	later is not sent (the viewer is past it). When no stored counter
@@ -56,7 +71,7 @@
 #include "streamer.h"
 
 #define ORDER_SCAN_MAX (4 * IDX_POINT_EVERY) /* records from a point to its counter, at most */
-#define ORDER_COPY 1024			    /* points copied from the index per call */
+#define ORDER_COPY 1024			    /* points a table grows by when the index grew unseen */
 #define ORDER_TAIL_MAX 4096		    /* records read past the index on resume, at most */
 
 /* The counter of a record, as the indexer reads it: 0, or -1 for none. */
@@ -79,84 +94,242 @@ by_counter(const void *a, const void *b)
 }
 
 /*
- * Add the points indexed since the last call. Returns how many were
- * added (0: none new or the index cannot say now), or -ENOMEM.
+ * The point tables of this worker, one per (day, index generation),
+ * each shared by the viewers that hold a reference to it. The event
+ * loop is the only thread of the worker: no locks.
+ */
+struct order_table {
+	order_table_t *next;
+	uint8_t uuid[16];
+	uint32_t date;
+	uint64_t gen;		  /* index generation whose points it copies */
+	uint64_t id;		  /* unique in the worker: what absorbed an older table */
+	uint64_t merged_into;	  /* the id of the newer table that absorbed it, 0 none */
+	idx_point_t *pts;	  /* by counter */
+	uint32_t npts, cap, seen; /* seen: points copied from the index of gen */
+	int mixed;		  /* holds an older generation's points: merges drop duplicates */
+	int refs;
+};
+
+static order_table_t *tables;
+static size_t held;	  /* bytes of all tables */
+static uint32_t ntables, nrefs; /* tables, and viewers that hold one */
+static uint64_t last_id;
+
+static void
+publish(void)
+{
+	streamer_gauge(streamer.m_table_bytes, held);
+	streamer_gauge(streamer.m_tables, ntables);
+	streamer_gauge(streamer.m_table_viewers, nrefs);
+}
+
+static void
+table_put(order_table_t *t)
+{
+	order_table_t **pp;
+
+	if (t == NULL)
+		return;
+	nrefs--;
+	if (--t->refs > 0) {
+		publish();
+		return;
+	}
+	for (pp = &tables; *pp != t; pp = &(*pp)->next)
+		;
+	*pp = t->next;
+	held -= sizeof(*t) + (size_t)t->cap * sizeof(*t->pts);
+	ntables--;
+	free(t->pts);
+	free(t);
+	publish();
+}
+
+/* A new table of (uuid, date, gen), referenced once; NULL past the cap or out of memory. */
+static order_table_t *
+table_new(const uint8_t uuid[16], uint32_t date, uint64_t gen)
+{
+	order_table_t *t;
+
+	if (held + sizeof(*t) > streamer.table_bytes || (t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	memcpy(t->uuid, uuid, 16);
+	t->date = date;
+	t->gen = gen;
+	t->id = ++last_id;
+	t->refs = 1;
+	nrefs++;
+	t->next = tables;
+	tables = t;
+	held += sizeof(*t);
+	ntables++;
+	publish();
+	return t;
+}
+
+/* Room for n more points: 0, or -ENOMEM (past the cap, or no memory). */
+static int
+table_grow(order_table_t *t, uint32_t n)
+{
+	size_t room = streamer.table_bytes - held, want;
+	uint32_t ncap;
+	idx_point_t *p;
+
+	if (t->cap - t->npts >= n)
+		return 0;
+	if (n > UINT32_MAX / 2 - t->npts)
+		return -ENOMEM;
+	/* a quarter more, so that a growing day is not copied at every top-up */
+	ncap = t->npts + n;
+	if (ncap < t->cap + t->cap / 4)
+		ncap = t->cap + t->cap / 4;
+	if ((size_t)(ncap - t->cap) * sizeof(*p) > room)
+		ncap = t->npts + n; /* what it needs, no more */
+	want = (size_t)(ncap - t->cap) * sizeof(*p);
+	if (want > room || (p = realloc(t->pts, (size_t)ncap * sizeof(*p))) == NULL)
+		return -ENOMEM;
+	t->pts = p;
+	held += want;
+	t->cap = ncap;
+	publish();
+	return 0;
+}
+
+/*
+ * Merge the sorted points [old, npts) with the sorted ones before them,
+ * dropping duplicates when the table is mixed. 0, or -ENOMEM with the
+ * new points dropped (the table as it was).
+ */
+static int
+table_merge(order_table_t *t, uint32_t old)
+{
+	uint32_t added = t->npts - old, i = old, j = added, k = t->npts;
+	idx_point_t *tmp;
+
+	if (old && t->pts[old - 1].counter > t->pts[old].counter) {
+		if ((tmp = malloc((size_t)added * sizeof(*tmp))) == NULL) {
+			t->npts = old;
+			return -ENOMEM;
+		}
+		memcpy(tmp, t->pts + old, (size_t)added * sizeof(*tmp));
+		while (j > 0) {
+			if (i > 0 && t->pts[i - 1].counter > tmp[j - 1].counter)
+				t->pts[--k] = t->pts[--i];
+			else
+				t->pts[--k] = tmp[--j];
+		}
+		free(tmp);
+	}
+	if (t->mixed) {
+		for (i = k = 0; i < t->npts; i++)
+			if (k == 0 || t->pts[k - 1].counter != t->pts[i].counter)
+				t->pts[k++] = t->pts[i];
+		t->npts = k;
+	}
+	return 0;
+}
+
+/*
+ * v's table: of its day and of the index generation now. A viewer
+ * whose table is of an older generation moves to the new one and
+ * brings its points along (offsets stay true: the file only grows).
+ * 0, or -ENOMEM (v then holds no new table).
+ */
+static int
+attach(viewer_t *v, uint64_t gen)
+{
+	order_table_t *t = v->ord.tab, *n;
+	int rc = 0;
+
+	if (t && t->gen == gen && t->date == v->date && !memcmp(t->uuid, v->uuid, 16))
+		return 0;
+	if (t && (t->date != v->date || memcmp(t->uuid, v->uuid, 16))) { /* another day's */
+		table_put(t);
+		t = NULL;
+	}
+	v->ord.tab = NULL;
+	for (n = tables; n; n = n->next)
+		if (n->gen == gen && n->date == v->date && !memcmp(n->uuid, v->uuid, 16))
+			break;
+	if (n) {
+		n->refs++;
+		nrefs++;
+		publish();
+	} else if ((n = table_new(v->uuid, v->date, gen)) == NULL)
+		rc = -ENOMEM;
+	if (n && t && t->npts && t->merged_into != n->id) {
+		uint32_t old = n->npts;
+		if ((rc = table_grow(n, t->npts)) == 0) {
+			memcpy(n->pts + old, t->pts, (size_t)t->npts * sizeof(*t->pts));
+			n->npts += t->npts;
+			n->mixed = 1;
+			if ((rc = table_merge(n, old)) == 0)
+				t->merged_into = n->id;
+		}
+	}
+	table_put(t);
+	v->ord.tab = n;
+	return rc;
+}
+
+/*
+ * Add to v's table the points indexed since the last call (by any
+ * viewer of the table). Returns how many were added (0: none new or
+ * the index cannot say now), or -ENOMEM.
  */
 static int
 refresh(viewer_t *v)
 {
-	struct view_order *o = &v->ord;
-	uint64_t gen = idx_generation(streamer.idx);
-	uint32_t old, added = 0;
-	idx_point_t *p;
-	int total, got, again = gen != o->gen;
+	order_table_t *t;
+	uint32_t old, added = 0, room, got;
+	int total, rc = 0;
 
-	if (o->date != v->date || memcmp(o->uuid, v->uuid, 16)) { /* another day's */
-		o->npts = o->seen = 0;
-		o->gen = gen;
-		again = 0;
-		memcpy(o->uuid, v->uuid, 16);
-		o->date = v->date;
-	}
-	if (again) { /* a new generation copies them all again: duplicates go below */
-		o->seen = 0;
-		o->gen = gen;
-	}
-	old = o->npts;
-	do {
-		if (o->cap - o->npts < ORDER_COPY) {
-			uint32_t ncap = o->cap ? o->cap * 2 : ORDER_COPY * 2;
-			if ((p = realloc(o->pts, (size_t)ncap * sizeof(*p))) == NULL)
-				return -ENOMEM;
-			o->pts = p;
-			o->cap = ncap;
-		}
-		total = idx_day_points(streamer.idx, v->uuid, v->date, o->seen, o->pts + o->npts,
-				       ORDER_COPY);
-		if (total < 0 || (uint32_t)total <= o->seen)
-			break;
-		got = total - (int)o->seen < ORDER_COPY ? total - (int)o->seen : ORDER_COPY;
-		o->npts += (uint32_t)got;
-		o->seen += (uint32_t)got;
-		added += (uint32_t)got;
-	} while (o->seen < (uint32_t)total);
-	if (added == 0)
+	if ((rc = attach(v, idx_generation(streamer.idx))) < 0)
+		return rc;
+	t = v->ord.tab;
+	old = t->npts;
+	/* how many there are first, so that the table grows once */
+	total = idx_day_points(streamer.idx, v->uuid, v->date, t->seen, NULL, 0);
+	if (total <= 0 || (uint32_t)total <= t->seen)
 		return 0;
+	if ((rc = table_grow(t, (uint32_t)total - t->seen)) < 0)
+		return rc;
+	for (;;) {
+		if (t->cap == t->npts && (rc = table_grow(t, ORDER_COPY)) < 0)
+			break; /* indexed since the count: what was copied is kept */
+		room = t->cap - t->npts;
+		total = idx_day_points(streamer.idx, v->uuid, v->date, t->seen, t->pts + t->npts,
+				       room);
+		if (total < 0 || (uint32_t)total <= t->seen)
+			break;
+		got = (uint32_t)total - t->seen < room ? (uint32_t)total - t->seen : room;
+		t->npts += got;
+		t->seen += got;
+		added += got;
+		if (t->seen >= (uint32_t)total)
+			break;
+	}
+	if (added == 0)
+		return rc;
 	/* the new points are sorted, then merged with the old ones from the back */
-	qsort(o->pts + old, added, sizeof(*o->pts), by_counter);
-	if (old && o->pts[old - 1].counter > o->pts[old].counter) {
-		idx_point_t *tmp = malloc((size_t)added * sizeof(*tmp));
-		uint32_t i = old, j = added, k = old + added;
-		if (tmp == NULL)
-			return -ENOMEM;
-		memcpy(tmp, o->pts + old, (size_t)added * sizeof(*tmp));
-		while (j > 0) {
-			if (i > 0 && o->pts[i - 1].counter > tmp[j - 1].counter)
-				o->pts[--k] = o->pts[--i];
-			else
-				o->pts[--k] = tmp[--j];
-		}
-		free(tmp);
+	qsort(t->pts + old, added, sizeof(*t->pts), by_counter);
+	if (table_merge(t, old) < 0) {
+		t->seen -= added;
+		return -ENOMEM;
 	}
-	if (again) {
-		uint32_t i, k = 0;
-		for (i = 0; i < o->npts; i++)
-			if (k == 0 || o->pts[k - 1].counter != o->pts[i].counter)
-				o->pts[k++] = o->pts[i];
-		o->npts = k;
-	}
-	return (int)added;
+	return rc < 0 ? rc : (int)added;
 }
 
 /* Index of the first point with a counter > c (npts when none). */
 static uint32_t
-upper(const struct view_order *o, uint32_t c)
+upper(const order_table_t *t, uint32_t c)
 {
-	uint32_t lo = 0, hi = o->npts;
+	uint32_t lo = 0, hi = t->npts;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (o->pts[mid].counter <= c)
+		if (t->pts[mid].counter <= c)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -203,17 +376,19 @@ static int
 locate(viewer_t *v, proto_rec_t *rec)
 {
 	struct view_order *o = &v->ord;
+	order_table_t *t = o->tab;
 	uint32_t c = o->next, i;
 	int rc, refreshed = 0;
 
-	if (o->npts == 0 || o->date != v->date || memcmp(o->uuid, v->uuid, 16)) {
+	if (t == NULL || t->npts == 0 || t->date != v->date || memcmp(t->uuid, v->uuid, 16)) {
 		if ((rc = refresh(v)) < 0)
 			return rc;
 		refreshed = 1;
 	}
 	for (;;) {
-		i = upper(o, c);
-		if (i > 0 && (rc = scan(v, &o->pts[i - 1], c, rec)) != 0)
+		t = o->tab; /* refresh may move v to another generation's table */
+		i = upper(t, c);
+		if (i > 0 && (rc = scan(v, &t->pts[i - 1], c, rec)) != 0)
 			return rc;
 		if (refreshed)
 			break;
@@ -225,11 +400,12 @@ locate(viewer_t *v, proto_rec_t *rec)
 			break;
 	}
 	/* c is not stored: the next stored counter starts a run, so it is a point */
-	if ((i = upper(o, c)) == o->npts)
+	t = o->tab;
+	if ((i = upper(t, c)) == t->npts)
 		return 0;
-	if ((rc = scan(v, &o->pts[i], o->pts[i].counter, rec)) <= 0)
+	if ((rc = scan(v, &t->pts[i], t->pts[i].counter, rec)) <= 0)
 		return rc < 0 ? rc : -EPROTO;
-	o->next = o->pts[i].counter;
+	o->next = t->pts[i].counter;
 	return 1;
 }
 
@@ -268,9 +444,9 @@ streamer_order_resume(viewer_t *v, uint64_t lo, uint64_t hi)
 		proto_reader_seek(v->rd, hi);
 		return rc;
 	}
-	for (i = 0; i < o->npts; i++)
-		if (o->pts[i].offset >= hi && o->pts[i].counter < min)
-			min = o->pts[i].counter;
+	for (i = 0; i < o->tab->npts; i++)
+		if (o->tab->pts[i].offset >= hi && o->tab->pts[i].counter < min)
+			min = o->tab->pts[i].counter;
 	if (idx_day_info(streamer.idx, v->uuid, v->date, &info) == 0 && info.indexed_to > hi &&
 	    proto_reader_seek(v->rd, info.indexed_to) == 0)
 		for (k = 0; k < ORDER_TAIL_MAX && proto_reader_next(v->rd, &rec) > 0; k++)
@@ -300,9 +476,20 @@ streamer_order_stop(viewer_t *v)
 }
 
 void
+streamer_order_day(viewer_t *v)
+{
+	order_table_t *t = v->ord.tab;
+
+	if (t && (t->date != v->date || memcmp(t->uuid, v->uuid, 16))) {
+		table_put(t);
+		v->ord.tab = NULL;
+	}
+}
+
+void
 streamer_order_free(viewer_t *v)
 {
-	free(v->ord.pts);
+	table_put(v->ord.tab);
 	memset(&v->ord, 0, sizeof(v->ord));
 }
 

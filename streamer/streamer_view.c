@@ -24,8 +24,10 @@
  *	smallest counter stored after where it paused, passing over the
  *	records it sent live (the file from live_from to the pause), and
  *	becomes live again at the end; when the index and the file
- *	disagree, the file order from the record after the last one sent,
- *	without the counters below the one looked for (sent already).
+ *	disagree, or the day's points do not fit in the worker's tables
+ *	(-t), the file order from the record after the last one sent,
+ *	without the counters below the one looked for (sent already), and
+ *	the state message says "order":"file".
  *
  *	Only data datagrams are sent (kind 1), each preceded by the key of
  *	its frame (kind 2) the first time the frame appears; the viewer's
@@ -251,6 +253,7 @@ open_day(viewer_t *v, uint32_t date, uint64_t offset)
 	close_stream(v);
 	v->rd = rd;
 	v->date = date;
+	streamer_order_day(v);
 	v->live_from = proto_reader_offset(rd);
 	if (idx_day_info(streamer.idx, v->uuid, date, &info) == 0)
 		v->has_video = (info.codecs & ((1u << PROTO_C_H264) | (1u << PROTO_C_H265) |
@@ -328,10 +331,15 @@ pump(viewer_t *v)
 	for (budget = 0; budget < PUMP_BUDGET; budget++) {
 		if (!v->has_held) {
 			rc = v->ord.on ? streamer_order_next(v, &rec) : proto_reader_next(v->rd, &rec);
-			if (rc == -EPROTO && v->ord.on) {
-				/* the index and the file disagree: the file order, and say so */
-				streamer_log("counter order lost at offset %llu: file order",
-					     (unsigned long long)proto_reader_offset(v->rd));
+			if ((rc == -EPROTO || rc == -ENOMEM) && v->ord.on) {
+				/*
+				 * The index and the file disagree, or the day's
+				 * points do not fit under -t: the file order, and
+				 * say so.
+				 */
+				streamer_log("counter order lost at offset %llu (%s): file order",
+					     (unsigned long long)proto_reader_offset(v->rd),
+					     rc == -EPROTO ? "the index disagrees" : "no room for the points");
 				next = v->ord.next;
 				streamer_order_stop(v);
 				v->ord.floor_on = 1; /* the counters below were sent (or passed) */

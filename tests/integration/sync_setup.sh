@@ -184,3 +184,19 @@ sync_counter_order() {
 		fail "$1: the file holds counters from $first on in counter order: nothing proved"
 	return 0
 }
+
+# The day file's data records in file order, "counter capture_ms" a line,
+# into $tmp/file.txt; out of counter order (backfilled later), checked.
+sync_file_counters() {
+	"$BIN/vigilctl" dump "$tmp/data/$c/$day.vgl" | awk '$2 == "data" {
+		c = -1; t = 0
+		for (i = 3; i <= NF; i++) {
+			if ($i ~ /^counter=/) c = substr($i, 9)
+			else if ($i ~ /^capture=/) t = substr($i, 9)
+		}
+		print c, t
+	}' >"$tmp/file.txt"
+	[ -s "$tmp/file.txt" ] || fail "no data records in the day file"
+	awk '$1 < max { back++ } $1 > max { max = $1 } END { exit !back }' "$tmp/file.txt" ||
+		fail "the day file is in counter order: nothing backfilled later in it"
+}

@@ -37,18 +37,7 @@ sync_outage_camera
 sync_day_complete
 sync_stop
 
-# the file: data records in file order (counter, capture)
-"$BIN/vigilctl" dump "$tmp/data/$c/$day.vgl" | awk '$2 == "data" {
-	c = -1; t = 0
-	for (i = 3; i <= NF; i++) {
-		if ($i ~ /^counter=/) c = substr($i, 9)
-		else if ($i ~ /^capture=/) t = substr($i, 9)
-	}
-	print c, t
-}' >"$tmp/file.txt"
-[ -s "$tmp/file.txt" ] || fail "no data records in the day file"
-awk '$1 < max { back++ } $1 > max { max = $1 } END { exit !back }' "$tmp/file.txt" ||
-	fail "the day file is in counter order: nothing backfilled later in it"
+sync_file_counters
 t0=$(sort -n -k2 "$tmp/file.txt" | awk 'NR == 1 { print $2 }')
 t=$((t0 + 2000))
 

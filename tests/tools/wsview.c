@@ -4,13 +4,14 @@
  *
  * DESCRIPTION
  *	wsview -p PORT -t TOKEN [-n CONNECTIONS] [-c MS:JSON]... [-d MS]
- *	       [-S MS] [-o FILE] [-x PATH] [-q FILE]
+ *	       [-S MS] [-o FILE] [-x PATH] [-q FILE] [-e N]
  *
  *	Opens CONNECTIONS (1) sockets to ws://127.0.0.1:PORT/ws?token=TOKEN
  *	(PATH replaces /ws), sends each command JSON at MS milliseconds
  *	after it connected, in the order given, and runs for -d MS (5000).
  *	-c @PATH:JSON sends JSON, in its turn, once the file PATH exists
- *	(the test decides when); -q PATH ends the run once PATH exists. Every datagram is
+ *	(the test decides when); -q PATH ends the run once PATH exists; -e N
+ *	ends it once every connection received N datagrams. Every datagram is
  *	checked with the frame key received before it: AES-256-GCM, nonce
  *	date||counter||0, AAD the 56-byte clear header (docs/PROTOCOL.md).
  *	-S MS stops reading the first connection MS after it connected (a
@@ -55,6 +56,7 @@ typedef struct conn {
 
 static struct { uint64_t at; char when[256], json[512]; } cmds[MAXCMD];
 static int ncmds, port, stop_ms = -1;
+static uint64_t end_after; /* -e: datagrams on every connection, 0 never */
 static const char *token, *path = "/ws", *quit_path;
 static FILE *out;
 static conn_t conns[MAXCONN];
@@ -210,7 +212,7 @@ main(int argc, char **argv)
 	int opt, i, dur = 5000, any = 0;
 	char urlpath[1024];
 
-	while ((opt = getopt(argc, argv, "p:t:n:c:d:S:o:x:q:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:t:n:c:d:S:o:x:q:e:")) != -1) {
 		int bad = 0;
 
 		switch (opt) {
@@ -244,6 +246,12 @@ main(int argc, char **argv)
 				setvbuf(out, NULL, _IOLBF, 0); /* the test reads it while it runs */
 			break;
 		case 'q': quit_path = optarg; break;
+		case 'e': {
+			long e;
+			if ((bad = proto_parse_long("-e", optarg, 1, LONG_MAX, &e)) == 0)
+				end_after = (uint64_t)e;
+			break;
+		}
 		case 'x': path = optarg; break;
 		default: return 2;
 		}
@@ -284,6 +292,11 @@ main(int argc, char **argv)
 	lws_sul_schedule(ctx, 0, &tick, on_tick, 10 * LWS_US_PER_MS);
 	uint64_t end = proto_mono_ms() + (uint64_t)dur;
 	while (proto_mono_ms() < end && (quit_path == NULL || access(quit_path, F_OK) != 0)) {
+		int done = end_after > 0;
+		for (i = 0; i < nconn && done; i++)
+			done = conns[i].datagrams >= end_after;
+		if (done)
+			break;
 		lws_service(ctx, 10);
 		for (i = 0; i < nconn; i++) {
 			conn_t *c = &conns[i];
