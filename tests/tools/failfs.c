@@ -456,7 +456,8 @@ int
 main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	char backing[PATH_MAX], cwd[PATH_MAX], fail_if[PATH_MAX + 2];
+	static char fail_if[PATH_MAX + 2]; /* failfs_conf.fail_if may point here while mounted */
+	char backing[PATH_MAX], cwd[PATH_MAX];
 	int rc;
 
 	if (fuse_opt_parse(&args, &failfs_conf, failfs_opts, NULL) < 0)
