@@ -18,6 +18,11 @@
 #	  table (order_table_viewers 8) the worker holds one table
 #	  (order_tables 1) of the same bytes as for one viewer, not eight.
 #	  When they leave, the table is freed (order_tables 0, bytes 0).
+#	- A viewer that played the day to the end (holding its table) plays
+#	  it again after the indexer was killed and came back (a new index
+#	  generation): it moves to a table of the new generation, bringing
+#	  its points, and gets every counter once in order; the worker then
+#	  holds one table (the old one went with its last viewer).
 #	- vigild is restarted with no room for tables in the streamer (-t 0;
 #	  the table of this short day would fit in 1 KiB, the least -t
 #	  above 0): a viewer of the day says "order":"counter", then, at the
@@ -88,7 +93,40 @@ metric_is order_tables 0
 [ "$(metric order_table_bytes)" = 0 ] || fail "the shared table was not freed with its viewers"
 echo "eight viewers: each $n datagrams $first-$last in counter order; the table freed after them"
 
-# 3. no room for tables: file order, said, every datagram once
+# 3. a new index generation: the viewer moves to a new table, the old one goes
+pid_of() { VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status | awk -v s="$1" '$1 == s && $2 == 0 {print $3}'; }
+sync_view gen -c "$play" -c "10:{\"op\":\"speed\",\"x\":4}" -c "@$tmp/gen.go:${play#0:}"
+i=0
+until awk '/^T .*"mode":"live"/ { ok = 1 } END { exit !ok }' "$tmp/gen.txt" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 1200 ] && fail "gen: the recorded stream did not go on as live"; sleep 0.05
+done
+metric_is order_tables 1
+ip=$(pid_of indexer)
+kill -9 "$ip"
+i=0
+until [ "$(pid_of indexer)" != "$ip" ] && [ "$(pid_of indexer)" != 0 ] &&
+      curl -s "$api/metrics" | grep -q '^vigil_index_ready 1'; do
+	i=$((i + 1)); [ $i -gt 200 ] && fail "the indexer did not come back"; sleep 0.05
+done
+touch "$tmp/gen.go"
+i=0
+until [ "$(grep -c '^T .*"mode":"live"' "$tmp/gen.txt")" -ge 2 ]; do
+	i=$((i + 1)); [ $i -gt 1200 ] && { grep "^T" "$tmp/gen.txt"; fail "gen: the second play did not go on as live"; }; sleep 0.05
+done
+[ "$(metric order_tables)" = 1 ] || fail "after a new index generation: $(metric order_tables) tables"
+[ "$(metric order_table_viewers)" = 1 ] || fail "after a new index generation: $(metric order_table_viewers) references"
+touch "$tmp/gen.quit"
+wait "$wpid" || fail "gen: viewer"
+# the second play: from the first state after the first live one to the next live one
+awk '/^T .*"mode":"live"/ { if (again) exit; live = 1; next } live && /^T .*"mode":"recorded"/ { again = 1 }
+	again && $1 == "D" { print $2 }' \
+	"$tmp/gen.txt" >"$tmp/gen.got"
+cmp -s "$tmp/gen.got" "$tmp/one.got" || { diff "$tmp/gen.got" "$tmp/one.got" | head
+	fail "gen: after a new index generation, not counters $first-$last once each in order"; }
+metric_is order_tables 0
+echo "new index generation: $(wc -l <"$tmp/gen.got") datagrams in counter order from one table"
+
+# 4. no room for tables: file order, said, every datagram once
 sync_stop
 sync_conf "" "-r 200" "index_days = 256" "index_arena_mb = 16" \
 	"stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200" \
