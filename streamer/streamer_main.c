@@ -5,7 +5,7 @@
  * DESCRIPTION
  *	vigil-streamer [-l HOST:PORT] [-D DATA_DIR] [-d KEYDIR] [-P PLAYER_DIR]
  *	               [-u USERS] [-a AUDIT_LOG] [-w WORKERS] [-q QUEUE_KB]
- *	               [-C CERT -K KEY] [-n]
+ *	               [-t TABLE_KB] [-C CERT -K KEY] [-n]
  *
  *	Runs under vigild (VIGIL_SHM_PREFIX): attaches the shared index,
  *	loads the server key (frame keys for viewers), the token key
@@ -16,6 +16,10 @@
  *	dies with the first. The first exits when a worker dies, so that
  *	vigild restarts the whole streamer. With -C and -K the port speaks
  *	TLS only. Each viewer's queue holds at most QUEUE_KB (1024) KiB.
+ *	The tables of index points that a worker's viewers in counter order
+ *	share (one per day) hold at most TABLE_KB (262144) KiB; with 0,
+ *	recorded playback goes on in file order where counter order first
+ *	needs a table (streamer_order.c).
  *	-n checks the options and files and exits. SIGTERM: close, exit 0.
  */
 #include <errno.h>
