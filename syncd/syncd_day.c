@@ -394,6 +394,24 @@ out:
  * disk whole; if it does not, nothing more of the day is confirmed
  * (syncd_day_damaged, logged with the offset) and the camera keeps it.
  */
+/*
+ * Open syncd's descriptor of the day file as soon as the file exists
+ * (each tick until then), so that it is open before the records it will
+ * confirm are written. Returns 0, or -errno (-ENOENT: not yet).
+ */
+static int
+open_day(syncd_t *d, syncd_day_t *day, char *path, size_t cap)
+{
+	if (proto_file_path(d->o.datadir, day->cam->uuid, day->date, path, cap) < 0)
+		return -ENAMETOOLONG;
+	if (day->has_fd)
+		return 0;
+	if ((day->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	day->has_fd = 1;
+	return 0;
+}
+
 static int
 durable(syncd_t *d, syncd_day_t *day)
 {
@@ -404,14 +422,9 @@ durable(syncd_t *d, syncd_day_t *day)
 
 	if (day->st.damaged)
 		return -1;
-	if (proto_file_path(d->o.datadir, day->cam->uuid, day->date, path, sizeof(path)) < 0)
+	if ((rc = open_day(d, day, path, sizeof(path))) < 0) {
+		syncd_log("confirm: open %s: %s", path, strerror(-rc));
 		return -1;
-	if (!day->has_fd) {
-		if ((day->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-			syncd_log("confirm: open %s: %s", path, strerror(errno));
-			return -1;
-		}
-		day->has_fd = 1;
 	}
 	if (fstat(day->fd, &st) < 0)
 		return -1;
@@ -518,7 +531,10 @@ void
 syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
 {
 	uint64_t have, lost;
+	char path[4096];
 
+	if (!day->has_fd)
+		(void)open_day(d, day, path, sizeof(path)); /* before its records are written */
 	if (d->idx && from_index(d, day, now) == 0) {
 		if (!day->indexed) {
 			day->indexed = 1;
