@@ -23,10 +23,12 @@
 #	  generation): it moves to a table of the new generation, bringing
 #	  its points, and gets every counter once in order; the worker then
 #	  holds one table (the old one went with its last viewer).
-#	- vigild is restarted with no room for tables in the streamer (-t 0;
-#	  the table of this short day would fit in 1 KiB, the least -t
-#	  above 0): a viewer of the day says "order":"counter", then, at the
-#	  first run end where it needs the table, "order":"file", and still
+#	- vigild is restarted with room for 1 KiB of tables in the streamer
+#	  (-t 1: one table of this short day fits, two do not; checked). A
+#	  viewer plays the day in counter order and stays (live), holding
+#	  its table; the indexer is killed and comes back; another viewer
+#	  plays the day and needs a table of the new generation, which does
+#	  not fit: it says "order":"counter", then "order":"file", and still
 #	  receives every data counter of the file from the first one exactly
 #	  once (in file order: out of counter order, checked), all verified.
 #	No timing is asserted.
@@ -93,52 +95,81 @@ metric_is order_tables 0
 [ "$(metric order_table_bytes)" = 0 ] || fail "the shared table was not freed with its viewers"
 echo "eight viewers: each $n datagrams $first-$last in counter order; the table freed after them"
 
-# 3. a new index generation: the viewer moves to a new table, the old one goes
 pid_of() { VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status | awk -v s="$1" '$1 == s && $2 == 0 {print $3}'; }
-sync_view gen -c "$play" -c "10:{\"op\":\"speed\",\"x\":4}" -c "@$tmp/gen.go:${play#0:}"
-i=0
-until awk '/^T .*"mode":"live"/ { ok = 1 } END { exit !ok }' "$tmp/gen.txt" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 1200 ] && fail "gen: the recorded stream did not go on as live"; sleep 0.05
-done
-metric_is order_tables 1
-ip=$(pid_of indexer)
-kill -9 "$ip"
-i=0
-until [ "$(pid_of indexer)" != "$ip" ] && [ "$(pid_of indexer)" != 0 ] &&
-      curl -s "$api/metrics" | grep -q '^vigil_index_ready 1'; do
-	i=$((i + 1)); [ $i -gt 200 ] && fail "the indexer did not come back"; sleep 0.05
-done
-touch "$tmp/gen.go"
-i=0
-until [ "$(grep -c '^T .*"mode":"live"' "$tmp/gen.txt")" -ge 2 ]; do
-	i=$((i + 1)); [ $i -gt 1200 ] && { grep "^T" "$tmp/gen.txt"; fail "gen: the second play did not go on as live"; }; sleep 0.05
-done
+# kill -9 the indexer: vigild restarts it, and it starts a new index generation
+new_generation() {
+	ip=$(pid_of indexer)
+	kill -9 "$ip"
+	i=0
+	until [ "$(pid_of indexer)" != "$ip" ] && [ "$(pid_of indexer)" != 0 ] &&
+	      curl -s "$api/metrics" | grep -q '^vigil_index_ready 1'; do
+		i=$((i + 1)); [ $i -gt 200 ] && fail "the indexer did not come back"; sleep 0.05
+	done
+}
+# Viewer $1 plays the day to the end (live), the indexer is killed and
+# comes back (a new index generation), the viewer plays the day again
+# and goes on as live again; it stays connected until replay_end $1.
+replay_after_new_generation() {
+	sync_view $1 -c "$play" -c "10:{\"op\":\"speed\",\"x\":4}" -c "@$tmp/$1.go:${play#0:}"
+	i=0
+	until awk '/^T .*"mode":"live"/ { ok = 1 } END { exit !ok }' "$tmp/$1.txt" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 1200 ] && fail "$1: the recorded stream did not go on as live"; sleep 0.05
+	done
+	metric_is order_tables 1
+	new_generation
+	touch "$tmp/$1.go"
+	i=0
+	until [ "$(grep -c '^T .*"mode":"live"' "$tmp/$1.txt")" -ge 2 ]; do
+		i=$((i + 1)); [ $i -gt 1200 ] && { grep "^T" "$tmp/$1.txt"; fail "$1: the second play did not go on as live"; }
+		sleep 0.05
+	done
+}
+# the viewer leaves; what the second play sent: $1.got2
+replay_end() {
+	touch "$tmp/$1.quit"
+	wait "$wpid" || fail "$1: viewer"
+	awk '/^T .*"mode":"live"/ { if (again) exit; live = 1; next } live && /^T .*"mode":"recorded"/ { again = 1 }
+		again && $1 == "D" { print $2 }' "$tmp/$1.txt" >"$tmp/$1.got2"
+}
+
+# 3. a new index generation: the viewer moves to a new table, the old one goes
+replay_after_new_generation gen
 [ "$(metric order_tables)" = 1 ] || fail "after a new index generation: $(metric order_tables) tables"
 [ "$(metric order_table_viewers)" = 1 ] || fail "after a new index generation: $(metric order_table_viewers) references"
-touch "$tmp/gen.quit"
-wait "$wpid" || fail "gen: viewer"
-# the second play: from the first state after the first live one to the next live one
-awk '/^T .*"mode":"live"/ { if (again) exit; live = 1; next } live && /^T .*"mode":"recorded"/ { again = 1 }
-	again && $1 == "D" { print $2 }' \
-	"$tmp/gen.txt" >"$tmp/gen.got"
-cmp -s "$tmp/gen.got" "$tmp/one.got" || { diff "$tmp/gen.got" "$tmp/one.got" | head
+replay_end gen
+cmp -s "$tmp/gen.got2" "$tmp/one.got" || { diff "$tmp/gen.got2" "$tmp/one.got" | head
 	fail "gen: after a new index generation, not counters $first-$last once each in order"; }
 metric_is order_tables 0
-echo "new index generation: $(wc -l <"$tmp/gen.got") datagrams in counter order from one table"
+echo "new index generation: $(wc -l <"$tmp/gen.got2") datagrams in counter order from one table"
 
-# 4. no room for tables: file order, said, every datagram once
+# 4. room for one table of the day, not two: file order, said, every datagram once
+[ $((2 * one)) -gt 1024 ] || fail "two tables of $one bytes fit in 1 KiB: the cap would prove nothing"
 sync_stop
 sync_conf "" "-r 200" "index_days = 256" "index_arena_mb = 16" \
 	"stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200" \
-	"stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$hport -D $tmp/data -d $tmp/keys -P $tmp/player -a $tmp/audit.log -w 1 -t 0"
+	"stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$hport -D $tmp/data -d $tmp/keys -P $tmp/player -a $tmp/audit.log -w 1 -t 1"
 sync_start
 sync_viewer_login
 i=0
 until curl -s "$api/metrics" | grep -q '^vigil_index_ready 1'; do
 	i=$((i + 1)); [ $i -gt 200 ] && fail "the index is not ready"; sleep 0.05
 done
+# a viewer holds the table of the old generation
+sync_view hold -c "$play" -c "10:{\"op\":\"speed\",\"x\":4}"
+hold=$wpid
+i=0
+until awk '/^T .*"mode":"live"/ { ok = 1 } END { exit !ok }' "$tmp/hold.txt" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 1200 ] && fail "hold: the recorded stream did not go on as live"; sleep 0.05
+done
+awk '$1 == "D" { print $2 }' "$tmp/hold.txt" | cmp -s - "$tmp/one.got" ||
+	fail "cap: one table did not fit: the first viewer was not in counter order"
+metric_is order_tables 1
+new_generation
+# another viewer needs a table of the new generation: no room
 sync_view cap -c "$play" -c "10:{\"op\":\"speed\",\"x\":4}"
 sync_view_live cap
+touch "$tmp/hold.quit"
+wait "$hold" || fail "hold: viewer"
 awk '/^T .*"order":"counter"/ { c = 1 } c && /^T .*"mode":"recorded".*"order":"file"/ { ok = 1 } END { exit !ok }' \
 	"$tmp/cap.txt" || { grep '^T' "$tmp/cap.txt"; fail "cap: counter order then file order not said"; }
 sort -n "$tmp/cap.got" >"$tmp/cap.sorted"
@@ -146,6 +177,6 @@ cmp -s "$tmp/cap.sorted" "$tmp/one.got" || { diff "$tmp/cap.sorted" "$tmp/one.go
 	fail "cap: not every counter $first-$last once"; }
 cmp -s "$tmp/cap.got" "$tmp/one.got" && fail "cap: in counter order: the cap proved nothing"
 grep -q 'no room for the points' "$tmp/vigild.log" || fail "cap: the streamer did not log the fallback"
-echo "cap: \"order\":\"file\", $(wc -l <"$tmp/cap.got") datagrams $first-$last once each, in file order"
+echo "cap: one table fits, two do not: \"order\":\"file\", $(wc -l <"$tmp/cap.got") datagrams $first-$last once each, in file order"
 sync_stop
 echo "stream_share: all checks passed"
