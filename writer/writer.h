@@ -29,6 +29,7 @@ typedef struct writer_file {
 	uint64_t used;	/* LRU clock */
 	int next;	/* hash chain */
 	int group;	/* its write group in the current turn, -1: none */
+	int fresh;	/* created since its last sync: its folder wants one too */
 	proto_ranges_t have; /* counters the file holds */
 } writer_file_t;
 
@@ -52,6 +53,8 @@ int writer_files_init(writer_files_t *fs, const char *dir, int max);
  */
 writer_file_t *writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN],
 				uint32_t date);
+/* fsync the folder of f (its name is new): 0 or -errno. */
+int writer_files_sync_dir(const writer_files_t *fs, const writer_file_t *f);
 /* fdatasync every dirty file synchronously (eviction and shutdown). */
 int writer_files_sync_all(writer_files_t *fs);
 /* Dirty files: how many are written since their last sync. */

@@ -9,7 +9,12 @@
  *	synced and closed to make room, so 10,000 cameras cannot exhaust the
  *	descriptors. Opening an existing file scans it once: the counters it
  *	holds (so a duplicate is stored once) and where its last good record
- *	ends; a torn tail left by a crash is cut off there and logged.
+ *	ends; a torn tail left by a crash is cut off there and logged. A new
+ *	file's header, and its name in its folder, become durable with the
+ *	writer's next sync, like its first records: a fdatasync and a folder
+ *	fsync per new file, in the loop, stopped the appends for seconds
+ *	when a thousand cameras started a day at once (0.4-3.1 s for 500
+ *	files here).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +91,8 @@ evict(writer_files_t *fs, int idx)
 
 	if (f->dirty && fdatasync(f->fd) != 0)
 		writer_log("fdatasync on eviction: %s", strerror(errno));
+	if (f->fresh && writer_files_sync_dir(fs, f) < 0)
+		writer_log("fsync of a new file's folder on eviction: %s", strerror(errno));
 	close(f->fd);
 	unchain(fs, idx);
 	proto_ranges_free(&f->have);
@@ -188,12 +195,28 @@ scan(writer_files_t *fs, writer_file_t *f, const char *path)
 	return 0;
 }
 
+int
+writer_files_sync_dir(const writer_files_t *fs, const writer_file_t *f)
+{
+	char path[4096], u[37];
+	int dfd, rc = 0;
+
+	proto_uuid_fmt(f->uuid, u);
+	snprintf(path, sizeof(path), "%s/%s", fs->dir, u);
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fsync(dfd) != 0)
+		rc = -errno;
+	close(dfd);
+	return rc;
+}
+
+/* The header of a new file; durable with the next sync (f is dirty and fresh). */
 static int
-create(writer_file_t *f, const char *dirpath)
+create(writer_file_t *f)
 {
 	uint8_t hdr[PROTO_FILE_HDR_LEN];
 	proto_file_hdr_t h = {0};
-	int dfd;
 
 	memcpy(h.uuid, f->uuid, PROTO_UUID_LEN);
 	h.date = f->date;
@@ -201,16 +224,8 @@ create(writer_file_t *f, const char *dirpath)
 	proto_file_hdr_encode(&h, hdr);
 	if (pwrite(f->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
 		return -1;
-	/* a failing sync is tried again with the records: the file stays dirty */
-	if (fdatasync(f->fd) != 0) {
-		writer_log("fdatasync of a new file's header: %s", strerror(errno));
-		f->dirty = 1;
-	}
-	/* the new name is durable too */
-	if ((dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	f->dirty = 1;
+	f->fresh = 1;
 	f->size = sizeof(hdr);
 	return 0;
 }
@@ -251,7 +266,7 @@ writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 	}
 	if ((f->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0 || fstat(f->fd, &st) != 0)
 		goto fail;
-	if (st.st_size == 0 ? create(f, dirpath) < 0 : scan(fs, f, path) < 0)
+	if (st.st_size == 0 ? create(f) < 0 : scan(fs, f, path) < 0)
 		goto fail;
 	f->used = ++fs->clock;
 	f->next = fs->bucket[b];

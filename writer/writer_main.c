@@ -179,6 +179,34 @@ release(writer_t *w, uint64_t n)
 }
 
 /*
+ * A sync ended with rc. When it succeeded, what it covered is durable:
+ * the files whose dirty mark is round or earlier are clean, bytes of
+ * the unsynced count are synced, and the held oldest entries (durable)
+ * are released. Returns rc.
+ */
+static int
+synced(writer_t *w, int rc, uint64_t round, uint64_t held, uint64_t bytes)
+{
+	int i;
+
+	w->last_sync_ms = proto_mono_ms();
+	count(w->m_syncs, 1);
+	if (rc < 0) {
+		count(w->m_sync_failed, 1);
+		return rc;
+	}
+	for (i = 0; i < w->files.max; i++)
+		if (w->files.f[i].dirty <= round)
+			w->files.f[i].dirty = w->files.f[i].fresh = 0;
+	w->unsynced -= bytes;
+	if (held) {
+		release(w, held);
+		w->held -= held;
+	}
+	return 0;
+}
+
+/*
  * Make every dirty file durable, then release what waited for it
  * (durable). A failed sync changes nothing: the files stay dirty, the
  * entries held, and the next try comes SYNC_MS later. Returns 0 or
@@ -188,7 +216,7 @@ static int
 sync_files(writer_t *w)
 {
 	struct io_uring_cqe *cqe;
-	int i, n = 0, rc = 0;
+	int i, n = 0, rc = 0, err = 0;
 
 	if (!w->no_syncfs && writer_files_dirty(&w->files) > SYNCFS_FILES) {
 		rc = syncfs(w->files.dirfd) != 0 ? -errno : 0;
@@ -197,6 +225,9 @@ sync_files(writer_t *w)
 			writer_file_t *f = &w->files.f[i];
 			if (f->fd < 0 || !f->dirty)
 				continue;
+			/* a new file's name: its folder too (syncfs covers it) */
+			if (f->fresh && (rc = writer_files_sync_dir(&w->files, f)) < 0)
+				err = rc;
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 			if (sqe == NULL) {
 				io_uring_submit_and_wait(&w->ring, (unsigned)n);
@@ -217,23 +248,12 @@ sync_files(writer_t *w)
 				rc = cqe->res;
 			io_uring_cqe_seen(&w->ring, cqe);
 		}
+		if (rc == 0)
+			rc = err;
 	}
 done:
-	w->last_sync_ms = proto_mono_ms();
-	count(w->m_syncs, 1);
-	if (rc < 0) {
-		count(w->m_sync_failed, 1);
-		return rc;
-	}
 	/* nothing was written meanwhile: the files synced are the dirty ones */
-	for (i = 0; i < w->files.max; i++)
-		w->files.f[i].dirty = 0;
-	w->unsynced = 0;
-	if (w->held) {
-		release(w, w->held);
-		w->held = 0;
-	}
-	return 0;
+	return synced(w, rc, UINT64_MAX, w->held, w->unsynced);
 }
 
 /* Ask the sync thread for a syncfs of what is written so far. */
@@ -251,31 +271,12 @@ sync_begin(writer_t *w)
 	return 0;
 }
 
-/*
- * The sync thread's syncfs finished with rc: as at the end of
- * sync_files, for what was written before it began. Returns rc.
- */
+/* The sync thread's syncfs finished with rc: it covered what was written before it began. */
 static int
 sync_end(writer_t *w, int rc)
 {
-	int i;
-
 	w->inflight = 0;
-	w->last_sync_ms = proto_mono_ms();
-	count(w->m_syncs, 1);
-	if (rc < 0) {
-		count(w->m_sync_failed, 1);
-		return rc;
-	}
-	for (i = 0; i < w->files.max; i++)
-		if (w->files.f[i].dirty <= w->inflight_round)
-			w->files.f[i].dirty = 0;
-	w->unsynced -= w->inflight_unsynced;
-	if (w->inflight_held) {
-		release(w, w->inflight_held);
-		w->held -= w->inflight_held;
-	}
-	return 0;
+	return synced(w, rc, w->inflight_round, w->inflight_held, w->inflight_unsynced);
 }
 
 /* A sync ended with err (0 or -errno): say when syncs start or stop failing. */
