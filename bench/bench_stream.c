@@ -30,6 +30,8 @@
  *	      every frame: play at a random time of the second or third hour
  *	      until the first datagram; ref = stream_seek's p99; first_ms is
  *	      the first seek, which copies the day's points from the index
+ *	      into the worker's table (shared by the viewers of the day,
+ *	      kept while one of them plays it: the later seeks reuse it)
  *	  BENCH stream_live p50_ms=... p99_ms=... ref=... ratio=...
  *	      100 cameras, one live viewer each: from the append (write()
  *	      returned) to the viewer's receipt; ref = p99 of a bare
