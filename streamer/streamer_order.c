@@ -136,9 +136,10 @@ table_put(order_table_t *t)
 		publish();
 		return;
 	}
-	for (pp = &tables; *pp != t; pp = &(*pp)->next)
+	for (pp = &tables; *pp != NULL && *pp != t; pp = &(*pp)->next)
 		;
-	*pp = t->next;
+	if (*pp == t) /* always: every table referenced is on the list */
+		*pp = t->next;
 	held -= sizeof(*t) + (size_t)t->cap * sizeof(*t->pts);
 	ntables--;
 	free(t->pts);
