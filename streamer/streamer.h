@@ -34,7 +34,7 @@
 
 #define STREAMER_FRAME_KEY_LEN VIEW_FRAME_KEY_LEN
 #define STREAMER_QMAX 2048 /* messages queued per viewer, at most */
-#define STREAMER_TABLE_KB (256 * 1024) /* point tables per worker, at most (-t): dozens of full days */
+#define STREAMER_TABLE_BYTES ((size_t)256 << 20) /* point tables per worker, at most (-t): dozens of full days */
 #define STREAMER_INDEX_PATIENCE_MS 50 /* idx_set_patience: a preempted indexer, not a dead one */
 #define STREAMER_SNDBUF (128 * 1024) /* kernel send buffer per connection */
 #define STREAMER_LIVE_LAG_US 1000000 /* a live viewer further behind than this skips */

@@ -5,7 +5,7 @@
  * DESCRIPTION
  *	vigil-streamer [-l HOST:PORT] [-D DATA_DIR] [-d KEYDIR] [-P PLAYER_DIR]
  *	               [-u USERS] [-a AUDIT_LOG] [-w WORKERS] [-q QUEUE_KB]
- *	               [-t TABLE_KB] [-C CERT -K KEY] [-n]
+ *	               [-t TABLE_SIZE] [-C CERT -K KEY] [-n]
  *
  *	Runs under vigild (VIGIL_SHM_PREFIX): attaches the shared index,
  *	loads the server key (frame keys for viewers), the token key
@@ -17,7 +17,8 @@
  *	vigild restarts the whole streamer. With -C and -K the port speaks
  *	TLS only. Each viewer's queue holds at most QUEUE_KB (1024) KiB.
  *	The tables of index points that a worker's viewers in counter order
- *	share (one per day) hold at most TABLE_KB (262144) KiB; with 0,
+ *	share (one per day) hold at most TABLE_SIZE bytes (a number, with
+ *	k, m or g for KiB, MiB, GiB; 256m); with 0,
  *	recorded playback goes on in file order where counter order first
  *	needs a table (streamer_order.c).
  *	-n checks the options and files and exits. SIGTERM: close, exit 0.
@@ -338,6 +339,29 @@ serve(const char *iface, int port, const char *cert, const char *key, int index)
 	return rc;
 }
 
+/* A size in bytes: a decimal number, or with k, m or g after it (KiB, MiB, GiB). */
+static int
+parse_size(const char *name, const char *s, size_t *out)
+{
+	char num[32];
+	size_t n = strlen(s), shift = 0;
+	uint64_t v;
+	int rc;
+
+	if (n && strchr("kKmMgG", s[n - 1])) {
+		shift = strchr("kK", s[n - 1]) ? 10 : strchr("mM", s[n - 1]) ? 20 : 30;
+		n--;
+	}
+	if (n >= sizeof(num))
+		return proto_parse_u64(name, s, 0, &v); /* says it is not a number */
+	memcpy(num, s, n);
+	num[n] = 0;
+	if ((rc = proto_parse_u64(name, num, (1ull << 40) >> shift, &v)) < 0)
+		return rc;
+	*out = (size_t)(v << shift);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -350,7 +374,7 @@ main(int argc, char **argv)
 	streamer.data_dir = "/var/lib/vigil/data";
 	streamer.player_dir = "/usr/local/share/vigil/player";
 	streamer.queue_bytes = 1024 * 1024;
-	streamer.table_bytes = (size_t)STREAMER_TABLE_KB * 1024;
+	streamer.table_bytes = STREAMER_TABLE_BYTES;
 	streamer.audit_fd = -1;
 	while ((opt = getopt(argc, argv, "l:D:d:P:u:a:w:q:t:C:K:nh")) != -1) {
 		int bad = 0;
@@ -368,17 +392,14 @@ main(int argc, char **argv)
 			if ((bad = proto_parse_long("-q", optarg, 16, 1L << 30, &kb)) == 0)
 				streamer.queue_bytes = (size_t)kb * 1024;
 			break;
-		case 't':
-			if ((bad = proto_parse_long("-t", optarg, 0, 1L << 30, &kb)) == 0)
-				streamer.table_bytes = (size_t)kb * 1024;
-			break;
+		case 't': bad = parse_size("-t", optarg, &streamer.table_bytes); break;
 		case 'C': cert = optarg; break;
 		case 'K': key = optarg; break;
 		case 'n': check = 1; break;
 		case 'h':
 			printf("usage: vigil-streamer [-l HOST:PORT] [-D DATA_DIR] [-d KEYDIR] "
 			       "[-P PLAYER_DIR] [-u USERS] [-a AUDIT_LOG] [-w WORKERS] [-q QUEUE_KB] "
-			       "[-t TABLE_KB] [-C CERT -K KEY] [-n]\n");
+			       "[-t TABLE_SIZE] [-C CERT -K KEY] [-n]\n");
 			return 0;
 		default: return 2;
 		}

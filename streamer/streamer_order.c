@@ -41,8 +41,8 @@
  *	file only grows), so no counter of the old table is taken for a gap
  *	while the new index is incomplete.
  *
- *	The tables of a worker hold at most -t TABLE_KB (streamer.h,
- *	STREAMER_TABLE_KB by default), counted in the order_table_bytes,
+ *	The tables of a worker hold at most -t TABLE_SIZE bytes (streamer.h,
+ *	STREAMER_TABLE_BYTES by default), counted in the order_table_bytes,
  *	order_tables and order_table_viewers (references held) gauges of
  *	its metrics. A table that would not fit
  *	(or memory that cannot be had) is -ENOMEM: the viewer goes on in
