@@ -309,9 +309,16 @@ read_back(const char *path, uint64_t from, uint64_t to, uint64_t *bad)
 	if (posix_memalign((void **)&io, 4096, READBACK_WINDOW) != 0 ||
 	    (buf = malloc(PROTO_FILE_HDR_LEN + READBACK_WINDOW)) == NULL)
 		goto out;
-	/* the file header, for the reader */
-	if (pread(fd, io, 4096, 0) < PROTO_FILE_HDR_LEN)
+	/* the file header, for the reader: lost too if it was never synced */
+	ssize_t h = pread(fd, io, 4096, 0);
+	proto_file_hdr_t fh;
+	if (h < 0)
 		goto out;
+	if (h < PROTO_FILE_HDR_LEN || proto_file_hdr_decode(io, (size_t)h, &fh) < 0) {
+		*bad = 0;
+		rc = 1;
+		goto out;
+	}
 	memcpy(buf, io, PROTO_FILE_HDR_LEN);
 	pos = from > 2 * 4096 ? (from & ~4095ull) - 4096 : 0; /* records are shorter than a page */
 	if (pos == 0)

@@ -64,7 +64,10 @@ stored=$(( $(sed -n 's/^store: stored=\([0-9]*\) .*/\1/p' "$tmp/cam1.out") +
 grep -q "^store: .* unconfirmed=$stored confirmed=0 " "$tmp/cam2.out" ||
 	fail "the camera's store does not keep all $stored datagrams it stored unconfirmed"
 # the damage is kept beside the day (.sync), said by vigilctl completeness
-grep "^damaged_at " "$data/$cam/$d.sync" || fail "the day's state does not keep the damage"
+at=$(sed -n 's/^damaged_at \([0-9]*\)$/\1/p' "$data/$cam/$d.sync")
+[ -n "$at" ] || fail "the day's state does not keep the damage"
+echo "damaged_at $at"
+[ "$at" -lt "$(stat -c %s "$day")" ] || fail "damaged at $at, beyond the file's end"
 "$BIN/vigilctl" completeness -D "$data" "$cam" "$d" >"$tmp/c.out" && fail "completeness says complete"
 grep "^damaged on the disk at byte" "$tmp/c.out" || { cat "$tmp/c.out"; fail "completeness does not say damaged"; }
 # a restarted syncd does not forget it: the camera comes back, nothing is confirmed
@@ -86,7 +89,7 @@ if command -v curl >/dev/null; then
 	[ -n "$tok" ] || fail "login to the streamer"
 	api=$(curl -s -H "Authorization: Bearer $tok" "http://127.0.0.1:$hport/api/cameras/$cam/days/$d")
 	echo "$api" | grep -o '"complete":[a-z]*,"damaged_at":[0-9a-z]*'
-	echo "$api" | grep -q '"complete":false,"damaged_at":64}' || fail "the day API does not say damaged: $api"
+	echo "$api" | grep -q "\"complete\":false,\"damaged_at\":$at}" || fail "the day API does not say damaged at $at: $api"
 else
 	echo "curl missing: the day API's damaged_at not checked"
 fi

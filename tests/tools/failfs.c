@@ -65,7 +65,12 @@ typedef struct failfs_file {
 
 #define FAILFS_FD(fi) (((failfs_file_t *)(uintptr_t)(fi)->fh)->fd)
 
-/* each file's size at its last good sync (lose mode), by name */
+/*
+ * Each file's size at its last good sync (lose mode), by name; what a
+ * file held at its first sync (good or not) counts as synced: the header
+ * stays, so that the mount's readers, whose cache may not hold a page
+ * written in part, can still read the file.
+ */
 #define FAILFS_SYNCED 1024
 static struct {
 	char path[256];
