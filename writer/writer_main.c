@@ -127,7 +127,22 @@ typedef struct writer {
 	int *next, *ghead, *gtail, *gcount;
 } writer_t;
 
-/* The turn's arrays for batch datagrams; -ENOMEM. */
+static void
+writer_turn_free(writer_t *w)
+{
+	free(w->hdr);
+	free(w->iov);
+	free(w->gfile);
+	free(w->wrote);
+	free(w->next);
+	free(w->ghead);
+	free(w->gtail);
+	free(w->gcount);
+	w->hdr = NULL, w->iov = NULL, w->gfile = w->wrote = NULL;
+	w->next = w->ghead = w->gtail = w->gcount = NULL;
+}
+
+/* The turn's arrays for batch datagrams; -ENOMEM (none left allocated). */
 static int
 writer_turn_alloc(writer_t *w, int batch)
 {
@@ -143,22 +158,11 @@ writer_turn_alloc(writer_t *w, int batch)
 	w->gtail = calloc(n, sizeof(int));
 	w->gcount = calloc(n, sizeof(int));
 	if (!w->hdr || !w->iov || !w->gfile || !w->wrote || !w->next || !w->ghead || !w->gtail ||
-	    !w->gcount)
+	    !w->gcount) {
+		writer_turn_free(w);
 		return -ENOMEM;
+	}
 	return 0;
-}
-
-static void
-writer_turn_free(writer_t *w)
-{
-	free(w->hdr);
-	free(w->iov);
-	free(w->gfile);
-	free(w->wrote);
-	free(w->next);
-	free(w->ghead);
-	free(w->gtail);
-	free(w->gcount);
 }
 
 static void
@@ -564,6 +568,7 @@ main(int argc, char **argv)
 	    (n = writer_files_init(&w.files, dir, max_open)) < 0 ||
 	    (n = writer_ring_init(&w)) < 0) {
 		writer_log("setup: %s", strerror(-n));
+		writer_turn_free(&w);
 		return 1;
 	}
 	{
