@@ -295,8 +295,9 @@ request(syncd_t *d, syncd_day_t *day, uint64_t now)
 static int
 read_back(const char *path, uint64_t from, uint64_t to, uint64_t *bad)
 {
-	uint8_t *io = NULL, *buf = NULL;
+	uint8_t *io = NULL, *win; /* a page for the header's copy, then the window */
 	uint64_t pos, expect = 0; /* end of the last record known whole, 0 before the first */
+	proto_file_hdr_t fh;
 	int fd, rc = -1;
 
 	if (to <= from)
@@ -306,64 +307,53 @@ read_back(const char *path, uint64_t from, uint64_t to, uint64_t *bad)
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			return -1;
 	}
-	if (posix_memalign((void **)&io, 4096, READBACK_WINDOW) != 0 ||
-	    (buf = malloc(PROTO_FILE_HDR_LEN + READBACK_WINDOW)) == NULL)
+	if (posix_memalign((void **)&io, 4096, 4096 + READBACK_WINDOW) != 0)
 		goto out;
+	win = io + 4096;
 	/* the file header, for the reader: lost too if it was never synced */
-	ssize_t h = pread(fd, io, 4096, 0);
-	proto_file_hdr_t fh;
+	ssize_t h = pread(fd, win, 4096, 0);
 	if (h < 0)
 		goto out;
-	if (h < PROTO_FILE_HDR_LEN || proto_file_hdr_decode(io, (size_t)h, &fh) < 0) {
+	if (h < PROTO_FILE_HDR_LEN || proto_file_hdr_decode(win, (size_t)h, &fh) < 0) {
 		*bad = 0;
 		rc = 1;
 		goto out;
 	}
-	memcpy(buf, io, PROTO_FILE_HDR_LEN);
+	memcpy(win - PROTO_FILE_HDR_LEN, win, PROTO_FILE_HDR_LEN); /* stays before each window */
 	pos = from > 2 * 4096 ? (from & ~4095ull) - 4096 : 0; /* records are shorter than a page */
 	if (pos == 0)
 		expect = PROTO_FILE_HDR_LEN;
-	while (pos < to && (expect == 0 || expect < to)) {
-		uint64_t want = ((to - pos + 4095) & ~4095ull), skip = pos ? 0 : PROTO_FILE_HDR_LEN;
+	while (pos < to && expect < to) {
+		uint64_t want = ((to - pos + 4095) & ~4095ull);
 		if (want > READBACK_WINDOW)
 			want = READBACK_WINDOW;
-		ssize_t n = pread(fd, io, want, (off_t)pos);
+		ssize_t n = pread(fd, win, want, (off_t)pos);
 		if (n < 0)
 			goto out;
 		if ((uint64_t)n > to - pos)
 			n = (ssize_t)(to - pos);
-		if ((uint64_t)n <= skip)
-			break;
-		memcpy(buf + PROTO_FILE_HDR_LEN, io + skip, (size_t)n - skip);
+		/* the first window holds the header itself; the others get its copy before them */
+		const uint8_t *start = pos ? win - PROTO_FILE_HDR_LEN : win;
+		size_t len = (size_t)n + (pos ? PROTO_FILE_HDR_LEN : 0);
+		uint64_t base = pos ? pos - PROTO_FILE_HDR_LEN : 0; /* file offset = reader offset + base */
 		proto_reader_t *r;
 		proto_rec_t rec;
-		uint64_t base = pos + skip - PROTO_FILE_HDR_LEN; /* file offset = reader offset + base */
-		if (proto_reader_mem(buf, PROTO_FILE_HDR_LEN + (size_t)n - skip, &r) < 0)
+		if (len <= PROTO_FILE_HDR_LEN)
+			break;
+		if (proto_reader_mem(start, len, &r) < 0)
 			goto out;
-		while (proto_reader_next(r, &rec) > 0) {
-			/* where the record starts: where the one before ended, or after damage */
+		while (rc < 0 && proto_reader_next(r, &rec) > 0) {
+			/* a record starts where the one before ended, or there was damage */
 			uint64_t o = rec.offset + base, end = proto_reader_offset(r) + base;
-			if (expect == 0) {
-				if (o > from) { /* no whole record in the page before from */
-					*bad = pos;
-					rc = 1;
-					proto_reader_free(r);
-					goto out;
-				}
+			if (expect == 0 && o > from) /* no whole record in the page before from */
+				*bad = pos, rc = 1;
+			else if (expect != 0 && end > expect && o != expect)
+				*bad = expect, rc = 1;
+			else if (end > expect)
 				expect = end;
-			} else if (end <= expect) {
-				continue;
-			} else if (o != expect) {
-				*bad = expect;
-				rc = 1;
-				proto_reader_free(r);
-				goto out;
-			} else {
-				expect = end;
-			}
 		}
 		proto_reader_free(r);
-		if ((uint64_t)n < want || pos + (uint64_t)n >= to)
+		if (rc > 0 || (uint64_t)n < want || pos + (uint64_t)n >= to)
 			break;
 		/* the next window starts at the page of the last whole record's end */
 		uint64_t next = expect ? (expect & ~4095ull) : pos + (uint64_t)n - 4096;
@@ -371,6 +361,8 @@ read_back(const char *path, uint64_t from, uint64_t to, uint64_t *bad)
 			next = pos + (uint64_t)n - 4096;
 		pos = next;
 	}
+	if (rc > 0)
+		goto out;
 	/* up to to: at most one record being appended when the size was taken */
 	if (expect == 0 || (expect < to && to - expect >= REC_MAX)) {
 		*bad = expect ? expect : from;
@@ -380,7 +372,6 @@ read_back(const char *path, uint64_t from, uint64_t to, uint64_t *bad)
 	}
 out:
 	free(io);
-	free(buf);
 	close(fd);
 	return rc;
 }
