@@ -380,6 +380,12 @@ void proto_date_fmt(uint32_t date, char out[11]); /* yyyy-mm-dd */
 int proto_date_parse(const char *s, uint32_t *date);
 uint64_t proto_now_ms(void); /* CLOCK_REALTIME */
 uint64_t proto_mono_ms(void); /* CLOCK_MONOTONIC: intervals and deadlines */
+/*
+ * Raise the soft limit of open descriptors to want, or to the hard limit
+ * when that is lower; never lowers it. Returns the soft limit now (0
+ * when it cannot be read).
+ */
+uint64_t proto_nofile_raise(uint64_t want);
 
 /*
  * A number from an option or environment variable named name: all of s

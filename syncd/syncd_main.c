@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -197,11 +196,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* a descriptor per day being confirmed (syncd_day.c, durable()) */
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	proto_nofile_raise(UINT64_MAX);
 	if ((d.cam = calloc(SYNCD_MAX_CAMERAS, sizeof(*d.cam))) == NULL ||
 	    ring_attach(pfx, "sync-in", &d.in) < 0 || ring_attach(pfx, "sync-out", &d.out) < 0)
 		return 1;

@@ -61,7 +61,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/vfs.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -470,7 +469,6 @@ main(int argc, char **argv)
 	const char *idx = getenv("VIGIL_STAGE_INDEX");
 	int opt, max_open = 8192, rc = 1, n;
 	uint32_t shard;
-	struct rlimit nofile;
 	struct statfs sfs;
 	shm_seg_t seg, mseg, nseg;
 	shm_metrics_t *m;
@@ -517,16 +515,11 @@ main(int argc, char **argv)
 	if (max_open < BATCH_MAX + 1)
 		max_open = BATCH_MAX + 1; /* a turn never evicts a file it is writing to */
 	/* one descriptor per open day file, and a few for the rest */
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (rlim_t)max_open + 64) {
-		nofile.rlim_cur = nofile.rlim_max < (rlim_t)max_open + 64 ? nofile.rlim_max
-									    : (rlim_t)max_open + 64;
-		setrlimit(RLIMIT_NOFILE, &nofile);
-		if ((rlim_t)max_open + 64 > nofile.rlim_cur && nofile.rlim_cur > BATCH_MAX + 65) {
-			writer_log("descriptor limit %llu: at most %llu open day files",
-				   (unsigned long long)nofile.rlim_cur,
-				   (unsigned long long)nofile.rlim_cur - 64);
-			max_open = (int)nofile.rlim_cur - 64;
-		}
+	uint64_t nofile = proto_nofile_raise((uint64_t)max_open + 64);
+	if (nofile && (uint64_t)max_open + 64 > nofile && nofile > BATCH_MAX + 65) {
+		writer_log("descriptor limit %llu: at most %llu open day files",
+			   (unsigned long long)nofile, (unsigned long long)nofile - 64);
+		max_open = (int)nofile - 64;
 	}
 	if (pfx == NULL || idx == NULL) {
 		fprintf(stderr, "vigil-writer: runs under vigild (VIGIL_SHM_PREFIX and "

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 
@@ -178,13 +179,28 @@ test_parse_numbers(void **state)
 	assert_true(d == 20);
 }
 
+/* The descriptor limit is raised to what is asked, at most the hard limit, never lowered. */
+static void
+test_nofile_raise(void **state)
+{
+	struct rlimit before, after;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &before), 0);
+	assert_true(proto_nofile_raise(1) == before.rlim_cur); /* never lower */
+	uint64_t got = proto_nofile_raise(UINT64_MAX);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &after), 0);
+	assert_true(got == after.rlim_cur);
+	assert_true(after.rlim_cur == after.rlim_max); /* any process may raise its soft limit to the hard one */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_date_known),  cmocka_unit_test(test_date_roundtrip),
 		cmocka_unit_test(test_date_reject), cmocka_unit_test(test_uuid),
-		cmocka_unit_test(test_strerror_distinct), cmocka_unit_test(test_parse_numbers),
+		cmocka_unit_test(test_strerror_distinct), cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_nofile_raise),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
