@@ -65,18 +65,17 @@ if [ ${#pool[@]} -gt 0 ]; then
 	logs=$(mktemp -d)
 	trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$logs"' EXIT
 	trap 'exit 130' INT TERM
-	declare -A slot_test slot_start
-	next=0 running=0
+	declare -A slot_test=() slot_start=()
+	next=0
 	echo "=== ${#pool[@]} tests, $jobs at a time, each in its own network namespace"
-	while [ $next -lt ${#pool[@]} ] || [ $running -gt 0 ]; do
-		while [ $next -lt ${#pool[@]} ] && [ $running -lt "$jobs" ]; do
+	while [ $next -lt ${#pool[@]} ] || [ ${#slot_test[@]} -gt 0 ]; do
+		while [ $next -lt ${#pool[@]} ] && [ ${#slot_test[@]} -lt "$jobs" ]; do
 			t=${pool[$next]}
-			rm -f "$logs/$next.rc"
 			( timeout -k 10 "$limit" unshare -n sh -c 'ip link set lo up && exec "$0"' "$t" \
 				>"$logs/$next.out" 2>&1
 			  echo $? >"$logs/$next.rc.tmp" && mv "$logs/$next.rc.tmp" "$logs/$next.rc" ) &
 			slot_test[$next]=$t slot_start[$next]=$(date +%s)
-			next=$((next + 1)) running=$((running + 1))
+			next=$((next + 1))
 		done
 		sleep 0.2
 		for k in "${!slot_test[@]}"; do
@@ -86,7 +85,6 @@ if [ ${#pool[@]} -gt 0 ]; then
 			cat "$logs/$k.out"
 			result "$t" "$(cat "$logs/$k.rc")" $(( $(date +%s) - ${slot_start[$k]} ))
 			unset "slot_test[$k]" "slot_start[$k]"
-			running=$((running - 1))
 		done
 	done
 fi
@@ -99,4 +97,8 @@ for t in "${serial[@]}"; do
 done
 [ -n "$failed" ] && echo "failed:$failed"
 echo "tests ($OUT): $pass passed, $fail failed, $skip skipped"
+if [ $((pass + fail + skip)) -ne $# ]; then
+	echo "run.sh: $# tests given, $((pass + fail + skip)) reported"
+	exit 1
+fi
 [ "$fail" -eq 0 ]
