@@ -15,9 +15,10 @@
  *	instead of a counter and are never stored; the cookie (cookie.c) is
  *	the one server-to-camera message that is not sealed.
  *
- *	Functions return 0 (or a length) on success and a negative
- *	proto_err value on failure; they never print and never exit. A short
- *	per-thread error string with context is kept: proto_errmsg().
+ *	Functions return 0 (or a length) on success and a negative error
+ *	on failure, a proto_err or -errno, both named by proto_strerror();
+ *	they never print and never exit. A short per-thread error string
+ *	with context is kept: proto_errmsg().
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -86,7 +87,10 @@ enum proto_codec {
 #define PROTO_REPORT_MAX_DAYS 64
 #define PROTO_MISSING_MAX_RANGES 100
 
-/* Errors: negative return values. Each rejection has its own code. */
+/*
+ * Errors: negative return values. Each rejection has its own code below;
+ * what the system refuses is -errno (never as low as PROTO_E_SHORT).
+ */
 enum proto_err {
 	PROTO_OK = 0,
 	PROTO_E_SHORT = -1001,     /* shorter than its header or declared length */
@@ -109,8 +113,14 @@ enum proto_err {
 	PROTO_E_CRC = -1018,       /* storage checksum mismatch */
 	PROTO_E_TORN = -1019,      /* storage record extends past end of file */
 	PROTO_E_FULL = -1020,      /* bounded structure full */
+	PROTO_E_LOWEST = PROTO_E_FULL, /* the last code above: every proto_err is in [LOWEST, SHORT] */
 };
 
+/*
+ * --- err.c ---
+ * The name of any error a libproto call returns, PROTO_E_* or -errno
+ * (strerror's text); never NULL. The string is static or per-thread.
+ */
 const char *proto_strerror(int err);
 /* Last error context of this thread; never NULL. */
 const char *proto_errmsg(void);
@@ -367,7 +377,7 @@ int proto_telemetry_encode(const proto_telemetry_t *t, uint8_t *buf, size_t cap)
 int proto_telemetry_decode(const uint8_t *buf, size_t len, proto_telemetry_t *out);
 int proto_telemetry_fmt(const proto_telemetry_t *t, char *buf, size_t cap);
 
-/* UUID and date helpers. */
+/* --- uuid.c, hex.c, date.c, clock.c, nofile.c --- */
 void proto_uuid_v4(uint8_t uuid[PROTO_UUID_LEN]); /* RAND_bytes, version 4 variant 1 */
 void proto_uuid_fmt(const uint8_t uuid[PROTO_UUID_LEN], char out[37]);
 int proto_uuid_parse(const char *s, uint8_t uuid[PROTO_UUID_LEN]);
@@ -388,6 +398,7 @@ uint64_t proto_mono_ms(void); /* CLOCK_MONOTONIC: intervals and deadlines */
 uint64_t proto_nofile_raise(uint64_t want);
 
 /*
+ * --- parse.c ---
  * A number from an option or environment variable named name: all of s
  * (leading blanks and a sign allowed, nothing after the number; decimal
  * only) within min..max. Returns 0 and sets *out, or leaves *out alone

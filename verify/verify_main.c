@@ -38,7 +38,7 @@
 #include "proto_crypto.h"
 #include "proto_frag.h"
 #include "proto_record.h"
-#include "proto_sync.h"
+#include "proto_daystate.h"
 #include "verify.h"
 
 #define MAX_SESSIONS 1024

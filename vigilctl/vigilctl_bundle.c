@@ -32,7 +32,7 @@
 #include "proto_chain.h"
 #include "proto_crypto.h"
 #include "proto_record.h"
-#include "proto_sync.h"
+#include "proto_daystate.h"
 #include "vigilctl.h"
 
 #define BUNDLE_FILES 16
