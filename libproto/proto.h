@@ -138,7 +138,13 @@ typedef struct proto_prefix {
 	uint32_t date; /* days since 1970-01-01, UTC */
 } proto_prefix_t;
 
+/*
+ * The clear header of a data datagram; proto_dgram_peek() fills the
+ * same struct for any stored datagram (hello, data, report, bye), with
+ * the data fields 0 for the other types.
+ */
 typedef struct proto_data_hdr {
+	uint8_t type;       /* enum proto_type */
 	uint8_t uuid[PROTO_UUID_LEN];
 	uint32_t date;
 	uint32_t counter;
@@ -264,7 +270,33 @@ proto_partition(const uint8_t uuid[PROTO_UUID_LEN], uint32_t writers)
 	return writers ? h % writers : 0;
 }
 
+/*
+ * Single fields of a camera-to-server datagram (hello, data, report,
+ * bye), for a hot path that has decoded the prefix (proto_prefix_decode)
+ * and checked the length: type, uuid and date need PROTO_PREFIX_LEN
+ * bytes, counter and session PROTO_C2S_HDR_LEN (a hello's session is its
+ * counter), capture_ms a data datagram of PROTO_DATA_HDR_LEN. Nothing is
+ * validated. uuid points into dg.
+ */
+static inline uint8_t proto_dgram_type(const uint8_t *dg) { return dg[3]; }
+static inline const uint8_t *proto_dgram_uuid(const uint8_t *dg) { return dg + 4; }
+static inline uint32_t proto_dgram_date(const uint8_t *dg) { return proto_get32(dg + 20); }
+static inline uint32_t proto_dgram_counter(const uint8_t *dg) { return proto_get32(dg + 24); }
+static inline uint32_t proto_dgram_session(const uint8_t *dg) { return proto_get32(dg + 28); }
+static inline uint64_t proto_dgram_capture_ms(const uint8_t *dg) { return proto_get64(dg + 44); }
+
 /* --- wire.c: parse and build clear headers (no keys) ---------------- */
+
+/*
+ * The clear header of a stored datagram, as the reader returns it: what
+ * the listener authenticated and the record's CRC guards, so only its
+ * length is checked. Fills what dg is long enough to hold (type from 4
+ * bytes, uuid and date from PROTO_PREFIX_LEN, counter from 28, session
+ * from PROTO_C2S_HDR_LEN, the data fields from a data datagram of
+ * PROTO_DATA_HDR_LEN) and zeroes the rest. Returns the type (0 when
+ * len < 4). Decode once per record and read the fields.
+ */
+int proto_dgram_peek(const uint8_t *dg, size_t len, proto_data_hdr_t *h);
 
 /* Check the prefix of any datagram; returns its type or a negative error. */
 int proto_prefix_decode(const uint8_t *buf, size_t len, proto_prefix_t *out);

@@ -96,7 +96,7 @@ follow(syncd_t *d, syncd_day_t *day)
 		n++;
 		if (rec.len < PROTO_C2S_HDR_LEN)
 			continue;
-		uint32_t c = proto_get32(rec.dgram + 24);
+		uint32_t c = proto_dgram_counter(rec.dgram);
 		int was_asked = proto_ranges_has(&day->asked, c);
 		if (proto_dayscan_note(&day->scan, c, rec.meta.arrival_ns, was_asked) == 0 &&
 		    was_asked) {
