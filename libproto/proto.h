@@ -271,12 +271,12 @@ proto_partition(const uint8_t uuid[PROTO_UUID_LEN], uint32_t writers)
 }
 
 /*
- * Single fields of a camera-to-server datagram (hello, data, report,
- * bye), for a hot path that has decoded the prefix (proto_prefix_decode)
- * and checked the length: type, uuid and date need PROTO_PREFIX_LEN
- * bytes, counter and session PROTO_C2S_HDR_LEN (a hello's session is its
- * counter), capture_ms a data datagram of PROTO_DATA_HDR_LEN. Nothing is
- * validated. uuid points into dg.
+ * Single fields of a datagram, for a path that has checked the length
+ * and needs one field: type of any datagram of 4 bytes, uuid and date of
+ * any of PROTO_PREFIX_LEN; counter and session of a camera-to-server
+ * one (hello, data, report, bye) of PROTO_C2S_HDR_LEN (a hello's session
+ * is its counter); capture_ms of a data datagram of PROTO_DATA_HDR_LEN.
+ * Nothing is validated. uuid points into dg.
  */
 static inline uint8_t proto_dgram_type(const uint8_t *dg) { return dg[3]; }
 static inline const uint8_t *proto_dgram_uuid(const uint8_t *dg) { return dg + 4; }
