@@ -72,6 +72,7 @@
 #include "proto_crypto.h"
 #include "proto_record.h"
 #include "testutil.h"
+#include "view.h"
 
 #define MAXCONN 4096
 #define RING 65536
@@ -305,9 +306,9 @@ on_msg(conn_t *c, const uint8_t *m, size_t len, int binary)
 			c->skips++;
 		return;
 	}
-	if (len < 4 + PROTO_DATA_HDR_LEN || m[0] != 1)
+	if (len < VIEW_DATAGRAM_HDR_LEN + PROTO_DATA_HDR_LEN || m[0] != VIEW_KIND_DATAGRAM)
 		return;
-	uint32_t counter = proto_get32(m + 4 + 24);
+	uint32_t counter = proto_dgram_counter(m + VIEW_DATAGRAM_HDR_LEN);
 	if (c->pending && c->state) {
 		c->t_first = t;
 		c->pending = 0;
@@ -317,7 +318,7 @@ on_msg(conn_t *c, const uint8_t *m, size_t len, int binary)
 		c->in_window++;
 	if (c->first_counter < 0)
 		c->first_counter = counter;
-	if (cams && c->cam >= 0 && (m[1] & 1) && cams[c->cam].t_write[counter % RING] &&
+	if (cams && c->cam >= 0 && (m[1] & VIEW_F_LIVE) && cams[c->cam].t_write[counter % RING] &&
 	    nlat < maxlat)
 		lat[nlat++] = (double)(t - cams[c->cam].t_write[counter % RING]) / 1e6;
 }

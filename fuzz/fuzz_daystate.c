@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proto_sync.h"
+#include "proto_daystate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto_ranges.h"
 #include "proto_sync.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -95,11 +95,9 @@ indexer_ckpt_load(indexer_t *ix, indexer_file_t *f)
 	f->offset = c.indexed_to;
 	f->ckpt_at = f->last_to = c.indexed_to;
 	/* reopen the sessions of the day's hellos, for telemetry and reports */
-	const uint8_t *h = c.body + (size_t)c.nranges * 24 +
-			   ((size_t)c.nkeyframes + c.npoints) * 16;
-	for (i = 0; i < c.nhellos; i++, h += 16) {
+	for (i = 0; i < c.nhellos; i++) {
 		proto_rec_t rec;
-		ssize_t n = pread(fd, rb, sizeof(rb), (off_t)proto_get64(h));
+		ssize_t n = pread(fd, rb, sizeof(rb), (off_t)idx_ckpt_hello_offset(&c, i));
 		if (n > 0 && proto_rec_decode(rb, (size_t)n, &rec) > 0)
 			indexer_keys_hello(ix, f, rec.dgram, rec.len);
 	}

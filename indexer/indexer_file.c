@@ -108,15 +108,15 @@ describe(const proto_rec_t *rec, idx_rec_t *r, proto_data_hdr_t *dh)
 	int type;
 
 	memset(r, 0, sizeof(*r));
-	if (rec->len > 3 && dg[3] == PROTO_T_DATA) {
+	if (rec->len > 3 && proto_dgram_type(dg) == PROTO_T_DATA) {
 		if (proto_data_hdr_decode(dg, rec->len, dh) < 0)
 			return PROTO_E_FIELD;
 		type = PROTO_T_DATA;
-		r->stream = dg[32];
-		r->codec = dg[33];
-		r->flags = dg[34];
-		r->frag_index = proto_get16(dg + 40);
-		r->capture_ms = proto_get64(dg + 44);
+		r->stream = dh->stream;
+		r->codec = dh->codec;
+		r->flags = dh->flags;
+		r->frag_index = dh->frag_index;
+		r->capture_ms = dh->capture_ms;
 	} else if ((type = proto_prefix_decode(dg, rec->len, &p)) < 0 ||
 		   rec->len < PROTO_C2S_HDR_LEN) {
 		return type < 0 ? type : PROTO_E_SHORT;
@@ -126,8 +126,8 @@ describe(const proto_rec_t *rec, idx_rec_t *r, proto_data_hdr_t *dh)
 	r->offset = rec->offset;
 	r->next = rec->offset + PROTO_REC_HDR_LEN + rec->len;
 	r->arrival_ms = rec->meta.arrival_ns / 1000000;
-	r->counter = proto_get32(dg + 24);
-	r->session = proto_get32(dg + 28);
+	r->counter = proto_dgram_counter(dg); /* both branches checked the length */
+	r->session = proto_dgram_session(dg);
 	r->len = rec->len;
 	r->type = (uint8_t)type;
 	return 0;

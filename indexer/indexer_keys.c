@@ -86,7 +86,7 @@ void
 indexer_keys_report(indexer_t *ix, indexer_file_t *f, const uint8_t *dg, size_t len)
 {
 	uint8_t body[PROTO_MAX_DGRAM];
-	proto_session_t *s = session_of(f, proto_get32(dg + 28));
+	proto_session_t *s = session_of(f, proto_dgram_session(dg));
 	proto_c2s_hdr_t h;
 	proto_report_t r;
 	int n, i;

@@ -243,6 +243,8 @@ int idx_ckpt_encode(const idx_t *x, const idx_day_t *d, uint32_t hdr_crc, uint32
 int idx_ckpt_decode(const uint8_t *buf, size_t len, idx_ckpt_t *out);
 /* Fill an empty day from a checkpoint the caller matched to its file. */
 int idx_ckpt_restore(idx_t *x, idx_day_t *d, const idx_ckpt_t *c);
+/* The file offset of the record of hello i < c->nhellos. */
+uint64_t idx_ckpt_hello_offset(const idx_ckpt_t *c, uint32_t i);
 
 /* --- idx_notice.c: writer -> indexer notices ------------------------- */
 

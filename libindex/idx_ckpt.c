@@ -231,3 +231,12 @@ out:
 	idx_day_end(x, d);
 	return rc;
 }
+
+uint64_t
+idx_ckpt_hello_offset(const idx_ckpt_t *c, uint32_t i)
+{
+	const uint8_t *h = c->body + (size_t)c->nranges * 24 +
+			   ((size_t)c->nkeyframes + c->npoints + i) * 16;
+
+	return proto_get64(h);
+}

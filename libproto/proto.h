@@ -15,9 +15,10 @@
  *	instead of a counter and are never stored; the cookie (cookie.c) is
  *	the one server-to-camera message that is not sealed.
  *
- *	Functions return 0 (or a length) on success and a negative
- *	proto_err value on failure; they never print and never exit. A short
- *	per-thread error string with context is kept: proto_errmsg().
+ *	Functions return 0 (or a length) on success and a negative error
+ *	on failure, a proto_err or -errno, both named by proto_strerror();
+ *	they never print and never exit. A short per-thread error string
+ *	with context is kept: proto_errmsg().
  */
 #ifndef VIGIL_PROTO_H
 #define VIGIL_PROTO_H
@@ -86,7 +87,10 @@ enum proto_codec {
 #define PROTO_REPORT_MAX_DAYS 64
 #define PROTO_MISSING_MAX_RANGES 100
 
-/* Errors: negative return values. Each rejection has its own code. */
+/*
+ * Errors: negative return values. Each rejection has its own code below;
+ * what the system refuses is -errno (never as low as PROTO_E_SHORT).
+ */
 enum proto_err {
 	PROTO_OK = 0,
 	PROTO_E_SHORT = -1001,     /* shorter than its header or declared length */
@@ -109,8 +113,14 @@ enum proto_err {
 	PROTO_E_CRC = -1018,       /* storage checksum mismatch */
 	PROTO_E_TORN = -1019,      /* storage record extends past end of file */
 	PROTO_E_FULL = -1020,      /* bounded structure full */
+	PROTO_E_LOWEST = PROTO_E_FULL, /* the last code above: every proto_err is in [LOWEST, SHORT] */
 };
 
+/*
+ * --- err.c ---
+ * The name of any error a libproto call returns, PROTO_E_* or -errno
+ * (strerror's text); never NULL. The string is static or per-thread.
+ */
 const char *proto_strerror(int err);
 /* Last error context of this thread; never NULL. */
 const char *proto_errmsg(void);
@@ -128,7 +138,13 @@ typedef struct proto_prefix {
 	uint32_t date; /* days since 1970-01-01, UTC */
 } proto_prefix_t;
 
+/*
+ * The clear header of a data datagram; proto_dgram_peek() fills the
+ * same struct for any stored datagram (hello, data, report, bye), with
+ * the data fields 0 for the other types.
+ */
 typedef struct proto_data_hdr {
+	uint8_t type;       /* enum proto_type */
 	uint8_t uuid[PROTO_UUID_LEN];
 	uint32_t date;
 	uint32_t counter;
@@ -254,7 +270,33 @@ proto_partition(const uint8_t uuid[PROTO_UUID_LEN], uint32_t writers)
 	return writers ? h % writers : 0;
 }
 
+/*
+ * Single fields of a datagram, for a path that has checked the length
+ * and needs one field: type of any datagram of 4 bytes, uuid and date of
+ * any of PROTO_PREFIX_LEN; counter and session of a camera-to-server
+ * one (hello, data, report, bye) of PROTO_C2S_HDR_LEN (a hello's session
+ * is its counter); capture_ms of a data datagram of PROTO_DATA_HDR_LEN.
+ * Nothing is validated. uuid points into dg.
+ */
+static inline uint8_t proto_dgram_type(const uint8_t *dg) { return dg[3]; }
+static inline const uint8_t *proto_dgram_uuid(const uint8_t *dg) { return dg + 4; }
+static inline uint32_t proto_dgram_date(const uint8_t *dg) { return proto_get32(dg + 20); }
+static inline uint32_t proto_dgram_counter(const uint8_t *dg) { return proto_get32(dg + 24); }
+static inline uint32_t proto_dgram_session(const uint8_t *dg) { return proto_get32(dg + 28); }
+static inline uint64_t proto_dgram_capture_ms(const uint8_t *dg) { return proto_get64(dg + 44); }
+
 /* --- wire.c: parse and build clear headers (no keys) ---------------- */
+
+/*
+ * The clear header of a stored datagram, as the reader returns it: what
+ * the listener authenticated and the record's CRC guards, so only its
+ * length is checked. Fills what dg is long enough to hold (type from 4
+ * bytes, uuid and date from PROTO_PREFIX_LEN, counter from 28, session
+ * from PROTO_C2S_HDR_LEN, the data fields from a data datagram of
+ * PROTO_DATA_HDR_LEN) and zeroes the rest. Returns the type (0 when
+ * len < 4). Decode once per record and read the fields.
+ */
+int proto_dgram_peek(const uint8_t *dg, size_t len, proto_data_hdr_t *h);
 
 /* Check the prefix of any datagram; returns its type or a negative error. */
 int proto_prefix_decode(const uint8_t *buf, size_t len, proto_prefix_t *out);
@@ -367,7 +409,7 @@ int proto_telemetry_encode(const proto_telemetry_t *t, uint8_t *buf, size_t cap)
 int proto_telemetry_decode(const uint8_t *buf, size_t len, proto_telemetry_t *out);
 int proto_telemetry_fmt(const proto_telemetry_t *t, char *buf, size_t cap);
 
-/* UUID and date helpers. */
+/* --- uuid.c, hex.c, date.c, clock.c, nofile.c --- */
 void proto_uuid_v4(uint8_t uuid[PROTO_UUID_LEN]); /* RAND_bytes, version 4 variant 1 */
 void proto_uuid_fmt(const uint8_t uuid[PROTO_UUID_LEN], char out[37]);
 int proto_uuid_parse(const char *s, uint8_t uuid[PROTO_UUID_LEN]);
@@ -388,6 +430,7 @@ uint64_t proto_mono_ms(void); /* CLOCK_MONOTONIC: intervals and deadlines */
 uint64_t proto_nofile_raise(uint64_t want);
 
 /*
+ * --- parse.c ---
  * A number from an option or environment variable named name: all of s
  * (leading blanks and a sign allowed, nothing after the number; decimal
  * only) within min..max. Returns 0 and sets *out, or leaves *out alone

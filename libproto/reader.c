@@ -14,15 +14,8 @@
  *
  *	Why a mapping and not pread() into a buffer: a scan reads every byte
  *	once and computes a CRC over it. pread() copies each byte out of the
- *	page cache first, and on the machines measured that copy alone took
- *	as long as `cat` of the file; with the mapping and the prefetch the
- *	CRC reads the page cache directly, and the indexer's start-up scan
- *	went from 2,500-3,900 MB/s to 6,200-7,700 MB/s, against cat's
- *	7,400-11,900 (bench_stream on a loaded 2-core machine, the same runs
- *	alternating). What is left is mostly the CRC, the page faults that
- *	map the file (64 KiB each) and the index inserts. The prefetch
- *	matters little record by record (5-10 %), much for a CRC over
- *	64 KiB at once (twice as fast).
+ *	page cache first; with the mapping and the prefetch the CRC reads
+ *	the page cache directly. bench_stream measures the start-up scan.
  *
  *	The price is SIGBUS: a page of the mapping that a truncation cut off
  *	(a restarted writer cuts a torn tail, anyone may shrink a file) faults
@@ -37,8 +30,7 @@
  *	shrinking a file under the server. READER_MAPS mappings at most are
  *	registered; a reader beyond them, or whose fd cannot be mapped (a
  *	write-only fd), or with VIGIL_READER_PREAD set in the environment,
- *	reads with pread() through its own buffer instead, as all readers did
- *	before.
+ *	reads with pread() through its own buffer instead.
  *
  *	At each position the reader decodes one record (proto_rec_decode).
  *	When that fails it first reads the same bytes again from the file

@@ -40,6 +40,34 @@ proto_prefix_decode(const uint8_t *buf, size_t len, proto_prefix_t *out)
 	return out->type;
 }
 
+int
+proto_dgram_peek(const uint8_t *dg, size_t len, proto_data_hdr_t *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (len < 4)
+		return 0;
+	h->type = dg[3];
+	if (len >= PROTO_PREFIX_LEN) {
+		memcpy(h->uuid, dg + 4, PROTO_UUID_LEN);
+		h->date = proto_get32(dg + 20);
+	}
+	if (len >= 28)
+		h->counter = proto_get32(dg + 24);
+	if (len >= PROTO_C2S_HDR_LEN)
+		h->session = proto_get32(dg + 28);
+	if (h->type == PROTO_T_DATA && len >= PROTO_DATA_HDR_LEN) {
+		h->stream = dg[32];
+		h->codec = dg[33];
+		h->flags = dg[34];
+		h->frame = proto_get32(dg + 36);
+		h->frag_index = proto_get16(dg + 40);
+		h->frag_count = proto_get16(dg + 42);
+		h->capture_ms = proto_get64(dg + 44);
+		h->payload_len = proto_get16(dg + 52);
+	}
+	return h->type;
+}
+
 static void
 prefix_encode(uint8_t *buf, uint8_t type, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date)
 {
@@ -107,6 +135,7 @@ proto_data_hdr_decode(const uint8_t *buf, size_t len, proto_data_hdr_t *h)
 		return fail(PROTO_E_SHORT, "data header");
 	if (buf[35] != 0 || proto_get16(buf + 54) != 0)
 		return fail(PROTO_E_FIELD, "data reserved bytes");
+	h->type = p.type;
 	memcpy(h->uuid, p.uuid, PROTO_UUID_LEN);
 	h->date = p.date;
 	h->counter = proto_get32(buf + 24);

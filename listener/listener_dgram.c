@@ -73,7 +73,7 @@ route(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	m.session = session;
 	if (l->bus)
 		return listener_nats_route(l, &m, dg, len);
-	if (shm_ring_enqueue_spsc(l->ring[proto_partition(dg + 4, (uint32_t)l->nrings)], &m, dg,
+	if (shm_ring_enqueue_spsc(l->ring[proto_partition(proto_dgram_uuid(dg), (uint32_t)l->nrings)], &m, dg,
 				  len) < 0) {
 		l->st.ring_full++;
 		return 0;
@@ -209,7 +209,7 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 drop:
 	EVP_PKEY_free(pub);
 	count_err(l, rc);
-	verbose(l, dg + 4, "hello", proto_strerror(rc));
+	verbose(l, proto_dgram_uuid(dg), "hello", proto_strerror(rc));
 	return 0;
 }
 
@@ -224,6 +224,7 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 	listener_sess_t *ls;
 	proto_session_t *s;
 	char what[160] = "";
+	uint32_t counter;
 	int t, rc;
 
 	if ((t = proto_prefix_decode(dg, len, &p)) < 0) {
@@ -242,32 +243,35 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 		return 0;
 	}
 	if ((ls = listener_sess_find(l, p.uuid)) == NULL || len < PROTO_C2S_HDR_LEN ||
-	    (s = listener_sess_lookup(ls, p.date, proto_get32(dg + 28))) == NULL) {
+	    (s = listener_sess_lookup(ls, p.date, proto_dgram_session(dg))) == NULL) {
 		l->st.no_session++;
 		verbose(l, p.uuid, "datagram", "no session");
 		return 0;
 	}
-	if (listener_window_seen(ls, p.date, proto_get32(dg + 24)) ||
+	counter = proto_dgram_counter(dg);
+	if (listener_window_seen(ls, p.date, counter) ||
 	    (l->bus == NULL &&
-	     listener_window_stored(l, ls, p.date, proto_get32(dg + 24),
+	     listener_window_stored(l, ls, p.date, counter,
 				    l->rx_mono_ms ? l->rx_mono_ms : proto_mono_ms()))) {
 		l->st.replay_data++; /* a copy of what already reached a ring */
 		return 0;
 	}
 	if (t == PROTO_T_DATA) {
 		rc = proto_data_open(s, dg, len, &h, NULL);
-		if (l->verbose) /* formatting costs more than opening: only when asked */
+		if (l->verbose) { /* formatting costs more than opening: only when asked */
+			proto_data_hdr_t v; /* as received, whether it opened or not */
+			proto_dgram_peek(dg, len, &v);
 			snprintf(what, sizeof(what),
 				 "data counter=%u stream=%u codec=%u frame=%u frag=%u/%u%s "
 				 "capture=%llu len=%u",
-				 proto_get32(dg + 24), dg[32], dg[33], proto_get32(dg + 36),
-				 proto_get16(dg + 40), proto_get16(dg + 42),
-				 (dg[34] & PROTO_F_KEYFRAME) ? " key" : "",
-				 (unsigned long long)proto_get64(dg + 44), proto_get16(dg + 52));
+				 counter, v.stream, v.codec, v.frame, v.frag_index, v.frag_count,
+				 (v.flags & PROTO_F_KEYFRAME) ? " key" : "",
+				 (unsigned long long)v.capture_ms, v.payload_len);
+		}
 	} else {
 		rc = proto_c2s_open(s, dg, len, &ch, body, sizeof(body));
 		snprintf(what, sizeof(what), "%s counter=%u", t == PROTO_T_REPORT ? "report" : "bye",
-			 len >= 28 ? proto_get32(dg + 24) : 0);
+			 counter);
 	}
 	if (rc == PROTO_E_CAMERA) {
 		/* authentic or not, it is not for the current session */
@@ -285,7 +289,7 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 		return 0;
 	}
 	if (l->bus == NULL)
-		listener_window_mark(ls, p.date, proto_get32(dg + 24));
+		listener_window_mark(ls, p.date, counter);
 	if (s == ls->s)
 		listener_sess_peer(l, ls, peer, peer_len);
 	else

@@ -68,8 +68,8 @@ listener_nats_route(listener_t *l, const shm_msg_meta_t *m, const uint8_t *dg, s
 		return 0;
 	shm_msg_encode(m, msg);
 	memcpy(msg + SHM_MSG_HDR_LEN, dg, len);
-	bus_msgid(dg + 4, proto_get32(dg + 20), proto_get32(dg + 24), id);
-	if (bus_publish(l->bus, proto_partition(dg + 4, (uint32_t)l->nshards), id, msg,
+	bus_msgid(proto_dgram_uuid(dg), proto_dgram_date(dg), proto_dgram_counter(dg), id);
+	if (bus_publish(l->bus, proto_partition(proto_dgram_uuid(dg), (uint32_t)l->nshards), id, msg,
 			SHM_MSG_HDR_LEN + len) < 0) {
 		l->st.publish_refused++;
 		return 0;

@@ -61,8 +61,8 @@ listener_rr_note(listener_t *l, listener_sess_t *ls, const uint8_t *dg, size_t l
 	if (l->rr == NULL || len < PROTO_C2S_HDR_LEN || ls == NULL)
 		return;
 	r = &l->rr->slot[ls - l->sess];
-	date = proto_get32(dg + 20);
-	counter = proto_get32(dg + 24);
+	date = proto_dgram_date(dg);
+	counter = proto_dgram_counter(dg);
 	if (!r->active || r->date != date) {
 		memset(r, 0, sizeof(*r));
 		r->date = date;

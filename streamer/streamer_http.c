@@ -23,7 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "proto_sync.h"
+#include "proto_daystate.h"
 #include "shm_status.h"
 #include "streamer.h"
 #include "streamer_route.h"

@@ -79,9 +79,9 @@ static int
 rec_counter(const proto_rec_t *rec, uint32_t *c)
 {
 	if (rec->len < PROTO_C2S_HDR_LEN ||
-	    (rec->dgram[3] == PROTO_T_DATA && rec->len < PROTO_DATA_HDR_LEN))
+	    (proto_dgram_type(rec->dgram) == PROTO_T_DATA && rec->len < PROTO_DATA_HDR_LEN))
 		return -1;
-	*c = proto_get32(rec->dgram + 24);
+	*c = proto_dgram_counter(rec->dgram);
 	return 0;
 }
 

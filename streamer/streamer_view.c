@@ -357,9 +357,9 @@ pump(viewer_t *v)
 				at_end(v);
 				return;
 			}
-			if (rec.len < PROTO_DATA_HDR_LEN || rec.dgram[3] != PROTO_T_DATA)
+			if (rec.len < PROTO_DATA_HDR_LEN || proto_dgram_type(rec.dgram) != PROTO_T_DATA)
 				continue;
-			if (v->ord.floor_on && proto_get32(rec.dgram + 24) < v->ord.floor)
+			if (v->ord.floor_on && proto_dgram_counter(rec.dgram) < v->ord.floor)
 				continue;
 			if (streamer_order_sent(v, rec.offset))
 				continue; /* sent live before a pause */
@@ -368,7 +368,7 @@ pump(viewer_t *v)
 			v->has_held = 1;
 		}
 		if (v->mode == VIEW_RECORDED) {
-			uint64_t cap = proto_get64(v->held + 44), due;
+			uint64_t cap = proto_dgram_capture_ms(v->held), due;
 			if (v->anchor_next ||
 			    (v->last_cap_ms && cap > v->last_cap_ms + GAP_REANCHOR_MS)) {
 				v->anchor_next = 0;
@@ -494,7 +494,7 @@ static void
 reanchor(viewer_t *v)
 {
 	v->base_wall_us = streamer_now_us();
-	v->base_cap_ms = v->has_held ? proto_get64(v->held + 44) : v->last_cap_ms;
+	v->base_cap_ms = v->has_held ? proto_dgram_capture_ms(v->held) : v->last_cap_ms;
 }
 
 /*

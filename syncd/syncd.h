@@ -16,6 +16,7 @@
 
 #include "proto.h"
 #include "proto_record.h"
+#include "proto_daystate.h"
 #include "proto_sync.h"
 #include "shm.h"
 

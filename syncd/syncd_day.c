@@ -96,7 +96,7 @@ follow(syncd_t *d, syncd_day_t *day)
 		n++;
 		if (rec.len < PROTO_C2S_HDR_LEN)
 			continue;
-		uint32_t c = proto_get32(rec.dgram + 24);
+		uint32_t c = proto_dgram_counter(rec.dgram);
 		int was_asked = proto_ranges_has(&day->asked, c);
 		if (proto_dayscan_note(&day->scan, c, rec.meta.arrival_ns, was_asked) == 0 &&
 		    was_asked) {
@@ -520,7 +520,7 @@ write_state(syncd_t *d, syncd_day_t *day, uint64_t now)
 	day->state_dirty = 0;
 	if ((rc = proto_daystate_write(d->o.datadir, day->cam->uuid, day->date, &day->st)) < 0) {
 		syncd_log("%s %u: cannot write the sync state: %s", day->cam->name, day->date,
-			  strerror(-rc));
+			  proto_strerror(rc));
 		day->state_dirty = 1; /* again STATE_EVERY_MS later: it may be the last change */
 	}
 }

@@ -38,7 +38,7 @@
 #include "proto_crypto.h"
 #include "proto_frag.h"
 #include "proto_record.h"
-#include "proto_sync.h"
+#include "proto_daystate.h"
 #include "verify.h"
 
 #define MAX_SESSIONS 1024
@@ -351,7 +351,7 @@ check_records(verify_t *v)
 	}
 	while ((rc = proto_reader_next(r, &rec)) == 1) {
 		const uint8_t *d = rec.dgram;
-		proto_data_hdr_t h;
+		proto_data_hdr_t c, h;
 		proto_c2s_hdr_t ch;
 		proto_frame_t fr;
 		vsess_t *s;
@@ -365,7 +365,8 @@ check_records(verify_t *v)
 			     (unsigned long long)rec.offset);
 			continue;
 		}
-		if (d[3] == PROTO_T_HELLO) {
+		proto_dgram_peek(d, rec.len, &c);
+		if (c.type == PROTO_T_HELLO) {
 			proto_hello_t hh;
 			fwrite(d - PROTO_REC_HDR_LEN, 1, PROTO_REC_HDR_LEN + (size_t)rec.len, mem);
 			if (v->cam == NULL || proto_hello_verify(d, rec.len, v->cam, &hh) < 0) {
@@ -378,16 +379,16 @@ check_records(verify_t *v)
 			hellos++;
 			continue;
 		}
-		if ((s = session(v, proto_get32(d + 20), proto_get32(d + 28))) == NULL || !s->hello) {
+		if ((s = session(v, c.date, c.session)) == NULL || !s->hello) {
 			fail(v, rel, "record at offset %llu (counter %u): %s",
-			     (unsigned long long)rec.offset, proto_get32(d + 24),
+			     (unsigned long long)rec.offset, c.counter,
 			     s ? "its session's hello is not before it" : "no secret for its session");
 			continue;
 		}
-		if (d[3] == PROTO_T_DATA) {
+		if (c.type == PROTO_T_DATA) {
 			if (proto_data_open(s->s, d, rec.len, &h, plain) < 0) {
 				fail(v, rel, "record at offset %llu (counter %u): GCM tag does not "
-				     "verify", (unsigned long long)rec.offset, proto_get32(d + 24));
+				     "verify", (unsigned long long)rec.offset, c.counter);
 				continue;
 			}
 			if (h.stream == PROTO_S_VIDEO && reasm &&
@@ -395,7 +396,7 @@ check_records(verify_t *v)
 				spool_frame(v, &fr);
 		} else if (proto_c2s_open(s->s, d, rec.len, &ch, plain, sizeof(plain)) < 0) {
 			fail(v, rel, "record at offset %llu (counter %u): GCM tag does not verify",
-			     (unsigned long long)rec.offset, proto_get32(d + 24));
+			     (unsigned long long)rec.offset, c.counter);
 			continue;
 		}
 		tags++;

@@ -32,7 +32,7 @@
 #include "proto_chain.h"
 #include "proto_crypto.h"
 #include "proto_record.h"
-#include "proto_sync.h"
+#include "proto_daystate.h"
 #include "vigilctl.h"
 
 #define BUNDLE_FILES 16
@@ -134,7 +134,7 @@ hellos_and_secrets(bundle_t *b, const char *day, EVP_PKEY *server, EVP_PKEY *cam
 	}
 	OPENSSL_free(der);
 	while ((rc = proto_reader_next(r, &rec)) == 1) {
-		if (rec.len < PROTO_C2S_HDR_LEN || rec.dgram[3] != PROTO_T_HELLO)
+		if (rec.len < PROTO_C2S_HDR_LEN || proto_dgram_type(rec.dgram) != PROTO_T_HELLO)
 			continue;
 		fwrite(rec.dgram - PROTO_REC_HDR_LEN, 1, PROTO_REC_HDR_LEN + (size_t)rec.len, hf);
 		if (proto_hello_verify(rec.dgram, rec.len, cam, &h) < 0 ||

@@ -80,22 +80,21 @@ add_hello(export_t *x, const proto_rec_t *rec, EVP_PKEY *cam)
 }
 
 static void
-print_key(export_t *x, proto_session_t *s, const uint8_t *dg, size_t len)
+print_key(export_t *x, proto_session_t *s, const proto_data_hdr_t *c)
 {
 	uint8_t key[PROTO_KEY_LEN], nonce[PROTO_NONCE_LEN];
 	char k[2 * PROTO_KEY_LEN + 1], n[2 * PROTO_NONCE_LEN + 1];
-	uint32_t counter = proto_get32(dg + 24);
 	int rc;
 
-	if (dg[3] == PROTO_T_DATA)
-		rc = proto_session_frame_key(s, dg[32], proto_get32(dg + 36), key);
+	if (c->type == PROTO_T_DATA)
+		rc = proto_session_frame_key(s, c->stream, c->frame, key);
 	else
-		rc = proto_session_frame_key(s, PROTO_S_CONTROL, counter, key);
-	if (rc < 0 || len < PROTO_C2S_HDR_LEN) {
+		rc = proto_session_frame_key(s, PROTO_S_CONTROL, c->counter, key);
+	if (rc < 0) {
 		x->bad++;
 		return;
 	}
-	proto_c2s_nonce(proto_get32(dg + 20), counter, nonce);
+	proto_c2s_nonce(c->date, c->counter, nonce);
 	proto_hex(key, sizeof(key), k);
 	proto_hex(nonce, sizeof(nonce), n);
 	printf("%s %s\n", k, n);
@@ -152,28 +151,27 @@ export_file(export_t *x, const char *path)
 		return -1;
 	}
 	while ((rc = proto_reader_next(r, &rec)) == 1) {
-		const uint8_t *d = rec.dgram;
 		proto_session_t *s;
-		proto_data_hdr_t h;
+		proto_data_hdr_t c, h;
 
 		if (rec.len < PROTO_C2S_HDR_LEN)
 			continue;
-		if (d[3] == PROTO_T_HELLO) {
+		proto_dgram_peek(rec.dgram, rec.len, &c);
+		if (c.type == PROTO_T_HELLO) {
 			add_hello(x, &rec, cam);
 			continue;
 		}
-		if ((s = find_session(x, d + 4, proto_get32(d + 20), proto_get32(d + 28))) ==
-		    NULL) {
+		if ((s = find_session(x, c.uuid, c.date, c.session)) == NULL) {
 			x->bad++;
 			continue;
 		}
 		if (x->keys) {
-			print_key(x, s, d, rec.len);
+			print_key(x, s, &c);
 			continue;
 		}
-		if (d[3] != PROTO_T_DATA || d[32] != x->stream)
+		if (c.type != PROTO_T_DATA || c.stream != x->stream)
 			continue;
-		if (proto_data_open(s, d, rec.len, &h, plain) < 0) {
+		if (proto_data_open(s, rec.dgram, rec.len, &h, plain) < 0) {
 			x->bad++;
 			continue;
 		}

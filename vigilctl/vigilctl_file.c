@@ -69,11 +69,10 @@ vigilctl_dump(int argc, char **argv)
 	if (!json)
 		printf("# camera %s date %u\n", u, proto_reader_header(r)->date);
 	while ((rc = proto_reader_next(r, &rec)) == 1) {
-		const uint8_t *d = rec.dgram;
-		proto_data_hdr_t h;
-		uint8_t type = rec.len > 3 ? d[3] : 0;
-		uint32_t counter = rec.len >= 28 ? proto_get32(d + 24) : 0;
-		int isdata = proto_data_hdr_decode(d, rec.len, &h) == 0;
+		proto_data_hdr_t c, h;
+		uint8_t type = (uint8_t)proto_dgram_peek(rec.dgram, rec.len, &c);
+		uint32_t counter = c.counter;
+		int isdata = proto_data_hdr_decode(rec.dgram, rec.len, &h) == 0;
 
 		if (json) {
 			printf("{\"offset\":%llu,\"arrival_ns\":%llu,\"port\":%u,\"len\":%u,"
@@ -161,16 +160,19 @@ vigilctl_verify(int argc, char **argv)
 		}
 	}
 	while ((rc = proto_reader_next(r, &rec)) == 1) {
+		proto_data_hdr_t dh;
+
 		if (rec.len < PROTO_C2S_HDR_LEN)
 			continue;
+		proto_dgram_peek(rec.dgram, rec.len, &dh);
 		if (n == cap) {
 			cap = cap ? cap * 2 : 1024;
 			ctr = realloc(ctr, cap * sizeof(*ctr));
 		}
-		ctr[n++] = proto_get32(rec.dgram + 24);
+		ctr[n++] = dh.counter;
 		if (!keydir)
 			continue;
-		if (rec.dgram[3] == PROTO_T_HELLO) {
+		if (dh.type == PROTO_T_HELLO) {
 			proto_hello_t h;
 			uint8_t secret[PROTO_SECRET_LEN];
 			if (cam && proto_hello_verify(rec.dgram, rec.len, cam, &h) == 0 &&
@@ -182,19 +184,17 @@ vigilctl_verify(int argc, char **argv)
 				sig_bad++;
 			continue;
 		}
-		uint32_t sid = proto_get32(rec.dgram + 28);
 		proto_session_t *s = NULL;
 		for (c = 0; c < nsess; c++)
-			if (sess[c].id == sid)
+			if (sess[c].id == dh.session)
 				s = sess[c].s;
 		if (s == NULL) {
 			no_hello++;
 			continue;
 		}
 		uint8_t body[PROTO_MAX_DGRAM];
-		proto_data_hdr_t dh;
 		proto_c2s_hdr_t ch;
-		int ok = rec.dgram[3] == PROTO_T_DATA
+		int ok = dh.type == PROTO_T_DATA
 				 ? proto_data_open(s, rec.dgram, rec.len, &dh, NULL) >= 0
 				 : proto_c2s_open(s, rec.dgram, rec.len, &ch, body, sizeof(body)) >= 0;
 		if (ok)

@@ -23,7 +23,7 @@
 #include <time.h>
 
 #include "proto_record.h"
-#include "proto_sync.h"
+#include "proto_daystate.h"
 #include "vigilctl.h"
 
 static const char *

@@ -16,7 +16,7 @@
 
 #include "proto.h"
 #include "proto_record.h"
-#include "proto_sync.h"
+#include "proto_ranges.h"
 #include "shm.h"
 
 

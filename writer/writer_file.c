@@ -167,7 +167,7 @@ scan(writer_files_t *fs, writer_file_t *f, const char *path)
 		return -1;
 	}
 	while ((rc = proto_reader_next(r, &rec)) == 1) {
-		uint32_t c = rec.len >= PROTO_C2S_HDR_LEN ? proto_get32(rec.dgram + 24) : 0;
+		uint32_t c = rec.len >= PROTO_C2S_HDR_LEN ? proto_dgram_counter(rec.dgram) : 0;
 
 		if (rec.len >= PROTO_C2S_HDR_LEN && proto_ranges_add(&f->have, c, c + 1) < 0) {
 			rc = -ENOMEM;

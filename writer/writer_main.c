@@ -366,7 +366,7 @@ turn(writer_t *w)
 		writer_file_t *f = writer_files_get(&w->files, p.uuid, p.date);
 		if (f == NULL)
 			return -EIO;
-		uint32_t counter = proto_get32(s->data + 24);
+		uint32_t counter = proto_dgram_counter(s->data);
 		if (proto_ranges_has(&f->have, counter)) {
 			count(w->m_dups, 1);
 			continue;

@@ -113,8 +113,8 @@ run_once(const char *dir, const char *path, const char *bindir, uint64_t cut_at,
 		return 1;
 	}
 	while (proto_reader_next(r, &rec) == 1) {
-		if (proto_get32(rec.dgram + 24) != want++) {
-			sprintf(why, "record %d has counter %u", n, proto_get32(rec.dgram + 24));
+		if (proto_dgram_counter(rec.dgram) != want++) {
+			sprintf(why, "record %d has counter %u", n, proto_dgram_counter(rec.dgram));
 			proto_reader_free(r);
 			return 1;
 		}

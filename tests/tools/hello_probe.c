@@ -143,7 +143,7 @@ wait_reply(int fd, int ms, const proto_hello_t *h, proto_session_t *s, proto_coo
 		if ((n = recv(fd, dg, sizeof(dg), 0)) <= 0)
 			continue;
 		received_bytes += (uint64_t)n;
-		if (n >= 4 && dg[3] == PROTO_T_COOKIE) {
+		if (n >= 4 && proto_dgram_type(dg) == PROTO_T_COOKIE) {
 			int rc = proto_cookie_decode(dg, (size_t)n, c);
 			printf("cookie len=%zd decode=%s uuid=%s date=%s hello_id=%s issued=%u\n", n,
 			       rc == 0 ? "ok" : proto_strerror(rc),
@@ -293,7 +293,7 @@ drain(int fd, uint64_t *replies)
 	while ((n = recv(fd, dg, sizeof(dg), MSG_DONTWAIT)) > 0) {
 		received_bytes += (uint64_t)n;
 		(*replies)++;
-		cookies += n == PROTO_COOKIE_LEN && dg[3] == PROTO_T_COOKIE;
+		cookies += n == PROTO_COOKIE_LEN && proto_dgram_type(dg) == PROTO_T_COOKIE;
 	}
 	return cookies;
 }

@@ -53,22 +53,21 @@ day(idx_t *x, const char *path, const uint8_t uuid[16], uint32_t date)
 		return -1;
 	idx_day_begin(x, d);
 	while (proto_reader_next(rd, &rec) > 0) {
-		const uint8_t *dg = rec.dgram;
+		proto_data_hdr_t h;
 		idx_rec_t r = {0};
 
+		proto_dgram_peek(rec.dgram, rec.len, &h);
 		if (rec.len < PROTO_C2S_HDR_LEN ||
-		    (dg[3] == PROTO_T_DATA && rec.len < PROTO_DATA_HDR_LEN))
+		    (h.type == PROTO_T_DATA && rec.len < PROTO_DATA_HDR_LEN))
 			continue;
-		r.type = dg[3];
-		if (r.type == PROTO_T_DATA) {
-			r.stream = dg[32];
-			r.codec = dg[33];
-			r.flags = dg[34];
-			r.frag_index = proto_get16(dg + 40);
-			r.capture_ms = proto_get64(dg + 44);
-		}
-		r.counter = proto_get32(dg + 24);
-		r.session = proto_get32(dg + 28);
+		r.type = h.type;
+		r.stream = h.stream; /* the data fields are 0 for other types */
+		r.codec = h.codec;
+		r.flags = h.flags;
+		r.frag_index = h.frag_index;
+		r.capture_ms = h.capture_ms;
+		r.counter = h.counter;
+		r.session = h.session;
 		r.offset = rec.offset;
 		r.next = rec.offset + PROTO_REC_HDR_LEN + rec.len;
 		r.arrival_ms = rec.meta.arrival_ns / 1000000;

@@ -52,7 +52,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	while (proto_reader_next(r, &rec) > 0) {
-		if (rec.len < 4 || rec.dgram[3] == PROTO_T_HELLO)
+		if (rec.len < 4 || proto_dgram_type(rec.dgram) == PROTO_T_HELLO)
 			continue;
 		if (sendto(fd, rec.dgram, rec.len, 0, (struct sockaddr *)&to, sizeof(to)) ==
 		    (ssize_t)rec.len)

@@ -37,6 +37,8 @@
 #include <openssl/evp.h>
 
 #include "proto.h"
+#include "proto_crypto.h"
+#include "view.h"
 
 #define MAXCMD 16
 #define MAXCONN 2048
@@ -82,19 +84,20 @@ cmd_due(const conn_t *c)
 }
 
 static int
-gcm_ok(const uint8_t key[32], const uint8_t *dg, size_t len)
+gcm_ok(const uint8_t key[32], const proto_data_hdr_t *h, const uint8_t *dg, size_t len)
 {
-	uint8_t nonce[12] = {0}, plain[PROTO_MAX_DGRAM];
+	uint8_t nonce[PROTO_NONCE_LEN], plain[PROTO_MAX_DGRAM];
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n, ok = 0;
-	size_t p = len - 56 - 16;
+	size_t p = len - PROTO_DATA_HDR_LEN - PROTO_TAG_LEN;
 
-	memcpy(nonce, dg + 20, 4);
-	memcpy(nonce + 4, dg + 24, 4);
+	/* the player's check, apart from libproto's: AES-256-GCM, the clear header as AAD */
+	proto_c2s_nonce(h->date, h->counter, nonce);
 	if (c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
-	    EVP_DecryptUpdate(c, NULL, &n, dg, 56) == 1 &&
-	    EVP_DecryptUpdate(c, plain, &n, dg + 56, (int)p) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)(dg + 56 + p)) == 1 &&
+	    EVP_DecryptUpdate(c, NULL, &n, dg, PROTO_DATA_HDR_LEN) == 1 &&
+	    EVP_DecryptUpdate(c, plain, &n, dg + PROTO_DATA_HDR_LEN, (int)p) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, PROTO_TAG_LEN,
+				(void *)(dg + PROTO_DATA_HDR_LEN + p)) == 1 &&
 	    EVP_DecryptFinal_ex(c, plain + n, &n) == 1)
 		ok = 1;
 	EVP_CIPHER_CTX_free(c);
@@ -112,30 +115,33 @@ message(conn_t *c, const uint8_t *m, size_t len, int binary)
 			fprintf(out, "T %.*s\n", (int)len, m);
 		return;
 	}
-	if (len == 68 && m[0] == 2) {
-		uint8_t s = m[28];
-		if (s < 4) {
-			c->key[s].session = proto_get32(m + 24);
-			c->key[s].frame = proto_get32(m + 32);
-			memcpy(c->key[s].k, m + 36, 32);
-			c->key[s].valid = 1;
+	if (len == VIEW_FRAME_KEY_LEN && m[0] == VIEW_KIND_FRAME_KEY) {
+		view_frame_key_t k = {0};
+		if (view_frame_key_decode(m, len, &k) == 0 && k.stream < 4) {
+			c->key[k.stream].session = k.session;
+			c->key[k.stream].frame = k.frame;
+			memcpy(c->key[k.stream].k, k.key, 32);
+			c->key[k.stream].valid = 1;
 		}
 		c->keys++;
 		if (out && c->idx == 0)
-			fprintf(out, "K %u %u %u\n", proto_get32(m + 24), s, proto_get32(m + 32));
+			fprintf(out, "K %u %u %u\n", k.session, k.stream, k.frame);
 		return;
 	}
-	if (len < 4 + 72 || m[0] != 1)
+	if (len < VIEW_DATAGRAM_HDR_LEN + PROTO_DATA_HDR_LEN + PROTO_TAG_LEN ||
+	    m[0] != VIEW_KIND_DATAGRAM)
 		return;
-	const uint8_t *dg = m + 4;
-	size_t dl = len - 4;
-	uint32_t counter = proto_get32(dg + 24), session = proto_get32(dg + 28);
-	uint32_t frame = proto_get32(dg + 36);
-	uint8_t stream = dg[32];
-	int keyed = stream < 4 && c->key[stream].valid && c->key[stream].session == session &&
+	const uint8_t *dg = m + VIEW_DATAGRAM_HDR_LEN;
+	size_t dl = len - VIEW_DATAGRAM_HDR_LEN;
+	proto_data_hdr_t h;
+	proto_dgram_peek(dg, dl, &h);
+	uint32_t counter = h.counter, frame = h.frame;
+	uint8_t stream = h.stream;
+	int live = (m[1] & VIEW_F_LIVE) != 0;
+	int keyed = stream < 4 && c->key[stream].valid && c->key[stream].session == h.session &&
 		    c->key[stream].frame == frame;
 	c->datagrams++;
-	if (keyed && gcm_ok(c->key[stream].k, dg, dl))
+	if (keyed && gcm_ok(c->key[stream].k, &h, dg, dl))
 		c->verified++;
 	else
 		c->bad++;
@@ -146,8 +152,9 @@ message(conn_t *c, const uint8_t *m, size_t len, int binary)
 	c->last = counter;
 	if (out && c->idx == 0)
 		fprintf(out, "D %u %u %u/%u %d %d %d %d %llu %llu\n", counter, frame,
-			proto_get16(dg + 40), proto_get16(dg + 42), keyed, m[1] & 1, stream,
-			(dg[34] & 1) && stream == 0, (unsigned long long)proto_get64(dg + 44),
+			h.frag_index, h.frag_count, keyed, live, stream,
+			(h.flags & PROTO_F_KEYFRAME) && stream == PROTO_S_VIDEO,
+			(unsigned long long)h.capture_ms,
 			(unsigned long long)proto_now_ms());
 }
 

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "proto_daystate.h"
 #include "proto_sync.h"
 #include "testutil.h"
 

@@ -106,6 +106,37 @@ test_data(void **state)
 	n = proto_data_seal(s, &h, (const uint8_t *)PAYLOAD, dg, sizeof(dg));
 	assert_int_equal(n, 56 + 18 + 16);
 	check("data-sealed", dg, (size_t)n);
+
+	/* the vector's clear header read back: peek, the accessors, a short datagram */
+	proto_data_hdr_t p;
+	assert_int_equal(proto_dgram_peek(dg, (size_t)n, &p), PROTO_T_DATA);
+	assert_int_equal(p.type, PROTO_T_DATA);
+	assert_memory_equal(p.uuid, UUID, 16);
+	assert_int_equal(p.date, DATE);
+	assert_int_equal(p.counter, 1);
+	assert_int_equal(p.session, SESSION);
+	assert_int_equal(p.stream, PROTO_S_VIDEO);
+	assert_int_equal(p.codec, PROTO_C_H264);
+	assert_int_equal(p.flags, PROTO_F_KEYFRAME);
+	assert_int_equal(p.frame, 0);
+	assert_int_equal(p.frag_index, 0);
+	assert_int_equal(p.frag_count, 1);
+	assert_int_equal(p.capture_ms, CAPTURE_MS);
+	assert_int_equal(p.payload_len, sizeof(PAYLOAD) - 1);
+	assert_int_equal(proto_dgram_type(dg), PROTO_T_DATA);
+	assert_memory_equal(proto_dgram_uuid(dg), UUID, 16);
+	assert_int_equal(proto_dgram_date(dg), DATE);
+	assert_int_equal(proto_dgram_counter(dg), 1);
+	assert_int_equal(proto_dgram_session(dg), SESSION);
+	assert_int_equal(proto_dgram_capture_ms(dg), CAPTURE_MS);
+	assert_int_equal(proto_dgram_peek(dg, PROTO_DATA_HDR_LEN - 1, &p), PROTO_T_DATA);
+	assert_int_equal(p.counter, 1);
+	assert_int_equal(p.session, SESSION);
+	assert_int_equal(p.capture_ms, 0);
+	assert_int_equal(proto_dgram_peek(dg, 27, &p), PROTO_T_DATA);
+	assert_int_equal(p.date, DATE);
+	assert_int_equal(p.counter, 0);
+	assert_int_equal(proto_dgram_peek(dg, 3, &p), 0);
 	proto_session_free(s);
 }
 
@@ -124,6 +155,14 @@ test_report(void **state)
 	check("report-body", body, (size_t)blen);
 	n = proto_c2s_seal(s, PROTO_T_REPORT, 2, body, (size_t)blen, dg, sizeof(dg));
 	check("report-sealed", dg, (size_t)n);
+
+	proto_data_hdr_t p;
+	assert_int_equal(proto_dgram_peek(dg, (size_t)n, &p), PROTO_T_REPORT);
+	assert_int_equal(p.date, DATE);
+	assert_int_equal(p.counter, 2);
+	assert_int_equal(p.session, SESSION);
+	assert_int_equal(p.stream, 0); /* data fields stay 0 for other types */
+	assert_int_equal(p.capture_ms, 0);
 	proto_session_free(s);
 }
 
