@@ -16,25 +16,21 @@ int
 shm_metrics_open(const char *prefix, const char *stage, uint32_t index, shm_seg_t *seg,
 		 shm_metrics_t **out)
 {
-	char name[64];
 	int rc;
 
 	if (strlen(stage) >= sizeof((*out)->stage))
 		return -EINVAL;
-	snprintf(name, sizeof(name), "%s-metrics-%s-%u", prefix, stage, index);
-	rc = shm_seg_attach(name, SHM_KIND_METRICS, seg);
+	rc = shm_kind_attach(prefix, SHM_KIND_METRICS, stage, index, sizeof(shm_metrics_t), seg);
 	if (rc == -ENOENT || rc == -EPROTO) {
-		if ((rc = shm_seg_create(name, SHM_KIND_METRICS, sizeof(shm_metrics_t), seg)) < 0)
+		rc = shm_kind_create(prefix, SHM_KIND_METRICS, stage, index, sizeof(shm_metrics_t),
+				     seg);
+		if (rc < 0)
 			return rc;
 		shm_metrics_t *m = shm_seg_body(seg);
 		snprintf(m->stage, sizeof(m->stage), "%s", stage);
 		m->index = index;
 	} else if (rc < 0) {
 		return rc;
-	}
-	if (seg->size < 64 + sizeof(shm_metrics_t)) {
-		shm_seg_detach(seg);
-		return -EPROTO;
 	}
 	*out = shm_seg_body(seg);
 	return 0;
@@ -84,18 +80,11 @@ int
 shm_text_open(const char *prefix, const char *stage, uint32_t index, shm_text_t **out)
 {
 	static shm_seg_t seg;
-	char name[64];
 	int rc;
 
-	snprintf(name, sizeof(name), "%s-text-%s-%u", prefix, stage, index);
-	rc = shm_seg_attach(name, SHM_KIND_TEXT, &seg);
-	if (rc == 0 && seg.size < 64 + sizeof(shm_text_t)) {
-		shm_seg_detach(&seg);
-		rc = -EPROTO;
-	}
-	if ((rc == -ENOENT || rc == -EPROTO) &&
-	    (rc = shm_seg_create(name, SHM_KIND_TEXT, sizeof(shm_text_t), &seg)) < 0)
-		return rc;
+	rc = shm_kind_attach(prefix, SHM_KIND_TEXT, stage, index, sizeof(shm_text_t), &seg);
+	if (rc == -ENOENT || rc == -EPROTO)
+		rc = shm_kind_create(prefix, SHM_KIND_TEXT, stage, index, sizeof(shm_text_t), &seg);
 	if (rc < 0)
 		return rc;
 	*out = shm_seg_body(&seg);
