@@ -131,6 +131,7 @@ static int
 gen_begin(const idx_t *x, uint64_t *g)
 {
 	*g = ck_pr_load_64(&x->hdr->generation);
+	/* the generation before any read of the table (pairs with idx_reset's second fence) */
 	ck_pr_fence_load();
 	return (*g & 1) ? -EAGAIN : 0;
 }
@@ -138,6 +139,8 @@ gen_begin(const idx_t *x, uint64_t *g)
 static int
 gen_end(const idx_t *x, uint64_t g, int rc)
 {
+	/* every read of the table before the generation is read again (pairs with
+	 * idx_reset's first fence: a reset begun meanwhile shows as a new generation) */
 	ck_pr_fence_load();
 	return ck_pr_load_64(&x->hdr->generation) == g ? rc : -EAGAIN;
 }
@@ -508,7 +511,7 @@ idx_camera_days(const idx_t *x, const uint8_t uuid[16], uint32_t *dates, size_t 
 		const struct idx_day *d = &x->days[i];
 		if (ck_pr_load_32(&d->state) == 0)
 			continue;
-		ck_pr_fence_load();
+		ck_pr_fence_load(); /* key fields after the state that published them */
 		if (memcmp(d->uuid, uuid, 16))
 			continue;
 		uint32_t date = d->date;
@@ -537,7 +540,7 @@ idx_cameras(const idx_t *x, uint8_t (*uuids)[16], size_t max)
 		const struct idx_day *d = &x->days[i];
 		if (ck_pr_load_32(&d->state) == 0)
 			continue;
-		ck_pr_fence_load();
+		ck_pr_fence_load(); /* key fields after the state that published them */
 		k = n < max ? n : max;
 		for (j = 0; j < k; j++)
 			if (!memcmp(uuids[j], d->uuid, 16))

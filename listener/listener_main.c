@@ -131,6 +131,7 @@ listener_metrics_publish(const listener_t *l)
 {
 	int i = 0;
 
+	/* relaxed: each counter untorn for vigild's reads, ordered against nothing else */
 #define X(n)                                                                                  \
 	if (metric[i])                                                                        \
 		__atomic_store_n(metric[i], l->st.n, __ATOMIC_RELAXED);                       \

@@ -155,6 +155,8 @@ vigilctl_restart(int argc, char **argv)
 		goto out;
 	}
 	old = st->stage[found].pid;
+	/* the request is in the status segment before the signal that makes vigild look
+	 * (vigild reads it with acquire in restart_requests) */
 	__atomic_add_fetch(&st->stage[found].restart_req, 1, __ATOMIC_RELEASE);
 	if (kill(st->master_pid, SIGUSR1) != 0) {
 		fprintf(stderr, "vigilctl: signal vigild (pid %d): %s\n", st->master_pid,
@@ -162,6 +164,7 @@ vigilctl_restart(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < 500; i++) {
+		/* acquire: an untorn pid word (vigild writes it when it starts the stage) */
 		int32_t pid = __atomic_load_n(&st->stage[found].pid, __ATOMIC_ACQUIRE);
 		if (pid != 0 && pid != old) {
 			printf("%s %u restarted: pid %d -> %d\n", argv[optind], index, old, pid);

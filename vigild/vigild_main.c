@@ -239,6 +239,7 @@ restart_requests(vigild_t *d)
 
 	for (i = 0; i < d->nstage; i++) {
 		vigild_stage_t *s = &d->stage[i];
+		/* acquire: pairs with vigilctl's release increment of restart_req */
 		uint32_t req = __atomic_load_n(&s->st->restart_req, __ATOMIC_ACQUIRE);
 		if (req == s->seen_req)
 			continue;
