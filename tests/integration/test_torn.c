@@ -104,6 +104,7 @@ run_once(const char *dir, const char *path, const char *bindir, uint64_t cut_at,
 	waitpid(pid, NULL, 0);
 	shm_seg_detach(&seg);
 	shm_kind_unlink(prefix, SHM_KIND_RING, NULL, 0);
+	shm_kind_unlink(prefix, SHM_KIND_METRICS, "writer", 0); /* the writer made it */
 
 	if (proto_reader_open(path, &r) < 0) {
 		sprintf(why, "unreadable");
