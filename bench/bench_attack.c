@@ -158,11 +158,9 @@ stage_pids(int *pid, int cap, int *listener)
 {
 	shm_seg_t seg;
 	shm_status_t *st;
-	char name[80];
 	uint32_t i;
 
-	snprintf(name, sizeof(name), "%s-status", prefix);
-	if (shm_seg_attach(name, SHM_KIND_STATUS, &seg) < 0)
+	if (shm_kind_attach(prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t), &seg) < 0)
 		return 0;
 	st = shm_seg_body(&seg);
 	for (i = 0; i < st->nstages && i < SHM_STATUS_MAX && (int)i < cap; i++)

@@ -158,18 +158,16 @@ pipe_wake(double *p50, double *p99)
 int
 main(void)
 {
-	char name[64];
+	char prefix[32];
 	shm_seg_t seg;
 	shm_ring_t *r;
 	double rate, ref, p50, p99, rp50 = 0, rp99 = 0;
 
-	snprintf(name, sizeof(name), "vigil-bench-%d", (int)getpid());
-	if (shm_seg_create(name, SHM_KIND_RING, shm_ring_size(4096), &seg) != 0) {
+	snprintf(prefix, sizeof(prefix), "vigil-bench-%d", (int)getpid());
+	if (shm_ring_create(prefix, SHM_KIND_RING, 0, 4096, &seg, &r) != 0) {
 		fprintf(stderr, "bench_shm: cannot create a shared segment\n");
 		return 1;
 	}
-	r = shm_seg_body(&seg);
-	shm_ring_init(r, 4096);
 	ref = memcpy_ref();
 	rate = throughput(r);
 	wake(r, &p50, &p99);
@@ -178,6 +176,6 @@ main(void)
 	printf("BENCH shm_wake p50_us=%.1f p99_us=%.1f ref=%.1f ratio=%.2f\n", p50, p99, rp99,
 	       p99 / rp99);
 	shm_seg_detach(&seg);
-	shm_seg_unlink(name);
+	shm_kind_unlink(prefix, SHM_KIND_RING, NULL, 0);
 	return 0;
 }

@@ -851,8 +851,7 @@ out:
 	kill(pid_ix, SIGTERM);
 	waitpid(pid_ix, NULL, 0);
 	idx_close(idx);
-	snprintf(path, sizeof(path), "%s-index", pfx);
-	shm_seg_unlink(path);
+	shm_kind_unlink(pfx, SHM_KIND_INDEX, NULL, 0);
 	snprintf(path, sizeof(path), "rm -rf '%s' /dev/shm/%s-*", tmp, pfx);
 	if (system(path) != 0)
 		return 1;

@@ -134,14 +134,9 @@ main(int argc, char **argv)
 				    proto_errmsg());
 	}
 	for (i = 0; i < MAX_RINGS; i++) {
-		snprintf(name, sizeof(name), "%s-notice-%d", pfx, i);
-		if (shm_seg_attach(name, SHM_KIND_RING, &rseg[i]) < 0)
+		if (shm_ring_attach(pfx, SHM_KIND_NOTICE, (uint32_t)i, &rseg[i], &ring[nrings]) < 0)
 			break;
-		if (shm_ring_check(shm_seg_body(&rseg[i]), rseg[i].size - 64) < 0) {
-			shm_seg_detach(&rseg[i]);
-			break;
-		}
-		ring[nrings++] = shm_seg_body(&rseg[i]);
+		nrings++;
 	}
 	if (shm_metrics_open(pfx, "indexer", 0, &mseg, &m) == 0) {
 		ix.m_records = shm_metrics_counter(m, "indexed_records_total");

@@ -81,6 +81,7 @@ on_refused(jsCtx *js, jsPubAckErr *pae, void *closure)
 {
 	(void)js;
 	(void)pae;
+	/* relaxed: a count on NATS's thread, taken by exchange in bus_publish_wait; orders nothing */
 	__atomic_add_fetch(&((bus_t *)closure)->refused, 1, __ATOMIC_RELAXED);
 }
 

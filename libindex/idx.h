@@ -67,9 +67,9 @@
 
 #include "shm.h"
 
-#define IDX_SHM_KIND 0x49445831u /* "IDX1": shm_seg kind of <prefix>-index */
 #define IDX_MAGIC 0x5649474c49445831ull
-#define IDX_VERSION 3 /* 3: points at every run start */
+/* the layout of <prefix>-index (idx_int.h): the registry's SHM_KIND_INDEX version */
+#define IDX_VERSION SHM_VERSION_INDEX
 #define IDX_POINT_EVERY 64 /* a point at least every 64 records of a file */
 
 typedef struct idx idx_t;

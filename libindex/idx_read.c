@@ -12,7 +12,6 @@
  *	segment are bounds-checked against the arena before use.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,9 +25,13 @@ idx_map(idx_t *x)
 {
 	x->body = shm_seg_body(&x->seg);
 	x->hdr = (idx_hdr_t *)x->body;
-	if (x->hdr->magic != IDX_MAGIC || x->hdr->version != IDX_VERSION || x->hdr->ndays == 0 ||
+	if (ck_pr_load_64(&x->hdr->magic) != IDX_MAGIC)
+		return -EPROTO;
+	/* the magic was stored after the layout fields (idx_create): read them after it */
+	ck_pr_fence_load();
+	if (x->hdr->version != IDX_VERSION || x->hdr->ndays == 0 ||
 	    (x->hdr->ndays & (x->hdr->ndays - 1)) ||
-	    x->hdr->arena_off + x->hdr->arena_size > x->seg.size ||
+	    x->hdr->arena_off + x->hdr->arena_size > shm_seg_body_size(&x->seg) ||
 	    x->hdr->days_off + (uint64_t)x->hdr->ndays * sizeof(struct idx_day) > x->hdr->arena_off)
 		return -EPROTO;
 	x->days = (struct idx_day *)(x->body + x->hdr->days_off);
@@ -39,7 +42,6 @@ idx_map(idx_t *x)
 int
 idx_create(const char *prefix, uint32_t days, uint64_t arena_bytes, idx_t **out)
 {
-	char name[64];
 	uint32_t n = 64;
 	idx_t *x;
 	int rc;
@@ -51,8 +53,8 @@ idx_create(const char *prefix, uint32_t days, uint64_t arena_bytes, idx_t **out)
 	uint64_t days_off = sizeof(idx_hdr_t);
 	uint64_t arena_off = days_off + (uint64_t)n * sizeof(struct idx_day);
 	arena_off = (arena_off + 63) & ~63ull;
-	snprintf(name, sizeof(name), "%s-index", prefix);
-	if ((rc = shm_seg_create(name, IDX_SHM_KIND, arena_off + arena_bytes, &x->seg)) < 0) {
+	rc = shm_kind_create(prefix, SHM_KIND_INDEX, NULL, 0, arena_off + arena_bytes, &x->seg);
+	if (rc < 0) {
 		free(x);
 		return rc;
 	}
@@ -63,8 +65,9 @@ idx_create(const char *prefix, uint32_t days, uint64_t arena_bytes, idx_t **out)
 	h->arena_off = arena_off;
 	h->arena_size = arena_bytes;
 	h->arena_used = 8; /* offset 0 of the arena means "no array" */
+	/* the layout fields above are visible before the magic that declares them */
 	ck_pr_fence_store();
-	h->magic = IDX_MAGIC;
+	ck_pr_store_64(&h->magic, IDX_MAGIC);
 	idx_map(x);
 	*out = x;
 	return 0;
@@ -73,14 +76,13 @@ idx_create(const char *prefix, uint32_t days, uint64_t arena_bytes, idx_t **out)
 int
 idx_attach(const char *prefix, idx_t **out)
 {
-	char name[64];
 	idx_t *x;
 	int rc;
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return -ENOMEM;
-	snprintf(name, sizeof(name), "%s-index", prefix);
-	if ((rc = shm_seg_attach(name, IDX_SHM_KIND, &x->seg)) < 0 || (rc = idx_map(x)) < 0) {
+	rc = shm_kind_attach(prefix, SHM_KIND_INDEX, NULL, 0, sizeof(idx_hdr_t), &x->seg);
+	if (rc < 0 || (rc = idx_map(x)) < 0) {
 		if (x->seg.base)
 			shm_seg_detach(&x->seg);
 		free(x);
@@ -129,6 +131,7 @@ static int
 gen_begin(const idx_t *x, uint64_t *g)
 {
 	*g = ck_pr_load_64(&x->hdr->generation);
+	/* the generation before any read of the table (pairs with idx_reset's second fence) */
 	ck_pr_fence_load();
 	return (*g & 1) ? -EAGAIN : 0;
 }
@@ -136,6 +139,8 @@ gen_begin(const idx_t *x, uint64_t *g)
 static int
 gen_end(const idx_t *x, uint64_t g, int rc)
 {
+	/* every read of the table before the generation is read again (pairs with
+	 * idx_reset's first fence: a reset begun meanwhile shows as a new generation) */
 	ck_pr_fence_load();
 	return ck_pr_load_64(&x->hdr->generation) == g ? rc : -EAGAIN;
 }
@@ -506,7 +511,7 @@ idx_camera_days(const idx_t *x, const uint8_t uuid[16], uint32_t *dates, size_t 
 		const struct idx_day *d = &x->days[i];
 		if (ck_pr_load_32(&d->state) == 0)
 			continue;
-		ck_pr_fence_load();
+		ck_pr_fence_load(); /* key fields after the state that published them */
 		if (memcmp(d->uuid, uuid, 16))
 			continue;
 		uint32_t date = d->date;
@@ -535,7 +540,7 @@ idx_cameras(const idx_t *x, uint8_t (*uuids)[16], size_t max)
 		const struct idx_day *d = &x->days[i];
 		if (ck_pr_load_32(&d->state) == 0)
 			continue;
-		ck_pr_fence_load();
+		ck_pr_fence_load(); /* key fields after the state that published them */
 		k = n < max ? n : max;
 		for (j = 0; j < k; j++)
 			if (!memcmp(uuids[j], d->uuid, 16))

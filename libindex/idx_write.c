@@ -35,6 +35,7 @@ idx_reset(idx_t *x)
 void
 idx_set_ready(idx_t *x, int ready)
 {
+	/* every day the start-up scan added is visible before ready says the scan is done */
 	ck_pr_fence_store();
 	ck_pr_store_32(&x->hdr->ready, (uint32_t)ready);
 }

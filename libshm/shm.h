@@ -4,9 +4,12 @@
  *
  * DESCRIPTION
  *	A segment is a named POSIX shared-memory object that the master
- *	creates and stages attach to. It starts with a versioned header
- *	(magic, layout version, kind, size); everything inside is addressed
- *	by offsets, never pointers, so each process may map it anywhere.
+ *	creates and stages attach to. It starts with a header of
+ *	SHM_SEG_HDR_SIZE bytes (magic, kind, the kind's layout version,
+ *	size); everything inside is addressed by offsets, never pointers, so
+ *	each process may map it anywhere. Which segments exist, their names,
+ *	owners and versions: shm_kind.h (the registry); its helpers build the
+ *	names, and shm_ring_create / shm_ring_attach do the same for rings.
  *
  *	A ring is single-producer single-consumer, copies each message
  *	inline into a fixed slot, and keeps head (consumer) and tail
@@ -37,37 +40,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHM_MAGIC 0x5649474c53484d31ull /* "VIGLSHM1" */
-#define SHM_LAYOUT_VERSION 1
-#define SHM_CACHELINE 64
-#define SHM_RING_MAGIC 0x52494e47u /* "RING" */
-#define SHM_MSG_MAX 1472
+#include "shm_kind.h"
 
-enum shm_kind {
-	SHM_KIND_RING = 1,
-	SHM_KIND_METRICS = 2,
-	SHM_KIND_STATUS = 3,
-	SHM_KIND_SESSIONS = 4,
-	SHM_KIND_TEXT = 5, /* a stage's metrics already in Prometheus text */
-};
+#define SHM_MAGIC 0x5649474c53484d31ull /* "VIGLSHM1" */
+#define SHM_CACHELINE 64
+#define SHM_SEG_HDR_SIZE SHM_CACHELINE /* the body starts on the second cache line */
+#define SHM_RING_MAGIC 0x52494e47u /* "RING" */
+#define SHM_RING_VERSION 1 /* shm_ring_t and shm_slot_t */
+#define SHM_MSG_MAX 1472
 
 typedef struct shm_seg_hdr {
 	uint64_t magic;
-	uint32_t version;
-	uint32_t kind;
-	uint64_t size; /* whole segment, header included */
-	uint64_t body; /* offset of the body from the segment start */
+	uint32_t version; /* the layout version of kind (shm_kind_version) */
+	uint32_t kind;	  /* enum shm_kind */
+	uint64_t size;	  /* whole segment, header included */
+	uint64_t body;	  /* offset of the body from the segment start: SHM_SEG_HDR_SIZE */
 } shm_seg_hdr_t;
 
 typedef struct shm_seg {
-	char name[64];
+	char name[SHM_NAME_MAX];
 	void *base;
-	size_t size;
+	size_t size; /* whole mapping, header included */
 } shm_seg_t;
 
-/* Create (or replace) a zeroed segment. */
+/*
+ * By name; the registry's shm_kind_create / shm_kind_attach build the
+ * name from the kind. create makes (or replaces) a zeroed segment with
+ * the kind's current version, -EINVAL for a kind the registry does not
+ * know. attach gives -EPROTO for a segment that is not a vigil segment
+ * or is of another kind or version.
+ */
 int shm_seg_create(const char *name, uint32_t kind, size_t body_size, shm_seg_t *seg);
-/* Attach to an existing one; -EPROTO on a foreign or different-version layout. */
 int shm_seg_attach(const char *name, uint32_t kind, shm_seg_t *seg);
 void shm_seg_detach(shm_seg_t *seg);
 int shm_seg_unlink(const char *name);
@@ -75,6 +78,12 @@ static inline void *
 shm_seg_body(const shm_seg_t *seg)
 {
 	return (uint8_t *)seg->base + ((const shm_seg_hdr_t *)seg->base)->body;
+}
+/* Bytes of the body: the segment less its header. */
+static inline size_t
+shm_seg_body_size(const shm_seg_t *seg)
+{
+	return seg->size - SHM_SEG_HDR_SIZE;
 }
 
 /* What travels with a datagram. */
@@ -124,6 +133,21 @@ size_t shm_ring_size(uint32_t nslots);
 int shm_ring_init(shm_ring_t *r, uint32_t nslots);
 /* Check a ring laid out by another process; -EPROTO when it does not fit. */
 int shm_ring_check(const shm_ring_t *r, size_t avail);
+
+/*
+ * The segment of a ring kind (shm_kind.h: RING, NOTICE, SYNC_IN,
+ * SYNC_OUT), by prefix and index. create (vigild) makes it with an empty
+ * ring of nslots; attach (the stages) maps it and checks the ring with
+ * shm_ring_check, leaving head and tail as they are: a restarted
+ * consumer sees again what its predecessor had not released. -EINVAL
+ * for a kind that is not a ring, -ENOENT, -EPROTO (another kind or
+ * version, or a ring that does not fit its segment). *ring points into
+ * seg, valid until shm_seg_detach.
+ */
+int shm_ring_create(const char *prefix, uint32_t kind, uint32_t index, uint32_t nslots,
+		    shm_seg_t *seg, shm_ring_t **ring);
+int shm_ring_attach(const char *prefix, uint32_t kind, uint32_t index, shm_seg_t *seg,
+		    shm_ring_t **ring);
 
 /*
  * Producer side (one process). enqueue copies len <= SHM_MSG_MAX bytes

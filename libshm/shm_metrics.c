@@ -16,25 +16,21 @@ int
 shm_metrics_open(const char *prefix, const char *stage, uint32_t index, shm_seg_t *seg,
 		 shm_metrics_t **out)
 {
-	char name[64];
 	int rc;
 
 	if (strlen(stage) >= sizeof((*out)->stage))
 		return -EINVAL;
-	snprintf(name, sizeof(name), "%s-metrics-%s-%u", prefix, stage, index);
-	rc = shm_seg_attach(name, SHM_KIND_METRICS, seg);
+	rc = shm_kind_attach(prefix, SHM_KIND_METRICS, stage, index, sizeof(shm_metrics_t), seg);
 	if (rc == -ENOENT || rc == -EPROTO) {
-		if ((rc = shm_seg_create(name, SHM_KIND_METRICS, sizeof(shm_metrics_t), seg)) < 0)
+		rc = shm_kind_create(prefix, SHM_KIND_METRICS, stage, index, sizeof(shm_metrics_t),
+				     seg);
+		if (rc < 0)
 			return rc;
 		shm_metrics_t *m = shm_seg_body(seg);
 		snprintf(m->stage, sizeof(m->stage), "%s", stage);
 		m->index = index;
 	} else if (rc < 0) {
 		return rc;
-	}
-	if (seg->size < 64 + sizeof(shm_metrics_t)) {
-		shm_seg_detach(seg);
-		return -EPROTO;
 	}
 	*out = shm_seg_body(seg);
 	return 0;
@@ -43,6 +39,7 @@ shm_metrics_open(const char *prefix, const char *stage, uint32_t index, shm_seg_
 uint64_t *
 shm_metrics_counter(shm_metrics_t *m, const char *name)
 {
+	/* acquire: the names of the first n slots were stored before n (below) */
 	uint32_t i, n = __atomic_load_n(&m->n, __ATOMIC_ACQUIRE);
 
 	for (i = 0; i < n; i++)
@@ -60,6 +57,7 @@ shm_metrics_counter(shm_metrics_t *m, const char *name)
 size_t
 shm_metrics_render(const shm_metrics_t *m, char *buf, size_t cap)
 {
+	/* acquire: the names of the first n slots were stored before n (shm_metrics_counter) */
 	uint32_t i, n = __atomic_load_n(&m->n, __ATOMIC_ACQUIRE);
 	size_t len = 0;
 	char stage[24];
@@ -71,6 +69,7 @@ shm_metrics_render(const shm_metrics_t *m, char *buf, size_t cap)
 		char name[SHM_METRIC_NAME];
 		int k;
 		snprintf(name, sizeof(name), "%s", m->m[i].name);
+		/* relaxed: one untorn value, ordered against nothing else */
 		k = snprintf(len < cap ? buf + len : NULL, len < cap ? cap - len : 0,
 			     "vigil_%s{stage=\"%s\",index=\"%u\"} %llu\n", name, stage, m->index,
 			     (unsigned long long)__atomic_load_n(&m->m[i].value, __ATOMIC_RELAXED));
@@ -84,18 +83,11 @@ int
 shm_text_open(const char *prefix, const char *stage, uint32_t index, shm_text_t **out)
 {
 	static shm_seg_t seg;
-	char name[64];
 	int rc;
 
-	snprintf(name, sizeof(name), "%s-text-%s-%u", prefix, stage, index);
-	rc = shm_seg_attach(name, SHM_KIND_TEXT, &seg);
-	if (rc == 0 && seg.size < 64 + sizeof(shm_text_t)) {
-		shm_seg_detach(&seg);
-		rc = -EPROTO;
-	}
-	if ((rc == -ENOENT || rc == -EPROTO) &&
-	    (rc = shm_seg_create(name, SHM_KIND_TEXT, sizeof(shm_text_t), &seg)) < 0)
-		return rc;
+	rc = shm_kind_attach(prefix, SHM_KIND_TEXT, stage, index, sizeof(shm_text_t), &seg);
+	if (rc == -ENOENT || rc == -EPROTO)
+		rc = shm_kind_create(prefix, SHM_KIND_TEXT, stage, index, sizeof(shm_text_t), &seg);
 	if (rc < 0)
 		return rc;
 	*out = shm_seg_body(&seg);
@@ -111,9 +103,12 @@ shm_text_publish(shm_text_t *t, const char *text, size_t len)
 		len = 0;
 	/* odd: a reader that sees it, or sees it change, reads again */
 	__atomic_store_n(&t->seq, s + 1, __ATOMIC_RELAXED);
+	/* the odd sequence before the text changes (pairs with the reader's acquire fence
+	 * between its copy and its second look at seq); as in ck_sequence_write_begin */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy(t->text, text, len);
 	__atomic_store_n(&t->len, len, __ATOMIC_RELAXED);
+	/* release: the new text and len before the even sequence that says they are whole */
 	__atomic_store_n(&t->seq, s + 2, __ATOMIC_RELEASE);
 }
 
@@ -123,6 +118,7 @@ shm_text_read(const shm_text_t *t, char *buf, size_t cap)
 	int tries;
 
 	for (tries = 0; tries < 8; tries++) {
+		/* acquire: len and text after the sequence (pairs with publish's last store) */
 		uint64_t s = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
 		uint64_t len = __atomic_load_n(&t->len, __ATOMIC_RELAXED);
 		if (s & 1 || len > SHM_TEXT_MAX || len > cap)

@@ -61,7 +61,7 @@ shm_ring_init(shm_ring_t *r, uint32_t nslots)
 {
 	if (nslots < 2 || (nslots & (nslots - 1)) != 0)
 		return -EINVAL;
-	r->version = SHM_LAYOUT_VERSION;
+	r->version = SHM_RING_VERSION;
 	r->nslots = nslots;
 	r->slot_size = (uint32_t)SHM_SLOT_SIZE;
 	r->slots = RING_HDR_SIZE;
@@ -78,10 +78,50 @@ shm_ring_check(const shm_ring_t *r, size_t avail)
 		return -EPROTO;
 	/* read the layout only after seeing the magic that published it */
 	ck_pr_fence_load();
-	if (r->version != SHM_LAYOUT_VERSION || r->slot_size != SHM_SLOT_SIZE ||
+	if (r->version != SHM_RING_VERSION || r->slot_size != SHM_SLOT_SIZE ||
 	    r->nslots < 2 || (r->nslots & (r->nslots - 1)) != 0 || r->slots != RING_HDR_SIZE ||
 	    shm_ring_size(r->nslots) > avail)
 		return -EPROTO;
+	return 0;
+}
+
+static int
+ring_kind(uint32_t kind)
+{
+	const shm_kind_info_t *k = shm_kind_info(kind);
+
+	return k != NULL && k->ring;
+}
+
+int
+shm_ring_create(const char *prefix, uint32_t kind, uint32_t index, uint32_t nslots,
+		shm_seg_t *seg, shm_ring_t **ring)
+{
+	int rc;
+
+	if (!ring_kind(kind) || nslots < 2 || (nslots & (nslots - 1)) != 0)
+		return -EINVAL;
+	if ((rc = shm_kind_create(prefix, kind, NULL, index, shm_ring_size(nslots), seg)) < 0)
+		return rc;
+	*ring = shm_seg_body(seg);
+	return shm_ring_init(*ring, nslots);
+}
+
+int
+shm_ring_attach(const char *prefix, uint32_t kind, uint32_t index, shm_seg_t *seg,
+		shm_ring_t **ring)
+{
+	int rc;
+
+	if (!ring_kind(kind))
+		return -EINVAL;
+	if ((rc = shm_kind_attach(prefix, kind, NULL, index, 0, seg)) < 0)
+		return rc;
+	if ((rc = shm_ring_check(shm_seg_body(seg), shm_seg_body_size(seg))) < 0) {
+		shm_seg_detach(seg);
+		return rc;
+	}
+	*ring = shm_seg_body(seg);
 	return 0;
 }
 

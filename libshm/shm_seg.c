@@ -5,7 +5,10 @@
  * DESCRIPTION
  *	shm_open + ftruncate + mmap. The creator writes the header last
  *	(magic after everything else, with a release fence) so an attacher
- *	never sees a half-initialised segment as valid.
+ *	never sees a half-initialised segment as valid. The header carries
+ *	the kind and the kind's layout version from the registry
+ *	(shm_kind.h); an attacher that expects another kind or version is
+ *	refused with -EPROTO.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +21,6 @@
 #include <ck_pr.h>
 
 #include "shm.h"
-
-#define HDR_SPACE SHM_CACHELINE
 
 static int
 shm_name(char *out, size_t cap, const char *name)
@@ -34,11 +35,14 @@ int
 shm_seg_create(const char *name, uint32_t kind, size_t body_size, shm_seg_t *seg)
 {
 	char path[64];
-	size_t size = HDR_SPACE + body_size;
+	size_t size = SHM_SEG_HDR_SIZE + body_size;
+	uint32_t version = shm_kind_version(kind);
 	shm_seg_hdr_t *h;
 	void *base;
 	int fd, rc;
 
+	if (version == 0)
+		return -EINVAL;
 	if ((rc = shm_name(path, sizeof(path), name)) < 0)
 		return rc;
 	shm_unlink(path);
@@ -58,14 +62,14 @@ shm_seg_create(const char *name, uint32_t kind, size_t body_size, shm_seg_t *seg
 		return rc;
 	}
 	h = base;
-	h->version = SHM_LAYOUT_VERSION;
+	h->version = version;
 	h->kind = kind;
 	h->size = size;
-	h->body = HDR_SPACE;
+	h->body = SHM_SEG_HDR_SIZE;
 	/* everything above is visible before the magic that declares it valid */
 	ck_pr_fence_store();
 	ck_pr_store_64(&h->magic, SHM_MAGIC);
-	snprintf(seg->name, sizeof(seg->name), "%s", name);
+	snprintf(seg->name, sizeof(seg->name), "%s", path + 1); /* name may be seg->name */
 	seg->base = base;
 	seg->size = size;
 	return 0;
@@ -84,7 +88,7 @@ shm_seg_attach(const char *name, uint32_t kind, shm_seg_t *seg)
 		return rc;
 	if ((fd = shm_open(path, O_RDWR | O_CLOEXEC, 0)) < 0)
 		return -errno;
-	if (fstat(fd, &st) != 0 || (size_t)st.st_size < HDR_SPACE) {
+	if (fstat(fd, &st) != 0 || (size_t)st.st_size < SHM_SEG_HDR_SIZE) {
 		close(fd);
 		return -EPROTO;
 	}
@@ -98,10 +102,10 @@ shm_seg_attach(const char *name, uint32_t kind, shm_seg_t *seg)
 		goto bad;
 	/* the magic was published after the fields: read them after it */
 	ck_pr_fence_load();
-	if (h->version != SHM_LAYOUT_VERSION || h->kind != kind ||
-	    h->size != (uint64_t)st.st_size || h->body != HDR_SPACE)
+	if (h->kind != kind || h->version != shm_kind_version(kind) ||
+	    h->size != (uint64_t)st.st_size || h->body != SHM_SEG_HDR_SIZE)
 		goto bad;
-	snprintf(seg->name, sizeof(seg->name), "%s", name);
+	snprintf(seg->name, sizeof(seg->name), "%s", path + 1); /* name may be seg->name */
 	seg->base = base;
 	seg->size = (size_t)st.st_size;
 	return 0;

@@ -87,19 +87,15 @@ listener_sessions_open(listener_t *l)
 {
 	const char *pfx = getenv("VIGIL_SHM_PREFIX"), *idx = getenv("VIGIL_STAGE_INDEX");
 	size_t size = LISTENER_MAX_SESSIONS * sizeof(listener_saved_t);
+	uint32_t k = idx ? (uint32_t)strtoul(idx, NULL, 10) : 0;
 	static shm_seg_t seg;
-	char name[64];
 	int n;
 
 	if (pfx == NULL)
 		return;
-	snprintf(name, sizeof(name), "%s-sessions-%s", pfx, idx ? idx : "0");
-	if (shm_seg_attach(name, SHM_KIND_SESSIONS, &seg) < 0 || seg.size < 64 + size) {
-		if (seg.base)
-			shm_seg_detach(&seg);
-		if (shm_seg_create(name, SHM_KIND_SESSIONS, size, &seg) < 0)
-			return;
-	}
+	if (shm_kind_attach(pfx, SHM_KIND_SESSIONS, NULL, k, size, &seg) < 0 &&
+	    shm_kind_create(pfx, SHM_KIND_SESSIONS, NULL, k, size, &seg) < 0)
+		return;
 	l->saved = shm_seg_body(&seg);
 	if ((n = listener_sess_restore(l)) > 0)
 		printf("vigil-listener: %d camera sessions restored\n", n);
@@ -111,7 +107,6 @@ listener_rings_open(listener_t *l)
 {
 	const char *pfx = getenv("VIGIL_SHM_PREFIX"), *w = getenv("VIGIL_WRITERS");
 	static shm_seg_t seg[32];
-	char name[64];
 	int n, k, rc;
 
 	if (pfx == NULL || w == NULL)
@@ -121,13 +116,11 @@ listener_rings_open(listener_t *l)
 		return -1;
 	}
 	for (k = 0; k < n; k++) {
-		snprintf(name, sizeof(name), "%s-ring-%d", pfx, k);
-		if ((rc = shm_seg_attach(name, SHM_KIND_RING, &seg[k])) < 0 ||
-		    (rc = shm_ring_check(shm_seg_body(&seg[k]), seg[k].size - 64)) < 0) {
-			fprintf(stderr, "vigil-listener: ring %s: %s\n", name, strerror(-rc));
+		rc = shm_ring_attach(pfx, SHM_KIND_RING, (uint32_t)k, &seg[k], &l->ring[k]);
+		if (rc < 0) {
+			fprintf(stderr, "vigil-listener: ring %s: %s\n", seg[k].name, strerror(-rc));
 			return -1;
 		}
-		l->ring[k] = shm_seg_body(&seg[k]);
 	}
 	l->nrings = n;
 	return 0;
@@ -138,6 +131,7 @@ listener_metrics_publish(const listener_t *l)
 {
 	int i = 0;
 
+	/* relaxed: each counter untorn for vigild's reads, ordered against nothing else */
 #define X(n)                                                                                  \
 	if (metric[i])                                                                        \
 		__atomic_store_n(metric[i], l->st.n, __ATOMIC_RELAXED);                       \

@@ -76,7 +76,7 @@ end_sessions(listener_t *l, listener_sess_t *ls)
 		proto_session_free(ls->past[i]);
 		ls->past[i] = NULL;
 	}
-	if (l->saved)
+	if (l->saved) /* a restarted listener must not restore the revoked session */
 		__atomic_store_n(&l->saved[ls - l->sess].valid, 0, __ATOMIC_RELEASE);
 	if (ended) {
 		char u[37];

@@ -79,6 +79,8 @@ listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_t se
 	ls->peer_len = peer_len;
 	if (l->saved) {
 		listener_saved_t *v = &l->saved[ls - l->sess];
+		/* invalid before any field changes: a successor restoring after our
+		 * crash skips a half-written slot (read with acquire in restore) */
 		__atomic_store_n(&v->valid, 0, __ATOMIC_RELEASE);
 		memcpy(v->uuid, ls->uuid, PROTO_UUID_LEN);
 		v->date = date;
@@ -101,6 +103,7 @@ listener_sess_restore(listener_t *l)
 		return 0;
 	for (i = 0; i < LISTENER_MAX_SESSIONS; i++) {
 		listener_saved_t *v = &l->saved[i];
+		/* acquire: the fields after the valid word that was stored after them */
 		if (!__atomic_load_n(&v->valid, __ATOMIC_ACQUIRE) ||
 		    v->peer_len > sizeof(v->peer))
 			continue;
@@ -160,6 +163,7 @@ listener_sess_peer(listener_t *l, listener_sess_t *ls, const struct sockaddr_sto
 	ls->peer_len = peer_len;
 	if (l->saved && ls->s) {
 		listener_saved_t *v = &l->saved[ls - l->sess];
+		/* as in listener_sess_set: invalid while the address changes, valid after */
 		__atomic_store_n(&v->valid, 0, __ATOMIC_RELEASE);
 		memcpy(&v->peer, peer, peer_len);
 		v->peer_len = peer_len;

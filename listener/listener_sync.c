@@ -14,6 +14,7 @@
  *	behind carrier NAT, and only that mapping reaches them. A camera
  *	without a session gets nothing (sync_no_session).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,22 +29,19 @@ listener_sync_open(listener_t *l)
 {
 	static shm_seg_t seg[2];
 	const char *pfx = getenv("VIGIL_SHM_PREFIX");
-	const char *what[2] = {"sync-in", "sync-out"};
+	const uint32_t kind[2] = {SHM_KIND_SYNC_IN, SHM_KIND_SYNC_OUT};
 	shm_ring_t *r[2] = {NULL, NULL};
-	char name[64];
-	int k;
+	int k, rc;
 
 	if (pfx == NULL)
 		return;
 	for (k = 0; k < 2; k++) {
-		snprintf(name, sizeof(name), "%s-%s", pfx, what[k]);
-		if (shm_seg_attach(name, SHM_KIND_RING, &seg[k]) < 0)
+		if ((rc = shm_ring_attach(pfx, kind[k], 0, &seg[k], &r[k])) == -ENOENT)
 			return; /* no syncd configured */
-		if (shm_ring_check(shm_seg_body(&seg[k]), seg[k].size - 64) < 0) {
-			fprintf(stderr, "vigil-listener: ring %s does not fit\n", name);
+		if (rc < 0) {
+			fprintf(stderr, "vigil-listener: ring %s: %s\n", seg[k].name, strerror(-rc));
 			return;
 		}
-		r[k] = shm_seg_body(&seg[k]);
 	}
 	l->sync_in = r[0];
 	l->sync_out = r[1];

@@ -247,19 +247,17 @@ static int
 render_stage(json_buf_t *b, const char *stage, uint32_t index)
 {
 	shm_seg_t ms;
-	char mn[128];
+	size_t need;
+	char *t;
 
-	snprintf(mn, sizeof(mn), "%s-metrics-%s-%u", streamer.prefix, stage, index);
-	if (shm_seg_attach(mn, SHM_KIND_METRICS, &ms) < 0)
+	if (shm_kind_attach(streamer.prefix, SHM_KIND_METRICS, stage, index, sizeof(shm_metrics_t),
+			    &ms) < 0)
 		return -ENOENT;
-	if (ms.size >= 64 + sizeof(shm_metrics_t)) {
-		size_t need = shm_metrics_render(shm_seg_body(&ms), NULL, 0);
-		char *t = malloc(need + 1);
-		if (t) {
-			shm_metrics_render(shm_seg_body(&ms), t, need + 1);
-			jb_printf(b, "%s", t);
-			free(t);
-		}
+	need = shm_metrics_render(shm_seg_body(&ms), NULL, 0);
+	if ((t = malloc(need + 1)) != NULL) {
+		shm_metrics_render(shm_seg_body(&ms), t, need + 1);
+		jb_printf(b, "%s", t);
+		free(t);
 	}
 	shm_seg_detach(&ms);
 	return 0;
@@ -269,14 +267,13 @@ static int
 metrics(struct lws *wsi)
 {
 	shm_seg_t seg;
-	char name[128];
 	json_buf_t b; /* plain text, built with the same bounded buffer */
 	uint64_t used, size;
 	uint32_t i;
 
 	jb_init(&b, 1u << 20);
-	snprintf(name, sizeof(name), "%s-status", streamer.prefix);
-	if (shm_seg_attach(name, SHM_KIND_STATUS, &seg) == 0) {
+	if (shm_kind_attach(streamer.prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t),
+			    &seg) == 0) {
 		const shm_status_t *st = shm_seg_body(&seg);
 		jb_printf(&b, "# TYPE vigil_stage_up gauge\n");
 		for (i = 0; i < st->nstages && i < SHM_STATUS_MAX; i++)

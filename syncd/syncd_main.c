@@ -83,20 +83,17 @@ syncd_send(syncd_t *d, const uint8_t uuid[PROTO_UUID_LEN], uint8_t type, const p
 }
 
 static int
-ring_attach(const char *pfx, const char *what, shm_ring_t **r)
+ring_attach(const char *pfx, uint32_t kind, shm_ring_t **r)
 {
 	static shm_seg_t seg[2];
 	static int n;
-	char name[64];
 	int rc;
 
-	snprintf(name, sizeof(name), "%s-%s", pfx, what);
-	if ((rc = shm_seg_attach(name, SHM_KIND_RING, &seg[n])) < 0 ||
-	    (rc = shm_ring_check(shm_seg_body(&seg[n]), seg[n].size - 64)) < 0) {
-		syncd_log("ring %s: %s", name, strerror(-rc));
+	if ((rc = shm_ring_attach(pfx, kind, 0, &seg[n], r)) < 0) {
+		syncd_log("ring %s: %s", seg[n].name, strerror(-rc));
 		return -1;
 	}
-	*r = shm_seg_body(&seg[n++]);
+	n++;
 	return 0;
 }
 
@@ -198,7 +195,8 @@ main(int argc, char **argv)
 	/* a descriptor per day being confirmed (syncd_day.c, durable()) */
 	proto_nofile_raise(UINT64_MAX);
 	if ((d.cam = calloc(SYNCD_MAX_CAMERAS, sizeof(*d.cam))) == NULL ||
-	    ring_attach(pfx, "sync-in", &d.in) < 0 || ring_attach(pfx, "sync-out", &d.out) < 0)
+	    ring_attach(pfx, SHM_KIND_SYNC_IN, &d.in) < 0 ||
+	    ring_attach(pfx, SHM_KIND_SYNC_OUT, &d.out) < 0)
 		return 1;
 	metrics_open(&d, pfx);
 	if (idx_attach(pfx, &d.idx) < 0)

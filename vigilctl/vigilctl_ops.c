@@ -36,12 +36,10 @@ prefix(const char *opt)
 static int
 attach(const char *pfx, shm_seg_t *seg, shm_status_t **st)
 {
-	char name[64];
 	int rc;
 
-	snprintf(name, sizeof(name), "%s-status", pfx);
-	if ((rc = shm_seg_attach(name, SHM_KIND_STATUS, seg)) < 0) {
-		fprintf(stderr, "vigilctl: no running vigild (shared segment %s: %s)\n", name,
+	if ((rc = shm_kind_attach(pfx, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t), seg)) < 0) {
+		fprintf(stderr, "vigilctl: no running vigild (shared segment %s: %s)\n", seg->name,
 			strerror(-rc));
 		return -1;
 	}
@@ -53,27 +51,27 @@ attach(const char *pfx, shm_seg_t *seg, shm_status_t **st)
 static void
 print_counters(const char *pfx, const shm_stage_status_t *s)
 {
-	char name[128];
+	const shm_metrics_t *m;
 	shm_seg_t seg;
 	uint32_t i, n;
+	int shown = 0;
 
-	snprintf(name, sizeof(name), "%s-metrics-%s-%u", pfx, s->name, s->index);
-	if (shm_seg_attach(name, SHM_KIND_METRICS, &seg) < 0)
+	if (shm_kind_attach(pfx, SHM_KIND_METRICS, s->name, s->index, sizeof(shm_metrics_t),
+			    &seg) < 0)
 		return;
-	if (seg.size >= 64 + sizeof(shm_metrics_t)) {
-		const shm_metrics_t *m = shm_seg_body(&seg);
-		int shown = 0;
-		n = __atomic_load_n(&m->n, __ATOMIC_ACQUIRE);
-		for (i = 0; i < n && i < SHM_METRICS_MAX; i++) {
-			uint64_t v = __atomic_load_n(&m->m[i].value, __ATOMIC_RELAXED);
-			if (v == 0)
-				continue;
-			printf("%s%.*s=%llu", shown++ ? " " : "    ", SHM_METRIC_NAME, m->m[i].name,
-			       (unsigned long long)v);
-		}
-		if (shown)
-			printf("\n");
+	m = shm_seg_body(&seg);
+	/* acquire: the names of the first n counters were stored before n (shm_metrics_counter) */
+	n = __atomic_load_n(&m->n, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n && i < SHM_METRICS_MAX; i++) {
+		/* relaxed: one untorn value, ordered against nothing else */
+		uint64_t v = __atomic_load_n(&m->m[i].value, __ATOMIC_RELAXED);
+		if (v == 0)
+			continue;
+		printf("%s%.*s=%llu", shown++ ? " " : "    ", SHM_METRIC_NAME, m->m[i].name,
+		       (unsigned long long)v);
 	}
+	if (shown)
+		printf("\n");
 	shm_seg_detach(&seg);
 }
 
@@ -83,7 +81,7 @@ vigilctl_status(int argc, char **argv)
 	const char *pfx = NULL;
 	shm_status_t *st;
 	shm_seg_t seg, rs;
-	char name[64];
+	shm_ring_t *r;
 	uint64_t now = proto_now_ms();
 	uint32_t i;
 	int c, k;
@@ -108,14 +106,14 @@ vigilctl_status(int argc, char **argv)
 		print_counters(prefix(pfx), s);
 	}
 	for (k = 0;; k++) {
-		snprintf(name, sizeof(name), "%s-ring-%d", prefix(pfx), k);
-		if (shm_seg_attach(name, SHM_KIND_RING, &rs) < 0)
+		int rc = shm_ring_attach(prefix(pfx), SHM_KIND_RING, (uint32_t)k, &rs, &r);
+		if (rc == -EPROTO)
+			continue; /* not a ring of this version: the next one may be */
+		if (rc < 0)
 			break;
-		shm_ring_t *r = shm_seg_body(&rs);
-		if (shm_ring_check(r, rs.size - 64) == 0)
-			printf("ring listener->writer %d: depth %llu, published %llu, dropped %llu\n",
-			       k, (unsigned long long)shm_ring_depth(r),
-			       (unsigned long long)r->tail, (unsigned long long)r->dropped);
+		printf("ring listener->writer %d: depth %llu, published %llu, dropped %llu\n", k,
+		       (unsigned long long)shm_ring_depth(r), (unsigned long long)r->tail,
+		       (unsigned long long)r->dropped);
 		shm_seg_detach(&rs);
 	}
 	shm_seg_detach(&seg);
@@ -157,6 +155,8 @@ vigilctl_restart(int argc, char **argv)
 		goto out;
 	}
 	old = st->stage[found].pid;
+	/* the request is in the status segment before the signal that makes vigild look
+	 * (vigild reads it with acquire in restart_requests) */
 	__atomic_add_fetch(&st->stage[found].restart_req, 1, __ATOMIC_RELEASE);
 	if (kill(st->master_pid, SIGUSR1) != 0) {
 		fprintf(stderr, "vigilctl: signal vigild (pid %d): %s\n", st->master_pid,
@@ -164,6 +164,7 @@ vigilctl_restart(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < 500; i++) {
+		/* acquire: an untorn pid word (vigild writes it when it starts the stage) */
 		int32_t pid = __atomic_load_n(&st->stage[found].pid, __ATOMIC_ACQUIRE);
 		if (pid != 0 && pid != old) {
 			printf("%s %u restarted: pid %d -> %d\n", argv[optind], index, old, pid);

@@ -64,27 +64,23 @@ typedef struct vigild {
 static int
 create_rings(vigild_t *d)
 {
-	char name[64];
+	shm_ring_t *r;
 	int i, rc;
 
 	for (i = 0; i < d->conf.writers; i++) {
-		snprintf(name, sizeof(name), "%s-ring-%d", d->conf.shm_prefix, i);
-		rc = shm_seg_create(name, SHM_KIND_RING, shm_ring_size(d->conf.ring_slots),
-				    &d->ring_seg[i]);
+		rc = shm_ring_create(d->conf.shm_prefix, SHM_KIND_RING, (uint32_t)i,
+				     d->conf.ring_slots, &d->ring_seg[i], &r);
 		if (rc < 0) {
-			vigild_log("shm_seg_create %s: %s", name, strerror(-rc));
+			vigild_log("ring %s: %s", d->ring_seg[i].name, strerror(-rc));
 			return -1;
 		}
-		shm_ring_init(shm_seg_body(&d->ring_seg[i]), d->conf.ring_slots);
 		d->nrings++;
-		snprintf(name, sizeof(name), "%s-notice-%d", d->conf.shm_prefix, i);
-		rc = shm_seg_create(name, SHM_KIND_RING, shm_ring_size(VIGILD_NOTICE_SLOTS),
-				    &d->notice_seg[i]);
+		rc = shm_ring_create(d->conf.shm_prefix, SHM_KIND_NOTICE, (uint32_t)i,
+				     VIGILD_NOTICE_SLOTS, &d->notice_seg[i], &r);
 		if (rc < 0) {
-			vigild_log("shm_seg_create %s: %s", name, strerror(-rc));
+			vigild_log("ring %s: %s", d->notice_seg[i].name, strerror(-rc));
 			return -1;
 		}
-		shm_ring_init(shm_seg_body(&d->notice_seg[i]), VIGILD_NOTICE_SLOTS);
 	}
 	return 0;
 }
@@ -109,12 +105,13 @@ remove_rings(vigild_t *d)
 static int
 create_segments(vigild_t *d)
 {
-	char name[64];
+	shm_ring_t *r;
 	int i, rc;
 
-	snprintf(name, sizeof(name), "%s-status", d->conf.shm_prefix);
-	if ((rc = shm_seg_create(name, SHM_KIND_STATUS, sizeof(shm_status_t), &d->status_seg)) < 0) {
-		vigild_log("shm_seg_create %s: %s", name, strerror(-rc));
+	rc = shm_kind_create(d->conf.shm_prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t),
+			     &d->status_seg);
+	if (rc < 0) {
+		vigild_log("status segment %s: %s", d->status_seg.name, strerror(-rc));
 		return -1;
 	}
 	d->status = shm_seg_body(&d->status_seg);
@@ -135,14 +132,12 @@ create_segments(vigild_t *d)
 		return 0;
 	/* reports from the listener to syncd; syncd's requests back */
 	for (i = 0; i < 2; i++) {
-		snprintf(name, sizeof(name), "%s-sync-%s", d->conf.shm_prefix, i ? "out" : "in");
-		rc = shm_seg_create(name, SHM_KIND_RING, shm_ring_size(d->conf.ring_slots),
-				    &d->sync_seg[i]);
+		rc = shm_ring_create(d->conf.shm_prefix, i ? SHM_KIND_SYNC_OUT : SHM_KIND_SYNC_IN, 0,
+				     d->conf.ring_slots, &d->sync_seg[i], &r);
 		if (rc < 0) {
-			vigild_log("shm_seg_create %s: %s", name, strerror(-rc));
+			vigild_log("ring %s: %s", d->sync_seg[i].name, strerror(-rc));
 			return -1;
 		}
-		shm_ring_init(shm_seg_body(&d->sync_seg[i]), d->conf.ring_slots);
 		d->nsync++;
 	}
 	return 0;
@@ -169,7 +164,7 @@ remove_segments(vigild_t *d)
 		size_t plen = strlen(d->conf.shm_prefix);
 		while ((e = readdir(dir)) != NULL)
 			if (!strncmp(e->d_name, d->conf.shm_prefix, plen) && e->d_name[plen] == '-' &&
-			    strcmp(e->d_name + plen, "-status"))
+			    strcmp(e->d_name, d->status_seg.name))
 				shm_seg_unlink(e->d_name);
 		closedir(dir);
 	}
@@ -244,6 +239,7 @@ restart_requests(vigild_t *d)
 
 	for (i = 0; i < d->nstage; i++) {
 		vigild_stage_t *s = &d->stage[i];
+		/* acquire: pairs with vigilctl's release increment of restart_req */
 		uint32_t req = __atomic_load_n(&s->st->restart_req, __ATOMIC_ACQUIRE);
 		if (req == s->seen_req)
 			continue;

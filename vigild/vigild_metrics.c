@@ -74,13 +74,11 @@ render(const vigild_conf_t *c, const shm_status_t *st, char *buf, size_t cap)
 		    s->restarts);
 	}
 	for (k = 0; k < c->writers; k++) {
-		char name[64];
 		shm_seg_t seg;
+		shm_ring_t *r;
 		int w = k;
-		snprintf(name, sizeof(name), "%s-ring-%d", c->shm_prefix, w);
-		if (shm_seg_attach(name, SHM_KIND_RING, &seg) < 0)
+		if (shm_ring_attach(c->shm_prefix, SHM_KIND_RING, (uint32_t)w, &seg, &r) < 0)
 			continue;
-		shm_ring_t *r = shm_seg_body(&seg);
 		OUT("vigil_ring_depth{ring=\"listener-writer\",index=\"%d\"} %llu\n", w,
 		    (unsigned long long)shm_ring_depth(r));
 		OUT("vigil_ring_published_total{ring=\"listener-writer\",index=\"%d\"} %llu\n", w,
@@ -90,25 +88,20 @@ render(const vigild_conf_t *c, const shm_status_t *st, char *buf, size_t cap)
 		shm_seg_detach(&seg);
 	}
 	for (i = 0; i < st->nstages && i < SHM_STATUS_MAX; i++) {
-		char name[64];
+		const shm_stage_status_t *s = &st->stage[i];
 		shm_seg_t seg;
-		snprintf(name, sizeof(name), "%s-metrics-%s-%u", c->shm_prefix, st->stage[i].name,
-			 st->stage[i].index);
-		if (shm_seg_attach(name, SHM_KIND_METRICS, &seg) < 0)
+		if (shm_kind_attach(c->shm_prefix, SHM_KIND_METRICS, s->name, s->index,
+				    sizeof(shm_metrics_t), &seg) < 0)
 			continue;
-		if (seg.size >= 64 + sizeof(shm_metrics_t)) {
-			size_t n = shm_metrics_render(shm_seg_body(&seg), buf + len, cap - len);
-			if (len + n < cap)
-				len += n;
-		}
+		size_t n = shm_metrics_render(shm_seg_body(&seg), buf + len, cap - len);
+		if (len + n < cap)
+			len += n;
 		shm_seg_detach(&seg);
 		/* a stage's labelled series (syncd: one per camera), as it rendered them */
-		snprintf(name, sizeof(name), "%s-text-%s-%u", c->shm_prefix, st->stage[i].name,
-			 st->stage[i].index);
-		if (shm_seg_attach(name, SHM_KIND_TEXT, &seg) < 0)
+		if (shm_kind_attach(c->shm_prefix, SHM_KIND_TEXT, s->name, s->index,
+				    sizeof(shm_text_t), &seg) < 0)
 			continue;
-		if (seg.size >= 64 + sizeof(shm_text_t))
-			len += shm_text_read(shm_seg_body(&seg), buf + len, cap - len);
+		len += shm_text_read(shm_seg_body(&seg), buf + len, cap - len);
 		shm_seg_detach(&seg);
 	}
 #undef OUT

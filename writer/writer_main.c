@@ -473,7 +473,6 @@ main(int argc, char **argv)
 	shm_seg_t seg, mseg, nseg;
 	shm_metrics_t *m;
 	struct sigaction sa;
-	char name[64];
 	writer_t w;
 
 	memset(&w, 0, sizeof(w));
@@ -530,21 +529,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigil-writer: %s\n", proto_errmsg());
 		return 2;
 	}
-	snprintf(name, sizeof(name), "%s-ring-%s", pfx, idx);
 	if (writer_nats_open(&w.nats, shard, NATS_SLOTS, &w.in) < 0)
 		return 1;
 	if (w.nats)
 		w.durable = 1; /* a message is acknowledged only once it is synced */
-	else if ((n = shm_seg_attach(name, SHM_KIND_RING, &seg)) < 0 ||
-		 (n = shm_ring_check(shm_seg_body(&seg), seg.size - 64)) < 0) {
-		writer_log("ring %s: %s", name, strerror(-n));
+	else if ((n = shm_ring_attach(pfx, SHM_KIND_RING, shard, &seg, &w.in)) < 0) {
+		writer_log("ring %s: %s", seg.name, strerror(-n));
 		return 1;
-	} else
-		w.in = shm_seg_body(&seg);
-	snprintf(name, sizeof(name), "%s-notice-%s", pfx, idx);
-	if (shm_seg_attach(name, SHM_KIND_RING, &nseg) == 0 &&
-	    shm_ring_check(shm_seg_body(&nseg), nseg.size - 64) == 0)
-		w.notices = shm_seg_body(&nseg);
+	}
+	/* without its notice ring the indexer still finds the appends by rescanning */
+	(void)shm_ring_attach(pfx, SHM_KIND_NOTICE, shard, &nseg, &w.notices);
 	if (shm_metrics_open(pfx, "writer", shard, &mseg, &m) == 0) {
 		w.m_appended = shm_metrics_counter(m, "appended_total");
 		w.m_bytes = shm_metrics_counter(m, "appended_bytes_total");

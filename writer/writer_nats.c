@@ -71,6 +71,7 @@ fetch_loop(void *arg)
 		for (i = 0; i < n; i++) {
 			p = bus_msg_data(msgs[i], &len);
 			if (shm_msg_decode(p, len, &meta) < 0) {
+				/* relaxed: a count only, taken by writer_nats_bad */
 				__atomic_add_fetch(&wn->bad, 1, __ATOMIC_RELAXED);
 				bus_msg_ack(msgs[i]);
 				continue;

@@ -47,8 +47,10 @@ writer_sync_thread(void *arg)
 
 		if (r < 0 && errno == EINTR)
 			continue;
+		/* acquire: pairs with writer_sync_stop's release store before its wake-up */
 		if (r != (ssize_t)sizeof(v) || __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE))
 			break;
+		/* release: the result before the eventfd write that tells the writer to read it */
 		__atomic_store_n(&s->rc, syncfs(s->dirfd) != 0 ? -errno : 0, __ATOMIC_RELEASE);
 		v = 1;
 		if (write(s->done, &v, sizeof(v)) != (ssize_t)sizeof(v))
@@ -109,7 +111,7 @@ writer_sync_poll(writer_syncer_t *s, int *rc)
 
 	if (read(s->done, &v, sizeof(v)) != (ssize_t)sizeof(v))
 		return 0; /* EAGAIN: still syncing */
-	*rc = __atomic_load_n(&s->rc, __ATOMIC_ACQUIRE);
+	*rc = __atomic_load_n(&s->rc, __ATOMIC_ACQUIRE); /* pairs with the thread's release */
 	return 1;
 }
 
@@ -131,7 +133,7 @@ writer_sync_stop(writer_syncer_t *s)
 
 	if (s == NULL)
 		return;
-	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE); /* before the wake-up below */
 	if (write(s->req, &v, sizeof(v)) == (ssize_t)sizeof(v))
 		pthread_join(s->thread, NULL);
 	close(s->req);

@@ -8,7 +8,8 @@
  *	length that varies with it, bytes derived from it and an FNV-1a
  *	checksum) through one ring; a consumer process checks each message,
  *	records it as handed on (the durable step: a store to a results
- *	segment that outlives the consumer) and only then releases it. The
+ *	page shared with the test, which outlives the consumer) and only
+ *	then releases it. The
  *	test kills the producer, the consumer or both with SIGKILL at random
  *	instants, 1000 times, restarting each. At the end the consumer drains
  *	the ring: every message the producer published must have been handed
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,21 +134,19 @@ kill_wait(pid_t pid)
 int
 main(void)
 {
-	char name[64];
-	shm_seg_t seg, rseg;
+	char prefix[32];
+	shm_seg_t seg;
 	pid_t prod, cons;
 	int i, kills_p = 0, kills_c = 0;
 	uint64_t published;
 
-	snprintf(name, sizeof(name), "vigil-crash-%d", (int)getpid());
-	if (shm_seg_create(name, SHM_KIND_RING, shm_ring_size(NSLOTS), &seg) != 0)
+	snprintf(prefix, sizeof(prefix), "vigil-crash-%d", (int)getpid());
+	if (shm_ring_create(prefix, SHM_KIND_RING, 0, NSLOTS, &seg, &ring) != 0)
 		return 1;
-	ring = shm_seg_body(&seg);
-	shm_ring_init(ring, NSLOTS);
-	strcat(name, "-r");
-	if (shm_seg_create(name, SHM_KIND_STATUS, sizeof(results_t), &rseg) != 0)
+	/* the children are forks: an anonymous shared page reaches them all */
+	res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (res == MAP_FAILED)
 		return 1;
-	res = shm_seg_body(&rseg);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
 	prod = spawn(producer);
@@ -188,9 +188,7 @@ main(void)
 	if (!ok)
 		printf("ring crash: FAILED\n");
 	shm_seg_detach(&seg);
-	shm_seg_detach(&rseg);
-	shm_seg_unlink(name);
-	name[strlen(name) - 2] = '\0';
-	shm_seg_unlink(name);
+	munmap(res, sizeof(*res));
+	shm_kind_unlink(prefix, SHM_KIND_RING, NULL, 0);
 	return ok ? 0 : 1;
 }

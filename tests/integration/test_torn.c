@@ -60,7 +60,7 @@ run_once(const char *dir, const char *path, const char *bindir, uint64_t cut_at,
 	proto_rec_t rec;
 	shm_seg_t seg;
 	shm_ring_t *ring;
-	char prefix[64], name[80], cmd[600];
+	char prefix[64], cmd[600];
 	uint32_t c, want = 0;
 	int fd, n = 0, i;
 	pid_t pid;
@@ -85,11 +85,8 @@ run_once(const char *dir, const char *path, const char *bindir, uint64_t cut_at,
 	close(fd);
 
 	snprintf(prefix, sizeof(prefix), "vigiltorn%d", (int)getpid());
-	snprintf(name, sizeof(name), "%s-ring-0", prefix);
-	if (shm_seg_create(name, SHM_KIND_RING, shm_ring_size(64), &seg) < 0)
+	if (shm_ring_create(prefix, SHM_KIND_RING, 0, 64, &seg, &ring) < 0)
 		return -1;
-	ring = shm_seg_body(&seg);
-	shm_ring_init(ring, 64);
 	for (c = 2; c < 4; c++) /* the torn one again, then a new one */
 		shm_ring_enqueue_spsc(ring, &mm, d, dgram(c, d));
 	if ((pid = fork()) == 0) {
@@ -106,7 +103,8 @@ run_once(const char *dir, const char *path, const char *bindir, uint64_t cut_at,
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	shm_seg_detach(&seg);
-	shm_seg_unlink(name);
+	shm_kind_unlink(prefix, SHM_KIND_RING, NULL, 0);
+	shm_kind_unlink(prefix, SHM_KIND_METRICS, "writer", 0); /* the writer made it */
 
 	if (proto_reader_open(path, &r) < 0) {
 		sprintf(why, "unreadable");

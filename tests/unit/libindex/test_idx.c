@@ -121,7 +121,7 @@ test_ranges(void **state)
 	assert_int_equal(idx_ready(r), 1);
 	idx_close(r);
 	idx_close(w);
-	shm_seg_unlink(strcat(pfx, "-index"));
+	shm_kind_unlink(pfx, SHM_KIND_INDEX, NULL, 0);
 }
 
 /* The indexer preempted inside an update: it finishes 30 ms later. */
@@ -183,7 +183,7 @@ test_patience(void **state)
 	pthread_join(t, NULL);
 	idx_close(r);
 	idx_close(w);
-	shm_seg_unlink(strcat(pfx, "-index"));
+	shm_kind_unlink(pfx, SHM_KIND_INDEX, NULL, 0);
 }
 
 static void
@@ -226,7 +226,7 @@ test_many_ranges(void **state)
 	idx_arena_usage(w, &after, &size);
 	assert_true(after - before < 10000 * 16 + 2 * IDX_CHUNK_BYTES);
 	idx_close(w);
-	shm_seg_unlink(strcat(pfx, "-index"));
+	shm_kind_unlink(pfx, SHM_KIND_INDEX, NULL, 0);
 }
 
 static void
@@ -280,7 +280,7 @@ test_checkpoint(void **state)
 	assert_int_equal(idx_ckpt_decode(buf, len - 1, &c), -EINVAL);
 	free(buf);
 	idx_close(w);
-	shm_seg_unlink(strcat(pfx, "-index"));
+	shm_kind_unlink(pfx, SHM_KIND_INDEX, NULL, 0);
 }
 
 /*
@@ -351,7 +351,7 @@ test_runs(void **state)
 	assert_memory_equal(pts + 128, pts + 2, 4 * sizeof(idx_point_t));
 	assert_int_equal(idx_day_points(w, U, DATE, (uint32_t)np, pts, 4), np);
 	idx_close(w);
-	shm_seg_unlink(strcat(pfx, "-index"));
+	shm_kind_unlink(pfx, SHM_KIND_INDEX, NULL, 0);
 }
 
 /*
@@ -375,7 +375,35 @@ test_many_days(void **state)
 		assert_int_equal(dates[i], DATE - 99 + i);
 	assert_int_equal(idx_camera_days(w, U, dates, 0), 100);
 	idx_close(w);
-	shm_seg_unlink(strcat(pfx, "-index"));
+	shm_kind_unlink(pfx, SHM_KIND_INDEX, NULL, 0);
+}
+
+/* The index segment is its own kind with its own version: another is refused. */
+static void
+test_version(void **state)
+{
+	shm_seg_t a;
+	idx_t *w, *r;
+
+	(void)state;
+	snprintf(pfx, sizeof(pfx), "vigiltestidxv%d", (int)getpid());
+	assert_int_equal(idx_create(pfx, 10, 1 << 20, &w), 0);
+	assert_int_equal(shm_kind_attach(pfx, SHM_KIND_INDEX, NULL, 0, sizeof(idx_hdr_t), &a), 0);
+	shm_seg_hdr_t *h = a.base;
+	assert_int_equal(h->kind, SHM_KIND_INDEX);
+	assert_int_equal(h->version, IDX_VERSION);
+	h->version = IDX_VERSION - 1; /* an older indexer's layout */
+	assert_int_equal(idx_attach(pfx, &r), -EPROTO);
+	h->version = IDX_VERSION;
+	idx_hdr_t *ih = shm_seg_body(&a);
+	ih->version = IDX_VERSION + 1;
+	assert_int_equal(idx_attach(pfx, &r), -EPROTO);
+	ih->version = IDX_VERSION;
+	assert_int_equal(idx_attach(pfx, &r), 0);
+	idx_close(r);
+	shm_seg_detach(&a);
+	idx_close(w);
+	shm_kind_unlink(pfx, SHM_KIND_INDEX, NULL, 0);
 }
 
 static void
@@ -412,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_checkpoint),
 		cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_many_days),
+		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_notice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

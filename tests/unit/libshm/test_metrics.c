@@ -53,8 +53,7 @@ test_counters_render_reattach(void **state)
 	assert_int_equal(i, SHM_METRICS_MAX - 2);
 	assert_null(shm_metrics_counter(m, "one_too_many"));
 	shm_seg_detach(&seg);
-	snprintf(name, sizeof(name), "%s-metrics-writer-3", prefix);
-	assert_int_equal(shm_seg_unlink(name), 0);
+	assert_int_equal(shm_kind_unlink(prefix, SHM_KIND_METRICS, "writer", 3), 0);
 }
 
 int

@@ -21,15 +21,15 @@
 
 #include "shm.h"
 
-static char segname[64];
+static char prefix[32];
 
 static shm_ring_t *
 make_ring(shm_seg_t *seg, uint32_t nslots)
 {
-	snprintf(segname, sizeof(segname), "vigil-test-ring-%d", (int)getpid());
-	assert_int_equal(shm_seg_create(segname, SHM_KIND_RING, shm_ring_size(nslots), seg), 0);
-	shm_ring_t *r = shm_seg_body(seg);
-	assert_int_equal(shm_ring_init(r, nslots), 0);
+	shm_ring_t *r;
+
+	snprintf(prefix, sizeof(prefix), "vigil-test-%d", (int)getpid());
+	assert_int_equal(shm_ring_create(prefix, SHM_KIND_RING, 0, nslots, seg, &r), 0);
 	return r;
 }
 
@@ -37,7 +37,7 @@ static void
 drop_ring(shm_seg_t *seg)
 {
 	shm_seg_detach(seg);
-	shm_seg_unlink(segname);
+	shm_kind_unlink(prefix, SHM_KIND_RING, NULL, 0);
 }
 
 static void
@@ -122,28 +122,30 @@ static void
 test_attach_checks(void **state)
 {
 	shm_seg_t seg, a;
-	shm_ring_t *r = make_ring(&seg, 16);
+	shm_ring_t *r = make_ring(&seg, 16), *ra;
 
 	(void)state;
-	assert_int_equal(shm_seg_attach(segname, SHM_KIND_RING, &a), 0);
-	assert_int_equal(shm_ring_check(shm_seg_body(&a), a.size - 64), 0);
+	assert_int_equal(shm_ring_attach(prefix, SHM_KIND_RING, 0, &a, &ra), 0);
+	assert_int_equal(shm_seg_body_size(&a), shm_ring_size(16));
+	assert_int_equal(ra->nslots, 16);
 	/* too small for what the ring header claims */
-	assert_int_equal(shm_ring_check(shm_seg_body(&a), shm_ring_size(8)), -EPROTO);
+	assert_int_equal(shm_ring_check(ra, shm_ring_size(8)), -EPROTO);
 	shm_seg_detach(&a);
 	/* another kind of segment is refused */
-	assert_int_equal(shm_seg_attach(segname, SHM_KIND_METRICS, &a), -EPROTO);
+	assert_int_equal(shm_seg_attach(seg.name, SHM_KIND_METRICS, &a), -EPROTO);
 	/* a different layout version is refused, for the segment and the ring */
-	((shm_seg_hdr_t *)seg.base)->version = SHM_LAYOUT_VERSION + 1;
-	assert_int_equal(shm_seg_attach(segname, SHM_KIND_RING, &a), -EPROTO);
-	((shm_seg_hdr_t *)seg.base)->version = SHM_LAYOUT_VERSION;
-	r->version = SHM_LAYOUT_VERSION + 1;
-	assert_int_equal(shm_ring_check(r, seg.size - 64), -EPROTO);
-	r->version = SHM_LAYOUT_VERSION;
+	((shm_seg_hdr_t *)seg.base)->version = SHM_VERSION_RING + 1;
+	assert_int_equal(shm_ring_attach(prefix, SHM_KIND_RING, 0, &a, &ra), -EPROTO);
+	((shm_seg_hdr_t *)seg.base)->version = SHM_VERSION_RING;
+	r->version = SHM_RING_VERSION + 1;
+	assert_int_equal(shm_ring_attach(prefix, SHM_KIND_RING, 0, &a, &ra), -EPROTO);
+	assert_int_equal(shm_ring_check(r, shm_seg_body_size(&seg)), -EPROTO);
+	r->version = SHM_RING_VERSION;
 	r->slot_size = 100;
-	assert_int_equal(shm_ring_check(r, seg.size - 64), -EPROTO);
+	assert_int_equal(shm_ring_check(r, shm_seg_body_size(&seg)), -EPROTO);
 	/* a ring size that is not a power of two is refused at init */
 	assert_int_equal(shm_ring_init(r, 12), -EINVAL);
-	assert_int_equal(shm_seg_attach("vigil-test-no-such-segment", SHM_KIND_RING, &a), -ENOENT);
+	assert_int_equal(shm_ring_attach("vigil-test-no-such", SHM_KIND_RING, 0, &a, &ra), -ENOENT);
 	assert_int_equal(shm_seg_create("bad/name", SHM_KIND_RING, 64, &a), -EINVAL);
 	drop_ring(&seg);
 }
