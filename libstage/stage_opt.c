@@ -485,7 +485,27 @@ stage_opts_parse(stage_kind_t kind, int argc, char *const argv[], stage_opts_t *
 					 t[i].arg ? t[i].arg : "", t[i].key);
 			return -EINVAL;
 		}
+	if (stage_opts_check(o) < 0)
+		return -EINVAL;
 	return o->check ? STAGE_OPTS_CHECK : STAGE_OPTS_RUN;
+}
+
+int
+stage_opts_check(const stage_opts_t *o)
+{
+	if (o->kind == STAGE_SYNCD && o->v[STAGE_SYNCD_RTO_MAX_MS].u < o->v[STAGE_SYNCD_RTO_MS].u) {
+		stage_set_errmsg("rto_max_ms (-T) %llu is below rto_ms (-t) %llu",
+				 (unsigned long long)o->v[STAGE_SYNCD_RTO_MAX_MS].u,
+				 (unsigned long long)o->v[STAGE_SYNCD_RTO_MS].u);
+		return -EINVAL;
+	}
+	if (o->kind == STAGE_STREAMER &&
+	    (o->v[STAGE_STREAMER_TLS_CERT].set == STAGE_UNSET) !=
+		    (o->v[STAGE_STREAMER_TLS_KEY].set == STAGE_UNSET)) {
+		stage_set_errmsg("tls_cert (-C) and tls_key (-K) go together");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int

@@ -114,8 +114,6 @@ enum stage_vigild_key {
 	STAGE_VIGILD_METRICS_LISTEN,
 	STAGE_VIGILD_INDEX_DAYS,
 	STAGE_VIGILD_INDEX_ARENA_MB,
-	STAGE_VIGILD_HELLO_COOKIE, /* the listener block's, accepted here too */
-	STAGE_VIGILD_HELLO_LOAD,
 	STAGE_VIGILD_NKEYS
 };
 
@@ -235,6 +233,13 @@ const char *stage_opts_getopt_string(stage_kind_t kind);
  */
 int stage_opts_argv(const stage_opts_t *o, int index, char *buf, size_t cap, char **argv,
 		    int max);
+/*
+ * The rules between options of one stage that no single value can
+ * break: syncd's rto_max_ms at least its rto_ms, the streamer's
+ * tls_cert and tls_key together. 0, or -EINVAL with the message.
+ * stage_opts_parse() applies it; vigild_conf.c too, to each block.
+ */
+int stage_opts_check(const stage_opts_t *o);
 /* Text of an option's range ("1..32", "auto|always|off"), for messages. */
 void stage_opt_range(const stage_opt_t *opt, char *buf, size_t cap);
 
