@@ -479,12 +479,6 @@ stage_opts_parse(stage_kind_t kind, int argc, char *const argv[], stage_opts_t *
 				 argv[a]);
 		return -EINVAL;
 	}
-	for (i = 0; i < n; i++)
-		if ((t[i].flags & STAGE_OPT_REQUIRED) && o->v[i].set == STAGE_UNSET) {
-			stage_set_errmsg("-%c %s (%s) is required", t[i].flag,
-					 t[i].arg ? t[i].arg : "", t[i].key);
-			return -EINVAL;
-		}
 	if (stage_opts_check(o) < 0)
 		return -EINVAL;
 	return o->check ? STAGE_OPTS_CHECK : STAGE_OPTS_RUN;
@@ -493,6 +487,16 @@ stage_opts_parse(stage_kind_t kind, int argc, char *const argv[], stage_opts_t *
 int
 stage_opts_check(const stage_opts_t *o)
 {
+	const stage_opt_t *t;
+	int i, n;
+
+	t = stage_schema(o->kind, &n);
+	for (i = 0; i < n; i++)
+		if ((t[i].flags & STAGE_OPT_REQUIRED) && o->v[i].set == STAGE_UNSET) {
+			stage_set_errmsg("%s (-%c %s) is required", t[i].key, t[i].flag,
+					 t[i].arg ? t[i].arg : "");
+			return -EINVAL;
+		}
 	if (o->kind == STAGE_SYNCD && o->v[STAGE_SYNCD_RTO_MAX_MS].u < o->v[STAGE_SYNCD_RTO_MS].u) {
 		stage_set_errmsg("rto_max_ms (-T) %llu is below rto_ms (-t) %llu",
 				 (unsigned long long)o->v[STAGE_SYNCD_RTO_MAX_MS].u,

@@ -234,8 +234,8 @@ const char *stage_opts_getopt_string(stage_kind_t kind);
 int stage_opts_argv(const stage_opts_t *o, int index, char *buf, size_t cap, char **argv,
 		    int max);
 /*
- * The rules between options of one stage that no single value can
- * break: syncd's rto_max_ms at least its rto_ms, the streamer's
+ * What no single value can break: a required option missing, and the
+ * rules between options of one stage: syncd's rto_max_ms at least its rto_ms, the streamer's
  * tls_cert and tls_key together. 0, or -EINVAL with the message.
  * stage_opts_parse() applies it; vigild_conf.c too, to each block.
  */
