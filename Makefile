@@ -46,7 +46,7 @@ SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recove
 endif
 OUT := build/$(VARIANT)
 
-CPPFLAGS += -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -Ilibbus -Ilibauth -Ilibview -I.
+CPPFLAGS += -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibstage -Ilibindex -Ilibbus -Ilibauth -Ilibview -I.
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	    -Wno-missing-field-initializers -fno-strict-aliasing -MMD -MP $(SANFLAGS)
@@ -148,7 +148,7 @@ FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
 FUZZ_LIBSRCS := $(wildcard libproto/*.c libshm/*.c libindex/*.c libauth/*.c libview/*.c)
 FUZZ_LIBOBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_LIBSRCS))
 FUZZ_LIB := $(FUZZ_OUT)/libfuzz.a
-FUZZ_BASE := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibindex -Ilibauth -Ilibview -I. \
+FUZZ_BASE := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibstage -Ilibindex -Ilibauth -Ilibview -I. \
 	     -fno-sanitize-recover=all
 FUZZ_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 

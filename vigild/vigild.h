@@ -3,7 +3,8 @@
  *	vigild.h - the master: configuration, stages, supervision
  *
  * DESCRIPTION
- *	vigild_conf.c reads vigil.conf, vigild_stage.c starts, watches and
+ *	vigild_conf.c reads vigil.conf (with libstage's option tables),
+ *	vigild_stage.c starts, watches and
  *	restarts stage processes with a throttle, vigild_main.c creates the
  *	shared memory and runs the supervision loop.
  */
@@ -11,19 +12,34 @@
 #define VIGILD_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "shm.h"
 #include "shm_status.h"
+#include "stage.h"
 
-#define VIGILD_MAX_ARGS 32
-#define VIGILD_STAGE_KINDS 8
+#define VIGILD_MAX_ARGS 64
+#define VIGILD_STAGE_KINDS (STAGE_NKINDS - 1) /* one of each stage at most */
 #define VIGILD_NOTICE_SLOTS 256 /* per writer: notices are tiny and droppable */
 
+#define VIGILD_PROGRAM_DIR "/usr/local/bin" /* a block's program: DIR/vigil-NAME */
+
+/*
+ * A stage of vigil.conf, from its block or its "stage NAME = ..." line.
+ * The program is the stage's own (vigil-NAME): its options are checked
+ * against the stage's table and it is started with them as flags
+ * (stage_opts_argv). Any other program (a test's stand-in) is started
+ * with its arguments as written.
+ */
 typedef struct vigild_stage_conf {
+	stage_kind_t kind;
 	char name[24];
-	char cmd[1024]; /* program and arguments; "%i" becomes the instance number */
-	int instances;	/* writers: the writers option */
+	char program[STAGE_STR_MAX];
+	int standin;		/* program is not vigil-NAME: args as written */
+	char args[STAGE_CONF_LINE]; /* a stand-in's arguments; "%i": the instance */
+	stage_opts_t opts;	/* the stage's options, as given in the file */
+	int instances;		/* writers: the writers option */
 } vigild_stage_conf_t;
 
 typedef struct vigild_conf {
@@ -43,13 +59,14 @@ typedef struct vigild_conf {
 	int nats_ack_wait_ms;
 	int nats_replicas; /* of the stream, when vigil creates it */
 	uint32_t writer_shards; /* bit k: this node runs writer k (default all) */
-	char hello_cookie[8];	/* auto, always, off: the listener's -k */
-	uint32_t hello_load;	/* hellos a second above which cookies are asked: -L */
 	vigild_stage_conf_t stage[VIGILD_STAGE_KINDS];
 	int nstage;
 } vigild_conf_t;
 
+/* Read and check path; -EINVAL etc. with stage_errmsg() naming the file and line. */
 int vigild_conf_load(const char *path, vigild_conf_t *c);
+/* Write a vigil.conf of every key with its default (vigild -D). */
+void vigild_conf_dump(FILE *f);
 
 typedef struct vigild_stage {
 	const vigild_stage_conf_t *conf;
@@ -72,6 +89,5 @@ int vigild_metrics_listen(const char *spec);
 void vigild_metrics_serve(int lfd, const vigild_conf_t *c, const shm_status_t *st);
 
 uint64_t vigild_now_ms(void);
-void vigild_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -3,9 +3,10 @@
  *	vigild_main.c - vigild, the master process
  *
  * DESCRIPTION
- *	vigild [-c FILE] [-n] [-f]
+ *	vigild [-c FILE] [-n] [-f] [-D] [-h]
  *
- *	Reads the configuration (-n: check it and exit), creates the shared
+ *	Reads the configuration (-n: check it and exit; -D prints every key
+ *	of vigil.conf with its default; libstage's tables), creates the shared
  *	segments (the status segment, one ring from the listener to each
  *	writer, and with a syncd stage the two rings between the listener
  *	and syncd), starts every configured stage (one writer per partition),
@@ -20,7 +21,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,19 +31,6 @@
 
 #include "idx.h"
 #include "vigild.h"
-
-static volatile sig_atomic_t got_chld, got_term, got_hup, got_usr1;
-
-static void
-on_signal(int sig)
-{
-	switch (sig) {
-	case SIGCHLD: got_chld = 1; break;
-	case SIGTERM: case SIGINT: got_term = 1; break;
-	case SIGHUP: got_hup = 1; break;
-	case SIGUSR1: got_usr1 = 1; break;
-	}
-}
 
 typedef struct vigild {
 	vigild_conf_t conf;
@@ -71,14 +58,14 @@ create_rings(vigild_t *d)
 		rc = shm_ring_create(d->conf.shm_prefix, SHM_KIND_RING, (uint32_t)i,
 				     d->conf.ring_slots, &d->ring_seg[i], &r);
 		if (rc < 0) {
-			vigild_log("ring %s: %s", d->ring_seg[i].name, strerror(-rc));
+			log_warnx("ring %s: %s", d->ring_seg[i].name, strerror(-rc));
 			return -1;
 		}
 		d->nrings++;
 		rc = shm_ring_create(d->conf.shm_prefix, SHM_KIND_NOTICE, (uint32_t)i,
 				     VIGILD_NOTICE_SLOTS, &d->notice_seg[i], &r);
 		if (rc < 0) {
-			vigild_log("ring %s: %s", d->notice_seg[i].name, strerror(-rc));
+			log_warnx("ring %s: %s", d->notice_seg[i].name, strerror(-rc));
 			return -1;
 		}
 	}
@@ -111,7 +98,7 @@ create_segments(vigild_t *d)
 	rc = shm_kind_create(d->conf.shm_prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t),
 			     &d->status_seg);
 	if (rc < 0) {
-		vigild_log("status segment %s: %s", d->status_seg.name, strerror(-rc));
+		log_warnx("status segment %s: %s", d->status_seg.name, strerror(-rc));
 		return -1;
 	}
 	d->status = shm_seg_body(&d->status_seg);
@@ -122,7 +109,7 @@ create_segments(vigild_t *d)
 	rc = idx_create(d->conf.shm_prefix, d->conf.index_days,
 			(uint64_t)d->conf.index_arena_mb << 20, &d->idx);
 	if (rc < 0) {
-		vigild_log("index segment %s-index: %s", d->conf.shm_prefix, strerror(-rc));
+		log_warnx("index segment %s-index: %s", d->conf.shm_prefix, strerror(-rc));
 		return -1;
 	}
 	for (i = 0; i < d->conf.nstage; i++)
@@ -135,7 +122,7 @@ create_segments(vigild_t *d)
 		rc = shm_ring_create(d->conf.shm_prefix, i ? SHM_KIND_SYNC_OUT : SHM_KIND_SYNC_IN, 0,
 				     d->conf.ring_slots, &d->sync_seg[i], &r);
 		if (rc < 0) {
-			vigild_log("ring %s: %s", d->sync_seg[i].name, strerror(-rc));
+			log_warnx("ring %s: %s", d->sync_seg[i].name, strerror(-rc));
 			return -1;
 		}
 		d->nsync++;
@@ -228,7 +215,7 @@ start_due(vigild_t *d)
 			s->next_start_ms = now + (uint64_t)d->conf.restart_max_ms;
 			continue;
 		}
-		vigild_log("started %s[%d] pid %d", s->conf->name, s->index, (int)s->pid);
+		log_info("started %s[%d] pid %d", s->conf->name, s->index, (int)s->pid);
 	}
 }
 
@@ -245,7 +232,7 @@ restart_requests(vigild_t *d)
 			continue;
 		s->seen_req = req;
 		if (s->pid > 0) {
-			vigild_log("restart of %s[%d] requested", s->conf->name, s->index);
+			log_info("restart of %s[%d] requested", s->conf->name, s->index);
 			s->requested = 1;
 			kill(s->pid, SIGTERM);
 		} else {
@@ -258,10 +245,8 @@ restart_requests(vigild_t *d)
 static void
 wait_stopped(vigild_t *d, const char *which, uint64_t deadline)
 {
-	sigset_t none;
 	int i, alive;
 
-	sigemptyset(&none);
 	for (;;) {
 		reap(d);
 		for (alive = 0, i = 0; i < d->nstage; i++)
@@ -270,7 +255,7 @@ wait_stopped(vigild_t *d, const char *which, uint64_t deadline)
 		if (!alive || vigild_now_ms() >= deadline)
 			break;
 		struct timespec ts = {0, 20 * 1000000L};
-		ppoll(NULL, 0, &ts, &none);
+		ppoll(NULL, 0, &ts, stage_signals_waitmask());
 	}
 }
 
@@ -295,7 +280,7 @@ graceful_stop(vigild_t *d)
 	uint64_t deadline = vigild_now_ms() + (uint64_t)d->conf.drain_timeout_ms;
 	int i, drained;
 
-	vigild_log("stopping: listener first, then the rest once the rings drain");
+	log_info("stopping: listener first, then the rest once the rings drain");
 	stop_stages(d, "listener", SIGTERM);
 	wait_stopped(d, "listener", deadline);
 	for (;;) {
@@ -307,7 +292,7 @@ graceful_stop(vigild_t *d)
 		usleep(20 * 1000);
 	}
 	if (!drained)
-		vigild_log("rings not drained after %d ms; the rest is still on disk at the "
+		log_warnx("rings not drained after %d ms; the rest is still on disk at the "
 			   "cameras and will be fetched by sync", d->conf.drain_timeout_ms);
 	stop_stages(d, NULL, SIGTERM);
 	wait_stopped(d, NULL, vigild_now_ms() + (uint64_t)d->conf.drain_timeout_ms);
@@ -371,12 +356,12 @@ resize(vigild_t *d, const vigild_conf_t *c)
 	uint64_t deadline = vigild_now_ms() + (uint64_t)d->conf.drain_timeout_ms;
 	int i, j, k, nold;
 
-	vigild_log("writers %d -> %d: stopping the listener and draining the rings",
+	log_info("writers %d -> %d: stopping the listener and draining the rings",
 		   d->conf.writers, c->writers);
 	stop_stages(d, "listener", SIGTERM);
 	wait_stopped(d, "listener", deadline);
 	if (alive(d, "listener") || !rings_drained(d, deadline)) {
-		vigild_log("rings not drained within %d ms: keeping %d writers",
+		log_warnx("rings not drained within %d ms: keeping %d writers",
 			   d->conf.drain_timeout_ms, d->conf.writers);
 		unstop(d, "listener");
 		return;
@@ -393,7 +378,7 @@ resize(vigild_t *d, const vigild_conf_t *c)
 		wait_stopped(d, "indexer", vigild_now_ms() + 2000);
 	}
 	if (alive(d, "writer")) { /* cannot start new writers beside it */
-		vigild_log("a writer does not exit: keeping %d writers", d->conf.writers);
+		log_warnx("a writer does not exit: keeping %d writers", d->conf.writers);
 		unstop(d, "writer");
 		unstop(d, "indexer");
 		unstop(d, "listener");
@@ -407,8 +392,8 @@ resize(vigild_t *d, const vigild_conf_t *c)
 		if (!strcmp(d->conf.stage[k].name, "writer"))
 			d->conf.stage[k].instances = c->stage[k].instances;
 	if (create_rings(d) < 0) {
-		vigild_log("cannot make the rings for %d writers: stopping", d->conf.writers);
-		got_term = 1;
+		log_warnx("cannot make the rings for %d writers: stopping", d->conf.writers);
+		stage_request_stop();
 	}
 	/* the new table; stages other than these keep their process and history */
 	nold = d->nstage;
@@ -431,16 +416,16 @@ resize(vigild_t *d, const vigild_conf_t *c)
 		s->st = st;
 		s->stopping = 0;
 	}
-	vigild_log("now %d writers (shards %#x here)", d->conf.writers, d->conf.writer_shards);
+	log_info("now %d writers (shards %#x here)", d->conf.writers, d->conf.writer_shards);
 }
 
 static void
 reload(vigild_t *d)
 {
-	vigild_conf_t c;
+	static vigild_conf_t c;
 
 	if (vigild_conf_load(d->conf_path, &c) < 0) {
-		vigild_log("reload: configuration has errors; keeping the running one");
+		log_warnx("reload: %s; keeping the running configuration", stage_errmsg());
 		return;
 	}
 	d->conf.restart_min_ms = c.restart_min_ms;
@@ -449,104 +434,92 @@ reload(vigild_t *d)
 	d->conf.drain_timeout_ms = c.drain_timeout_ms;
 	if (d->conf.nats && c.writers != d->conf.writers) {
 		/* every node must change at once, drained: docs/DEPLOY.md */
-		vigild_log("reload: with transport = nats, writers changes only with every node "
+		log_warnx("reload: with transport = nats, writers changes only with every node "
 			   "stopped and the stream drained; keeping %d", d->conf.writers);
 		c.writers = d->conf.writers;
 		c.writer_shards = d->conf.writer_shards;
 	}
 	if (c.writers != d->conf.writers || c.writer_shards != d->conf.writer_shards)
 		resize(d, &c);
-	vigild_log("reloaded restart, drain and writer settings (stages need a restart)");
+	log_info("reloaded restart, drain and writer settings (stages need a restart)");
+}
+
+/* Every stage's program is checked at start: a missing one is retried with backoff. */
+static void
+check_programs(const vigild_conf_t *c)
+{
+	int k;
+
+	for (k = 0; k < c->nstage; k++)
+		if (strchr(c->stage[k].program, '/') && access(c->stage[k].program, X_OK) != 0)
+			log_warnx("stage %s: %s is not installed; it will be retried with backoff",
+				  c->stage[k].name, c->stage[k].program);
+}
+
+/* Run the stages until SIGTERM; act on the other signals' flags. */
+static void
+supervise(vigild_t *d, int mfd)
+{
+	while (!stage_stop_requested()) {
+		struct timespec ts = {0, 50 * 1000000L};
+		struct pollfd pfd = {mfd, POLLIN, 0};
+		start_due(d);
+		/* signals are delivered only while waiting here */
+		if (ppoll(&pfd, mfd >= 0, &ts, stage_signals_waitmask()) > 0 &&
+		    (pfd.revents & POLLIN))
+			vigild_metrics_serve(mfd, &d->conf, d->status);
+		if (stage_take_chld())
+			reap(d);
+		if (stage_take_usr1())
+			restart_requests(d);
+		if (stage_take_hup())
+			reload(d);
+	}
 }
 
 int
 main(int argc, char **argv)
 {
 	static vigild_t d;
-	struct sigaction sa;
-	sigset_t block, none;
-	int opt, check = 0, fg = 0, mfd = -1;
+	static stage_opts_t o;
+	int check, mfd = -1;
 
-	d.conf_path = "/etc/vigil/vigil.conf";
-	while ((opt = getopt(argc, argv, "c:nfh")) != -1) {
-		switch (opt) {
-		case 'c': d.conf_path = optarg; break;
-		case 'n': check = 1; break;
-		case 'f': fg = 1; break;
-		case 'h':
-			printf("usage: vigild [-c FILE] [-n] [-f]\n");
-			return 0;
-		default: return 2;
-		}
+	log_init("vigild", -1, STAGE_LOG_STDERR);
+	check = stage_opts_getopt(STAGE_VIGILD, argc, argv, &o) == STAGE_OPTS_CHECK;
+	if (o.v[STAGE_VIGILD_DUMP].u) {
+		vigild_conf_dump(stdout);
+		return 0;
 	}
-	if (vigild_conf_load(d.conf_path, &d.conf) < 0)
+	d.conf_path = o.v[STAGE_VIGILD_CONFIG].s;
+	if (vigild_conf_load(d.conf_path, &d.conf) < 0) {
+		log_warnx("%s", stage_errmsg());
 		return 1;
-	for (int k = 0; k < d.conf.nstage; k++) {
-		char prog[1024], *sp;
-		snprintf(prog, sizeof(prog), "%s", d.conf.stage[k].cmd);
-		if ((sp = strpbrk(prog, " \t")) != NULL)
-			*sp = '\0';
-		if (strchr(prog, '/') && access(prog, X_OK) != 0)
-			vigild_log("stage %s: %s is not installed; it will be retried with "
-				   "backoff", d.conf.stage[k].name, prog);
 	}
+	check_programs(&d.conf);
 	if (check) {
 		printf("%s: configuration ok (%d stage kinds, %d writers)\n", d.conf_path,
 		       d.conf.nstage, d.conf.writers);
 		return 0;
 	}
-	if (!fg && daemon(0, 1) != 0) {
-		vigild_log("daemon: %m");
-		return 1;
-	}
-	sigemptyset(&block);
-	sigaddset(&block, SIGCHLD);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &block, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigemptyset(&none);
-
+	if (!o.v[STAGE_VIGILD_FOREGROUND].u && daemon(0, 1) != 0)
+		fatal("daemon");
+	if (stage_signals_init(STAGE_SIG_STOP | STAGE_SIG_HUP | STAGE_SIG_USR1 | STAGE_SIG_CHLD,
+			       NULL) < 0 ||
+	    stage_signals_block() < 0)
+		fatalx("%s", stage_errmsg());
 	if (create_segments(&d) < 0) {
 		remove_segments(&d);
 		return 1;
 	}
 	plan_stages(&d);
 	if (d.conf.metrics_listen[0] && (mfd = vigild_metrics_listen(d.conf.metrics_listen)) >= 0)
-		vigild_log("metrics on http://%s/metrics", d.conf.metrics_listen);
-	vigild_log("supervising %d stage processes (%d writers)", d.nstage, d.conf.writers);
-	while (!got_term) {
-		struct timespec ts = {0, 50 * 1000000L};
-		struct pollfd pfd = {mfd, POLLIN, 0};
-		start_due(&d);
-		/* signals are delivered only while waiting here */
-		if (ppoll(&pfd, mfd >= 0, &ts, &none) > 0 && (pfd.revents & POLLIN))
-			vigild_metrics_serve(mfd, &d.conf, d.status);
-		if (got_chld) {
-			got_chld = 0;
-			reap(&d);
-		}
-		if (got_usr1) {
-			got_usr1 = 0;
-			restart_requests(&d);
-		}
-		if (got_hup) {
-			got_hup = 0;
-			reload(&d);
-		}
-	}
+		log_info("metrics on http://%s/metrics", d.conf.metrics_listen);
+	log_info("supervising %d stage processes (%d writers)", d.nstage, d.conf.writers);
+	supervise(&d, mfd);
 	graceful_stop(&d);
 	if (mfd >= 0)
 		close(mfd);
 	remove_segments(&d);
-	vigild_log("stopped");
+	log_info("stopped");
 	return 0;
 }

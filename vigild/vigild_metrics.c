@@ -37,14 +37,14 @@ vigild_metrics_listen(const char *spec)
 	*port++ = '\0';
 	hints.ai_socktype = SOCK_STREAM;
 	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		vigild_log("metrics_listen %s: %s", spec, gai_strerror(rc));
+		log_warnx("metrics_listen %s: %s", spec, gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0) {
-			vigild_log("metrics_listen %s: bind/listen: %m", spec);
+			log_warn("metrics_listen %s: bind/listen", spec);
 			close(fd);
 			fd = -1;
 		}

@@ -3,8 +3,9 @@
  *	vigild_stage.c - start a stage process, and plan its restart
  *
  * DESCRIPTION
- *	A stage's command line comes from vigil.conf; "%i" in it becomes the
- *	instance number. The child gets VIGIL_STAGE, VIGIL_STAGE_INDEX,
+ *	A stage's command line comes from vigil.conf: its program and its
+ *	options as flags (a stand-in program: its arguments as written);
+ *	"%i" in them becomes the instance number. The child gets VIGIL_STAGE, VIGIL_STAGE_INDEX,
  *	VIGIL_SHM_PREFIX and VIGIL_WRITERS in its environment (with
  *	transport = nats also VIGIL_TRANSPORT, VIGIL_NATS_URL,
  *	VIGIL_NATS_STREAM, VIGIL_NATS_ACK_WAIT_MS, VIGIL_NATS_REPLICAS) and the default signal mask.
@@ -16,7 +17,6 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,33 +35,39 @@ vigild_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void
-vigild_log(const char *fmt, ...)
-{
-	char msg[1024];
-	time_t t = time(NULL);
-	struct tm tm;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	gmtime_r(&t, &tm);
-	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02dZ vigild[%d]: %s\n", tm.tm_year + 1900,
-		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid(), msg);
-}
-
+/*
+ * The stage's argv into argv (VIGILD_MAX_ARGS pointers), its strings in
+ * buf: the program, then its options as flags, or a stand-in's
+ * arguments as written; "%i" becomes the instance number.
+ */
 static int
-split(char *cmd, int index, char **argv, char bufs[][64])
+stage_argv(const vigild_stage_t *s, char *buf, size_t cap, char **argv)
 {
-	int argc = 0;
-	char *tok, *save = NULL;
+	const vigild_stage_conf_t *sc = s->conf;
+	char *tok, *save = NULL, *num;
+	size_t len, args;
+	int argc, n;
 
-	for (tok = strtok_r(cmd, " \t", &save); tok && argc < VIGILD_MAX_ARGS - 1;
+	len = strlen(sc->program) + 1;
+	args = strlen(sc->args) + 1;
+	if (len + args + VIGILD_MAX_ARGS * 12 > cap)
+		return -E2BIG;
+	memcpy(buf, sc->program, len);
+	argv[0] = buf;
+	if (!sc->standin) {
+		n = stage_opts_argv(&sc->opts, s->index, buf + len, cap - len, argv + 1,
+				    VIGILD_MAX_ARGS - 1);
+		return n < 0 ? n : n + 1;
+	}
+	memcpy(buf + len, sc->args, args);
+	num = buf + len + args; /* room for the numbers that replace "%i" */
+	argc = 1;
+	for (tok = strtok_r(buf + len, " \t", &save); tok && argc < VIGILD_MAX_ARGS - 1;
 	     tok = strtok_r(NULL, " \t", &save)) {
 		if (!strcmp(tok, "%i")) {
-			snprintf(bufs[argc], 64, "%d", index);
-			tok = bufs[argc];
+			snprintf(num, 12, "%d", s->index);
+			tok = num;
+			num += 12;
 		}
 		argv[argc++] = tok;
 	}
@@ -72,48 +78,39 @@ split(char *cmd, int index, char **argv, char bufs[][64])
 int
 vigild_stage_start(vigild_stage_t *s, const vigild_conf_t *c)
 {
-	char cmd[sizeof(s->conf->cmd)], bufs[VIGILD_MAX_ARGS][64], idx[16], load[16];
-	char *argv[VIGILD_MAX_ARGS];
-	int argc;
+	static char buf[STAGE_STR_MAX + STAGE_CONF_LINE + VIGILD_MAX_ARGS * 12];
+	char *argv[VIGILD_MAX_ARGS], idx[16];
 	sigset_t none;
 	pid_t pid;
 
-	snprintf(cmd, sizeof(cmd), "%s", s->conf->cmd);
-	if ((argc = split(cmd, s->index, argv, bufs)) == 0)
+	if (stage_argv(s, buf, sizeof(buf), argv) < 0) {
+		log_warnx("%s[%d]: its command line does not fit", s->conf->name, s->index);
 		return -1;
-	if (!strcmp(s->conf->name, "listener") && argc + 4 < VIGILD_MAX_ARGS) {
-		/* hello_cookie and hello_load, after the stage's own options */
-		snprintf(load, sizeof(load), "%u", c->hello_load);
-		argv[argc++] = (char *)"-k";
-		argv[argc++] = (char *)c->hello_cookie;
-		argv[argc++] = (char *)"-L";
-		argv[argc++] = load;
-		argv[argc] = NULL;
 	}
 	if ((pid = fork()) < 0) {
-		vigild_log("fork for %s[%d]: %m", s->conf->name, s->index);
+		log_warn("fork for %s[%d]", s->conf->name, s->index);
 		return -1;
 	}
 	if (pid == 0) {
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		snprintf(idx, sizeof(idx), "%d", s->index);
-		setenv("VIGIL_STAGE", s->conf->name, 1);
-		setenv("VIGIL_STAGE_INDEX", idx, 1);
-		setenv("VIGIL_SHM_PREFIX", c->shm_prefix, 1);
+		setenv(STAGE_ENV_STAGE, s->conf->name, 1);
+		setenv(STAGE_ENV_INDEX, idx, 1);
+		setenv(STAGE_ENV_PREFIX, c->shm_prefix, 1);
 		snprintf(idx, sizeof(idx), "%d", c->writers);
-		setenv("VIGIL_WRITERS", idx, 1);
+		setenv(STAGE_ENV_WRITERS, idx, 1);
 		if (c->nats) { /* listener and writers meet in JetStream */
-			setenv("VIGIL_TRANSPORT", "nats", 1);
-			setenv("VIGIL_NATS_URL", c->nats_url, 1);
-			setenv("VIGIL_NATS_STREAM", c->nats_stream, 1);
+			setenv(STAGE_ENV_TRANSPORT, "nats", 1);
+			setenv(STAGE_ENV_NATS_URL, c->nats_url, 1);
+			setenv(STAGE_ENV_NATS_STREAM, c->nats_stream, 1);
 			snprintf(idx, sizeof(idx), "%d", c->nats_ack_wait_ms);
-			setenv("VIGIL_NATS_ACK_WAIT_MS", idx, 1);
+			setenv(STAGE_ENV_NATS_ACK_WAIT_MS, idx, 1);
 			snprintf(idx, sizeof(idx), "%d", c->nats_replicas);
-			setenv("VIGIL_NATS_REPLICAS", idx, 1);
+			setenv(STAGE_ENV_NATS_REPLICAS, idx, 1);
 		}
 		execvp(argv[0], argv);
-		fprintf(stderr, "vigild: exec %s: %s\n", argv[0], strerror(errno));
+		log_warn("exec %s", argv[0]);
 		_exit(127);
 	}
 	s->pid = pid;
@@ -138,14 +135,14 @@ vigild_stage_exited(vigild_stage_t *s, const vigild_conf_t *c, int status, uint6
 	s->pid = 0;
 	s->st->pid = 0;
 	if (s->stopping) {
-		vigild_log("%s[%d] %s (stopping)", s->conf->name, s->index, how);
+		log_info("%s[%d] %s (stopping)", s->conf->name, s->index, how);
 		return;
 	}
 	if (s->requested) {
 		/* the operator asked for this restart: no delay, not a crash */
 		s->requested = 0;
 		s->next_start_ms = now;
-		vigild_log("%s[%d] %s; restarting now as requested", s->conf->name, s->index, how);
+		log_info("%s[%d] %s; restarting now as requested", s->conf->name, s->index, how);
 		return;
 	}
 	if (ran >= (uint64_t)c->stable_ms || s->backoff_ms == 0)
@@ -155,7 +152,7 @@ vigild_stage_exited(vigild_stage_t *s, const vigild_conf_t *c, int status, uint6
 								     : s->backoff_ms * 2;
 	s->next_start_ms = now + (uint64_t)s->backoff_ms;
 	s->st->next_start_ms = s->next_start_ms;
-	vigild_log("%s[%d] %s after %llu ms; restarting in %d ms%s", s->conf->name, s->index, how,
+	log_warnx("%s[%d] %s after %llu ms; restarting in %d ms%s", s->conf->name, s->index, how,
 		   (unsigned long long)ran, s->backoff_ms,
 		   s->backoff_ms >= c->restart_max_ms ? " (keeps crashing: throttled)" : "");
 }

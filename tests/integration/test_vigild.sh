@@ -35,7 +35,7 @@ stable_ms = 5000
 drain_timeout_ms = 1000
 stage writer = sleep 1000$$
 stage indexer = sleep 1000$$
-stage crasher = false
+stage streamer = false
 CONF
 "$BINDIR/vigild" -n -c "$tmp/vigil.conf" || fail "config check"
 printf 'writers = 0\n' >"$tmp/bad.conf"
@@ -66,9 +66,9 @@ done
 [ "$(pid_of writer 0)" = "$w0" ] || fail "writer 0 changed pid on indexer restart"
 [ "$(pid_of writer 1)" = "$new" ] || fail "writer 1 changed pid on indexer restart"
 
-# the crasher is throttled: delays grow 100, 200, 400, 800 and stay at the cap
+# the crasher (a streamer that exits at once) is throttled: delays grow 100, 200, 400, 800 and stay at the cap
 sleep 2
-delays=$(sed -n 's/.*crasher\[0\] exited with status 1 after [0-9]* ms; restarting in \([0-9]*\) ms.*/\1/p' "$tmp/vigild.log" | tr '\n' ' ')
+delays=$(sed -n 's/.*streamer\[0\] exited with status 1 after [0-9]* ms; restarting in \([0-9]*\) ms.*/\1/p' "$tmp/vigild.log" | tr '\n' ' ')
 echo "crasher restart delays: $delays"
 set -- $delays
 [ $# -ge 4 ] || fail "crasher restarted only $# times"
