@@ -5,7 +5,8 @@
  * DESCRIPTION
  *	cam_conf.c reads camera.conf, cam_state.c keeps the per-day counter
  *	so that no counter is ever reused, cam_send.c opens sessions and
- *	sends frames, cam_main.c runs the capture loop.
+ *	sends frames, cam_run.c runs the capture loop, cam_main.c reads
+ *	the command line.
  */
 #ifndef VIGIL_CAM_H
 #define VIGIL_CAM_H

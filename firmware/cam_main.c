@@ -38,7 +38,7 @@
  *	state file's path + ".store"; --store-max BYTES, default 2 GiB)
  *	until the server confirms it; MISSING requests are answered from it
  *	at up to --resend-rate datagrams a second (default 1000) behind the
- *	live ones (cam_sync.c). --linger MS: after the last frame, go on
+ *	live ones (cam_resend.c). --linger MS: after the last frame, go on
  *	reporting and answering until everything sent is confirmed or MS
  *	pass.
  */
@@ -49,7 +49,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cam.h"
@@ -114,91 +113,6 @@ size_parse(const char *s, int *w, int *h)
 	}
 	proto_set_errmsg("--size: \"%.40s\" is not WIDTHxHEIGHT (2..16384 each)", s ? s : "");
 	return -EINVAL;
-}
-
-/* A receiver report: adapt, and say what was decided. */
-static int
-adapt(cam_t *c, cam_abr_t *abr, cam_feed_t *feed, int signal, uint64_t now, uint64_t *last_ms,
-      uint64_t *last_bytes)
-{
-	const cam_abr_rung_t *r;
-	double sent_kbps = now > *last_ms ? (double)(c->sent_bytes - *last_bytes) * 8 /
-						    (double)(now - *last_ms)
-					  : 0;
-
-	*last_ms = now;
-	*last_bytes = c->sent_bytes;
-	if (cam_abr_report(abr, &c->last_rr, signal)) {
-		r = cam_abr_rung(abr);
-		if (cam_feed_reconf(feed, r->codec, r->w, r->h, r->fps, r->kbps) < 0)
-			return -1;
-	}
-	r = cam_abr_rung(abr);
-	printf("abr t=%llu loss=%.3f rate_kbps=%.0f sent_kbps=%.0f signal=%d rung=%d codec=%u "
-	       "size=%dx%d fps=%d kbps=%d\n",
-	       (unsigned long long)now, abr->loss, abr->rate_kbps, sent_kbps, signal, abr->cur,
-	       r->codec, r->w, r->h, r->fps, r->kbps);
-	return 0;
-}
-
-static int
-run(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tele, FILE *log)
-{
-	cam_abr_t abr;
-	struct timespec next;
-	uint64_t start = proto_now_ms() + (uint64_t)o->clock_offset, next_video = start;
-	uint64_t next_tele = start, next_report = start, rr_ms = start, rr_bytes = 0;
-	long video = 0, records = 0;
-	int signal = o->signal, fps = o->feed.fps;
-	long tick_ns = o->tele_only ? (long)(1e9 / o->tele_hz) : 1000000000L / fps;
-
-	cam_abr_init(&abr, &o->feed, o->jpeg_below, o->jpeg_fps);
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	while (!cam_stop) {
-		uint64_t now = proto_now_ms() + (uint64_t)o->clock_offset;
-		cam_coded_t cf;
-
-		if (o->frames >= 0 && (o->tele_only ? records : video) >= o->frames)
-			break;
-		if (!o->tele_only && now >= next_video) {
-			if (cam_feed_next(feed, (uint32_t)video, now, &cf) < 0) {
-				fprintf(stderr, "vigil-cam: source %s: no frame\n", o->feed.source);
-				return -1;
-			}
-			if (cam_send_frame(c, PROTO_S_VIDEO, cf.codec, cf.keyframe, now, cf.data,
-					   cf.len) < 0)
-				return -1;
-			video++;
-			/* at the full rate every tick is a frame; a lower rung skips ticks */
-			fps = o->abr && feed->have_enc ? cam_abr_rung(&abr)->fps : o->feed.fps;
-			next_video = fps >= o->feed.fps ? now : next_video + 1000 / (uint64_t)fps;
-		}
-		if (o->tele_only || now >= next_tele) {
-			if (cam_tele_send(c, tele, now, log, &signal) < 0)
-				return -1;
-			records++;
-			next_tele += (uint64_t)(1000 / o->tele_hz);
-		}
-		if (now >= next_report) {
-			if (cam_send_report(c) < 0)
-				return -1;
-			next_report += 1000;
-		}
-		cam_poll_replies(c);
-		if (c->rr_fresh) {
-			c->rr_fresh = 0;
-			if (o->abr && adapt(c, &abr, feed, signal, now, &rr_ms, &rr_bytes) < 0)
-				return -1;
-		}
-		cam_hello_retry(c, now);
-		cam_sync_tick(c, now); /* resends from the store, after the live datagrams */
-		cam_sleep_until(&next, tick_ns);
-	}
-	if (o->abr)
-		printf("abr changes=%llu to_jpeg=%llu from_jpeg=%llu\n",
-		       (unsigned long long)abr.changes, (unsigned long long)abr.to_jpeg,
-		       (unsigned long long)abr.from_jpeg);
-	return 0;
 }
 
 int
@@ -366,9 +280,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	rc = 1;
-	if (run(&c, &o, &feed, &tele, log) < 0)
+	if (cam_run_capture(&c, &o, &feed, &tele, log, &cam_stop) < 0)
 		goto out;
-	cam_sync_linger(&c, linger_ms, o.clock_offset);
+	cam_run_linger(&c, linger_ms, o.clock_offset);
 	cam_send_report(&c); /* the last counters, so the server knows the day's end */
 	cam_send_bye(&c, 0);
 	usleep(100 * 1000);
