@@ -10,7 +10,7 @@
  *	          [--gpsd HOST:PORT] [--no-gpsd]
  *	          [--signal PCT] [--telemetry-log FILE]
  *	          [--abr] [--jpeg-below KBPS] [--jpeg-fps N]
- *	          [--server HOST:PORT] [--tamper N] [--replay-hello] [--dup N]
+ *	          [--server HOST:PORT] [--clock-offset MS]
  *	vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [same media options]
  *
  *	Opens a session with the server and streams video from its source
@@ -26,13 +26,11 @@
  *	--dump-yuv FILE also writes every source picture there as raw I420
  *	(the camera benchmark encodes it with ffmpeg for reference).
  *
- *	Test aids: --tamper N flips one byte of every Nth datagram,
- *	--replay-hello[=N] sends each hello again (N times), --dup N sends
- *	every Nth datagram twice, --garbage follows each datagram with
- *	malformed variants of it (random, truncated, one bit flipped,
- *	oversized, wrong version, another camera's). --clock-offset MS runs
- *	the camera on a clock MS milliseconds off the system's (to cross a
- *	UTC midnight in a test).
+ *	--clock-offset MS runs the camera on a clock MS milliseconds off the
+ *	system's (a camera whose clock is off; a test crosses a UTC midnight
+ *	with it). The camera's misbehaviours on purpose (tampered, copied,
+ *	malformed datagrams, replayed hellos) are in its test build only,
+ *	tests/tools/vigil_cam_test.c.
  *
  *	Every datagram sent stays in the store (--store DIR, default the
  *	state file's path + ".store"; --store-max BYTES, default 2 GiB)
@@ -76,8 +74,7 @@ usage(FILE *f)
 		   "                 [--gpsd HOST:PORT] [--no-gpsd]\n"
 		   "                 [--signal PCT] [--telemetry-log FILE]\n"
 		   "                 [--abr] [--jpeg-below KBPS] [--jpeg-fps N]\n"
-		   "                 [--tamper N] [--replay-hello[=N]] [--dup N]\n"
-		   "                 [--garbage] [--clock-offset MS]\n"
+		   "                 [--clock-offset MS]\n"
 		   "                 [--store DIR] [--store-max BYTES] [--resend-rate N] [--linger MS]\n"
 		   "       vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [--server HOST:PORT] [options]\n");
 }
@@ -121,10 +118,6 @@ main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{"fps", required_argument, NULL, 'F'},
 		{"server", required_argument, NULL, 'S'},
-		{"tamper", required_argument, NULL, 'T'},
-		{"replay-hello", optional_argument, NULL, 'R'},
-		{"dup", required_argument, NULL, 'D'},
-		{"garbage", no_argument, NULL, 'G'},
 		{"clock-offset", required_argument, NULL, 'O'},
 		{"source", required_argument, NULL, 's'},
 		{"codec", required_argument, NULL, 'C'},
@@ -184,14 +177,6 @@ main(int argc, char **argv)
 		case 'n': bad = proto_parse_long("-n", optarg, -1, LONG_MAX, &o.frames); break;
 		case 'F': bad = proto_parse_int("--fps", optarg, 1, 1000, &o.feed.fps); break;
 		case 'S': o.server = optarg; break;
-		case 'T': bad = proto_parse_u32("--tamper", optarg, UINT32_MAX, &c.tamper_every); break;
-		case 'R':
-			c.replay_hello = 1;
-			if (optarg != NULL)
-				bad = proto_parse_int("--replay-hello", optarg, 0, 1000, &c.replay_hello);
-			break;
-		case 'D': bad = proto_parse_u32("--dup", optarg, UINT32_MAX, &c.dup_every); break;
-		case 'G': c.garbage = 1; break;
 		case 'O':
 			/* a year either way */
 			if ((bad = proto_parse_long("--clock-offset", optarg, -CAM_YEAR_MS, CAM_YEAR_MS,
@@ -289,12 +274,11 @@ main(int argc, char **argv)
 	cam_poll_replies(&c);
 	rc = 0;
 out:
-	printf("sent=%llu bytes=%llu tampered=%llu dups=%llu acks=%llu missing=%llu rr=%llu "
-	       "hello_resent=%llu garbage=%llu s2c_earlier=%llu cookies=%llu cookies_dropped=%llu\n",
+	printf("sent=%llu bytes=%llu acks=%llu missing=%llu rr=%llu hello_resent=%llu "
+	       "s2c_earlier=%llu cookies=%llu cookies_dropped=%llu\n",
 	       (unsigned long long)c.sent, (unsigned long long)c.sent_bytes,
-	       (unsigned long long)c.tampered, (unsigned long long)c.dups, (unsigned long long)c.acks,
-	       (unsigned long long)c.missing, (unsigned long long)c.rr,
-	       (unsigned long long)c.hello_resent, (unsigned long long)c.garbage_sent,
+	       (unsigned long long)c.acks, (unsigned long long)c.missing,
+	       (unsigned long long)c.rr, (unsigned long long)c.hello_resent,
 	       (unsigned long long)c.s2c_earlier, (unsigned long long)c.cookie.accepted,
 	       (unsigned long long)c.cookie.dropped);
 	cam_sync_print(&c);
