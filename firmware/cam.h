@@ -78,7 +78,7 @@ typedef struct cam {
 	uint32_t frame[3]; /* next frame number per stream in this session */
 	uint8_t hello[PROTO_MAX_DGRAM]; /* the session's hello, resent until acknowledged */
 	size_t hello_len;
-	uint64_t hello_ms; /* when it was last sent */
+	uint64_t hello_ms; /* when it was last sent (monotonic) */
 	int acked;	   /* the server acknowledged this session */
 	cam_past_t past[CAM_PAST_MAX]; /* the last sessions, the current one included */
 	int past_fd;		       /* their file, "<state>.s2c" */
@@ -136,7 +136,7 @@ int cam_send_report(cam_t *c);
 int cam_send_bye(cam_t *c, uint32_t reason);
 /* Read and print what the server sent; never blocks. */
 void cam_poll_replies(cam_t *c);
-/* Resend the session's hello (byte for byte) if unacknowledged for 1 s. */
+/* Resend the session's hello (byte for byte) if unacknowledged for 1 s (now_ms: monotonic). */
 void cam_hello_retry(cam_t *c, uint64_t now_ms);
 
 #endif

@@ -267,7 +267,7 @@ main(int argc, char **argv)
 	rc = 1;
 	if (cam_run_capture(&c, &o, &feed, &tele, log, &cam_stop) < 0)
 		goto out;
-	cam_run_linger(&c, linger_ms, o.clock_offset);
+	cam_run_linger(&c, linger_ms);
 	cam_send_report(&c); /* the last counters, so the server knows the day's end */
 	cam_send_bye(&c, 0);
 	usleep(100 * 1000);

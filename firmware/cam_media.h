@@ -153,7 +153,7 @@ typedef struct cam_tele {
 	size_t npts;
 	void *gps;	/* struct gps_data_t while gpsd answers */
 	char gpsd[256];	/* HOST:PORT, or "": no gpsd */
-	uint64_t gps_try_ms;
+	uint64_t gps_try_ms; /* monotonic */
 	int fix;
 	double fix_lat, fix_lon, fix_speed, fix_track;
 } cam_tele_t;
@@ -222,6 +222,6 @@ int cam_fleet_run(const cam_opts_t *o, volatile int *stop);
  */
 int cam_run_capture(struct cam *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tele,
 		    FILE *log, volatile int *stop);
-void cam_run_linger(struct cam *c, uint64_t ms, long long clock_offset);
+void cam_run_linger(struct cam *c, uint64_t ms);
 
 #endif

@@ -99,17 +99,16 @@ void
 cam_resend_tick(cam_t *c, uint64_t now_ms)
 {
 	cam_sync_t *y = c->sync;
-	uint64_t real = proto_now_ms(); /* heard_ms is on the system clock */
 
 	if (y == NULL)
 		return;
 	if (y->heard_ms == 0)
-		y->heard_ms = real;
+		y->heard_ms = now_ms;
 	resend(c, now_ms);
 	/* a silent server may have restarted: tell it the session's key again */
-	if (c->session && c->hello_len && real > y->heard_ms + SILENCE_MS &&
-	    real > y->silence_hello_ms + HELLO_AGAIN_MS) {
-		y->silence_hello_ms = real;
+	if (c->session && c->hello_len && now_ms > y->heard_ms + SILENCE_MS &&
+	    now_ms > y->silence_hello_ms + HELLO_AGAIN_MS) {
+		y->silence_hello_ms = now_ms;
 		if (cam_cookie_send(c, c->hello, c->hello_len) == 0)
 			c->hello_resent++;
 	}

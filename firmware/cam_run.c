@@ -19,17 +19,17 @@
 #include "cam_media.h"
 #include "cam_store.h"
 
-/* A receiver report: adapt, and say what was decided. */
+/* A receiver report at time now (mono: monotonic): adapt, and say what was decided. */
 static int
-adapt(cam_t *c, cam_abr_t *abr, cam_feed_t *feed, int signal, uint64_t now, uint64_t *last_ms,
-      uint64_t *last_bytes)
+adapt(cam_t *c, cam_abr_t *abr, cam_feed_t *feed, int signal, uint64_t now, uint64_t mono,
+      uint64_t *last_ms, uint64_t *last_bytes)
 {
 	const cam_abr_rung_t *r;
-	double sent_kbps = now > *last_ms ? (double)(c->sent_bytes - *last_bytes) * 8 /
-						    (double)(now - *last_ms)
-					  : 0;
+	double sent_kbps = mono > *last_ms ? (double)(c->sent_bytes - *last_bytes) * 8 /
+						     (double)(mono - *last_ms)
+					   : 0;
 
-	*last_ms = now;
+	*last_ms = mono;
 	*last_bytes = c->sent_bytes;
 	if (cam_abr_report(abr, &c->last_rr, signal)) {
 		r = cam_abr_rung(abr);
@@ -50,7 +50,8 @@ cam_run_capture(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tel
 {
 	cam_abr_t abr;
 	struct timespec next;
-	uint64_t start = proto_now_ms() + (uint64_t)o->clock_offset, next_video = start;
+	/* the schedule on the monotonic clock; capture times on the wall clock */
+	uint64_t start = proto_mono_ms(), next_video = start;
 	uint64_t next_tele = start, next_report = start, rr_ms = start, rr_bytes = 0;
 	long video = 0, records = 0;
 	int signal = o->signal, fps = o->feed.fps;
@@ -59,12 +60,12 @@ cam_run_capture(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tel
 	cam_abr_init(&abr, &o->feed, o->jpeg_below, o->jpeg_fps);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!*stop) {
-		uint64_t now = proto_now_ms() + (uint64_t)o->clock_offset;
+		uint64_t now = proto_now_ms() + (uint64_t)o->clock_offset, mono = proto_mono_ms();
 		cam_coded_t cf;
 
 		if (o->frames >= 0 && (o->tele_only ? records : video) >= o->frames)
 			break;
-		if (!o->tele_only && now >= next_video) {
+		if (!o->tele_only && mono >= next_video) {
 			if (cam_feed_next(feed, (uint32_t)video, now, &cf) < 0) {
 				fprintf(stderr, "vigil-cam: source %s: no frame\n", o->feed.source);
 				return -1;
@@ -75,15 +76,15 @@ cam_run_capture(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tel
 			video++;
 			/* at the full rate every tick is a frame; a lower rung skips ticks */
 			fps = o->abr && feed->have_enc ? cam_abr_rung(&abr)->fps : o->feed.fps;
-			next_video = fps >= o->feed.fps ? now : next_video + 1000 / (uint64_t)fps;
+			next_video = fps >= o->feed.fps ? mono : next_video + 1000 / (uint64_t)fps;
 		}
-		if (o->tele_only || now >= next_tele) {
+		if (o->tele_only || mono >= next_tele) {
 			if (cam_tele_send(c, tele, now, log, &signal) < 0)
 				return -1;
 			records++;
 			next_tele += (uint64_t)(1000 / o->tele_hz);
 		}
-		if (now >= next_report) {
+		if (mono >= next_report) {
 			if (cam_send_report(c) < 0)
 				return -1;
 			next_report += 1000;
@@ -91,11 +92,11 @@ cam_run_capture(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tel
 		cam_poll_replies(c);
 		if (c->rr_fresh) {
 			c->rr_fresh = 0;
-			if (o->abr && adapt(c, &abr, feed, signal, now, &rr_ms, &rr_bytes) < 0)
+			if (o->abr && adapt(c, &abr, feed, signal, now, mono, &rr_ms, &rr_bytes) < 0)
 				return -1;
 		}
-		cam_hello_retry(c, now);
-		cam_resend_tick(c, now); /* resends from the store, after the live datagrams */
+		cam_hello_retry(c, mono);
+		cam_resend_tick(c, mono); /* resends from the store, after the live datagrams */
 		cam_sleep_until(&next, tick_ns);
 	}
 	if (o->abr)
@@ -106,17 +107,17 @@ cam_run_capture(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tel
 }
 
 void
-cam_run_linger(cam_t *c, uint64_t ms, long long clock_offset)
+cam_run_linger(cam_t *c, uint64_t ms)
 {
-	uint64_t start = proto_now_ms(), next_report = 0;
+	uint64_t start = proto_mono_ms(), next_report = 0;
 	uint32_t date = c->state.date, upto = c->state.next;
 
 	if (c->sync == NULL)
 		return;
 	/* until all sent before lingering is confirmed (the reports sent since need not be) */
-	while (proto_now_ms() < start + ms &&
+	while (proto_mono_ms() < start + ms &&
 	       cam_store_unconfirmed_before(&c->sync->store, date, upto) > 0) {
-		uint64_t now = proto_now_ms() + (uint64_t)clock_offset;
+		uint64_t now = proto_mono_ms();
 		struct timespec ts = {0, 10 * 1000000L};
 		if (now >= next_report) {
 			if (cam_send_report(c) < 0)

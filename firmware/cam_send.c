@@ -129,7 +129,7 @@ cam_hello(cam_t *c, uint64_t now_ms)
 	memset(c->frame, 0, sizeof(c->frame));
 	memcpy(c->hello, dg, (size_t)n);
 	c->hello_len = (size_t)n;
-	c->hello_ms = now_ms;
+	c->hello_ms = proto_mono_ms();
 	c->acked = 0;
 	send_dgram(c, dg, (size_t)n);
 	return 0;
@@ -258,7 +258,7 @@ cam_poll_replies(cam_t *c)
 		if (s != c->session)
 			c->s2c_earlier++;
 		if (c->sync)
-			c->sync->heard_ms = proto_now_ms(); /* the server knows our session */
+			c->sync->heard_ms = proto_mono_ms(); /* the server knows our session */
 		if (h.type == PROTO_T_HELLO_ACK) {
 			proto_hello_ack_t a;
 			if (proto_hello_ack_decode(body, (size_t)blen, &a) == 0) {

@@ -105,7 +105,7 @@ uint64_t cam_store_unconfirmed_before(const cam_store_t *s, uint32_t date, uint3
  * (the block a crash skips): recorded once, kept in the "void" file.
  */
 int cam_store_void_from(cam_store_t *s, uint32_t date, uint32_t next);
-/* fdatasync what was appended, at most once a second. */
+/* fdatasync what was appended, at most once a second (now_ms: monotonic). */
 void cam_store_sync(cam_store_t *s, uint64_t now_ms);
 
 /* --- cam_sync.c ------------------------------------------------------ */
@@ -119,7 +119,7 @@ typedef struct cam_sync {
 	uint32_t nq;
 	uint32_t rate;	/* resends per second */
 	double tokens;
-	uint64_t tokens_ms;
+	uint64_t tokens_ms;	   /* monotonic, as every time here */
 	uint64_t heard_ms;	   /* last authenticated message from the server */
 	uint64_t silence_hello_ms; /* current hello resent for silence */
 	struct {
@@ -147,7 +147,10 @@ void cam_sync_report(struct cam *c, uint32_t today, uint32_t next, proto_report_
 void cam_sync_print(const struct cam *c);
 
 /* --- cam_resend.c ---------------------------------------------------- */
-/* Each loop turn, after live datagrams: resends within budget, silence, fsync. */
+/*
+ * Each loop turn, after live datagrams: resends within budget, silence,
+ * fsync. now_ms: the monotonic clock (proto_mono_ms).
+ */
 void cam_resend_tick(struct cam *c, uint64_t now_ms);
 
 #endif
