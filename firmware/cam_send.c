@@ -225,8 +225,8 @@ cam_hello_retry(cam_t *c, uint64_t now_ms)
 	 * The same bytes again, not a new hello: the counter is not reused
 	 * for other content, and the server stores the identity once.
 	 */
-	if (c->session == NULL || c->acked || now_ms - c->hello_ms < 1000)
-		return;
+	if (c->session == NULL || c->acked || now_ms < c->hello_ms + 1000)
+		return; /* (a hello sent in this turn may be newer than now_ms) */
 	c->hello_ms = now_ms;
 	if (cam_cookie_send(c, c->hello, c->hello_len) == 0)
 		c->hello_resent++;
