@@ -79,6 +79,19 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call prog_rule,$(p))))
 # the camera program's codecs and gpsd client
 $(BINDIR)/vigil-cam: LDLIBS += -lx264 -lturbojpeg -lgps
+# The camera's test build: vigil-cam with the test aids that misbehave on
+# purpose (tests/tools/vigil_cam_test.c sets the camera's send filter),
+# which bin/vigil-cam has none of. The same firmware objects; cam_main.c
+# compiled again with its main() renamed, for the tool's main() to call.
+CAM_OBJS := $(patsubst %.c,$(OUT)/%.o,$(filter-out firmware/cam_main.c,$(wildcard firmware/*.c)))
+$(OUT)/tests/tools/cam_main_program.o: firmware/cam_main.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Dmain=cam_main_program $(CFLAGS) -c -o $@ $<
+$(OUT)/tests/tools/vigil_cam_test: tests/tools/vigil_cam_test.c \
+		$(OUT)/tests/tools/cam_main_program.o $(CAM_OBJS) $(LIBARS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIBLINK) $(LDLIBS) \
+		-lx264 -lturbojpeg -lgps
 # the MP4 writer of the standalone bundle checker
 $(BINDIR)/vigil-verify: LDLIBS += -lavformat -lavcodec -lavutil
 # NATS JetStream (libbus): only the programs on the listener-to-writer hop

@@ -5,7 +5,8 @@
  * DESCRIPTION
  *	cam_conf.c reads camera.conf, cam_state.c keeps the per-day counter
  *	so that no counter is ever reused, cam_send.c opens sessions and
- *	sends frames, cam_main.c runs the capture loop.
+ *	sends frames, cam_run.c runs the capture loop, cam_main.c reads
+ *	the command line.
  */
 #ifndef VIGIL_CAM_H
 #define VIGIL_CAM_H
@@ -77,7 +78,7 @@ typedef struct cam {
 	uint32_t frame[3]; /* next frame number per stream in this session */
 	uint8_t hello[PROTO_MAX_DGRAM]; /* the session's hello, resent until acknowledged */
 	size_t hello_len;
-	uint64_t hello_ms; /* when it was last sent */
+	uint64_t hello_ms; /* when it was last sent (monotonic) */
 	int acked;	   /* the server acknowledged this session */
 	cam_past_t past[CAM_PAST_MAX]; /* the last sessions, the current one included */
 	int past_fd;		       /* their file, "<state>.s2c" */
@@ -86,16 +87,24 @@ typedef struct cam {
 	proto_rr_t last_rr; /* the newest receiver report ... */
 	int rr_fresh;	    /* ... not yet acted on */
 	/* counters */
-	uint64_t sent, sent_bytes, tampered, acks, missing, rr, hello_resent;
+	uint64_t sent, sent_bytes, acks, missing, rr, hello_resent;
 	uint64_t s2c_earlier; /* server messages sealed for an earlier session, opened */
-	/* test aids */
-	unsigned tamper_every; /* flip a byte of every Nth datagram; 0: never */
-	int replay_hello;      /* send each hello again this many times */
-	unsigned dup_every;    /* send every Nth datagram twice, as a resend would */
-	int garbage;	       /* after each datagram, send malformed variants of it */
-	uint64_t garbage_sent;
-	uint64_t dups;
 } cam_t;
+
+/*
+ * A filter on the live send path (cam_send.c). before: a datagram about
+ * to go out, already kept in the store as sealed, counted in c->sent;
+ * it may change the bytes that go out. after: the same datagram once
+ * it went out whole (sent 1) or was lost (sent 0). vigil-cam sets no
+ * filter; the camera's test build (tests/tools/vigil_cam_test.c) sets
+ * one that misbehaves on purpose, before the camera starts.
+ */
+typedef struct cam_filter {
+	void (*before)(cam_t *c, uint8_t *dg, size_t len);
+	void (*after)(cam_t *c, const uint8_t *dg, size_t len, int sent);
+} cam_filter_t;
+
+extern const cam_filter_t *cam_send_filter; /* NULL: none */
 
 /*
  * The s2c keys of the last sessions (cam_past.c), so that a server message
@@ -127,7 +136,7 @@ int cam_send_report(cam_t *c);
 int cam_send_bye(cam_t *c, uint32_t reason);
 /* Read and print what the server sent; never blocks. */
 void cam_poll_replies(cam_t *c);
-/* Resend the session's hello (byte for byte) if unacknowledged for 1 s. */
+/* Resend the session's hello (byte for byte) if unacknowledged for 1 s (now_ms: monotonic). */
 void cam_hello_retry(cam_t *c, uint64_t now_ms);
 
 #endif

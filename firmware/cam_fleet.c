@@ -122,7 +122,7 @@ fleet_loop(cam_t *cams, cam_tele_t *tele, int n, const cam_opts_t *o, cam_feed_t
 	   volatile int *stop)
 {
 	struct timespec next;
-	uint64_t start = proto_now_ms() + (uint64_t)o->clock_offset;
+	uint64_t start = proto_mono_ms(); /* the schedule; capture times on the wall clock */
 	uint64_t next_tele = start, next_report = start;
 	long video = 0, records = 0;
 	long tick_ns = o->tele_only ? (long)(1e9 / o->tele_hz) : 1000000000L / o->feed.fps;
@@ -130,8 +130,8 @@ fleet_loop(cam_t *cams, cam_tele_t *tele, int n, const cam_opts_t *o, cam_feed_t
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!*stop) {
-		uint64_t now = proto_now_ms() + (uint64_t)o->clock_offset;
-		int tele_due = o->tele_only || now >= next_tele, report_due = now >= next_report;
+		uint64_t now = proto_now_ms() + (uint64_t)o->clock_offset, mono = proto_mono_ms();
+		int tele_due = o->tele_only || mono >= next_tele, report_due = mono >= next_report;
 		cam_coded_t cf;
 
 		if (o->frames >= 0 && (o->tele_only ? records : video) >= o->frames)
@@ -154,7 +154,7 @@ fleet_loop(cam_t *cams, cam_tele_t *tele, int n, const cam_opts_t *o, cam_feed_t
 				return -1;
 			cam_poll_replies(c);
 			c->rr_fresh = 0;
-			cam_hello_retry(c, now);
+			cam_hello_retry(c, mono);
 		}
 		if (tele_due) {
 			records++;

@@ -10,7 +10,7 @@
  *	          [--gpsd HOST:PORT] [--no-gpsd]
  *	          [--signal PCT] [--telemetry-log FILE]
  *	          [--abr] [--jpeg-below KBPS] [--jpeg-fps N]
- *	          [--server HOST:PORT] [--tamper N] [--replay-hello] [--dup N]
+ *	          [--server HOST:PORT] [--clock-offset MS]
  *	vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [same media options]
  *
  *	Opens a session with the server and streams video from its source
@@ -26,19 +26,17 @@
  *	--dump-yuv FILE also writes every source picture there as raw I420
  *	(the camera benchmark encodes it with ffmpeg for reference).
  *
- *	Test aids: --tamper N flips one byte of every Nth datagram,
- *	--replay-hello[=N] sends each hello again (N times), --dup N sends
- *	every Nth datagram twice, --garbage follows each datagram with
- *	malformed variants of it (random, truncated, one bit flipped,
- *	oversized, wrong version, another camera's). --clock-offset MS runs
- *	the camera on a clock MS milliseconds off the system's (to cross a
- *	UTC midnight in a test).
+ *	--clock-offset MS runs the camera on a clock MS milliseconds off the
+ *	system's (a camera whose clock is off; a test crosses a UTC midnight
+ *	with it). The camera's misbehaviours on purpose (tampered, copied,
+ *	malformed datagrams, replayed hellos) are in its test build only,
+ *	tests/tools/vigil_cam_test.c.
  *
  *	Every datagram sent stays in the store (--store DIR, default the
  *	state file's path + ".store"; --store-max BYTES, default 2 GiB)
  *	until the server confirms it; MISSING requests are answered from it
  *	at up to --resend-rate datagrams a second (default 1000) behind the
- *	live ones (cam_sync.c). --linger MS: after the last frame, go on
+ *	live ones (cam_resend.c). --linger MS: after the last frame, go on
  *	reporting and answering until everything sent is confirmed or MS
  *	pass.
  */
@@ -49,7 +47,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cam.h"
@@ -77,8 +74,7 @@ usage(FILE *f)
 		   "                 [--gpsd HOST:PORT] [--no-gpsd]\n"
 		   "                 [--signal PCT] [--telemetry-log FILE]\n"
 		   "                 [--abr] [--jpeg-below KBPS] [--jpeg-fps N]\n"
-		   "                 [--tamper N] [--replay-hello[=N]] [--dup N]\n"
-		   "                 [--garbage] [--clock-offset MS]\n"
+		   "                 [--clock-offset MS]\n"
 		   "                 [--store DIR] [--store-max BYTES] [--resend-rate N] [--linger MS]\n"
 		   "       vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [--server HOST:PORT] [options]\n");
 }
@@ -116,101 +112,12 @@ size_parse(const char *s, int *w, int *h)
 	return -EINVAL;
 }
 
-/* A receiver report: adapt, and say what was decided. */
-static int
-adapt(cam_t *c, cam_abr_t *abr, cam_feed_t *feed, int signal, uint64_t now, uint64_t *last_ms,
-      uint64_t *last_bytes)
-{
-	const cam_abr_rung_t *r;
-	double sent_kbps = now > *last_ms ? (double)(c->sent_bytes - *last_bytes) * 8 /
-						    (double)(now - *last_ms)
-					  : 0;
-
-	*last_ms = now;
-	*last_bytes = c->sent_bytes;
-	if (cam_abr_report(abr, &c->last_rr, signal)) {
-		r = cam_abr_rung(abr);
-		if (cam_feed_reconf(feed, r->codec, r->w, r->h, r->fps, r->kbps) < 0)
-			return -1;
-	}
-	r = cam_abr_rung(abr);
-	printf("abr t=%llu loss=%.3f rate_kbps=%.0f sent_kbps=%.0f signal=%d rung=%d codec=%u "
-	       "size=%dx%d fps=%d kbps=%d\n",
-	       (unsigned long long)now, abr->loss, abr->rate_kbps, sent_kbps, signal, abr->cur,
-	       r->codec, r->w, r->h, r->fps, r->kbps);
-	return 0;
-}
-
-static int
-run(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tele, FILE *log)
-{
-	cam_abr_t abr;
-	struct timespec next;
-	uint64_t start = proto_now_ms() + (uint64_t)o->clock_offset, next_video = start;
-	uint64_t next_tele = start, next_report = start, rr_ms = start, rr_bytes = 0;
-	long video = 0, records = 0;
-	int signal = o->signal, fps = o->feed.fps;
-	long tick_ns = o->tele_only ? (long)(1e9 / o->tele_hz) : 1000000000L / fps;
-
-	cam_abr_init(&abr, &o->feed, o->jpeg_below, o->jpeg_fps);
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	while (!cam_stop) {
-		uint64_t now = proto_now_ms() + (uint64_t)o->clock_offset;
-		cam_coded_t cf;
-
-		if (o->frames >= 0 && (o->tele_only ? records : video) >= o->frames)
-			break;
-		if (!o->tele_only && now >= next_video) {
-			if (cam_feed_next(feed, (uint32_t)video, now, &cf) < 0) {
-				fprintf(stderr, "vigil-cam: source %s: no frame\n", o->feed.source);
-				return -1;
-			}
-			if (cam_send_frame(c, PROTO_S_VIDEO, cf.codec, cf.keyframe, now, cf.data,
-					   cf.len) < 0)
-				return -1;
-			video++;
-			/* at the full rate every tick is a frame; a lower rung skips ticks */
-			fps = o->abr && feed->have_enc ? cam_abr_rung(&abr)->fps : o->feed.fps;
-			next_video = fps >= o->feed.fps ? now : next_video + 1000 / (uint64_t)fps;
-		}
-		if (o->tele_only || now >= next_tele) {
-			if (cam_tele_send(c, tele, now, log, &signal) < 0)
-				return -1;
-			records++;
-			next_tele += (uint64_t)(1000 / o->tele_hz);
-		}
-		if (now >= next_report) {
-			if (cam_send_report(c) < 0)
-				return -1;
-			next_report += 1000;
-		}
-		cam_poll_replies(c);
-		if (c->rr_fresh) {
-			c->rr_fresh = 0;
-			if (o->abr && adapt(c, &abr, feed, signal, now, &rr_ms, &rr_bytes) < 0)
-				return -1;
-		}
-		cam_hello_retry(c, now);
-		cam_sync_tick(c, now); /* resends from the store, after the live datagrams */
-		cam_sleep_until(&next, tick_ns);
-	}
-	if (o->abr)
-		printf("abr changes=%llu to_jpeg=%llu from_jpeg=%llu\n",
-		       (unsigned long long)abr.changes, (unsigned long long)abr.to_jpeg,
-		       (unsigned long long)abr.from_jpeg);
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{"fps", required_argument, NULL, 'F'},
 		{"server", required_argument, NULL, 'S'},
-		{"tamper", required_argument, NULL, 'T'},
-		{"replay-hello", optional_argument, NULL, 'R'},
-		{"dup", required_argument, NULL, 'D'},
-		{"garbage", no_argument, NULL, 'G'},
 		{"clock-offset", required_argument, NULL, 'O'},
 		{"source", required_argument, NULL, 's'},
 		{"codec", required_argument, NULL, 'C'},
@@ -270,14 +177,6 @@ main(int argc, char **argv)
 		case 'n': bad = proto_parse_long("-n", optarg, -1, LONG_MAX, &o.frames); break;
 		case 'F': bad = proto_parse_int("--fps", optarg, 1, 1000, &o.feed.fps); break;
 		case 'S': o.server = optarg; break;
-		case 'T': bad = proto_parse_u32("--tamper", optarg, UINT32_MAX, &c.tamper_every); break;
-		case 'R':
-			c.replay_hello = 1;
-			if (optarg != NULL)
-				bad = proto_parse_int("--replay-hello", optarg, 0, 1000, &c.replay_hello);
-			break;
-		case 'D': bad = proto_parse_u32("--dup", optarg, UINT32_MAX, &c.dup_every); break;
-		case 'G': c.garbage = 1; break;
 		case 'O':
 			/* a year either way */
 			if ((bad = proto_parse_long("--clock-offset", optarg, -CAM_YEAR_MS, CAM_YEAR_MS,
@@ -366,21 +265,20 @@ main(int argc, char **argv)
 		goto out;
 	}
 	rc = 1;
-	if (run(&c, &o, &feed, &tele, log) < 0)
+	if (cam_run_capture(&c, &o, &feed, &tele, log, &cam_stop) < 0)
 		goto out;
-	cam_sync_linger(&c, linger_ms, o.clock_offset);
+	cam_run_linger(&c, linger_ms);
 	cam_send_report(&c); /* the last counters, so the server knows the day's end */
 	cam_send_bye(&c, 0);
 	usleep(100 * 1000);
 	cam_poll_replies(&c);
 	rc = 0;
 out:
-	printf("sent=%llu bytes=%llu tampered=%llu dups=%llu acks=%llu missing=%llu rr=%llu "
-	       "hello_resent=%llu garbage=%llu s2c_earlier=%llu cookies=%llu cookies_dropped=%llu\n",
+	printf("sent=%llu bytes=%llu acks=%llu missing=%llu rr=%llu hello_resent=%llu "
+	       "s2c_earlier=%llu cookies=%llu cookies_dropped=%llu\n",
 	       (unsigned long long)c.sent, (unsigned long long)c.sent_bytes,
-	       (unsigned long long)c.tampered, (unsigned long long)c.dups, (unsigned long long)c.acks,
-	       (unsigned long long)c.missing, (unsigned long long)c.rr,
-	       (unsigned long long)c.hello_resent, (unsigned long long)c.garbage_sent,
+	       (unsigned long long)c.acks, (unsigned long long)c.missing,
+	       (unsigned long long)c.rr, (unsigned long long)c.hello_resent,
 	       (unsigned long long)c.s2c_earlier, (unsigned long long)c.cookie.accepted,
 	       (unsigned long long)c.cookie.dropped);
 	cam_sync_print(&c);

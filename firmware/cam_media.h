@@ -9,7 +9,7 @@
  *	captures from a V4L2 device, cam_enc.c encodes pictures with x264
  *	or libturbojpeg, cam_feed.c ties a source to its encoder,
  *	cam_tele.c samples telemetry, cam_abr.c adapts bitrate, size and
- *	codec to the receiver reports.
+ *	codec to the receiver reports, cam_run.c runs a camera's loop.
  *
  *	The bar code (docs/PROTOCOL.md does not depend on it; tests read it
  *	back from decoded pixels): the top 48 rows of the luma plane are
@@ -153,7 +153,7 @@ typedef struct cam_tele {
 	size_t npts;
 	void *gps;	/* struct gps_data_t while gpsd answers */
 	char gpsd[256];	/* HOST:PORT, or "": no gpsd */
-	uint64_t gps_try_ms;
+	uint64_t gps_try_ms; /* monotonic */
 	int fix;
 	double fix_lat, fix_lon, fix_speed, fix_track;
 } cam_tele_t;
@@ -213,5 +213,15 @@ typedef struct cam_opts {
 
 /* cam_fleet.c: run o->fleet cameras sharing one feed; returns the exit status. */
 int cam_fleet_run(const cam_opts_t *o, volatile int *stop);
+
+/*
+ * cam_run.c. capture: the loop of camera c until o->frames are sent or
+ * *stop is set; 0, or -1 with a message on stderr. linger: after it,
+ * go on reporting and answering until everything sent so far is
+ * confirmed or ms pass.
+ */
+int cam_run_capture(struct cam *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tele,
+		    FILE *log, volatile int *stop);
+void cam_run_linger(struct cam *c, uint64_t ms);
 
 #endif

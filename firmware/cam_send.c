@@ -9,7 +9,9 @@
  *	a new session is opened, so no session spans two days. A server
  *	message is opened with the session it names, the current one or an
  *	earlier one the camera keeps (cam_past.c); a COOKIE, not sealed,
- *	goes to cam_cookie.c, and so does every hello sent.
+ *	goes to cam_cookie.c, and so does every hello sent. A filter
+ *	(cam_send_filter) may see and change each live datagram; only the
+ *	camera's test build sets one.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -56,49 +58,19 @@ cam_connect(cam_t *c)
 	return 0;
 }
 
-/*
- * Test aid (--garbage): bad variants of a datagram just sent, none of
- * which may reach the server's disk: random bytes, a truncated copy, a
- * copy with one bit flipped, an oversized copy, a wrong version, and the
- * same datagram claimed by another camera. Not counted in `sent`.
- */
-static void
-send_garbage(cam_t *c, const uint8_t *dg, size_t len)
-{
-	uint8_t b[1600];
-	size_t n;
-
-	RAND_bytes((uint8_t *)&n, sizeof(n));
-	n = 1 + n % PROTO_MAX_DGRAM;
-	RAND_bytes(b, (int)n);
-	c->garbage_sent += send(c->fd, b, n, 0) > 0;
-	c->garbage_sent += send(c->fd, dg, len / 2, 0) > 0;
-	memcpy(b, dg, len);
-	RAND_bytes((uint8_t *)&n, sizeof(n));
-	b[n % len] ^= (uint8_t)(1u << (n / len % 8));
-	c->garbage_sent += send(c->fd, b, len, 0) > 0;
-	memcpy(b, dg, len);
-	memset(b + len, 0, sizeof(b) - len);
-	c->garbage_sent += send(c->fd, b, sizeof(b), 0) > 0;
-	memcpy(b, dg, len);
-	b[2] = PROTO_VERSION + 1;
-	c->garbage_sent += send(c->fd, b, len, 0) > 0;
-	b[2] = PROTO_VERSION;
-	b[10] ^= 0x40;
-	c->garbage_sent += send(c->fd, b, len, 0) > 0;
-}
+const cam_filter_t *cam_send_filter;
 
 static int
 send_dgram(cam_t *c, uint8_t *dg, size_t len)
 {
+	int sent = 1;
+
 	/* kept until the server confirms it (cam_store.c) */
 	if (c->sync && cam_store_put(&c->sync->store, dg, len) < 0)
 		fprintf(stderr, "vigil-cam: store: %s\n", strerror(errno));
 	c->sent++;
-	if (c->tamper_every && c->sent % c->tamper_every == 0) {
-		dg[len - 1] ^= 0x01; /* test aid: the tag no longer matches */
-		c->tampered++;
-	}
+	if (cam_send_filter && cam_send_filter->before)
+		cam_send_filter->before(c, dg, len);
 	/* a hello goes with the cookie's trailer while one is fresh (not stored) */
 	if (dg[3] == PROTO_T_HELLO ? cam_cookie_send(c, dg, len) < 0
 				   : send(c->fd, dg, len, 0) != (ssize_t)len) {
@@ -106,13 +78,11 @@ send_dgram(cam_t *c, uint8_t *dg, size_t len)
 		 * the camera's store (and sync) is what recovers it: not an error */
 		if (errno != EAGAIN && errno != ECONNREFUSED)
 			fprintf(stderr, "vigil-cam: send: %s\n", strerror(errno));
-		return 0;
-	}
-	c->sent_bytes += len;
-	if (c->garbage)
-		send_garbage(c, dg, len);
-	if (c->dup_every && c->sent % c->dup_every == 0 && send(c->fd, dg, len, 0) == (ssize_t)len)
-		c->dups++; /* test aid: a byte-identical copy, stored once by the server */
+		sent = 0;
+	} else
+		c->sent_bytes += len;
+	if (cam_send_filter && cam_send_filter->after)
+		cam_send_filter->after(c, dg, len, sent);
 	return 0;
 }
 
@@ -159,14 +129,9 @@ cam_hello(cam_t *c, uint64_t now_ms)
 	memset(c->frame, 0, sizeof(c->frame));
 	memcpy(c->hello, dg, (size_t)n);
 	c->hello_len = (size_t)n;
-	c->hello_ms = now_ms;
+	c->hello_ms = proto_mono_ms();
 	c->acked = 0;
 	send_dgram(c, dg, (size_t)n);
-	for (int k = 0; k < c->replay_hello; k++) { /* test aid: the server must refuse copies */
-		c->sent++;
-		if (cam_cookie_send(c, dg, (size_t)n) == 0)
-			c->sent_bytes += (uint64_t)n;
-	}
 	return 0;
 }
 
@@ -260,8 +225,8 @@ cam_hello_retry(cam_t *c, uint64_t now_ms)
 	 * The same bytes again, not a new hello: the counter is not reused
 	 * for other content, and the server stores the identity once.
 	 */
-	if (c->session == NULL || c->acked || now_ms - c->hello_ms < 1000)
-		return;
+	if (c->session == NULL || c->acked || now_ms < c->hello_ms + 1000)
+		return; /* (a hello sent in this turn may be newer than now_ms) */
 	c->hello_ms = now_ms;
 	if (cam_cookie_send(c, c->hello, c->hello_len) == 0)
 		c->hello_resent++;
@@ -293,7 +258,7 @@ cam_poll_replies(cam_t *c)
 		if (s != c->session)
 			c->s2c_earlier++;
 		if (c->sync)
-			c->sync->heard_ms = proto_now_ms(); /* the server knows our session */
+			c->sync->heard_ms = proto_mono_ms(); /* the server knows our session */
 		if (h.type == PROTO_T_HELLO_ACK) {
 			proto_hello_ack_t a;
 			if (proto_hello_ack_decode(body, (size_t)blen, &a) == 0) {

@@ -11,10 +11,11 @@
  *	those are counted. It survives a restart of the program; a torn tail
  *	is cut on reopen.
  *
- *	cam_sync.c answers MISSING from the store (a past session's hello
- *	first), paced behind live video, applies CONFIRM, builds the REPORT
- *	days, and resends the current hello when the server has been silent
- *	(docs/PROTOCOL.md, "Completeness").
+ *	cam_sync.c queues MISSING, applies CONFIRM and builds the REPORT
+ *	days; cam_resend.c answers the queue from the store (a past
+ *	session's hello first), paced behind live video, and resends the
+ *	current hello when the server has been silent (docs/PROTOCOL.md,
+ *	"Completeness").
  *
  *	Functions return 0 (or a length) or -errno; they print nothing.
  */
@@ -104,7 +105,7 @@ uint64_t cam_store_unconfirmed_before(const cam_store_t *s, uint32_t date, uint3
  * (the block a crash skips): recorded once, kept in the "void" file.
  */
 int cam_store_void_from(cam_store_t *s, uint32_t date, uint32_t next);
-/* fdatasync what was appended, at most once a second. */
+/* fdatasync what was appended, at most once a second (now_ms: monotonic). */
 void cam_store_sync(cam_store_t *s, uint64_t now_ms);
 
 /* --- cam_sync.c ------------------------------------------------------ */
@@ -118,7 +119,7 @@ typedef struct cam_sync {
 	uint32_t nq;
 	uint32_t rate;	/* resends per second */
 	double tokens;
-	uint64_t tokens_ms;
+	uint64_t tokens_ms;	   /* monotonic, as every time here */
 	uint64_t heard_ms;	   /* last authenticated message from the server */
 	uint64_t silence_hello_ms; /* current hello resent for silence */
 	struct {
@@ -143,10 +144,13 @@ void cam_sync_confirm(struct cam *c, const proto_missing_t *m, int earlier);
 void cam_sync_queue(struct cam *c, const proto_range_t *r);
 /* Report days: today (next counter) and earlier days with unconfirmed data. */
 void cam_sync_report(struct cam *c, uint32_t today, uint32_t next, proto_report_t *r);
-/* Each loop turn, after live datagrams: resends within budget, silence, fsync. */
-void cam_sync_tick(struct cam *c, uint64_t now_ms);
-/* After the last frame: go on answering until all is confirmed or ms pass. */
-void cam_sync_linger(struct cam *c, uint64_t ms, long long clock_offset);
 void cam_sync_print(const struct cam *c);
+
+/* --- cam_resend.c ---------------------------------------------------- */
+/*
+ * Each loop turn, after live datagrams: resends within budget, silence,
+ * fsync. now_ms: the monotonic clock (proto_mono_ms).
+ */
+void cam_resend_tick(struct cam *c, uint64_t now_ms);
 
 #endif

@@ -72,12 +72,12 @@ gpx_load(cam_tele_t *t, const char *path)
 }
 
 static void
-gps_connect(cam_tele_t *t, uint64_t now_ms)
+gps_connect(cam_tele_t *t)
 {
 	struct gps_data_t *g;
 	char host[256], *port;
 
-	t->gps_try_ms = now_ms;
+	t->gps_try_ms = proto_mono_ms();
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return;
 	snprintf(host, sizeof(host), "%s", t->gpsd);
@@ -100,7 +100,7 @@ cam_tele_open(cam_tele_t *t, const char *gpx, const char *gpsd, int signal, uint
 		return -1;
 	if (gpsd) {
 		snprintf(t->gpsd, sizeof(t->gpsd), "%s", gpsd);
-		gps_connect(t, now_ms);
+		gps_connect(t);
 	}
 	return 0;
 }
@@ -166,8 +166,8 @@ cam_tele_sample(cam_tele_t *t, uint64_t now_ms, proto_telemetry_t *out)
 
 	memset(out, 0, sizeof(*out));
 	out->time_ms = now_ms;
-	if (t->gps == NULL && t->gpsd[0] && now_ms - t->gps_try_ms >= 10000)
-		gps_connect(t, now_ms); /* gpsd may start after the camera */
+	if (t->gps == NULL && t->gpsd[0] && proto_mono_ms() - t->gps_try_ms >= 10000)
+		gps_connect(t); /* gpsd may start after the camera */
 	if (t->gps)
 		gps_poll(t);
 	if (t->fix) {

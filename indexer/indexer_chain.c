@@ -14,7 +14,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "indexer.h"
 #include "proto_chain.h"
@@ -26,7 +25,7 @@
 #define DAY_MS              86400000ull
 
 static struct chain_state {
-	uint64_t next_ms, end;
+	uint64_t next_ms, end; /* next_ms: monotonic */
 	int closed;
 } *cs;
 static int ncs;
@@ -35,12 +34,10 @@ void
 indexer_chain_tick(indexer_t *ix)
 {
 	char path[4200];
-	struct timespec ts;
-	uint64_t now_ms;
+	/* the wall clock signs checkpoints and ends days; the monotonic one paces */
+	uint64_t now_ms = proto_now_ms(), mono = proto_mono_ms();
 	int i, rc, closed, busy = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	if (ix->server_key == NULL)
 		return;
 	if (ncs < ix->nfiles) {
@@ -54,7 +51,7 @@ indexer_chain_tick(indexer_t *ix)
 	for (i = 0; i < ix->nfiles && busy < INDEXER_CHAIN_TURN; i++) {
 		indexer_file_t *f = &ix->f[i];
 
-		if (now_ms < cs[i].next_ms)
+		if (mono < cs[i].next_ms)
 			continue;
 		closed = now_ms >= ((uint64_t)f->date + 1) * DAY_MS + 60000;
 		if (f->offset <= cs[i].end && (!closed || cs[i].closed))
@@ -64,12 +61,12 @@ indexer_chain_tick(indexer_t *ix)
 		rc = proto_chain_update(path, ix->server_key, now_ms, closed, INDEXER_CHAIN_BYTES);
 		if (rc < 0) {
 			indexer_log("%s: chain: %s", path, proto_errmsg());
-			cs[i].next_ms = now_ms + 6 * INDEXER_CHAIN_MS;
+			cs[i].next_ms = mono + 6 * INDEXER_CHAIN_MS;
 			continue;
 		}
 		busy += rc > 0;
 		/* a large backlog (many records in one call) goes on next turn */
-		cs[i].next_ms = rc >= INDEXER_CHAIN_BACKLOG ? now_ms : now_ms + INDEXER_CHAIN_MS;
+		cs[i].next_ms = rc >= INDEXER_CHAIN_BACKLOG ? mono : mono + INDEXER_CHAIN_MS;
 		cs[i].end = f->offset;
 		cs[i].closed = closed;
 	}

@@ -185,21 +185,27 @@ int listener_revoke_open(listener_t *l);
 void listener_revoke_tick(listener_t *l, uint64_t now_ms);
 void listener_revoke_close(listener_t *l);
 
-/* 1 when a hello from peer may be processed now, 0 when over its rate. */
+/*
+ * 1 when a hello from peer may be processed now, 0 when over its rate.
+ * Bucket times are monotonic, as are the key cache's and the ticks'.
+ */
 int listener_rate_hello(listener_t *l, const struct sockaddr_storage *peer, uint64_t now_ms);
 /* Take a token from bucket b refilled at rate a second up to burst; 1 or 0. */
 int listener_rate_take(listener_bucket_t *b, double rate, double burst, uint64_t now_ms);
 
-/* Count a hello received; 1 when hellos must now carry a valid cookie. */
+/* Count a hello received (now_ms: monotonic); 1 when hellos must now carry a valid cookie. */
 int listener_cookie_load(listener_t *l, uint64_t now_ms);
 /* 1 when the trailer is valid for this hello's source and camera. */
 int listener_cookie_valid(listener_t *l, uint32_t issued, const uint8_t mac[PROTO_COOKIE_MAC_LEN],
 			  const struct sockaddr_storage *peer, const uint8_t uuid[PROTO_UUID_LEN],
 			  uint64_t now_ms);
-/* Answer hello h from peer with a fresh cookie (queued), or count it capped. */
+/*
+ * Answer hello h from peer with a fresh cookie (queued, issued at now_ms,
+ * the wall clock), or count it capped (the cap's bucket runs on mono_ms).
+ */
 void listener_cookie_answer(listener_t *l, const proto_hello_t *h,
 			    const struct sockaddr_storage *peer, socklen_t peer_len,
-			    uint64_t now_ms);
+			    uint64_t now_ms, uint64_t mono_ms);
 /* Send the queued cookies (after each receive batch). */
 void listener_cookie_flush(listener_t *l);
 

@@ -51,12 +51,12 @@ listener_cookie_valid(listener_t *l, uint32_t issued, const uint8_t mac[PROTO_CO
 
 void
 listener_cookie_answer(listener_t *l, const proto_hello_t *h, const struct sockaddr_storage *peer,
-		       socklen_t peer_len, uint64_t now_ms)
+		       socklen_t peer_len, uint64_t now_ms, uint64_t mono_ms)
 {
 	listener_cookie_out_t *o;
 	proto_cookie_t c;
 
-	if (!listener_rate_take(&l->cookie_bucket, l->cookie_rate, l->cookie_rate, now_ms)) {
+	if (!listener_rate_take(&l->cookie_bucket, l->cookie_rate, l->cookie_rate, mono_ms)) {
 		l->st.hello_cookie_capped++;
 		return;
 	}

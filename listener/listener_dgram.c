@@ -122,12 +122,13 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	proto_hello_t h;
 	listener_sess_t *ls;
 	EVP_PKEY *pub = NULL;
-	uint64_t now = proto_now_ms();
+	/* now: the camera's signed time, cookies and acks; mono: rates, caches */
+	uint64_t now = proto_now_ms(), mono = proto_mono_ms();
 	uint32_t issued = 0;
 	char what[80];
 	int rc, fresh, live, under_load, trailer;
 
-	under_load = listener_cookie_load(l, now);
+	under_load = listener_cookie_load(l, mono);
 	if ((trailer = proto_hello_trailer(dg, len, &len, &issued, mac)) < 0) {
 		rc = trailer;
 		goto drop;
@@ -139,17 +140,17 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 		/* before any bucket, registry lookup or RSA work */
 		if (trailer)
 			l->st.hello_cookie_bad++;
-		listener_cookie_answer(l, &h, peer, peer_len, now);
+		listener_cookie_answer(l, &h, peer, peer_len, now, mono);
 		verbose(l, h.uuid, "hello", trailer ? "bad cookie: cookie sent" : "cookie sent");
 		return 0;
 	}
-	if (!listener_rate_hello(l, peer, now)) {
+	if (!listener_rate_hello(l, peer, mono)) {
 		/* before any RSA work or registry lookup */
 		l->st.hello_rate_limited++;
 		verbose(l, h.uuid, "hello", "rate limited");
 		return 0;
 	}
-	if ((rc = listener_key_lookup(l, h.uuid, now, &pub)) < 0)
+	if ((rc = listener_key_lookup(l, h.uuid, mono, &pub)) < 0)
 		goto drop;
 	/*
 	 * A hello outside the time window or already seen is refused as a

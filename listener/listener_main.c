@@ -271,8 +271,8 @@ main(int argc, char **argv)
 
 	while (!listener_stop && (count == 0 || (long)l.st.accepted < count)) {
 		struct pollfd pfd = {l.fd, POLLIN, 0};
-		listener_rr_tick(&l, proto_now_ms());
-		listener_revoke_tick(&l, proto_now_ms());
+		listener_rr_tick(&l, proto_mono_ms());
+		listener_revoke_tick(&l, proto_mono_ms());
 		listener_sync_send(&l, BATCH);
 		/* syncd's requests are looked at every 20 ms at least */
 		if (poll(&pfd, 1, l.sync_out ? 20 : 200) <= 0)

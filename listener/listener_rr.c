@@ -41,7 +41,7 @@ listener_rr_init(listener_t *l)
 {
 	if ((l->rr = calloc(1, sizeof(*l->rr))) == NULL)
 		return -1;
-	l->rr->last_ms = proto_now_ms();
+	l->rr->last_ms = proto_mono_ms();
 	return 0;
 }
 

@@ -82,7 +82,7 @@ vigilctl_status(int argc, char **argv)
 	shm_status_t *st;
 	shm_seg_t seg, rs;
 	shm_ring_t *r;
-	uint64_t now = proto_now_ms();
+	uint64_t now = proto_mono_ms(); /* vigild's start times are monotonic */
 	uint32_t i;
 	int c, k;
 

@@ -88,6 +88,7 @@ void vigild_stage_exited(vigild_stage_t *s, const vigild_conf_t *c, int status, 
 int vigild_metrics_listen(const char *spec);
 void vigild_metrics_serve(int lfd, const vigild_conf_t *c, const shm_status_t *st);
 
+/* The monotonic clock (ms): restarts, backoff, deadlines, the uptimes in shm_status_t. */
 uint64_t vigild_now_ms(void);
 
 #endif

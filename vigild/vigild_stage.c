@@ -13,7 +13,9 @@
  *	restart_min_ms and doubles, up to restart_max_ms, each time it dies
  *	again before running stable_ms: a stage that keeps crashing is
  *	restarted ever more slowly and logged each time, never in a tight
- *	loop. A restart asked for by the operator is immediate.
+ *	loop. A restart asked for by the operator is immediate. Every time
+ *	here is on the monotonic clock (vigild_now_ms), so that a step of
+ *	the wall clock neither stalls a restart nor bunches them.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,15 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "vigild.h"
 
 uint64_t
 vigild_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return proto_mono_ms();
 }
 
 /*

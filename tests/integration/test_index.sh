@@ -15,6 +15,9 @@
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
+# vigil-cam's test build: --tamper, --dup, --garbage, --replay-hello
+CAMT=$(cd "${OUT:-build/default}/tests/tools" 2>/dev/null && pwd)/vigil_cam_test
+[ -x "$CAMT" ] || { echo "no vigil_cam_test (make test-build)"; exit 77; }
 tmp=$(mktemp -d /tmp/vigil-index.XXXXXX)
 prefix=vigilidx$$
 vpid=""
@@ -50,7 +53,7 @@ until [ -n "$(pid_of indexer 0)" ] && [ "$(pid_of indexer 0)" != 0 ]; do
 done
 w0=$(pid_of writer 0) w1=$(pid_of writer 1)
 
-timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c1/camera.conf" -n 120 --fps 30 --tamper 7 \
+timeout 60 "$CAMT" -c "$tmp/cams/$c1/camera.conf" -n 120 --fps 30 --tamper 7 \
 	--telemetry-hz 5 --no-gpsd >"$tmp/c1.out" 2>&1 &
 p1=$!
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c2/camera.conf" -n 120 --fps 30 --keyint 15 \

@@ -21,6 +21,9 @@
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
+# vigil-cam's test build: --tamper, --dup, --garbage, --replay-hello
+CAMT=$(cd "${OUT:-build/default}/tests/tools" 2>/dev/null && pwd)/vigil_cam_test
+[ -x "$CAMT" ] || { echo "no vigil_cam_test (make test-build)"; exit 77; }
 tmp=$(mktemp -d /tmp/vigil-ingest.XXXXXX)
 prefix=vigilingest$$
 vpid=""
@@ -63,9 +66,9 @@ start
 
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c1/camera.conf" -n 300 --fps 100 >"$tmp/c1.out" &
 p1=$!
-timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c2/camera.conf" -n 300 --fps 100 --dup 5 --garbage >"$tmp/c2.out" &
+timeout 60 "$CAMT" -c "$tmp/cams/$c2/camera.conf" -n 300 --fps 100 --dup 5 --garbage >"$tmp/c2.out" &
 p2=$!
-timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c3/camera.conf" -n 300 --fps 100 --tamper 9 >"$tmp/c3.out" &
+timeout 60 "$CAMT" -c "$tmp/cams/$c3/camera.conf" -n 300 --fps 100 --tamper 9 >"$tmp/c3.out" &
 p3=$!
 # kill each writer once while the cameras stream
 sleep 0.$(( 3 + $$ % 5 ))

@@ -9,6 +9,9 @@
 #	counted as a replay. Every wait is bounded; loopback only.
 set -u
 BINDIR=${BINDIR:-bin}
+# vigil-cam's test build: --tamper, --dup, --garbage, --replay-hello
+CAMT=$(cd "${OUT:-build/default}/tests/tools" 2>/dev/null && pwd)/vigil_cam_test
+[ -x "$CAMT" ] || { echo "no vigil_cam_test (make test-build)"; exit 77; }
 tmp=$(mktemp -d /tmp/vigil-loopback.XXXXXX)
 lpid=""
 cleanup() { [ -n "$lpid" ] && kill "$lpid" 2>/dev/null; rm -rf "$tmp"; }
@@ -33,14 +36,14 @@ until grep -q listening "$tmp/listener.out"; do
 done
 
 timeout 60 "$BINDIR/vigil-cam" -c "$cams/$good/camera.conf" -n 60 --fps 50 >"$tmp/good.out" || fail "good camera"
-timeout 60 "$BINDIR/vigil-cam" -c "$cams/$bad/camera.conf" -n 60 --fps 50 --tamper 7 --replay-hello >"$tmp/bad.out" || fail "bad camera"
+timeout 60 "$CAMT" -c "$cams/$bad/camera.conf" -n 60 --fps 50 --tamper 7 --replay-hello >"$tmp/bad.out" || fail "bad camera"
 timeout 60 "$BINDIR/vigil-cam" -c "$cams/$gone/camera.conf" -n 10 --fps 50 >"$tmp/gone.out" || fail "revoked camera"
 # a restarted camera continues its counters: same identity never reused
 timeout 60 "$BINDIR/vigil-cam" -c "$cams/$good/camera.conf" -n 20 --fps 50 >"$tmp/good2.out" || fail "good camera again"
 # a hello flood from one source: rate limited before any RSA work, data still flows
-timeout 60 "$BINDIR/vigil-cam" -c "$cams/$flood/camera.conf" -n 30 --fps 50 --replay-hello=50 >"$tmp/flood.out" || fail "flood camera"
+timeout 60 "$CAMT" -c "$cams/$flood/camera.conf" -n 30 --fps 50 --replay-hello=50 >"$tmp/flood.out" || fail "flood camera"
 # every 3rd datagram sent twice: the copies are replays, dropped before any crypto
-timeout 60 "$BINDIR/vigil-cam" -c "$cams/$dupc/camera.conf" -n 30 --fps 50 --dup 3 >"$tmp/dup.out" || fail "dup camera"
+timeout 60 "$CAMT" -c "$cams/$dupc/camera.conf" -n 30 --fps 50 --dup 3 >"$tmp/dup.out" || fail "dup camera"
 sleep 0.5
 kill -TERM "$lpid"; wait "$lpid"; lpid=""
 

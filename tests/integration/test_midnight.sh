@@ -11,14 +11,18 @@
 #	writers put every datagram in the file of the date it carries. Both
 #	day files of each camera must verify, the new day must start at
 #	counter 0 with its own hello, and together they hold every datagram
-#	sent, byte for byte as verified, once: every fifth camera sends every
-#	7th datagram twice, as a resend would, and each is stored once.
+#	sent, byte for byte as verified, once: every fifth camera (the test
+#	build, vigil_cam_test --dup 7) sends every 7th datagram twice, as a
+#	resend would, and each is stored once.
 #	syncd runs as in production: what a loaded machine drops on loopback
 #	is asked for again, and each camera lingers until its days are
 #	confirmed.
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
+# vigil-cam's test build: --tamper, --dup, --garbage, --replay-hello
+CAMT=$(cd "${OUT:-build/default}/tests/tools" 2>/dev/null && pwd)/vigil_cam_test
+[ -x "$CAMT" ] || { echo "no vigil_cam_test (make test-build)"; exit 77; }
 tmp=$(mktemp -d /tmp/vigil-midnight.XXXXXX)
 prefix=vigilmid$$
 vpid=""
@@ -49,9 +53,9 @@ now=$(date +%s%3N)
 offset=$(( (now / 86400000 + 1) * 86400000 - 6000 - now ))
 cpids="" i=0
 for c in $cams; do
-	i=$((i + 1)); dup=""
-	[ $((i % 5)) -eq 0 ] && dup="--dup 7"
-	timeout 90 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 5000 --fps 400 --size 160x120 $dup --clock-offset $offset --linger 60000 >"$tmp/$c.out" &
+	i=$((i + 1)); cam=$BIN/vigil-cam dup=""
+	[ $((i % 5)) -eq 0 ] && cam=$CAMT dup="--dup 7"
+	timeout 90 "$cam" -c "$tmp/cams/$c/camera.conf" -n 5000 --fps 400 --size 160x120 $dup --clock-offset $offset --linger 60000 >"$tmp/$c.out" &
 	cpids="$cpids $!"
 done
 for p in $cpids; do wait "$p" || fail "camera exit"; done

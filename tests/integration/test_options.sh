@@ -40,7 +40,8 @@ refused --telemetry-hz 1,5 $cam --telemetry-hz 1,5
 refused --store-max -1 $cam --store-max -1
 refused --linger 10s $cam --linger 10s
 refused --clock-offset 1e3 $cam --clock-offset 1e3
-refused --replay-hello x $cam --replay-hello=x
+refused --replay-hello x "${OUT:-build/default}/tests/tools/vigil_cam_test" -c "$tmp/none.conf" --replay-hello=x
+refused --tamper 7x "${OUT:-build/default}/tests/tools/vigil_cam_test" -c "$tmp/none.conf" --tamper 7x
 refused --size 320x $cam --size 320x
 refused --codec vp9 $cam --codec vp9
 refused --fleet 99999999999999999999 "$BIN/vigil-cam" --fleet 99999999999999999999

@@ -25,6 +25,9 @@ BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
 top=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$(mkdir -p "${OUT:-build/default}" && cd "${OUT:-build/default}" && pwd)
+# vigil-cam's test build: --tamper, --dup, --garbage, --replay-hello
+CAMT=$(cd "${OUT:-build/default}/tests/tools" 2>/dev/null && pwd)/vigil_cam_test
+[ -x "$CAMT" ] || { echo "no vigil_cam_test (make test-build)"; exit 77; }
 . "$top/tests/browser/system.sh"
 player_need
 tmp=$(mktemp -d /tmp/vigil-player.XXXXXX)
@@ -36,7 +39,7 @@ set -- $(ls "$tmp/cams")
 cl=$1 cs=$2 ct=$3
 
 # a stopped camera with gaps, then one stored datagram altered on disk
-timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$ct/camera.conf" -n 75 --fps 25 --keyint 25 \
+timeout 60 "$CAMT" -c "$tmp/cams/$ct/camera.conf" -n 75 --fps 25 --keyint 25 \
 	--size 320x240 --kbps 500 --tamper 40 >"$tmp/ct.out" 2>&1 || { cat "$tmp/ct.out"; fail "camera $ct"; }
 sleep 0.5
 node "$top/tests/browser/vgl_tamper.mjs" "$(ls "$tmp"/data/$ct/*.vgl)" 20 >"$tmp/tamper.out" || fail "tamper on disk"

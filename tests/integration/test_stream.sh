@@ -29,6 +29,9 @@ set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
 BIN=$(cd "$BINDIR" && pwd)
+# vigil-cam's test build: --tamper, --dup, --garbage, --replay-hello
+CAMT=$(cd "${OUT:-build/default}/tests/tools" 2>/dev/null && pwd)/vigil_cam_test
+[ -x "$CAMT" ] || { echo "no vigil_cam_test (make test-build)"; exit 77; }
 WSVIEW=$(cd "$OUT/tests/tools" 2>/dev/null && pwd)/wsview
 [ -x "$WSVIEW" ] || { echo "wsview not built ($WSVIEW)"; exit 77; }
 command -v curl >/dev/null || { echo "curl missing"; exit 77; }
@@ -87,7 +90,7 @@ tok=$(login alice pw)
 btok=$(login bob pw2)
 [ -n "$tok" ] && [ -n "$btok" ] || fail "login"
 
-timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c1/camera.conf" -n 900 --fps 30 --tamper 9 \
+timeout 60 "$CAMT" -c "$tmp/cams/$c1/camera.conf" -n 900 --fps 30 --tamper 9 \
 	--telemetry-hz 5 --no-gpsd >"$tmp/c1.out" 2>&1 &
 p1=$!
 timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c2/camera.conf" -n 900 --fps 30 --kbps 2000 \
