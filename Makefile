@@ -18,7 +18,9 @@
 #
 # Sources are discovered by directory, so a new module needs no edit here:
 #   lib*/ *.c                      -> build/V/lib*.a
-#   <program dir>/*.c              -> bin/<program>  (see PROGRAMS)
+#   <program dir>/*.c              -> bin/<program>  (see PROGRAMS), and all
+#                                     but its *_main.c -> build/V/obj-<dir>.a,
+#                                     which the tests and fuzz targets link
 #   tests/unit/<mod>/test_*.c      -> one cmocka program per module
 #   tests/integration/test_*.{c,sh}
 #   tests/tools/*.c                -> programs the integration tests drive
@@ -101,6 +103,18 @@ $(BINDIR)/vigil-listener $(BINDIR)/vigil-writer $(OUT)/bench/bench_scale: LDLIBS
 $(OUT)/tests/tools/failfs: private CPPFLAGS += $(shell pkg-config --cflags fuse3 2>/dev/null)
 $(OUT)/tests/tools/failfs: private LDLIBS += $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 
+# Each program's objects but its main file, as an archive that tests and
+# fuzz targets link: they take only the objects whose functions they call.
+PROG_DIRS := $(foreach p,$(PROGRAMS),$(if $(wildcard $(call prog_dir,$(p))/*.c),$(call prog_dir,$(p))))
+prog_objs  = $(patsubst %.c,$(1)/%.o,$(filter-out %_main.c,$(wildcard $(2)/*.c)))
+PROGARS   := $(foreach d,$(PROG_DIRS),$(OUT)/obj-$(d).a)
+define progar_rule
+$(OUT)/obj-$(1).a: $$(call prog_objs,$(OUT),$(1))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach d,$(PROG_DIRS),$(eval $(call progar_rule,$(d))))
+
 define lib_rule
 $(OUT)/$(1).a: $$(patsubst %.c,$(OUT)/%.o,$$(wildcard $(1)/*.c))
 	@mkdir -p $$(@D)
@@ -118,9 +132,10 @@ TOOL_BINS  := $(patsubst %.c,$(OUT)/%,$(wildcard tests/tools/*.c))
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(patsubst %.c,$(OUT)/%,$(BENCH_SRCS))
 
-$(OUT)/tests/%: tests/%.c $(TESTLIB) $(LIBARS)
+$(OUT)/tests/%: tests/%.c $(TESTLIB) $(PROGARS) $(LIBARS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB) $(LIBLINK) -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB) $(PROGARS) $(LIBLINK) \
+		-lcmocka $(LDLIBS)
 
 $(OUT)/bench/%: bench/%.c $(TESTLIB) $(LIBARS)
 	@mkdir -p $(@D)
@@ -154,15 +169,19 @@ test: deps
 	$(MAKE) -j$(NPROC) fuzz-run FUZZ_TIME=$(FUZZ_SECONDS)
 
 # libFuzzer targets: built with clang, ASan+UBSan, on the library sources
-# compiled once with the same instrumentation (into build/fuzz/libfuzz.a).
+# compiled once with the same instrumentation (into build/fuzz/libfuzz.a),
+# and on the objects of the programs whose files they fuzz (all but the
+# main file, into build/fuzz/obj-<dir>.a). libbus is left out: no target
+# reaches NATS.
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_OUT  := build/fuzz
 FUZZ_BINS := $(patsubst fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
-FUZZ_LIBSRCS := $(wildcard libproto/*.c libshm/*.c libindex/*.c libauth/*.c libview/*.c)
+FUZZ_LIBSRCS := $(filter-out libbus/%,$(wildcard lib*/*.c))
 FUZZ_LIBOBJS := $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_LIBSRCS))
 FUZZ_LIB := $(FUZZ_OUT)/libfuzz.a
-FUZZ_BASE := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilibproto -Ilibshm -Ilibstage -Ilibindex -Ilibauth -Ilibview -I. \
-	     -fno-sanitize-recover=all
+FUZZ_PROGDIRS := firmware streamer vigild
+FUZZ_PROGARS := $(foreach d,$(FUZZ_PROGDIRS),$(FUZZ_OUT)/obj-$(d).a)
+FUZZ_BASE := -O1 -g -std=gnu11 $(CPPFLAGS) -fno-sanitize-recover=all
 FUZZ_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 
 $(FUZZ_OUT)/obj/%.o: %.c
@@ -173,9 +192,16 @@ $(FUZZ_LIB): $(FUZZ_LIBOBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_OUT)/%: fuzz/%.c $(FUZZ_LIB)
+define fuzz_progar_rule
+$(FUZZ_OUT)/obj-$(1).a: $$(call prog_objs,$(FUZZ_OUT)/obj,$(1))
+	rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach d,$(FUZZ_PROGDIRS),$(eval $(call fuzz_progar_rule,$(d))))
+
+$(FUZZ_OUT)/%: fuzz/%.c $(FUZZ_PROGARS) $(FUZZ_LIB)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_PROGARS) $(FUZZ_LIB) $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -5,8 +5,8 @@
  *
  * DESCRIPTION
  *	The input, cut at its first NUL, is a request path for the
- *	streamer's router (streamer_route, compiled in directly: it belongs
- *	to the streamer) and a bearer token for auth_token_check. A file
+ *	streamer's router (streamer_route, linked from the streamer's
+ *	objects) and a bearer token for auth_token_check. A file
  *	path the router accepts must start with '/' and hold no "..",
  *	backslash or control byte; a day route's UUID and date must print
  *	back to the path's own text; a token must never be accepted, since
@@ -18,7 +18,8 @@
 #include <strings.h>
 
 #include "auth.h"
-#include "../streamer/streamer_route.c"
+#include "proto.h"
+#include "streamer/streamer_route.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,17 +8,19 @@
  *	and read back through /proc/self/fd. Whatever the bytes, a loader
  *	returns 0 or an error, never crashes nor reads out of bounds, and
  *	what it accepts must hold terminated strings and values inside the
- *	ranges vigild and vigil-cam rely on. The loaders' files are compiled
- *	in directly: they belong to their programs, not to a library.
+ *	ranges vigild and vigil-cam rely on. The loaders are linked from
+ *	their programs' objects (vigild_conf.o, cam_conf.o); vigild's log
+ *	line is replaced by one that drops it.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../vigild/vigild_conf.c"
-#include "../firmware/cam_conf.c"
+#include "firmware/cam.h"
+#include "vigild/vigild.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

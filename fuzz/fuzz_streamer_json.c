@@ -6,14 +6,13 @@
  * DESCRIPTION
  *	Any bytes a viewer sends: the parser must never crash nor read out
  *	of bounds, and what it accepts must hold terminated, bounded fields.
- *	The parser's file is compiled in directly: it belongs to the
- *	streamer, not to a library.
+ *	The parser is linked from the streamer's objects (streamer_json.o).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../streamer/streamer_json.c"
+#include "streamer/streamer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,8 +4,8 @@
  *	it sends then
  *
  * DESCRIPTION
- *	Builds firmware/cam_cookie.c (and the store it resends earlier
- *	hellos from) into the test; the camera's socket is one end of a
+ *	Links firmware/cam_cookie.c (and the store it resends earlier
+ *	hellos from) with cam_sync.c's resend queue replaced by the test's; the camera's socket is one end of a
  *	datagram socket pair, so every byte it sends is read back. Checks:
  *	a hello goes bare before any cookie; a COOKIE for another camera,
  *	for a hello id never sent, of a wrong length, or for a hello sent
@@ -31,8 +31,8 @@
 
 #include <cmocka.h>
 
-#include "../../firmware/cam_cookie.c"
-#include "../../firmware/cam_store.c"
+#include "firmware/cam.h"
+#include "firmware/cam_store.h"
 #include "testutil.h"
 
 #define DATE 20782u

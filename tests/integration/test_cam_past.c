@@ -3,13 +3,14 @@
  *	test_cam_past.c - the s2c keys of the camera's last sessions, on disk
  *
  * DESCRIPTION
- *	Builds firmware/cam_past.c into the test and checks, with a real
- *	"<state>.s2c" file in a temporary folder: the slot vector of
- *	docs/STORAGE.md ("Camera session keys"); after ten sessions and a
- *	reopen (a restarted camera) the last CAM_PAST_MAX are known and open
- *	a CONFIRM the server sealed with each, the two oldest are gone; the
- *	current session is found first; a torn slot is an empty slot and the
- *	others still open; the file holds no session secret.
+ *	Links firmware/cam_past.c (the firmware's objects, bar its main
+ *	file) and checks, with a real "<state>.s2c" file in a temporary
+ *	folder: the slot vector of docs/STORAGE.md ("Camera session keys");
+ *	after ten sessions and a reopen (a restarted camera) the last
+ *	CAM_PAST_MAX are known and open a CONFIRM the server sealed with
+ *	each, the two oldest are gone; the current session is found first;
+ *	a torn slot is an empty slot and the others still open; the file
+ *	holds no session secret.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -24,11 +25,12 @@
 
 #include <cmocka.h>
 
-#include "../../firmware/cam_past.c"
+#include "firmware/cam.h"
 #include "testutil.h"
 
 #define NSESS 10
 #define DATE0 20782u
+#define SLOT_LEN 44 /* docs/STORAGE.md, "Camera session keys": one slot of <state>.s2c */
 
 static const uint8_t UUID[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
 				 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};

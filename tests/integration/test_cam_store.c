@@ -3,15 +3,16 @@
  *	test_cam_store.c - the camera's store of sent datagrams, on disk
  *
  * DESCRIPTION
- *	Builds firmware/cam_store.c into the test (the firmware is a
- *	program, not a library) and checks, with real files in a temporary
- *	folder: the record vector of docs/STORAGE.md; datagrams come back
+ *	Links firmware/cam_store.c (the firmware's objects, bar its main
+ *	file) and checks, with real files in a temporary folder: the store
+ *	writes and reads the record vector of docs/STORAGE.md; datagrams come back
  *	byte for byte after a reopen; a torn tail is cut on reopen and
  *	appending goes on after it; confirmations survive a reopen; when
  *	full, confirmed datagrams go first and unconfirmed ones are dropped
  *	only when nothing confirmed is left, counted, with the day's oldest
  *	held counter rising past them.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +25,8 @@
 
 #include <cmocka.h>
 
-#include "../../firmware/cam_store.c"
+#include "firmware/cam_store.h"
+#include "proto_record.h"
 #include "testutil.h"
 
 #define DATE 20782
@@ -47,27 +49,82 @@ mk(uint8_t *dg, uint8_t type, uint32_t counter, size_t len)
 	return len;
 }
 
+/*
+ * A record header as docs/STORAGE.md, "Camera store", spells it: "VCSR",
+ * u16 length, u16 flags (0), u32 CRC-32C of those 8 bytes and the datagram.
+ */
+static void
+rec_hdr(uint8_t hdr[CAM_STORE_REC_HDR], const uint8_t *dg, size_t len)
+{
+	memcpy(hdr, "VCSR", 4);
+	proto_put16(hdr + 4, (uint16_t)len);
+	proto_put16(hdr + 6, 0);
+	proto_put32(hdr + 8, proto_crc32c(proto_crc32c(0, hdr, 8), dg, len));
+}
+
+/* The whole of a file into buf: its length. */
+static size_t
+slurp(const char *path, uint8_t *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, cap);
+	close(fd);
+	assert_true(n >= 0);
+	return (size_t)n;
+}
+
+/*
+ * The store writes the documented record, reads it back, and takes a
+ * record with a flipped bit for a torn tail.
+ */
 static void
 test_vector(void **state)
 {
-	uint8_t dg[32], hdr[CAM_STORE_REC_HDR], want[64], got[64];
+	char *dir = tu_tmpdir(), path[4200];
 	char *hex = tu_doc_vector("docs/STORAGE.md", "cam-store-record");
-	int n;
+	uint8_t dg[32], want[64], got[128], back[PROTO_MAX_DGRAM];
+	uint32_t date, counter;
+	cam_store_t s;
+	int n, fd;
 
 	(void)state;
 	assert_non_null(hex);
-	for (int i = 0; i < 32; i++)
-		dg[i] = (uint8_t)i;
-	rec_hdr(hdr, dg, sizeof(dg));
-	memcpy(got, hdr, sizeof(hdr));
-	memcpy(got + sizeof(hdr), dg, sizeof(dg));
 	n = tu_unhex(hex, want, sizeof(want));
 	free(hex);
 	assert_int_equal(n, CAM_STORE_REC_HDR + 32);
+	for (int i = 0; i < 32; i++)
+		dg[i] = (uint8_t)i;
+	date = proto_get32(dg + 20);
+	counter = proto_get32(dg + 24);
+	assert_int_equal(cam_store_open(&s, dir, 0), 0);
+	assert_int_equal(cam_store_put(&s, dg, sizeof(dg)), 0);
+	cam_store_close(&s);
+	snprintf(path, sizeof(path), "%s/seg-0000000000", dir);
+	assert_int_equal(slurp(path, got, sizeof(got)), (size_t)n);
 	assert_memory_equal(got, want, (size_t)n);
-	assert_int_equal(rec_parse(want, (size_t)n), n);
-	want[20] ^= 1; /* a flipped bit is not a record */
-	assert_int_equal(rec_parse(want, (size_t)n), 0);
+
+	assert_int_equal(cam_store_open(&s, dir, 0), 0);
+	assert_int_equal(s.torn_cut, 0);
+	assert_int_equal(cam_store_get(&s, date, counter, back), 32);
+	assert_memory_equal(back, dg, 32);
+	cam_store_close(&s);
+
+	/* a flipped bit is not a record: cut on reopen */
+	want[20] ^= 1;
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, want, (size_t)n), n);
+	close(fd);
+	assert_int_equal(cam_store_open(&s, dir, 0), 0);
+	assert_int_equal(s.torn_cut, 1);
+	assert_int_equal(cam_store_get(&s, date, counter, back), -ENOENT);
+	cam_store_close(&s);
+	assert_int_equal(slurp(path, got, sizeof(got)), 0);
+	tu_rmtree(dir);
+	free(dir);
 }
 
 static void

@@ -4,11 +4,10 @@
  *
  * DESCRIPTION
  *	The ladder is pure arithmetic on receiver reports, so it is tested
- *	here from fabricated reports, compiled from its one source file
- *	(the camera program is not a library): rungs derived from the base
- *	stream, a step down to the best rung under what got through, no
- *	action on the report that follows a change unless its loss is
- *	heavy, JPEG under the threshold, 4 clean reports to step up and 8
+ *	here from fabricated reports, linked from the firmware's objects
+ *	(all but its main file): rungs derived from the base stream, a
+ *	step down to the best rung under what got through, no action on
+ *	the report that follows a change unless its loss is heavy, JPEG under the threshold, 4 clean reports to step up and 8
  *	to leave JPEG, and the caps a weak signal puts on the best rung.
  */
 #include <setjmp.h>
@@ -18,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "firmware/cam_abr.c"
+#include "firmware/cam_media.h"
 
 static const cam_feed_conf_t BASE = {"testsrc", PROTO_C_H264, 640, 360, 15, 1000, 30, 75, NULL};
 
