@@ -26,6 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proto_sync_report_t r;
 	proto_sync_req_t q;
 	proto_ranges_t s = {0};
+	uint32_t top = 0;
 	size_t i;
 	int n;
 
@@ -44,15 +45,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t lo = data[i] * 16u, hi = lo + data[i + 1] % 40;
 		if (proto_ranges_add(&s, lo, hi) < 0)
 			break;
+		if (hi > top)
+			top = hi;
 		for (uint32_t c = lo; c < hi; c++)
 			bits[c / 8] |= (uint8_t)(1u << (c % 8));
 	}
 	for (i = 0; i < s.n; i++)
 		if (s.r[i].lo >= s.r[i].hi || (i && s.r[i - 1].hi >= s.r[i].lo))
 			abort();
-	for (uint32_t c = 0; c < 8192; c++)
-		if (proto_ranges_has(&s, c) != !!(bits[c / 8] & (1u << (c % 8))))
+	/* past the highest range added, the set must hold nothing */
+	if (s.n && s.r[s.n - 1].hi > top)
+		abort();
+	/* the ranges, walked once, agree with the bitmap counter by counter */
+	for (uint32_t c = 0, k = 0; c < top; c++) {
+		while (k < s.n && s.r[k].hi <= c)
+			k++;
+		if ((k < s.n && s.r[k].lo <= c) != !!(bits[c / 8] & (1u << (c % 8))))
 			abort();
+	}
+	/* and the lookup agrees at every edge, where an off-by-one would show */
+	for (i = 0; i < s.n; i++) {
+		uint32_t lo = s.r[i].lo, hi = s.r[i].hi;
+		if (!proto_ranges_has(&s, lo) || !proto_ranges_has(&s, hi - 1) ||
+		    proto_ranges_has(&s, hi) || (lo > 0 && proto_ranges_has(&s, lo - 1)))
+			abort();
+	}
 	proto_ranges_free(&s);
 	return 0;
 }
