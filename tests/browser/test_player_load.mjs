@@ -8,12 +8,16 @@
 //	real time here:
 //	  one     one camera alone: its tile decodes every picture it gets
 //	          and never says "reduced"
-//	  grid    every camera's tile on the grid: over SECONDS, at every
-//	          sample each tile shows a picture captured at most LAG_S
-//	          seconds ago (a tile that could not keep up and did not
-//	          skip would drift past it); a tile that skipped frames to
-//	          stay live said "reduced".
-//	No timing is asserted beyond the generous LAG_S. The cameras
+//	  grid    every camera's tile on the grid: over SECONDS, each tile
+//	          comes back to a picture captured at most LAG_S seconds
+//	          ago in the second half of the samples, and none is ever
+//	          DRIFT_S behind (a tile that could not keep up and did not
+//	          skip would drift further behind at every sample and never
+//	          come back); a tile that skipped frames to stay live said
+//	          "reduced".
+//	No timing is asserted beyond the generous LAG_S: a machine too busy
+//	to schedule the page for a while may hold a tile past it, but a tile
+//	that works skips back to live once it runs again. The cameras
 //	cannot be told to send more than this machine decodes everywhere:
 //	where it keeps up, no tile skips and the line says so.
 //	Prints "player load: N passed, N failed" and exits 1 on any failure.
@@ -25,6 +29,7 @@ const URL = env.VIGIL_URL, CAMS = env.CAMS.split(',');
 const KEYINT = Number(env.KEYINT_MS || 1000), FPS = Number(env.FPS || 25);
 const SECONDS = Number(env.SECONDS || 10);
 const LAG_S = 1 + KEYINT / 1000 + 3; /* the sink's own bound, a keyframe interval, and slack */
+const DRIFT_S = 60; /* far past anything a live tile shows, however busy the machine */
 const shots = shotDir();
 let passed = 0, failed = 0;
 const errors = [];
@@ -87,6 +92,7 @@ await check('grid', page, async () => {
 	const t0 = Date.now();
 	const said = new Set();
 	let n = 0, worst = 0, s1;
+	const lags = new Map(CAMS.map((c) => [c, []]));
 	const whole = async (s, when) => {
 		const missing = CAMS.filter((c) => !s.some((t) => t.camera === c));
 		if (!missing.length)
@@ -106,13 +112,21 @@ await check('grid', page, async () => {
 		n++;
 		await whole(s1, `after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 		for (const t of s1) {
-			assert(t.lag !== null && t.lag < LAG_S,
-			    `tile ${t.camera} shows a picture captured ${t.lag} s ago (bound ${LAG_S} s)`);
+			assert(t.lag !== null && t.lag < DRIFT_S,
+			    `tile ${t.camera} shows a picture captured ${t.lag} s ago (drifted past ${DRIFT_S} s)`);
+			lags.get(t.camera).push(t.lag);
 			worst = Math.max(worst, t.lag);
 			if (t.reduced)
 				said.add(t.camera);
 		}
 		await sleep(250);
+	}
+	for (const [c, l] of lags) {
+		const late = l.slice(Math.floor(l.length / 2));
+		const best = Math.min(...late);
+		assert(late.length && best < LAG_S,
+		    `tile ${c} never came back near live: in the last ${late.length} samples its picture ` +
+		    `was at best ${best.toFixed(2)} s old (bound ${LAG_S} s; lags ${l.map((x) => x.toFixed(1)).join(' ')})`);
 	}
 	const secs = (Date.now() - t0) / 1000;
 	let decoded = 0;
@@ -124,7 +138,8 @@ await check('grid', page, async () => {
 	}
 	const sent = CAMS.length * FPS * secs;
 	const skipped = s1.filter((t) => t.skips > s0.find((x) => x.camera === t.camera).skips).length;
-	return `${n} samples of ${s1.length} tiles: worst picture ${worst.toFixed(2)} s old (bound ${LAG_S} s); ` +
+	return `${n} samples of ${s1.length} tiles: worst picture ${worst.toFixed(2)} s old, every tile back ` +
+	    `within ${LAG_S} s; ` +
 	    `decoded ${decoded} of about ${sent.toFixed(0)} sent; ${skipped} tiles skipped to stay live, ` +
 	    `${said.size} said reduced` + (said.size ? '' : ' (this machine kept up)');
 });
