@@ -64,8 +64,15 @@ export function pageReadBars(canvas) {
 	return { frame: v[0], capture: v[1] * 4294967296 + v[2] };
 }
 
+// Waits are for events, and their bounds only say when to give up: a
+// machine at load 10 or a sanitizer build takes several times longer to
+// get there, so every bound is stretched by SLACK (VIGIL_TEST_SLACK,
+// default 4). A passing run does not wait any longer for it.
+export const SLACK = Number(process.env.VIGIL_TEST_SLACK || 4);
+export const slack = (ms) => ms * SLACK;
+
 export async function waitFor(what, fn, timeoutMs, stepMs = 100) {
-	const end = Date.now() + timeoutMs;
+	const end = Date.now() + slack(timeoutMs);
 	let last;
 	for (;;) {
 		last = await fn();

@@ -36,7 +36,7 @@
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, newPage, login, pageReadBars, waitFor, shotDir } from './player_lib.mjs';
+import { launch, newPage, login, pageReadBars, waitFor, shotDir, slack } from './player_lib.mjs';
 
 const env = process.env;
 const URL = env.VIGIL_URL, USER = env.VIGIL_USER, PASS = env.VIGIL_PASSWORD;
@@ -255,14 +255,14 @@ await check('login', page, async () => {
 	await login(page, URL, USER, PASS + 'x');
 	await waitFor('the refusal', () => page.textContent('#login-error'), 5000);
 	await login(page, URL, USER, PASS);
-	await page.waitForSelector('#grid', { state: 'visible', timeout: 5000 });
+	await page.waitForSelector('#grid', { state: 'visible', timeout: slack(5000) });
 	const tok = await page.evaluate(() => sessionStorage.getItem('vigil.token'));
 	assert(tok, 'no token in sessionStorage');
 	return 'refused a wrong password, token kept in sessionStorage';
 });
 
 await check('grid', page, async () => {
-	await page.waitForSelector(`.tile[data-uuid="${env.CAM_LIVE}"]`, { timeout: 8000 });
+	await page.waitForSelector(`.tile[data-uuid="${env.CAM_LIVE}"]`, { timeout: slack(8000) });
 	const [a, b] = await advances(page, env.CAM_LIVE, 10000);
 	assert(b.s.integrity === 0, 'integrity failures on a clean stream');
 	assert(Math.abs(b.bars.capture - b.s.lastCapture) < 1, `burned-in time ${b.bars.capture} is not the frame's capture time ${b.s.lastCapture}`);
@@ -459,7 +459,7 @@ await check('401', page, async () => {
 	await page.evaluate(() => sessionStorage.setItem('vigil.token', 'not-a-token'));
 	await page.evaluate(() => { location.hash = '#/'; });
 	await page.reload();
-	await page.waitForSelector('#login', { state: 'visible', timeout: 8000 });
+	await page.waitForSelector('#login', { state: 'visible', timeout: slack(8000) });
 	const tok = await page.evaluate(() => sessionStorage.getItem('vigil.token'));
 	assert(!tok, 'the refused token was kept');
 	return 'back on the login page, token forgotten';

@@ -22,7 +22,7 @@
 //	where it keeps up, no tile skips and the line says so.
 //	Prints "player load: N passed, N failed" and exits 1 on any failure.
 import path from 'node:path';
-import { launch, newPage, login, waitFor, shotDir } from './player_lib.mjs';
+import { launch, newPage, login, waitFor, shotDir, slack } from './player_lib.mjs';
 
 const env = process.env;
 const URL = env.VIGIL_URL, CAMS = env.CAMS.split(',');
@@ -55,7 +55,7 @@ const browser = await launch();
 const page = await newPage(browser, errors);
 await page.setViewportSize({ width: 1600, height: 1000 });
 await login(page, URL, env.VIGIL_USER, env.VIGIL_PASSWORD);
-await page.waitForSelector('#grid', { state: 'visible', timeout: 8000 });
+await page.waitForSelector('#grid', { state: 'visible', timeout: slack(8000) });
 
 // each tile of these cameras: now, lag of the picture shown, counters
 const sample = (cams) => page.evaluate((cs) => vigil.app.tiles().filter((t) => cs.includes(t.camera))

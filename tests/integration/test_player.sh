@@ -65,7 +65,7 @@ sleep 1
 cd "$top/tests/browser" &&
 VIGIL_URL=http://127.0.0.1:$hport VIGIL_USER=$user VIGIL_PASSWORD=$password \
 CAM_LIVE=$cl CAM_SWITCH=$cs CAM_TAMPER=$ct TAMPER_CAPTURE=$tcap TELE_LOG=$tmp/tele.log KEYINT_MS=1000 \
-RESTART_CMD="$(player_restart_cmd)" OUT=$OUT timeout 120 node test_player.mjs
+RESTART_CMD="$(player_restart_cmd)" OUT=$OUT timeout 400 node test_player.mjs
 rc=$?
 [ $rc -eq 0 ] || fail "player tests (exit $rc)"
 
@@ -85,7 +85,7 @@ done
 cd "$top/tests/browser" &&
 VIGIL_URL=http://127.0.0.1:$hport VIGIL_USER=$user VIGIL_PASSWORD=$password \
 CAMS=$(ls "$tmp/fleet" | paste -sd, -) KEYINT_MS=1000 FPS=25 SECONDS=8 OUT=$OUT \
-	timeout 120 node test_player_load.mjs
+	timeout 400 node test_player_load.mjs
 rc=$?
 [ $rc -eq 0 ] || fail "player load tests (exit $rc)"
 echo "screenshots in $OUT/browser/"
