@@ -100,7 +100,7 @@ accepted_of() {
 	VIGIL_SHM_PREFIX=$prefix$1 "$BIN/vigilctl" status | sed -n 's/.*accepted=\([0-9]*\).*/\1/p'
 }
 for n in l1 l2 w1 w2; do start $n; done
-# each listener node has published and each writer node consumes
+# each ingest node has published and each writer node consumes
 sleep 0.5
 
 cpids=""
@@ -178,7 +178,7 @@ for n in l1 l2 w1 w2; do
 done
 [ "$(grep -c 'started writer\[0\]' "$tmp/w1.log")" -ge 2 ] || fail "writer node 1 was not restarted"
 cat "$tmp"/[lw][12].log | grep "exited with status [1-9] (stopping)" && fail "a stage failed on its way out"
-[ "$(grep -c 'started listener\[0\]' "$tmp/l1.log")" -ge 2 ] || fail "listener node 1 was not restarted"
+[ "$(grep -c 'started listener\[0\]' "$tmp/l1.log")" -ge 2 ] || fail "ingest node 1 was not restarted"
 
 day=$(cd "$tmp/data/$(ls "$tmp/cams.$pb" | head -1)" && ls -- *.vgl)
 stored=0
@@ -192,7 +192,7 @@ for p in $pa $pb; do
 		sent=$(sed -n 's/^sent=\([0-9]*\).*/\1/p' "$tmp/$c.out")
 		echo "camera $c via port $p: sent $sent, stored $r"
 		stored=$((stored + r))
-		if [ "$p" = "$pb" ]; then # its listener node never stopped
+		if [ "$p" = "$pb" ]; then # its ingest node never stopped
 			grep -q "^present: 0-$((sent - 1))$" "$tmp/v.out" ||
 				{ cat "$tmp/v.out"; fail "$c: datagrams lost through the writer kill"; }
 		fi
