@@ -1,12 +1,14 @@
 #!/bin/sh
 # NAME
 #	test_conf.sh - vigild -n refuses every mistake in vigil.conf, naming
-#	the line and the key, and takes etc/vigil.conf
+#	the line and the key, and takes etc/vigil.conf and every role file
 # DESCRIPTION
 #	Each bad file must make vigild -n exit 1 with a message that names
-#	FILE:LINE and what is wrong; etc/vigil.conf, the block form and the
-#	older "stage NAME = PROGRAM ARGS" lines must pass. No server is
-#	started.
+#	FILE:LINE and what is wrong; etc/vigil.conf, every etc/roles/*.conf
+#	(docs/DEPLOY.md), the block form and the older "stage NAME =
+#	PROGRAM ARGS" lines must pass. The role files of several machines
+#	agree on what every node of a deployment must share (writers, the
+#	transport, the NATS servers and stream). No server is started.
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
@@ -61,6 +63,19 @@ n=$((n + 1))
 
 # taken: the shipped file, blocks, old lines, a stand-in program
 "$BIN/vigild" -n -c etc/vigil.conf >"$tmp/out" 2>&1 || fail "etc/vigil.conf: $(cat "$tmp/out")"
+nroles=0
+for f in etc/roles/*.conf; do
+	"$BIN/vigild" -n -c "$f" >"$tmp/out" 2>&1 || fail "$f: $(cat "$tmp/out")"
+	nroles=$((nroles + 1))
+done
+[ "$nroles" -ge 4 ] || fail "etc/roles holds $nroles files, not the 4 roles"
+for k in writers transport nats_url nats_stream nats_ack_wait_ms nats_replicas; do
+	v=$(sed -n "s/^$k[ \t]*=[ \t]*\([^ \t#]*\).*/\1/p" etc/roles/ingest.conf \
+		etc/roles/writer.conf etc/roles/streamer.conf | sort -u)
+	[ "$(echo "$v" | wc -l)" -eq 1 ] && [ -n "$v" ] ||
+		fail "the role files of several machines differ on $k: $(echo $v)"
+done
+grep -q '^transport = nats$' etc/roles/writer.conf || fail "writer.conf: not transport = nats"
 cat >"$tmp/ok.conf" <<CONF
 writers = 3
 hello_cookie = always
@@ -85,4 +100,4 @@ grep -q '^ring_slots = 4096$' "$tmp/defaults.conf" || fail "-D has no ring_slots
 "$BIN/vigild" -n -c "$tmp/defaults.conf" >"$tmp/out" 2>&1 || fail "-D's file refused: $(cat "$tmp/out")"
 "$BIN/vigild" -h | grep -qF "ring_slots" || fail "vigild -h does not list ring_slots"
 "$BIN/vigild" -Q >/dev/null 2>&1; [ $? -eq 2 ] || fail "vigild -Q did not exit 2"
-echo "conf: $n bad files refused with their line; etc/vigil.conf, blocks and -D's file taken"
+echo "conf: $n bad files refused with their line; etc/vigil.conf, $nroles role files, blocks and -D's file taken"
