@@ -6,7 +6,9 @@
  *	One libwebsockets event loop per worker process; workers share the
  *	port with SO_REUSEPORT and share nothing else but read-only things
  *	(the index segment, the day files, the users file, the token key).
- *	streamer_main.c sets up and runs the loop; streamer_http.c serves
+ *	streamer_main.c sets up; streamer_serve.c runs the workers and their
+ *	loops; streamer_state.c holds what the files of a worker share (its
+ *	state, clock and counters); streamer_http.c serves
  *	files, the API and /metrics; streamer_json.c parses the small JSON
  *	commands; streamer_auth.c checks tokens and permissions and writes
  *	the audit log; streamer_view.c is one viewer's stream (live,
@@ -212,7 +214,23 @@ typedef struct http_req {
 int streamer_http(struct lws *wsi, enum lws_callback_reasons reason, http_req_t *r, void *in,
 		  size_t len);
 
-/* --- shared state of one worker ----------------------------------------- */
+/* --- streamer_serve.c ----------------------------------------------------- */
+
+typedef struct streamer_listen {
+	char host[1024];       /* the interface's address or name; "" any */
+	int port;
+	const char *cert, *key; /* TLS only when set (both) */
+} streamer_listen_t;
+
+/*
+ * Fork workers-1 more workers and be the first: returns the exit status
+ * (0 after SIGTERM, 1 when a worker died or the loop failed).
+ */
+int streamer_serve_run(const streamer_listen_t *l, int workers);
+/* For stage_signals_init: wakes the loop (async-signal-safe). */
+void streamer_serve_wake(void);
+
+/* --- streamer_state.c: shared state of one worker ------------------------ */
 
 typedef struct streamer {
 	struct lws_context *ctx;
@@ -237,7 +255,6 @@ uint64_t streamer_now_us(void);
  * free; NULL when none): how many, or -errno (-EAGAIN: index busy).
  */
 int streamer_camera_days(const uint8_t uuid[16], uint32_t **out);
-void streamer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void streamer_count(uint64_t *c, uint64_t n);
 void streamer_gauge(uint64_t *g, uint64_t value);
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stage_log.h"
 #include "streamer.h"
 
 #define TOKEN_LIFE_S (12 * 3600)
@@ -42,8 +43,8 @@ current_users(void)
 	    st.st_mtim.tv_nsec == users_mtime.tv_nsec)
 		return &users;
 	if ((rc = auth_users_load(streamer.users_path, &fresh, &line)) < 0) {
-		streamer_log("%s:%d: %s; keeping the users read before", streamer.users_path, line,
-			     strerror(-rc));
+		log_warnx("%s:%d: %s; keeping the users read before", streamer.users_path, line,
+			  strerror(-rc));
 		return &users;
 	}
 	auth_users_free(&users);
@@ -116,5 +117,5 @@ streamer_audit(const char *user, const char *what, const uint8_t uuid[16], uint3
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		     user, what, u, d, (unsigned long long)from_ms);
 	if (n > 0 && write(streamer.audit_fd, line, (size_t)n) != n)
-		streamer_log("audit log: %s", strerror(errno));
+		log_warn("audit log");
 }

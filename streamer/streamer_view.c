@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stage_log.h"
 #include "streamer.h"
 
 #define GAP_REANCHOR_MS 3000
@@ -337,9 +338,9 @@ pump(viewer_t *v)
 				 * points do not fit under -t: the file order, and
 				 * say so.
 				 */
-				streamer_log("counter order lost at offset %llu (%s): file order",
-					     (unsigned long long)proto_reader_offset(v->rd),
-					     rc == -EPROTO ? "the index disagrees" : "no room for the points");
+				log_warnx("counter order lost at offset %llu (%s): file order",
+					  (unsigned long long)proto_reader_offset(v->rd),
+					  rc == -EPROTO ? "the index disagrees" : "no room for the points");
 				next = v->ord.next;
 				streamer_order_stop(v);
 				v->ord.floor_on = 1; /* the counters below were sent (or passed) */

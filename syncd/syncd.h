@@ -3,11 +3,16 @@
  *	syncd.h - vigil-syncd: fetch back what the network lost
  *
  * DESCRIPTION
- *	syncd_main.c runs the loop (reports in, requests out), syncd_cam.c
+ *	syncd_main.c sets up, syncd_loop.c runs the loop (reports in,
+ *	requests out), syncd_cam.c
  *	keeps the cameras (their reports, their backfill budget, their
  *	health metrics), syncd_day.c follows one (camera, day) file and
  *	decides what to ask for, what to confirm and when the day is
  *	complete.
+ *
+ *	Times named now are the wall clock (proto_now_ms), stored or shown
+ *	as dates; times named mono are the monotonic clock (proto_mono_ms),
+ *	for timers only. Each field below says which it holds.
  */
 #ifndef VIGIL_SYNCD_H
 #define VIGIL_SYNCD_H
@@ -19,6 +24,7 @@
 #include "proto_daystate.h"
 #include "proto_sync.h"
 #include "shm.h"
+#include "shm_metrics.h"
 
 struct idx;
 
@@ -53,22 +59,22 @@ typedef struct syncd_day {
 	struct {
 		uint32_t next;
 		uint64_t ms;
-	} ck[SYNCD_CKPT]; /* (next counter, when reported), oldest first */
+	} ck[SYNCD_CKPT]; /* (next counter, when reported: mono), oldest first */
 	int nck;
 	uint32_t settled; /* counters below are old enough to ask for */
 	/* the request in flight */
 	proto_ranges_t asked;
-	uint64_t asked_ms, first_ask_ms;
+	uint64_t asked_ms, first_ask_ms; /* mono */
 	uint64_t asked_missing; /* of it, still missing when sent */
 	uint32_t rto_ms, tries;
 	proto_ranges_t abandoned; /* asked for max_tries times in vain */
 	/* confirmation */
 	proto_ranges_t confirmable; /* present one confirm period ago */
 	uint32_t conf_cursor;
-	uint64_t confirm_ms;
-	uint64_t state_ms; /* .sync written */
+	uint64_t confirm_ms; /* mono */
+	uint64_t state_ms; /* .sync written: mono */
 	int state_dirty;
-	uint64_t last_report_ms;
+	uint64_t last_report_ms; /* mono (st.report_ms is the wall clock's) */
 	/* durability of what is confirmed (syncd_day.c, durable()) */
 	int fd;		    /* our own descriptor of the day file, when has_fd */
 	int has_fd;
@@ -80,10 +86,10 @@ typedef struct syncd_cam {
 	int used;
 	uint8_t uuid[PROTO_UUID_LEN];
 	char name[37];
-	uint64_t last_report_ms;
+	uint64_t last_report_ms; /* mono */
 	uint32_t last_date, last_counter; /* newest report seen (date, counter) */
 	double tokens; /* backfill budget, datagrams */
-	uint64_t tokens_ms;
+	uint64_t tokens_ms; /* mono */
 	syncd_day_t day[SYNCD_MAX_DAYS];
 	/* health */
 	uint64_t reports, missing_sent, confirm_sent, asked, backfilled, lost;
@@ -97,7 +103,7 @@ typedef struct syncd {
 	struct idx *idx; /* the shared index, for the cameras' last telemetry; NULL without */
 	syncd_cam_t *cam; /* SYNCD_MAX_CAMERAS, open addressing */
 	double tokens_all;
-	uint64_t tokens_ms;
+	uint64_t tokens_ms; /* mono */
 	uint64_t *m_reports, *m_bad, *m_missing, *m_confirm, *m_asked, *m_backfilled, *m_lost,
 		*m_complete, *m_out_full, *m_indexed, *m_unsynced, *m_damaged;
 } syncd_t;
@@ -111,21 +117,26 @@ syncd_count(uint64_t *c, uint64_t n)
 
 /* syncd_cam.c */
 syncd_cam_t *syncd_cam_get(syncd_t *d, const uint8_t uuid[PROTO_UUID_LEN]);
-void syncd_cam_report(syncd_t *d, const proto_sync_report_t *r, uint64_t now);
+void syncd_cam_report(syncd_t *d, const proto_sync_report_t *r, uint64_t now, uint64_t mono);
 /* Take up to want datagrams of backfill budget; returns how many. */
-uint32_t syncd_cam_budget(syncd_t *d, syncd_cam_t *c, uint32_t want, uint64_t now);
-void syncd_cam_tick(syncd_t *d, uint64_t now);
+uint32_t syncd_cam_budget(syncd_t *d, syncd_cam_t *c, uint32_t want, uint64_t mono);
+void syncd_cam_tick(syncd_t *d, uint64_t now, uint64_t mono);
+/* Write the state of every followed day and close it (at exit). */
+void syncd_cam_close_all(syncd_t *d);
 /* Per-camera metrics in Prometheus text; returns the length needed. */
 size_t syncd_cam_render(const syncd_t *d, char *buf, size_t cap);
 
 /* syncd_day.c */
-void syncd_day_report(syncd_t *d, syncd_day_t *day, const proto_report_day_t *rd, uint64_t now);
-void syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now);
+void syncd_day_report(syncd_t *d, syncd_day_t *day, const proto_report_day_t *rd, uint64_t now,
+		      uint64_t mono);
+void syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now, uint64_t mono);
 void syncd_day_close(syncd_t *d, syncd_day_t *day);
+
+/* syncd_loop.c */
 /* Queue a request for the listener; 0, or -1 when the ring is full. */
 int syncd_send(syncd_t *d, const uint8_t uuid[PROTO_UUID_LEN], uint8_t type,
 	       const proto_missing_t *m);
-
-void syncd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Until SIGTERM: reports in, ticks, metrics into txt (NULL: none). */
+void syncd_loop_run(syncd_t *d, shm_text_t *txt);
 
 #endif

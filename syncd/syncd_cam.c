@@ -7,7 +7,9 @@
  *	the days it reported that are still followed. A report's oldest
  *	held counters count only when the report is the camera's newest
  *	(by date and counter): a report resent from the camera's store is
- *	old news. A day not reported for a minute, and finished, is closed.
+ *	old news. A day not reported for a minute, and finished, is closed
+ *	(a minute of the monotonic clock: a step of the wall clock closes
+ *	nothing early, nor keeps a day open).
  *
  *	Backfill budget: two token buckets, one per camera (rate datagrams
  *	a second) and one for all cameras (rate_all), each holding at most
@@ -87,7 +89,7 @@ day_get(syncd_t *d, syncd_cam_t *c, uint32_t date)
 }
 
 void
-syncd_cam_report(syncd_t *d, const proto_sync_report_t *r, uint64_t now)
+syncd_cam_report(syncd_t *d, const proto_sync_report_t *r, uint64_t now, uint64_t mono)
 {
 	syncd_cam_t *c = syncd_cam_get(d, r->uuid);
 	int newest, i;
@@ -100,7 +102,7 @@ syncd_cam_report(syncd_t *d, const proto_sync_report_t *r, uint64_t now)
 		return; /* resent from the camera's store: old news */
 	c->last_date = r->date;
 	c->last_counter = r->counter;
-	c->last_report_ms = now;
+	c->last_report_ms = mono;
 	for (i = 0; i < r->r.n; i++) {
 		syncd_day_t *day = day_get(d, c, r->r.day[i].date);
 		int k;
@@ -113,17 +115,17 @@ syncd_cam_report(syncd_t *d, const proto_sync_report_t *r, uint64_t now)
 				day->state_dirty = 1;
 			continue;
 		}
-		syncd_day_report(d, day, &r->r.day[i], now);
+		syncd_day_report(d, day, &r->r.day[i], now, mono);
 	}
 }
 
 static uint32_t
-take(double *tokens, uint64_t *last, double rate, uint32_t want, uint64_t now)
+take(double *tokens, uint64_t *last, double rate, uint32_t want, uint64_t mono)
 {
 	double cap = rate / 2 + 1;
 
-	*tokens += (double)(now - *last) * rate / 1000.0;
-	*last = now;
+	*tokens += (double)(mono - *last) * rate / 1000.0;
+	*last = mono;
 	if (*tokens > cap)
 		*tokens = cap;
 	if (*tokens < 1)
@@ -132,19 +134,19 @@ take(double *tokens, uint64_t *last, double rate, uint32_t want, uint64_t now)
 }
 
 uint32_t
-syncd_cam_budget(syncd_t *d, syncd_cam_t *c, uint32_t want, uint64_t now)
+syncd_cam_budget(syncd_t *d, syncd_cam_t *c, uint32_t want, uint64_t mono)
 {
 	uint32_t n;
 
-	n = take(&c->tokens, &c->tokens_ms, d->o.rate, want, now);
-	n = take(&d->tokens_all, &d->tokens_ms, d->o.rate_all, n, now);
+	n = take(&c->tokens, &c->tokens_ms, d->o.rate, want, mono);
+	n = take(&d->tokens_all, &d->tokens_ms, d->o.rate_all, n, mono);
 	c->tokens -= n;
 	d->tokens_all -= n;
 	return n;
 }
 
 void
-syncd_cam_tick(syncd_t *d, uint64_t now)
+syncd_cam_tick(syncd_t *d, uint64_t now, uint64_t mono)
 {
 	int i, k;
 
@@ -156,18 +158,29 @@ syncd_cam_tick(syncd_t *d, uint64_t now)
 			syncd_day_t *day = &c->day[k];
 			if (!day->used)
 				continue;
-			syncd_day_tick(d, day, now);
-			if (now > day->last_report_ms + DAY_IDLE_MS &&
-			    (day->st.complete_ms || now > c->last_report_ms + DAY_IDLE_MS))
+			syncd_day_tick(d, day, now, mono);
+			if (mono > day->last_report_ms + DAY_IDLE_MS &&
+			    (day->st.complete_ms || mono > c->last_report_ms + DAY_IDLE_MS))
 				syncd_day_close(d, day);
 		}
 	}
 }
 
+void
+syncd_cam_close_all(syncd_t *d)
+{
+	int i, k;
+
+	for (i = 0; i < SYNCD_MAX_CAMERAS; i++)
+		for (k = 0; k < SYNCD_MAX_DAYS; k++)
+			if (d->cam[i].day[k].used)
+				syncd_day_close(d, &d->cam[i].day[k]);
+}
+
 size_t
 syncd_cam_render(const syncd_t *d, char *buf, size_t cap)
 {
-	uint64_t now = proto_now_ms();
+	uint64_t now = proto_now_ms(), mono = proto_mono_ms();
 	size_t len = 0;
 	int i, k;
 
@@ -215,7 +228,7 @@ syncd_cam_render(const syncd_t *d, char *buf, size_t cap)
 		OUT("vigil_camera_backfill_latency_ms_mean" L " %llu\n", c->name,
 		    (unsigned long long)(c->latency_n ? c->latency_ms_sum / c->latency_n : 0));
 		OUT("vigil_camera_last_report_age_ms" L " %llu\n", c->name,
-		    (unsigned long long)(now - c->last_report_ms));
+		    (unsigned long long)(mono - c->last_report_ms));
 		OUT("vigil_camera_missing_now" L " %llu\n", c->name, (unsigned long long)missing);
 		OUT("vigil_camera_days_complete_total" L " %llu\n", c->name,
 		    (unsigned long long)c->days_complete);

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "idx.h"
+#include "stage_log.h"
 #include "syncd.h"
 
 #define FOLLOW_MAX 8192	      /* records read per day per turn */
@@ -56,7 +57,8 @@
 #define CONFIRM_EVERY_MS 1000
 
 void
-syncd_day_report(syncd_t *d, syncd_day_t *day, const proto_report_day_t *rd, uint64_t now)
+syncd_day_report(syncd_t *d, syncd_day_t *day, const proto_report_day_t *rd, uint64_t now,
+		 uint64_t mono)
 {
 	(void)d;
 	if (rd->next_counter > day->st.high)
@@ -65,7 +67,7 @@ syncd_day_report(syncd_t *d, syncd_day_t *day, const proto_report_day_t *rd, uin
 	if (rd->oldest_held != day->st.oldest_held)
 		day->st.oldest_held = rd->oldest_held, day->state_dirty = 1;
 	day->st.report_ms = now;
-	day->last_report_ms = now;
+	day->last_report_ms = mono;
 	if (day->nck && day->ck[day->nck - 1].next >= rd->next_counter)
 		return;
 	if (day->nck == SYNCD_CKPT) {
@@ -73,7 +75,7 @@ syncd_day_report(syncd_t *d, syncd_day_t *day, const proto_report_day_t *rd, uin
 		day->nck--;
 	}
 	day->ck[day->nck].next = rd->next_counter;
-	day->ck[day->nck].ms = now;
+	day->ck[day->nck].ms = mono;
 	day->nck++;
 }
 
@@ -154,12 +156,12 @@ from_index(syncd_t *d, syncd_day_t *day, uint64_t now)
 
 /* Counters below the newest report at least settle_ms old. */
 static void
-settle(syncd_t *d, syncd_day_t *day, uint64_t now)
+settle(syncd_t *d, syncd_day_t *day, uint64_t mono)
 {
 	int i, keep = 0;
 
 	for (i = 0; i < day->nck; i++)
-		if (day->ck[i].ms + d->o.settle_ms <= now) {
+		if (day->ck[i].ms + d->o.settle_ms <= mono) {
 			if (day->ck[i].next > day->settled)
 				day->settled = day->ck[i].next;
 			keep = i;
@@ -183,7 +185,7 @@ missing_in(const syncd_day_t *day, const proto_ranges_t *set)
 }
 
 static void
-request(syncd_t *d, syncd_day_t *day, uint64_t now)
+request(syncd_t *d, syncd_day_t *day, uint64_t mono)
 {
 	syncd_cam_t *c = day->cam;
 	proto_missing_t m = {0};
@@ -192,7 +194,7 @@ request(syncd_t *d, syncd_day_t *day, uint64_t now)
 
 	if (day->asked.n) {
 		/* the camera resends at most `rate` a second: wait for all of it */
-		if (now < day->asked_ms + day->rto_ms + day->asked_missing * 1000 / d->o.rate)
+		if (mono < day->asked_ms + day->rto_ms + day->asked_missing * 1000 / d->o.rate)
 			return;
 		if (still >= day->asked_missing) {
 			/* nothing came: wait longer next time */
@@ -204,7 +206,7 @@ request(syncd_t *d, syncd_day_t *day, uint64_t now)
 				for (i = 0; i < day->asked.n; i++)
 					proto_ranges_add(&day->abandoned, day->asked.r[i].lo,
 							 day->asked.r[i].hi);
-				syncd_log("%s %u: gave up on %llu counters after %u requests",
+				log_warnx("%s %u: gave up on %llu counters after %u requests",
 					  c->name, day->date, (unsigned long long)still, day->tries);
 				day->tries = 0;
 				day->rto_ms = d->o.rto_ms;
@@ -215,7 +217,7 @@ request(syncd_t *d, syncd_day_t *day, uint64_t now)
 		}
 		proto_ranges_free(&day->asked);
 	}
-	if (now > c->last_report_ms + d->o.online_ms)
+	if (mono > c->last_report_ms + d->o.online_ms)
 		return; /* the camera is away: nothing it could answer */
 	from = day->st.oldest_held;
 	want = 0;
@@ -247,7 +249,7 @@ request(syncd_t *d, syncd_day_t *day, uint64_t now)
 	}
 	if (m.n == 0)
 		return;
-	got = syncd_cam_budget(d, c, want, now);
+	got = syncd_cam_budget(d, c, want, mono);
 	if (got == 0)
 		return;
 	/* trim to the budget granted */
@@ -265,9 +267,9 @@ request(syncd_t *d, syncd_day_t *day, uint64_t now)
 		proto_ranges_add(&day->asked, m.range[i].first,
 				 m.range[i].first + m.range[i].count);
 	day->asked_missing = missing_in(day, &day->asked);
-	day->asked_ms = now;
+	day->asked_ms = mono;
 	if (day->first_ask_ms == 0)
-		day->first_ask_ms = now;
+		day->first_ask_ms = mono;
 	if (day->rto_ms < d->o.rto_ms)
 		day->rto_ms = d->o.rto_ms;
 	c->missing_sent++;
@@ -275,9 +277,9 @@ request(syncd_t *d, syncd_day_t *day, uint64_t now)
 	syncd_count(d->m_missing, 1);
 	syncd_count(d->m_asked, day->asked_missing);
 	if (d->o.verbose)
-		syncd_log("%s %u: asked for %llu counters in %u ranges from %u (high %u)", c->name,
-			  day->date, (unsigned long long)day->asked_missing, m.n, m.range[0].first,
-			  day->st.high);
+		log_info("%s %u: asked for %llu counters in %u ranges from %u (high %u)", c->name,
+			 day->date, (unsigned long long)day->asked_missing, m.n, m.range[0].first,
+			 day->st.high);
 }
 
 /*
@@ -421,14 +423,14 @@ durable(syncd_t *d, syncd_day_t *day)
 	if (day->st.damaged)
 		return -1;
 	if ((rc = open_day(d, day, path, sizeof(path))) < 0) {
-		syncd_log("confirm: open %s: %s", path, strerror(-rc));
+		log_warnx("confirm: open %s: %s", path, strerror(-rc));
 		return -1;
 	}
 	if (fstat(day->fd, &st) < 0)
 		return -1;
 	if (fdatasync(day->fd) < 0) {
 		if (!day->st.unsynced) {
-			syncd_log("confirm: fdatasync %s: %s; confirming nothing of this day until "
+			log_warnx("confirm: fdatasync %s: %s; confirming nothing of this day until "
 				  "what was written since byte %llu reads back whole from the disk",
 				  path, strerror(errno), (unsigned long long)day->synced_to);
 			day->st.unsynced = 1; /* kept in .sync: a restart does not forget it */
@@ -441,7 +443,7 @@ durable(syncd_t *d, syncd_day_t *day)
 		if ((rc = read_back(path, day->st.unsynced_from, (uint64_t)st.st_size, &bad)) < 0)
 			return -1;
 		if (rc > 0) {
-			syncd_log("confirm: %s is damaged on the disk at byte %llu (after a failed "
+			log_warnx("confirm: %s is damaged on the disk at byte %llu (after a failed "
 				  "sync): nothing more of this day is confirmed; the camera keeps it",
 				  path, (unsigned long long)bad);
 			day->st.damaged = 1;
@@ -450,7 +452,7 @@ durable(syncd_t *d, syncd_day_t *day)
 			syncd_count(d->m_damaged, 1);
 			return -1;
 		}
-		syncd_log("confirm: %s reads back whole from the disk up to byte %llu after a "
+		log_warnx("confirm: %s reads back whole from the disk up to byte %llu after a "
 			  "failed sync; confirming again", path, (unsigned long long)st.st_size);
 		day->st.unsynced = 0;
 		day->state_dirty = 1;
@@ -460,15 +462,15 @@ durable(syncd_t *d, syncd_day_t *day)
 }
 
 static void
-confirm(syncd_t *d, syncd_day_t *day, uint64_t now)
+confirm(syncd_t *d, syncd_day_t *day, uint64_t mono)
 {
 	proto_missing_t m = {0};
 	uint32_t i;
 
-	if (now < day->confirm_ms + CONFIRM_EVERY_MS)
+	if (mono < day->confirm_ms + CONFIRM_EVERY_MS)
 		return;
-	day->confirm_ms = now;
-	if (now <= day->cam->last_report_ms + d->o.online_ms) {
+	day->confirm_ms = mono;
+	if (mono <= day->cam->last_report_ms + d->o.online_ms) {
 		for (i = 0; i < day->confirmable.n && m.n < PROTO_MISSING_MAX_RANGES; i++) {
 			if (day->confirmable.r[i].hi <= day->conf_cursor)
 				continue;
@@ -495,7 +497,7 @@ confirm(syncd_t *d, syncd_day_t *day, uint64_t now)
 }
 
 static void
-write_state(syncd_t *d, syncd_day_t *day, uint64_t now)
+write_state(syncd_t *d, syncd_day_t *day, uint64_t mono)
 {
 	char dir[4096], u[37];
 	proto_late_t *v;
@@ -516,17 +518,17 @@ write_state(syncd_t *d, syncd_day_t *day, uint64_t now)
 	snprintf(dir, sizeof(dir), "%s/%s", d->o.datadir, u);
 	mkdir(d->o.datadir, 0755);
 	mkdir(dir, 0755);
-	day->state_ms = now;
+	day->state_ms = mono;
 	day->state_dirty = 0;
 	if ((rc = proto_daystate_write(d->o.datadir, day->cam->uuid, day->date, &day->st)) < 0) {
-		syncd_log("%s %u: cannot write the sync state: %s", day->cam->name, day->date,
+		log_warnx("%s %u: cannot write the sync state: %s", day->cam->name, day->date,
 			  proto_strerror(rc));
 		day->state_dirty = 1; /* again STATE_EVERY_MS later: it may be the last change */
 	}
 }
 
 void
-syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
+syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now, uint64_t mono)
 {
 	uint64_t have, lost;
 	char path[4096];
@@ -545,7 +547,7 @@ syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
 	} else {
 		follow(d, day); /* no indexer, or it is still scanning */
 	}
-	settle(d, day, now);
+	settle(d, day, mono);
 	if (day->st.high == 0)
 		return;
 	/* what the camera no longer holds and we lack, and what was given up */
@@ -577,9 +579,9 @@ syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
 			day->cam->days_complete++;
 			syncd_count(d->m_complete, 1);
 			if (d->o.verbose || day->scan.nlate)
-				syncd_log("%s %u: complete, counters 0-%u, %u late runs", day->cam->name,
-					  day->date, day->st.high - 1, day->scan.nlate);
-			write_state(d, day, now);
+				log_info("%s %u: complete, counters 0-%u, %u late runs", day->cam->name,
+					 day->date, day->st.high - 1, day->scan.nlate);
+			write_state(d, day, mono);
 		}
 	} else if (day->st.complete_ms &&
 		   proto_ranges_count(&day->scan.present, 0, day->settled) +
@@ -591,7 +593,7 @@ syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
 	}
 	if (day->asked.n && missing_in(day, &day->asked) == 0) {
 		/* all of the last request arrived: backfill latency since the first ask */
-		uint64_t lat = now - day->first_ask_ms;
+		uint64_t lat = mono - day->first_ask_ms;
 		day->cam->latency_ms_sum += lat;
 		day->cam->latency_n++;
 		day->cam->latency_last_ms = lat;
@@ -601,17 +603,17 @@ syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now)
 		proto_ranges_free(&day->asked);
 	}
 	if (have < day->st.high)
-		request(d, day, now);
-	confirm(d, day, now);
-	if (day->state_dirty && now >= day->state_ms + STATE_EVERY_MS)
-		write_state(d, day, now);
+		request(d, day, mono);
+	confirm(d, day, mono);
+	if (day->state_dirty && mono >= day->state_ms + STATE_EVERY_MS)
+		write_state(d, day, mono);
 }
 
 void
 syncd_day_close(syncd_t *d, syncd_day_t *day)
 {
 	if (day->state_dirty && day->st.high)
-		write_state(d, day, proto_now_ms());
+		write_state(d, day, proto_mono_ms());
 	if (day->rd)
 		proto_reader_free(day->rd);
 	if (day->has_fd)

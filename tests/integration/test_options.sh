@@ -55,6 +55,18 @@ refused -w 0 "$BIN/vigil-streamer" -w 0
 refused port 80a "$BIN/vigil-streamer" -l 127.0.0.1:80a
 refused -r fast "$BIN/vigil-indexer" -r fast
 refused -m -3 "$BIN/vigil-syncd" -D "$tmp" -m -3
+# -n takes good options and exits 0, refuses one out of its range with
+# exit 2 and the range; -h prints the options and exits 0
+"$BIN/vigil-streamer" -n -D "$tmp" -d "$tmp" -P "$tmp" -w 4 -t 64m -q 64 >"$tmp/out" 2>&1 ||
+	fail "vigil-streamer -n: $(cat "$tmp/out")"
+refused "-w 65" "must be 1..64" "$BIN/vigil-streamer" -n -D "$tmp" -d "$tmp" -P "$tmp" -w 65
+refused "tls_cert (-C)" "tls_key (-K)" "$BIN/vigil-streamer" -n -C "$tmp/cert.pem"
+"$BIN/vigil-streamer" -h | grep -qF "table_size" || fail "vigil-streamer -h does not list table_size"
+"$BIN/vigil-syncd" -n -D "$tmp" -t 100 -T 200 -m 3 >"$tmp/out" 2>&1 ||
+	fail "vigil-syncd -n: $(cat "$tmp/out")"
+refused "-t 5" "must be 10..4294967295 ms" "$BIN/vigil-syncd" -n -D "$tmp" -t 5
+refused "rto_max_ms (-T) 50" "below rto_ms (-t) 100" "$BIN/vigil-syncd" -n -D "$tmp" -t 100 -T 50
+"$BIN/vigil-syncd" -h | grep -qF "rto_max_ms" || fail "vigil-syncd -h does not list rto_max_ms"
 refused -b 1024 "$BIN/vigilctl" keygen -d "$tmp/keys" -b 1024
 refused DAYS 30d "$BIN/vigilctl" retention -D "$tmp" -d "$tmp/keys" \
 	0f8fad5b-d9cb-469f-a165-70867728950e 30d

@@ -51,7 +51,7 @@ grep -q "^fsync-ok .*/$cam/.*\.vgl$" "$tmp/failfs.log" || fail "no sync of the d
 vs_status >"$tmp/status.out"
 vs_stop
 grep 'syncd_confirm_sent\|syncd_day_damaged\|syncd_confirm_unsynced' "$tmp/status.out"
-line=$(grep "vigil-syncd: confirm: .*is damaged on the disk at byte" "$tmp/vigild.log") ||
+line=$(grep "vigil-syncd\[0\]: confirm: .*is damaged on the disk at byte" "$tmp/vigild.log") ||
 	fail "syncd did not find the day damaged"
 echo "$line"
 grep -q 'syncd_day_damaged=[1-9]' "$tmp/status.out" || fail "syncd_day_damaged not counted"

@@ -93,7 +93,7 @@ vs_stop
 cat "$tmp/status.out"
 grep -q 'syncd_confirm_sent=[1-9]' "$tmp/status.out" || fail "no CONFIRM sent after the disk healed"
 # before confirming again, syncd read the day back from the disk itself
-grep "vigil-syncd: confirm: .*reads back whole from the disk" "$tmp/vigild.log" ||
+grep "vigil-syncd\[0\]: confirm: .*reads back whole from the disk" "$tmp/vigild.log" ||
 	fail "syncd confirmed again without reading the day back from the disk"
 grep -q 'syncd_day_damaged=[1-9]' "$tmp/status.out" && fail "syncd called an intact day damaged"
 grep -q "^fsync-ok .*/$cam/.*\.vgl$" "$tmp/failfs.log" || fail "no sync of the day file passed in phase 2"
