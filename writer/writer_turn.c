@@ -147,7 +147,8 @@ writer_turn_run(writer_t *w)
 		if (s == NULL)
 			break;
 		if (s->meta.len < PROTO_C2S_HDR_LEN || proto_prefix_decode(s->data, s->meta.len, &p) < 0) {
-			writer_count(w->m_bad, 1); /* never written: the listener let it through by mistake */
+			/* never written: the listener let it through by mistake */
+			writer_count(w->m_bad, 1);
 			continue;
 		}
 		writer_file_t *f = writer_files_get(&w->files, p.uuid, p.date);
@@ -164,7 +165,8 @@ writer_turn_run(writer_t *w)
 		static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 		m.flags = memcmp(m.addr, v4, 12) ? PROTO_REC_F_IPV6 : 0;
 		if (proto_rec_encode(&m, s->data, s->meta.len, hdr[n]) < 0) {
-			writer_count(w->m_bad, 1); /* never written with a header that does not verify */
+			/* never written with a header that does not verify */
+			writer_count(w->m_bad, 1);
 			continue;
 		}
 		if (proto_ranges_add(&f->have, counter, counter + 1) < 0)
