@@ -3,8 +3,9 @@
  *	indexer.h - vigil-indexer: derive the shared index from the day files
  *
  * DESCRIPTION
- *	indexer_main.c runs the loop (notices in, periodic rescan, start-up
- *	scan); indexer_file.c keeps the table of day files, each with a
+ *	indexer_main.c reads the options and the environment and attaches
+ *	the segments; indexer_loop.c runs the loop (start-up scan, notices
+ *	in, periodic rescan); indexer_file.c keeps the table of day files, each with a
  *	reader that follows the file, and feeds their records to libindex;
  *	indexer_keys.c opens the session of each stored hello with the
  *	server key to read telemetry and reports.
@@ -23,6 +24,7 @@
 #include "proto_record.h"
 
 #define INDEXER_SESSIONS 4 /* sessions remembered per file */
+#define INDEXER_RINGS 32   /* notice rings: one per writer */
 
 typedef struct indexer_file {
 	uint8_t uuid[PROTO_UUID_LEN];
@@ -50,10 +52,29 @@ typedef struct indexer {
 	int nfiles, cap, open, max_open;
 	uint64_t clock;
 	uint64_t ckpt_idle_ms; /* 0: no checkpoints */
+	uint64_t rescan_ms;
+	shm_ring_t *ring[INDEXER_RINGS]; /* the writers' notices */
+	int nrings;
 	uint64_t *m_records, *m_bytes, *m_notices, *m_rescans, *m_damaged, *m_full;
 	uint64_t *m_ckpt_loaded, *m_ckpt_ignored, *m_ckpt_written;
 } indexer_t;
 
+/*
+ * indexer_loop.c: start clears the index (a new generation), scans
+ * every file and marks the index ready; run follows the notices and
+ * rescans every rescan_ms until stage_stop_requested(); close frees
+ * the files, the key and the index's mapping.
+ */
+void indexer_loop_start(indexer_t *ix);
+void indexer_loop_run(indexer_t *ix);
+void indexer_loop_close(indexer_t *ix);
+
+/*
+ * indexer_file.c. check: can the indexer read the files of dir and
+ * write checkpoints beside them: 0 when dir is such a folder, or does
+ * not exist yet (the writers make it); -errno otherwise.
+ */
+int indexer_file_check(const char *dir);
 /* The file of (uuid, date), added when absent. NULL: out of memory. */
 indexer_file_t *indexer_file_get(indexer_t *ix, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date);
 /* Index what the file holds past what was indexed. Records indexed, or -errno. */
@@ -74,7 +95,5 @@ void indexer_ckpt_tick(indexer_t *ix, uint64_t now_ms);
 /* indexer_chain.c: extend the signed chains of the files that grew. */
 void indexer_chain_tick(indexer_t *ix);
 void indexer_chain_free(void);
-
-void indexer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "indexer.h"
+#include "stage.h"
 #include "proto_chain.h"
 
 #define INDEXER_CHAIN_MS    10000
@@ -60,7 +61,7 @@ indexer_chain_tick(indexer_t *ix)
 			continue;
 		rc = proto_chain_update(path, ix->server_key, now_ms, closed, INDEXER_CHAIN_BYTES);
 		if (rc < 0) {
-			indexer_log("%s: chain: %s", path, proto_errmsg());
+			log_warnx("%s: chain: %s", path, proto_errmsg());
 			cs[i].next_ms = mono + 6 * INDEXER_CHAIN_MS;
 			continue;
 		}

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "indexer.h"
+#include "stage.h"
 
 #define CKPT_TAIL 4096
 #define CKPT_MAX_BYTES (512u << 20)
@@ -48,7 +49,7 @@ fingerprint(int fd, uint64_t to, uint32_t *hdr_crc, uint32_t *tail_crc)
 static void
 ignored(indexer_t *ix, const char *path, const char *why)
 {
-	indexer_log("checkpoint %s ignored: %s; scanning the file", path, why);
+	log_warnx("checkpoint %s ignored: %s; scanning the file", path, why);
 	if (ix->m_ckpt_ignored)
 		shm_metrics_add(ix->m_ckpt_ignored, 1);
 }
@@ -162,8 +163,8 @@ indexer_ckpt_tick(indexer_t *ix, uint64_t now_ms)
 				shm_metrics_add(ix->m_ckpt_written, 1);
 		} else {
 			f->ckpt_at = to; /* not again until the file moves */
-			indexer_log("checkpoint of a file at %llu bytes could not be written",
-				    (unsigned long long)to);
+			log_warnx("checkpoint of a file at %llu bytes could not be written",
+				  (unsigned long long)to);
 		}
 	}
 }

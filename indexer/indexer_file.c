@@ -17,10 +17,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "indexer.h"
+#include "stage.h"
 
 #define BATCH 256
+
+int
+indexer_file_check(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return access(dir, R_OK | W_OK | X_OK) == 0 ? 0 : -errno;
+}
 
 indexer_file_t *
 indexer_file_get(indexer_t *ix, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date)
@@ -45,7 +60,7 @@ indexer_file_get(indexer_t *ix, const uint8_t uuid[PROTO_UUID_LEN], uint32_t dat
 	f->date = date;
 	f->offset = PROTO_FILE_HDR_LEN;
 	if ((f->day = idx_day_get(ix->idx, uuid, date)) == NULL) {
-		indexer_log("index day table full");
+		log_warnx("index day table full");
 		return NULL;
 	}
 	ix->nfiles++;

@@ -106,7 +106,7 @@ static const stage_opt_t writer_opts[STAGE_WRITER_NKEYS] = {
 	[STAGE_WRITER_SYNC_BYTES] = {"sync_bytes", 'b', STAGE_T_U64, 0, 0, UINT64_MAX, 0, 0, NULL,
 				     "4194304", "SYNC_BYTES", "or once this much is unsynced"},
 	[STAGE_WRITER_MAX_OPEN] = {"max_open", 'o', STAGE_T_INT, 0, 1, 1048576, 0, 0, NULL, "8192",
-				   "MAX_OPEN", "day files kept open"},
+				   "MAX_OPEN", "day files kept open (8193 at least: a turn's files)"},
 	[STAGE_WRITER_GROUP_MS] = {"group_ms", 'g', STAGE_T_MS, 0, 0, 3600000, 0, 0, NULL, NULL,
 				   "GROUP_MS",
 				   "a turn waits this long for more datagrams (unset: 50, FUSE 100)"},

@@ -3,22 +3,26 @@
  *	writer.h - vigil-writer: append datagrams to per-(camera, day) files
  *
  * DESCRIPTION
- *	writer_main.c runs the loop (ring in, io_uring out), writer_file.c
- *	keeps the bounded cache of open day files with the set of counters
- *	each holds (a proto_ranges_t), writer_nats.c takes the writer's
- *	shard from NATS JetStream instead of the ring, writer_sync.c runs
- *	syncfs on a thread of its own.
+ *	writer_main.c reads the options and the environment and opens the
+ *	rings; writer_loop.c sets the writer up and runs its loop, which
+ *	decides when to sync; writer_turn.c is one turn of it (ring in,
+ *	io_uring out); writer_file.c keeps the bounded cache of open day
+ *	files with the set of counters each holds (a proto_ranges_t),
+ *	writer_nats.c takes the writer's shard from NATS JetStream instead
+ *	of the ring, writer_sync.c runs syncfs on a thread of its own.
  */
 #ifndef VIGIL_WRITER_H
 #define VIGIL_WRITER_H
 
+#include <liburing.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "proto.h"
 #include "proto_record.h"
 #include "proto_ranges.h"
 #include "shm.h"
-
+#include "shm_metrics.h"
 
 typedef struct writer_file {
 	uint8_t uuid[PROTO_UUID_LEN];
@@ -45,6 +49,12 @@ typedef struct writer_files {
 	uint64_t opened, evicted, torn_cut, torn_bytes;
 } writer_files_t;
 
+/*
+ * Can the writer keep its files in dir: 0 when dir is a folder it may
+ * write in, or does not exist and its parent is one (writer_files_init
+ * makes it); -errno otherwise. Nothing is made.
+ */
+int writer_files_check(const char *dir);
 int writer_files_init(writer_files_t *fs, const char *dir, int max);
 /*
  * The open file of (uuid, date), opening or creating it (a new file gets
@@ -85,6 +95,76 @@ int writer_sync_poll(writer_syncer_t *s, int *rc);
 int writer_sync_wait(writer_syncer_t *s, int *rc);
 void writer_sync_stop(writer_syncer_t *s);
 
-void writer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define WRITER_BATCH_MAX 8192	  /* datagrams per turn at most; half the ring if less */
+#define WRITER_GROUP_AUTO UINT64_MAX /* group_ms unset: 50 ms, 100 on FUSE */
+
+typedef struct writer writer_t;
+struct writer {
+	shm_ring_t *in;
+	shm_ring_t *notices; /* to the indexer; NULL when vigild made none */
+	writer_files_t files;
+	struct io_uring ring;
+	int durable;
+	uint64_t sync_ms, sync_bytes;
+	uint64_t last_sync_ms, unsynced;
+	uint64_t held; /* peeked and written, waiting for fdatasync (durable) */
+	uint64_t group_ns; /* how long a turn may wait for more datagrams */
+	uint64_t group_ms; /* WRITER_GROUP_AUTO until writer_loop_open */
+	uint64_t sync_failures; /* failed syncs in a row, 0 while syncs succeed */
+	/*
+	 * A syncfs on the sync thread (writer_sync.c) covers what was
+	 * written before it was asked for: files written since wait for the
+	 * next round (their dirty mark is a later round), and so do the
+	 * bytes and the held entries counted since.
+	 */
+	writer_syncer_t *syncer; /* NULL: every sync runs in the loop */
+	int inflight;		 /* a sync thread's syncfs runs */
+	uint64_t round;		 /* the dirty mark of a file written now */
+	uint64_t inflight_round, inflight_held, inflight_unsynced;
+	uint64_t *m_appended, *m_bytes, *m_dups, *m_bad, *m_syncs, *m_opened, *m_torn;
+	uint64_t *m_sync_failed;
+	writer_nats_t *nats; /* transport = nats: in is this consumer's private ring */
+	int no_syncfs;	     /* FUSE (GlusterFS): syncfs does not reach the bricks */
+	/* a turn's scratch, batch entries each (writer_turn_alloc) */
+	int batch;
+	uint8_t (*hdr)[PROTO_REC_HDR_LEN];
+	struct iovec *iov; /* 2 * batch */
+	writer_file_t **gfile, **wrote;
+	int *next, *ghead, *gtail, *gcount;
+};
+
+/* Add n to a counter of the metrics segment, when there is one. */
+static inline void
+writer_count(uint64_t *c, uint64_t n)
+{
+	if (c)
+		shm_metrics_add(c, n);
+}
+
+/*
+ * writer_loop.c: open sets w up over w->in (and w->notices, the
+ * metrics, durable, sync_ms, sync_bytes and group_ms the caller set):
+ * the turn's arrays, the file cache of dir, io_uring, the sync thread.
+ * 0 or -errno. run appends until stage_stop_requested(), then makes
+ * the last turn durable and releases it: 0, or -errno when a write or
+ * that last sync failed (what is not released is written again by the
+ * next writer). close releases what open took, and the NATS consumer.
+ */
+int writer_loop_open(writer_t *w, const char *dir, int max_open);
+int writer_loop_run(writer_t *w);
+void writer_loop_close(writer_t *w);
+
+/*
+ * writer_turn.c: a turn's arrays for batch datagrams (alloc: 0 or
+ * -ENOMEM, nothing left allocated); wait says whether the next turn
+ * should wait for more datagrams, and how long at most; run appends up
+ * to w->batch datagrams: how many, or -errno; release hands the n
+ * oldest peeked entries on.
+ */
+int writer_turn_alloc(writer_t *w, int batch);
+void writer_turn_free(writer_t *w);
+int writer_turn_wait(writer_t *w, uint64_t *sleep_ns);
+int writer_turn_run(writer_t *w);
+void writer_turn_release(writer_t *w, uint64_t n);
 
 #endif

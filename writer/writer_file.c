@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +25,33 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "stage.h"
 #include "writer.h"
 
-void
-writer_log(const char *fmt, ...)
+int
+writer_files_check(const char *dir)
 {
-	char msg[1024];
-	va_list ap;
+	char parent[4096];
+	struct stat st;
+	char *slash;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "vigil-writer[%d]: %s\n", (int)getpid(), msg);
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		return access(dir, W_OK | X_OK) == 0 ? 0 : -errno;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	/* writer_files_init makes the folder itself, not its parents */
+	if (snprintf(parent, sizeof(parent), "%s", dir) >= (int)sizeof(parent))
+		return -ENAMETOOLONG;
+	while ((slash = strrchr(parent, '/')) != NULL && slash[1] == '\0' && slash != parent)
+		*slash = '\0';
+	if ((slash = strrchr(parent, '/')) == NULL)
+		snprintf(parent, sizeof(parent), ".");
+	else
+		slash[slash == parent] = '\0';
+	return access(parent, W_OK | X_OK) == 0 ? 0 : -errno;
 }
 
 int
@@ -90,9 +104,9 @@ evict(writer_files_t *fs, int idx)
 	writer_file_t *f = &fs->f[idx];
 
 	if (f->dirty && fdatasync(f->fd) != 0)
-		writer_log("fdatasync on eviction: %s", strerror(errno));
+		log_warn("fdatasync on eviction");
 	if (f->fresh && writer_files_sync_dir(fs, f) < 0)
-		writer_log("fsync of a new file's folder on eviction: %s", strerror(errno));
+		log_warn("fsync of a new file's folder on eviction");
 	close(f->fd);
 	unchain(fs, idx);
 	proto_ranges_free(&f->have);
@@ -156,13 +170,13 @@ scan(writer_files_t *fs, writer_file_t *f, const char *path)
 	int rc;
 
 	if ((rc = proto_reader_fdopen(f->fd, &r)) < 0) {
-		writer_log("%s: unreadable header (%s); refusing to append", path,
-			   proto_strerror(rc));
+		log_warnx("%s: unreadable header (%s); refusing to append", path,
+			  proto_strerror(rc));
 		return -1;
 	}
 	h = *proto_reader_header(r);
 	if (memcmp(h.uuid, f->uuid, PROTO_UUID_LEN) != 0 || h.date != f->date) {
-		writer_log("%s: header names another camera or day; refusing to append", path);
+		log_warnx("%s: header names another camera or day; refusing to append", path);
 		proto_reader_free(r);
 		return -1;
 	}
@@ -176,16 +190,16 @@ scan(writer_files_t *fs, writer_file_t *f, const char *path)
 	}
 	proto_reader_free(r);
 	if (rc < 0 || proto_file_scan_tail(f->fd, &end) < 0 || fstat(f->fd, &st) != 0) {
-		writer_log("%s: scan failed", path);
+		log_warnx("%s: scan failed", path);
 		return -1;
 	}
 	if ((uint64_t)st.st_size > end) {
-		writer_log("%s: cut a torn tail of %llu bytes at offset %llu (kept in %s.tail-%llu)",
-			   path, (unsigned long long)((uint64_t)st.st_size - end),
-			   (unsigned long long)end, path, (unsigned long long)end);
+		log_warnx("%s: cut a torn tail of %llu bytes at offset %llu (kept in %s.tail-%llu)",
+			  path, (unsigned long long)((uint64_t)st.st_size - end),
+			  (unsigned long long)end, path, (unsigned long long)end);
 		if (keep_tail(f->fd, path, end, (uint64_t)st.st_size) < 0 ||
 		    ftruncate(f->fd, (off_t)end) != 0 || fdatasync(f->fd) != 0) {
-			writer_log("%s: ftruncate: %s", path, strerror(errno));
+			log_warn("%s: ftruncate", path);
 			return -1;
 		}
 		fs->torn_cut++;
@@ -260,7 +274,7 @@ writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 	f->date = date;
 	if (mkdir_p(fs->dir, uuid, dirpath, sizeof(dirpath)) < 0 ||
 	    proto_file_path(fs->dir, uuid, date, path, sizeof(path)) < 0) {
-		writer_log("mkdir under %s: %s", fs->dir, strerror(errno));
+		log_warn("mkdir under %s", fs->dir);
 		f->fd = -1;
 		return NULL;
 	}
@@ -274,7 +288,7 @@ writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 	fs->opened++;
 	return f;
 fail:
-	writer_log("open %s: %s", path, strerror(errno));
+	log_warn("open %s", path);
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;

@@ -29,6 +29,7 @@
 
 #include "bus.h"
 #include "shm_msg.h"
+#include "stage.h"
 #include "writer.h"
 
 #define FETCH_MAX 256
@@ -63,7 +64,7 @@ fetch_loop(void *arg)
 		}
 		want = room < FETCH_MAX ? (int)room : FETCH_MAX;
 		if ((n = bus_fetch(wn->bus, msgs, want, 500)) < 0) {
-			writer_log("nats: %s", bus_errmsg());
+			log_warnx("nats: %s", bus_errmsg());
 			struct timespec ts = {0, 200000000};
 			nanosleep(&ts, NULL);
 			continue;
@@ -87,17 +88,16 @@ fetch_loop(void *arg)
 int
 writer_nats_open(writer_nats_t **out, uint32_t shard, uint32_t nslots, shm_ring_t **ring)
 {
-	const char *t = getenv("VIGIL_TRANSPORT");
 	bus_conf_t c = {0};
 	sigset_t block, old;
 	writer_nats_t *wn;
 	int rc;
 
 	*out = NULL;
-	if (t == NULL || strcmp(t, "nats") != 0)
+	if (!stage_env_nats())
 		return 0;
 	if ((rc = bus_conf_env(&c)) < 0) {
-		writer_log("%s", bus_errmsg());
+		log_warnx("%s", bus_errmsg());
 		return rc;
 	}
 	if ((wn = calloc(1, sizeof(*wn))) == NULL)
@@ -118,13 +118,13 @@ writer_nats_open(writer_nats_t **out, uint32_t shard, uint32_t nslots, shm_ring_
 	sigaddset(&block, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	if ((rc = bus_open(&c, &wn->bus)) < 0 || (rc = bus_consume(wn->bus, shard)) < 0)
-		writer_log("nats %s: %s", c.url ? c.url : "(no url)", bus_errmsg());
+		log_warnx("nats %s: %s", c.url ? c.url : "(no url)", bus_errmsg());
 	else if ((rc = -pthread_create(&wn->thread, NULL, fetch_loop, wn)) == 0)
 		wn->running = 1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc < 0)
 		goto bad;
-	writer_log("consuming %s.%u at %s", c.stream, shard, c.url);
+	log_info("consuming %s.%u at %s", c.stream, shard, c.url);
 	*ring = wn->ring;
 	*out = wn;
 	return 0;

@@ -9,7 +9,7 @@
  *	70 MB/s. Run by the writer's loop it stopped the appends that long,
  *	several times a second, while the listener filled the ring. Here one
  *	thread runs each syncfs the loop asks for; the loop goes on appending
- *	and collects the result later (writer_main.c decides what the sync
+ *	and collects the result later (writer_loop.c decides what the sync
  *	covers: what was written before it was asked for).
  *
  *	One sync at a time: writer_sync_begin() asks, writer_sync_poll()

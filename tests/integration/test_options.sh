@@ -10,7 +10,9 @@
 #	segment is opened. Before, "vigilctl retention UUID thirty" set a
 #	retention of 0 days (expire then deleted every day of the camera),
 #	"vigil-writer -s durble" ran periodic, and "vigilctl restart writer
-#	1x" restarted writer 1 and "... writer x" writer 0.
+#	1x" restarted writer 1 and "... writer x" writer 0. The writer and
+#	the indexer also show their -n (options good, a range refused with
+#	exit 2, a folder or key missing refused with 1) and -h.
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
@@ -54,6 +56,18 @@ refused VIGIL_STAGE_INDEX one VIGIL_SHM_PREFIX=x VIGIL_STAGE_INDEX=one "$BIN/vig
 refused -w 0 "$BIN/vigil-streamer" -w 0
 refused port 80a "$BIN/vigil-streamer" -l 127.0.0.1:80a
 refused -r fast "$BIN/vigil-indexer" -r fast
+# -n checks the options and the folders (and key) they name; -h is the usage
+for prog in vigil-writer vigil-indexer; do
+	"$BIN/$prog" -n -D "$tmp" >"$tmp/out" 2>&1 || fail "$prog -n -D $tmp: $(cat "$tmp/out")"
+	grep -q "configuration ok" "$tmp/out" || fail "$prog -n: $(cat "$tmp/out")"
+	"$BIN/$prog" -h >"$tmp/out" 2>&1 || fail "$prog -h: exit $?"
+	grep -q "^usage: $prog " "$tmp/out" || fail "$prog -h: $(head -1 "$tmp/out")"
+done
+refused "must be 0..3600000 ms" 5000000 "$BIN/vigil-writer" -n -D "$tmp" -i 5000000
+refused "must be 0..3600000 ms" 4000000 "$BIN/vigil-indexer" -n -D "$tmp" -r 4000000
+"$BIN/vigil-writer" -n -D "$tmp/no/such" >"$tmp/out" 2>&1 && fail "vigil-writer -n took a folder it cannot make"
+"$BIN/vigil-indexer" -n -D "$tmp" -d "$tmp/nokeys" >"$tmp/out" 2>&1 && fail "vigil-indexer -n took a missing key"
+grep -q "server.key" "$tmp/out" || fail "vigil-indexer -n: $(cat "$tmp/out")"
 refused -m -3 "$BIN/vigil-syncd" -D "$tmp" -m -3
 # -n takes good options and exits 0, refuses one out of its range with
 # exit 2 and the range; -h prints the options and exits 0
