@@ -16,7 +16,9 @@
 #	resend would, and each is stored once.
 #	syncd runs as in production: what a loaded machine drops on loopback
 #	is asked for again, and each camera lingers until its days are
-#	confirmed.
+#	confirmed (a bound of minutes: a machine at load 10 takes several
+#	times longer than a quiet one, and a camera that is confirmed leaves
+#	at once).
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
@@ -55,7 +57,7 @@ cpids="" i=0
 for c in $cams; do
 	i=$((i + 1)); cam=$BIN/vigil-cam dup=""
 	[ $((i % 5)) -eq 0 ] && cam=$CAMT dup="--dup 7"
-	timeout 90 "$cam" -c "$tmp/cams/$c/camera.conf" -n 5000 --fps 400 --size 160x120 $dup --clock-offset $offset --linger 60000 >"$tmp/$c.out" &
+	timeout 300 "$cam" -c "$tmp/cams/$c/camera.conf" -n 5000 --fps 400 --size 160x120 $dup --clock-offset $offset --linger 240000 >"$tmp/$c.out" &
 	cpids="$cpids $!"
 done
 for p in $cpids; do wait "$p" || fail "camera exit"; done
