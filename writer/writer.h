@@ -167,7 +167,7 @@ struct writer {
 	 * failed since stuck_ms (mono, 0: it did not), and the files given
 	 * up on, tried again at their retry_ms.
 	 */
-	uint64_t stuck_ms;
+	uint64_t stuck_ms, stuck_retry_ms;
 	struct writer_bad {
 		uint8_t uuid[PROTO_UUID_LEN];
 		uint32_t date;

@@ -46,14 +46,22 @@
  *	past recovery) never stops the other cameras of the shard. The ring
  *	releases in order, so the turn ends before such a datagram (the ones
  *	before it are written and released), and the next turns hold it at
- *	the head of the ring, trying again, for up to WRITER_HOLD_MS: what
- *	passes (a lock, a moment of ENOSPC) costs nothing. After that the
- *	file is given up on for WRITER_RETRY_MS: its datagrams are released
- *	without being stored (with NATS, acknowledged), counted in
- *	unstored_total, and the other files go on. Nothing is lost: an
- *	unstored datagram is not in the day file, so nothing confirms it to
- *	the camera, which keeps it, and syncd asks for it again (MISSING)
- *	once the file can be used.
+ *	the head of the ring, trying again every WRITER_STUCK_RETRY_MS. An
+ *	error of the whole disk or process (ENOSPC, EDQUOT, EIO, out of
+ *	descriptors or memory) holds it for as long as it lasts: every other
+ *	file would fail alike, and nothing leaves the ring unstored (the
+ *	listener drops what no longer fits, which it never marks as passed
+ *	on, and syncd fetches that back). An error of that one file (a
+ *	folder in its way, EACCES, a lock, a header that cannot be set
+ *	aside) holds it for up to WRITER_HOLD_MS: what passes costs
+ *	nothing. After that the file is given up on for WRITER_RETRY_MS:
+ *	its datagrams are released without being stored (with NATS,
+ *	acknowledged), counted in unstored_total, and the other files go
+ *	on. Such a datagram is not in the day file, so nothing confirms it
+ *	to the camera, which keeps it, and syncd asks for it again
+ *	(MISSING) once the file can be used; the listener passes the resend
+ *	on once the counter is older than its window of counters it passed
+ *	on (listener_window.c), or after it restarts.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -67,6 +75,7 @@
 #define GROUP_RECS 512 /* records per writev: IOV_MAX / 2 */
 #define WRITER_HOLD_MS 1000  /* a file that cannot be used holds the ring this long */
 #define WRITER_RETRY_MS 1000 /* then its datagrams are let go, and it is tried again this often */
+#define WRITER_STUCK_RETRY_MS 100 /* a held datagram's file is tried again this often */
 
 void
 writer_turn_free(writer_t *w)
@@ -159,6 +168,18 @@ writer_turn_wait(writer_t *w, uint64_t *sleep_ns)
 }
 
 /*
+ * Errors that are not the file's but the disk's or the process's (full,
+ * out of descriptors or memory, failing): every file would fail alike,
+ * so the datagram is held for as long as they last, never let go.
+ */
+static int
+whole_disk(int err)
+{
+	return err == -ENOSPC || err == -EDQUOT || err == -EMFILE || err == -ENFILE ||
+	       err == -ENOMEM || err == -EIO || err == -EINTR;
+}
+
+/*
  * The file (uuid, date, kind) of the datagram at position n of the
  * turn, in *f: 0. 1: end the turn before it (it is held at the head of
  * the ring). -1: let it go unstored (its file is given up on).
@@ -175,6 +196,8 @@ file_of(writer_t *w, int n, const uint8_t *uuid, uint32_t date, int kind, writer
 		if (w->bad[i].date == date && w->bad[i].kind == kind &&
 		    memcmp(w->bad[i].uuid, uuid, PROTO_UUID_LEN) == 0)
 			b = &w->bad[i];
+	if (b == NULL && n == 0 && w->stuck_ms && now < w->stuck_retry_ms)
+		return 1; /* held, and not yet time to try again */
 	if (b == NULL || now >= b->retry_ms) {
 		if ((rc = writer_files_get(&w->files, uuid, date, kind, f)) == 0) {
 			if (b) {
@@ -193,10 +216,12 @@ file_of(writer_t *w, int n, const uint8_t *uuid, uint32_t date, int kind, writer
 			writer_files_path(&w->files, uuid, date, kind, path, sizeof(path));
 			if (w->stuck_ms == 0) {
 				w->stuck_ms = now ? now : 1;
-				log_warnx("%s: %s; held in the ring, tried again for %d ms", path,
-					  strerror(-rc), WRITER_HOLD_MS);
+				log_warnx("%s: %s; held in the ring, tried again every %d ms%s", path,
+					  strerror(-rc), WRITER_STUCK_RETRY_MS,
+					  whole_disk(rc) ? "" : " for a while");
 			}
-			if (now - w->stuck_ms < WRITER_HOLD_MS)
+			w->stuck_retry_ms = now + WRITER_STUCK_RETRY_MS;
+			if (now - w->stuck_ms < WRITER_HOLD_MS || whole_disk(rc))
 				return 1;
 			log_warnx("%s: %s; its datagrams are let go unstored (the camera keeps "
 				  "them, syncd asks again), tried again every %d ms", path,
