@@ -61,7 +61,9 @@ indexer_chain_tick(indexer_t *ix)
 			continue;
 		rc = proto_chain_update(path, ix->server_key, now_ms, closed, INDEXER_CHAIN_BYTES);
 		if (rc < 0) {
-			log_warnx("%s: chain: %s", path, proto_errmsg());
+			/* the code names the cause; the message, when set, says where */
+			log_warnx("%s: chain: %s%s%s", path, proto_strerror(rc),
+				  *proto_errmsg() ? ": " : "", proto_errmsg());
 			cs[i].next_ms = mono + 6 * INDEXER_CHAIN_MS;
 			continue;
 		}

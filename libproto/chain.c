@@ -190,6 +190,29 @@ read_all(int fd, uint8_t **out, size_t *len)
 }
 
 /*
+ * Write b[0..len) at off: 0 or -errno. A short write (a file system
+ * that filled up in the middle) goes on with the rest, so that the
+ * error reported is the one the rest gets, never a stale errno.
+ */
+static int
+write_all(int fd, const uint8_t *b, size_t len, off_t off)
+{
+	ssize_t k;
+
+	while (len > 0) {
+		if ((k = pwrite(fd, b, len, off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			return -EIO;
+		b += k, len -= (size_t)k, off += k;
+	}
+	return 0;
+}
+
+/*
  * Walk the entries of a chain file held in b[0..len). For each
  * checkpoint that decodes, has a matching links hash and (with key)
  * verifies, calls fn (when set) and goes on. Returns the offset where the
@@ -300,6 +323,7 @@ proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int clo
 	int fd = -1, rc, k;
 
 	memset(&last, 0, sizeof(last));
+	proto_set_errmsg("%s", ""); /* no earlier call's message for an error here */
 	if ((rc = proto_chain_path(dayfile, path, sizeof(path))) < 0)
 		return rc;
 	if ((rc = proto_reader_open(dayfile, &r)) < 0)
@@ -318,6 +342,7 @@ proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int clo
 		goto out;
 	}
 	if (fstat(fd, &st) < 0) {
+		proto_set_errmsg("chain: %s: %s", path, strerror(errno));
 		rc = PROTO_E_IO;
 		goto out;
 	}
@@ -341,6 +366,7 @@ proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int clo
 			}
 		}
 		if (ftruncate(fd, (off_t)o) < 0) {
+			proto_set_errmsg("chain: %s: cut a torn entry: %s", path, strerror(errno));
 			rc = PROTO_E_IO;
 			goto out;
 		}
@@ -414,8 +440,8 @@ proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int clo
 		goto out;
 	}
 	o += (size_t)k;
-	if (pwrite(fd, buf, o, st.st_size) != (ssize_t)o || fdatasync(fd) < 0) {
-		proto_set_errmsg("chain: %s: write: %s", path, strerror(errno));
+	if ((k = write_all(fd, buf, o, st.st_size)) < 0 || (k = fdatasync(fd) < 0 ? -errno : 0) < 0) {
+		proto_set_errmsg("chain: %s: write: %s", path, strerror(-k));
 		(void)!ftruncate(fd, st.st_size);
 		rc = PROTO_E_IO;
 		goto out;

@@ -84,7 +84,8 @@ int proto_chain_path(const char *dayfile, char *out, size_t cap);
  * entry (a crash while appending) is cut off first. The chain file is
  * locked (flock) while it is extended; when another process holds the
  * lock nothing is done. Returns the records chained by this call (0:
- * nothing written).
+ * nothing written), or an error whose proto_strerror() is the cause;
+ * proto_errmsg() then says where, or is empty.
  */
 int proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int closed,
 		       uint64_t max_bytes);

@@ -4,7 +4,10 @@
  *
  * DESCRIPTION
  *	dump FILE [--json]: one line (or JSON object) per record: offset,
- *	arrival time, source, length and the datagram's clear header.
+ *	arrival time, source, length and the datagram's clear header, then
+ *	(text) a `#` line with the records, the damaged stretches skipped
+ *	and the torn tail; damage or a torn tail is also said on standard
+ *	error and makes dump exit 1, as verify does.
  *	verify [-d KEYDIR] [-c] FILE: every record checksum (damaged stretches are
  *	skipped and counted, a torn tail reported), the counters present and
  *	the missing ranges below the highest; with the key directory, every
@@ -44,9 +47,10 @@ type_name(uint8_t t)
 int
 vigilctl_dump(int argc, char **argv)
 {
+	const proto_reader_stats_t *st;
 	proto_reader_t *r;
 	proto_rec_t rec;
-	int json = 0, i, rc;
+	int json = 0, i, rc, bad;
 	const char *path = NULL;
 	char u[37];
 
@@ -97,8 +101,20 @@ vigilctl_dump(int argc, char **argv)
 			printf("\n");
 		}
 	}
+	st = proto_reader_stats(r);
+	if (!json)
+		printf("# records %llu, damaged %llu (%llu bytes skipped), torn tail %llu bytes\n",
+		       (unsigned long long)st->records, (unsigned long long)st->damaged,
+		       (unsigned long long)st->skipped_bytes, (unsigned long long)st->tail_len);
+	if (st->damaged)
+		fprintf(stderr, "vigilctl: %s: %llu damaged stretches (%llu bytes) skipped\n", path,
+			(unsigned long long)st->damaged, (unsigned long long)st->skipped_bytes);
+	if (st->tail_len)
+		fprintf(stderr, "vigilctl: %s: torn tail of %llu bytes at offset %llu\n", path,
+			(unsigned long long)st->tail_len, (unsigned long long)st->tail_offset);
+	bad = rc < 0 || st->damaged || st->tail_len;
 	proto_reader_free(r);
-	return rc < 0 ? 1 : 0;
+	return bad;
 }
 
 static int

@@ -24,9 +24,28 @@
 #include "shm.h"
 #include "shm_metrics.h"
 
+/*
+ * The counters a file holds under one session (a session is named by
+ * its hello's counter, docs/PROTOCOL.md): a datagram's key and nonce
+ * derive from (session, counter), so a counter that comes again under
+ * another session is other content. reused: two different hellos (hello
+ * ids) named this session, as a camera that lost its state makes; the
+ * header then cannot tell them apart.
+ */
+typedef struct writer_sess {
+	uint32_t id;
+	int reused, hello; /* hello: hello_id is known */
+	uint8_t hello_id[PROTO_HELLO_ID_LEN];
+	proto_ranges_t have;
+} writer_sess_t;
+
+/* What a file of the cache is: a day file, or the conflict file beside it. */
+enum { WRITER_DAY = 0, WRITER_CONFLICT = 1 };
+
 typedef struct writer_file {
 	uint8_t uuid[PROTO_UUID_LEN];
 	uint32_t date;
+	int kind;	/* WRITER_DAY or WRITER_CONFLICT */
 	int fd;		/* -1: slot free */
 	uint64_t size;	/* where the next record goes */
 	uint64_t dirty;	/* written since the last sync: the sync round it waits for, 0: clean */
@@ -35,6 +54,9 @@ typedef struct writer_file {
 	int group;	/* its write group in the current turn, -1: none */
 	int fresh;	/* created since its last sync: its folder wants one too */
 	proto_ranges_t have; /* counters the file holds */
+	writer_sess_t *sess; /* ... by session: nsess of them, few a day */
+	int nsess, cur;	     /* cur: the session of the last record noted */
+	uint64_t logged;     /* conflict file: 1 + the session whose conflicts were logged last */
 } writer_file_t;
 
 typedef struct writer_files {
@@ -46,7 +68,7 @@ typedef struct writer_files {
 	int nbucket;
 	uint64_t clock;
 	/* counters */
-	uint64_t opened, evicted, torn_cut, torn_bytes;
+	uint64_t opened, evicted, torn_cut, torn_bytes, torn_headers;
 } writer_files_t;
 
 /*
@@ -57,12 +79,29 @@ typedef struct writer_files {
 int writer_files_check(const char *dir);
 int writer_files_init(writer_files_t *fs, const char *dir, int max);
 /*
- * The open file of (uuid, date), opening or creating it (a new file gets
- * its header; an existing one is scanned for the counters it holds and a
- * torn tail is cut off). NULL on an I/O error (logged).
+ * The open file of (uuid, date, kind) in *out, opening or creating it (a
+ * new file gets its header; an existing one is scanned for the counters
+ * it holds and a torn tail is cut off; one whose header is torn is set
+ * aside and started again). 0, or -errno when the file cannot be used
+ * (logged by the caller, with writer_files_path). Files in a write group
+ * of the current turn (group >= 0) are never evicted: -EMFILE when every
+ * slot holds one.
  */
-writer_file_t *writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN],
-				uint32_t date);
+int writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
+		     int kind, writer_file_t **out);
+/* The path of (uuid, date, kind) in path[cap]. */
+void writer_files_path(const writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN],
+		       uint32_t date, int kind, char *path, size_t cap);
+/*
+ * Is the datagram dg (whose counter f holds) other content than the
+ * one f holds? Yes when f holds its counter under another session, or
+ * it is a hello whose hello id differs from the stored one of its
+ * session, or its session was named by two different hellos. *held_by:
+ * the session f holds the counter under.
+ */
+int writer_file_conflicts(writer_file_t *f, const uint8_t *dg, size_t len, uint32_t *held_by);
+/* f now holds dg (its counter, under its session): 0 or -ENOMEM. */
+int writer_file_note(writer_file_t *f, const uint8_t *dg, size_t len);
 /* fsync the folder of f (its name is new): 0 or -errno. */
 int writer_files_sync_dir(const writer_files_t *fs, const writer_file_t *f);
 /* fdatasync every dirty file synchronously (eviction and shutdown). */
@@ -122,6 +161,20 @@ struct writer {
 	uint64_t round;		 /* the dirty mark of a file written now */
 	uint64_t inflight_round, inflight_held, inflight_unsynced;
 	uint64_t *m_appended, *m_bytes, *m_dups, *m_bad, *m_syncs, *m_opened, *m_torn;
+	uint64_t *m_conflicts, *m_unstored, *m_torn_hdr;
+	/*
+	 * Files that cannot be used (writer_turn.c): the oldest entry's file
+	 * failed since stuck_ms (mono, 0: it did not), and the files given
+	 * up on, tried again at their retry_ms.
+	 */
+	uint64_t stuck_ms, stuck_retry_ms;
+	struct writer_bad {
+		uint8_t uuid[PROTO_UUID_LEN];
+		uint32_t date;
+		int kind;
+		uint64_t retry_ms, unstored;
+	} bad[16];
+	int nbad;
 	uint64_t *m_sync_failed;
 	writer_nats_t *nats; /* transport = nats: in is this consumer's private ring */
 	int no_syncfs;	     /* FUSE (GlusterFS): syncfs does not reach the bricks */
@@ -129,8 +182,12 @@ struct writer {
 	int batch;
 	uint8_t (*hdr)[PROTO_REC_HDR_LEN];
 	struct iovec *iov; /* 2 * batch */
-	writer_file_t **gfile, **wrote;
+	writer_file_t **gfile;
 	int *next, *ghead, *gtail, *gcount;
+	struct writer_gw { /* a group's writev */
+		uint64_t off, bytes;
+		int iov, niov;
+	} *gw;
 };
 
 /* Add n to a counter of the metrics segment, when there is one. */

@@ -8,8 +8,12 @@
  *	clock. At most `max` files are open: the least recently used one is
  *	synced and closed to make room, so 10,000 cameras cannot exhaust the
  *	descriptors. Opening an existing file scans it once: the counters it
- *	holds (so a duplicate is stored once) and where its last good record
- *	ends; a torn tail left by a crash is cut off there and logged. A new
+ *	holds, by session (so a duplicate is stored once, and a counter that
+ *	comes again with other content is told apart), and where its last
+ *	good record ends; a torn tail left by a crash is cut off there and
+ *	logged. A file whose header is torn or does not parse (a crash
+ *	while it was created) holds nothing readable: it is renamed aside
+ *	to <file>.torn-header-<unix ms>, logged, and started again. A new
  *	file's header, and its name in its folder, become durable with the
  *	writer's next sync, like its first records: a fdatasync and a folder
  *	fsync per new file, in the loop, stopped the appends for seconds
@@ -81,16 +85,99 @@ writer_files_init(writer_files_t *fs, const char *dir, int max)
 }
 
 static int
-bucket_of(const writer_files_t *fs, const uint8_t *uuid, uint32_t date)
+bucket_of(const writer_files_t *fs, const uint8_t *uuid, uint32_t date, int kind)
 {
-	return (int)((proto_partition(uuid, 0x7fffffff) ^ date * 2654435761u) %
+	return (int)((proto_partition(uuid, 0x7fffffff) ^ (date * 2u + (uint32_t)kind) * 2654435761u) %
 		     (uint32_t)fs->nbucket);
+}
+
+void
+writer_files_path(const writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
+		  int kind, char *path, size_t cap)
+{
+	size_t l;
+
+	if (proto_file_path(fs->dir, uuid, date, path, cap) < 0)
+		path[0] = '\0';
+	else if (kind == WRITER_CONFLICT && (l = strlen(path)) + 9 < cap)
+		memcpy(path + l - strlen(PROTO_FILE_SUFFIX), ".conflict" PROTO_FILE_SUFFIX,
+		       sizeof(".conflict" PROTO_FILE_SUFFIX));
+}
+
+static writer_sess_t *
+sess_of(writer_file_t *f, uint32_t id)
+{
+	int i;
+
+	if (f->cur < f->nsess && f->sess[f->cur].id == id)
+		return &f->sess[f->cur];
+	for (i = 0; i < f->nsess; i++)
+		if (f->sess[i].id == id)
+			return &f->sess[f->cur = i];
+	return NULL;
+}
+
+static void
+sess_free(writer_file_t *f)
+{
+	int i;
+
+	for (i = 0; i < f->nsess; i++)
+		proto_ranges_free(&f->sess[i].have);
+	free(f->sess);
+	f->sess = NULL;
+	f->nsess = f->cur = 0;
+	proto_ranges_free(&f->have);
+}
+
+int
+writer_file_note(writer_file_t *f, const uint8_t *dg, size_t len)
+{
+	uint32_t c = proto_dgram_counter(dg), id = proto_dgram_session(dg);
+	writer_sess_t *e;
+
+	if (proto_ranges_add(&f->have, c, c + 1) < 0)
+		return -ENOMEM;
+	if ((e = sess_of(f, id)) == NULL) {
+		writer_sess_t *p = realloc(f->sess, (size_t)(f->nsess + 1) * sizeof(*p));
+		if (p == NULL)
+			return -ENOMEM;
+		f->sess = p;
+		e = &p[f->cur = f->nsess++];
+		memset(e, 0, sizeof(*e));
+		e->id = id;
+	}
+	if (proto_dgram_type(dg) == PROTO_T_HELLO && len >= 44 + PROTO_HELLO_ID_LEN && !e->hello) {
+		memcpy(e->hello_id, dg + 44, PROTO_HELLO_ID_LEN);
+		e->hello = 1;
+	}
+	return proto_ranges_add(&e->have, c, c + 1) < 0 ? -ENOMEM : 0;
+}
+
+int
+writer_file_conflicts(writer_file_t *f, const uint8_t *dg, size_t len, uint32_t *held_by)
+{
+	uint32_t c = proto_dgram_counter(dg), id = proto_dgram_session(dg);
+	writer_sess_t *e = sess_of(f, id);
+	int i;
+
+	*held_by = id;
+	if (e == NULL || !proto_ranges_has(&e->have, c)) { /* held under another session */
+		for (i = 0; i < f->nsess; i++)
+			if (proto_ranges_has(&f->sess[i].have, c))
+				*held_by = f->sess[i].id;
+		return 1;
+	}
+	if (proto_dgram_type(dg) == PROTO_T_HELLO && len >= 44 + PROTO_HELLO_ID_LEN && e->hello &&
+	    memcmp(e->hello_id, dg + 44, PROTO_HELLO_ID_LEN) != 0)
+		e->reused = 1; /* a second hello of the same number: another secret */
+	return e->reused;
 }
 
 static void
 unchain(writer_files_t *fs, int idx)
 {
-	int *p = &fs->bucket[bucket_of(fs, fs->f[idx].uuid, fs->f[idx].date)];
+	int *p = &fs->bucket[bucket_of(fs, fs->f[idx].uuid, fs->f[idx].date, fs->f[idx].kind)];
 
 	while (*p != -1 && *p != idx)
 		p = &fs->f[*p].next;
@@ -109,7 +196,7 @@ evict(writer_files_t *fs, int idx)
 		log_warn("fsync of a new file's folder on eviction");
 	close(f->fd);
 	unchain(fs, idx);
-	proto_ranges_free(&f->have);
+	sess_free(f);
 	f->fd = -1;
 	fs->evicted++;
 }
@@ -158,7 +245,40 @@ keep_tail(int fd, const char *path, uint64_t from, uint64_t to)
 	return rc;
 }
 
-/* Read an existing file: its counters, and cut a torn tail. */
+#define SCAN_TORN_HEADER 1
+
+/*
+ * A file whose header is torn (shorter than a header: a crash while it
+ * was created) or does not parse holds no record a reader would return:
+ * it is renamed aside (no byte is destroyed) so that the day can start
+ * again. Its counters are then missing from the new file, and syncd asks
+ * the camera for them. 0 or -errno.
+ */
+static int
+set_aside(writer_files_t *fs, const char *path)
+{
+	char name[4200];
+	int rc = 0;
+
+	snprintf(name, sizeof(name), "%s.torn-header-%llu", path,
+		 (unsigned long long)proto_now_ms());
+	if (rename(path, name) != 0)
+		rc = -errno;
+	if (rc == 0)
+		fs->torn_headers++;
+	if (rc == 0)
+		log_warnx("%s: torn or unreadable file header; set aside as %s, the file starts "
+			  "again", path, name);
+	else
+		log_warnx("%s: torn or unreadable file header, cannot set it aside: %s", path,
+			  strerror(-rc));
+	return rc;
+}
+
+/*
+ * Read an existing file: its counters, and cut a torn tail. 0,
+ * SCAN_TORN_HEADER, or -errno.
+ */
 static int
 scan(writer_files_t *fs, writer_file_t *f, const char *path)
 {
@@ -170,28 +290,27 @@ scan(writer_files_t *fs, writer_file_t *f, const char *path)
 	int rc;
 
 	if ((rc = proto_reader_fdopen(f->fd, &r)) < 0) {
+		/* a later format is no damage: left alone, and not appended to */
+		if (rc == PROTO_E_SHORT || rc == PROTO_E_MAGIC || rc == PROTO_E_CRC ||
+		    rc == PROTO_E_FIELD)
+			return SCAN_TORN_HEADER;
 		log_warnx("%s: unreadable header (%s); refusing to append", path,
 			  proto_strerror(rc));
-		return -1;
+		return rc == PROTO_E_IO ? -EIO : -EPROTO;
 	}
 	h = *proto_reader_header(r);
 	if (memcmp(h.uuid, f->uuid, PROTO_UUID_LEN) != 0 || h.date != f->date) {
 		log_warnx("%s: header names another camera or day; refusing to append", path);
 		proto_reader_free(r);
-		return -1;
+		return -EPROTO;
 	}
-	while ((rc = proto_reader_next(r, &rec)) == 1) {
-		uint32_t c = rec.len >= PROTO_C2S_HDR_LEN ? proto_dgram_counter(rec.dgram) : 0;
-
-		if (rec.len >= PROTO_C2S_HDR_LEN && proto_ranges_add(&f->have, c, c + 1) < 0) {
-			rc = -ENOMEM;
+	while ((rc = proto_reader_next(r, &rec)) == 1)
+		if (rec.len >= PROTO_C2S_HDR_LEN && (rc = writer_file_note(f, rec.dgram, rec.len)) < 0)
 			break;
-		}
-	}
 	proto_reader_free(r);
 	if (rc < 0 || proto_file_scan_tail(f->fd, &end) < 0 || fstat(f->fd, &st) != 0) {
 		log_warnx("%s: scan failed", path);
-		return -1;
+		return rc == -ENOMEM ? -ENOMEM : -EIO;
 	}
 	if ((uint64_t)st.st_size > end) {
 		log_warnx("%s: cut a torn tail of %llu bytes at offset %llu (kept in %s.tail-%llu)",
@@ -199,8 +318,9 @@ scan(writer_files_t *fs, writer_file_t *f, const char *path)
 			  (unsigned long long)end, path, (unsigned long long)end);
 		if (keep_tail(f->fd, path, end, (uint64_t)st.st_size) < 0 ||
 		    ftruncate(f->fd, (off_t)end) != 0 || fdatasync(f->fd) != 0) {
+			rc = errno ? -errno : -EIO;
 			log_warn("%s: ftruncate", path);
-			return -1;
+			return rc;
 		}
 		fs->torn_cut++;
 		fs->torn_bytes += (uint64_t)st.st_size - end;
@@ -236,35 +356,41 @@ create(writer_file_t *f)
 	h.date = f->date;
 	h.created_ms = proto_now_ms();
 	proto_file_hdr_encode(&h, hdr);
+	errno = 0;
 	if (pwrite(f->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
-		return -1;
+		return errno ? -errno : -ENOSPC; /* a short write: the file system is full */
 	f->dirty = 1;
 	f->fresh = 1;
 	f->size = sizeof(hdr);
 	return 0;
 }
 
-writer_file_t *
-writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date)
+int
+writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date, int kind,
+		 writer_file_t **out)
 {
 	char path[4096], dirpath[4000];
-	int b = bucket_of(fs, uuid, date), i, idx = -1;
+	int b = bucket_of(fs, uuid, date, kind), i, idx = -1, rc, again = 0;
 	writer_file_t *f;
 	struct stat st;
 
 	for (i = fs->bucket[b]; i != -1; i = fs->f[i].next)
-		if (fs->f[i].date == date && memcmp(fs->f[i].uuid, uuid, PROTO_UUID_LEN) == 0) {
+		if (fs->f[i].date == date && fs->f[i].kind == kind &&
+		    memcmp(fs->f[i].uuid, uuid, PROTO_UUID_LEN) == 0) {
 			fs->f[i].used = ++fs->clock;
-			return &fs->f[i];
+			*out = &fs->f[i];
+			return 0;
 		}
 	for (i = 0; i < fs->max; i++) {
 		if (fs->f[i].fd < 0) {
 			idx = i;
 			break;
 		}
-		if (idx < 0 || fs->f[i].used < fs->f[idx].used)
+		if (fs->f[i].group < 0 && (idx < 0 || fs->f[i].used < fs->f[idx].used))
 			idx = i;
 	}
+	if (idx < 0)
+		return -EMFILE; /* every file is being written this turn */
 	if (fs->f[idx].fd >= 0)
 		evict(fs, idx);
 	f = &fs->f[idx];
@@ -272,28 +398,41 @@ writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 	f->group = -1;
 	memcpy(f->uuid, uuid, PROTO_UUID_LEN);
 	f->date = date;
-	if (mkdir_p(fs->dir, uuid, dirpath, sizeof(dirpath)) < 0 ||
-	    proto_file_path(fs->dir, uuid, date, path, sizeof(path)) < 0) {
-		log_warn("mkdir under %s", fs->dir);
+	f->kind = kind;
+	if ((rc = mkdir_p(fs->dir, uuid, dirpath, sizeof(dirpath))) < 0) {
 		f->fd = -1;
-		return NULL;
+		return rc;
 	}
+	writer_files_path(fs, uuid, date, kind, path, sizeof(path));
+reopen:
 	if ((f->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0 || fstat(f->fd, &st) != 0)
 		goto fail;
-	if (st.st_size == 0 ? create(f) < 0 : scan(fs, f, path) < 0)
+	rc = st.st_size == 0 ? create(f) : scan(fs, f, path);
+	if (rc == SCAN_TORN_HEADER && !again++) {
+		close(f->fd);
+		sess_free(f);
+		if ((rc = set_aside(fs, path)) < 0)
+			goto fail;
+		goto reopen;
+	}
+	if (rc > 0)
+		rc = -EPROTO; /* torn again at once: leave it */
+	if (rc != 0)
 		goto fail;
 	f->used = ++fs->clock;
 	f->next = fs->bucket[b];
 	fs->bucket[b] = idx;
 	fs->opened++;
-	return f;
+	*out = f;
+	return 0;
 fail:
-	log_warn("open %s", path);
+	if (rc >= 0)
+		rc = errno ? -errno : -EIO;
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
-	proto_ranges_free(&f->have);
-	return NULL;
+	sess_free(f);
+	return rc;
 }
 
 int

@@ -6,7 +6,8 @@
  *	writer_loop_open() sets the writer up: the turn's arrays (a turn
  *	takes up to half the ring: the listener fills the other half
  *	meanwhile), the cache of open day files, io_uring, the sync thread.
- *	max_open is raised to a turn's batch plus one, so that a turn never
+ *	max_open is raised to twice a turn's batch plus one (a day file and
+ *	its conflict file per datagram), so that a turn never
  *	evicts a file it is writing to, and lowered to what the descriptor
  *	limit allows.
  *
@@ -221,8 +222,9 @@ writer_loop_open(writer_t *w, const char *dir, int max_open)
 	uint64_t nofile;
 	int n;
 
-	if (max_open < WRITER_BATCH_MAX + 1)
-		max_open = WRITER_BATCH_MAX + 1; /* a turn never evicts a file it is writing to */
+	/* a turn never evicts a file it is writing to: a day file and its conflict file each */
+	if (max_open < 2 * WRITER_BATCH_MAX + 1)
+		max_open = 2 * WRITER_BATCH_MAX + 1;
 	/* one descriptor per open day file, and a few for the rest */
 	nofile = proto_nofile_raise((uint64_t)max_open + 64);
 	if (nofile && (uint64_t)max_open + 64 > nofile && nofile > WRITER_BATCH_MAX + 65) {
@@ -272,6 +274,7 @@ writer_loop_run(writer_t *w)
 
 	while (!stage_stop_requested()) {
 		uint64_t opened = w->files.opened, torn = w->files.torn_cut, nap;
+		uint64_t torn_hdr = w->files.torn_headers;
 		if (writer_turn_wait(w, &nap)) { /* short naps: the ring may fill meanwhile */
 			struct timespec ts = {0, (long)(nap < 2000000 ? nap : 2000000)};
 			nanosleep(&ts, NULL);
@@ -281,14 +284,16 @@ writer_loop_run(writer_t *w)
 			return n; /* unreleased entries are written again by our successor */
 		writer_count(w->m_opened, w->files.opened - opened);
 		writer_count(w->m_torn, w->files.torn_cut - torn);
+		writer_count(w->m_torn_hdr, w->files.torn_headers - torn_hdr);
 		if (w->nats)
 			writer_count(w->m_bad, writer_nats_bad(w->nats));
 		uint64_t due = w->last_sync_ms + w->sync_ms, now = proto_mono_ms();
 		sync_due(w, now, &due);
-		if (n == 0 && w->held) {
+		if (n == 0 && (w->held || w->stuck_ms)) {
 			/*
 			 * Every entry in the ring is written and waits for a
-			 * sync (durable): the ring's wait would return at once.
+			 * sync (durable), or the oldest waits for its file
+			 * (writer_turn.c): the ring's wait would return at once.
 			 * Nap instead, a little at a time for what comes.
 			 */
 			struct timespec ts = {0, 10 * 1000000L};

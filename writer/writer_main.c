@@ -14,8 +14,8 @@
  *	only once synced. With transport = nats the entries come from the
  *	shard's JetStream consumer (writer_nats.c), and releasing one
  *	acknowledges it: always after its sync. The options are libstage's
- *	table (-h lists them); MAX_OPEN is raised to a turn's batch
- *	(WRITER_BATCH_MAX + 1), whatever is given. -n checks the options and
+ *	table (-h lists them); MAX_OPEN is raised to twice a turn's batch
+ *	(2 * WRITER_BATCH_MAX + 1), whatever is given. -n checks the options and
  *	that DATA_DIR can be written, and exits. A write error, or a failed
  *	sync at the stop, ends the process with 1 without releasing: vigild
  *	restarts it and the entries are written again. SIGTERM: finish the
@@ -62,6 +62,9 @@ main(int argc, char **argv)
 		{"fdatasync_failed_total", &w.m_sync_failed},
 		{"files_opened_total", &w.m_opened},
 		{"torn_tails_cut_total", &w.m_torn},
+		{"torn_headers_total", &w.m_torn_hdr},
+		{"conflicts_total", &w.m_conflicts},
+		{"unstored_total", &w.m_unstored},
 	};
 
 	log_init("vigil-writer", -1, STAGE_LOG_STDERR);

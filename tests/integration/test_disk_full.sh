@@ -46,6 +46,10 @@ sync_stop
 grep -v hello-ack "$tmp/cam.out" | tail -5
 echo "$m" | grep -E 'vigil_(ring_full|accepted)\{stage="listener"' || true
 
+# the writer names the cause and the file, not "Input/output error"
+grep -E "vigil-writer\[[0-9]+\]: .*$tmp/data/$c/[^ ]*\.vgl.*No space left on device" "$tmp/vigild.log" |
+	head -1 | grep . || fail "the writer's full-disk error does not name the file and the cause"
+grep -q 'vigil-writer.*Input/output error' "$tmp/vigild.log" && fail "the writer reported a full disk as an I/O error"
 restarts=$(grep -c 'writer\[[0-9]*\] exited' "$tmp/vigild.log")
 echo "writer exits while full: $restarts"
 [ "$restarts" -gt 0 ] || fail "no writer ever failed: the test did not fill the disk"

@@ -4,13 +4,15 @@
  *	attacker who recorded them would
  *
  * SYNOPSIS
- *	vgl_replay FILE HOST:PORT
+ *	vgl_replay [-a] FILE HOST:PORT
  *
  * DESCRIPTION
  *	Reads FILE with the storage reader and sends each stored datagram
- *	other than hellos, byte for byte, to HOST:PORT over UDP, pacing a
- *	little every 256 so that a loopback socket buffer keeps them all.
- *	Prints `replayed N`. Test aid only.
+ *	other than hellos (-a: hellos too, each followed by a pause for the
+ *	server's RSA work, as a camera resending from its store does),
+ *	byte for byte, to HOST:PORT over UDP, pacing a little every 256 so
+ *	that a loopback socket buffer keeps them all. Prints `replayed N`.
+ *	Test aid only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +34,12 @@ main(int argc, char **argv)
 	unsigned long n = 0;
 	uint32_t port;
 	char host[64], *colon;
-	int fd;
+	int fd, all = argc == 4 && !strcmp(argv[1], "-a");
 
+	argc -= all, argv += all;
 	if (argc != 3 || (colon = strrchr(argv[2], ':')) == NULL ||
 	    (size_t)(colon - argv[2]) >= sizeof(host)) {
-		fprintf(stderr, "usage: vgl_replay FILE HOST:PORT\n");
+		fprintf(stderr, "usage: vgl_replay [-a] FILE HOST:PORT\n");
 		return 2;
 	}
 	memcpy(host, argv[2], (size_t)(colon - argv[2]));
@@ -52,11 +55,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	while (proto_reader_next(r, &rec) > 0) {
-		if (rec.len < 4 || proto_dgram_type(rec.dgram) == PROTO_T_HELLO)
+		int hello = rec.len >= 4 && proto_dgram_type(rec.dgram) == PROTO_T_HELLO;
+		if (rec.len < 4 || (hello && !all))
 			continue;
 		if (sendto(fd, rec.dgram, rec.len, 0, (struct sockaddr *)&to, sizeof(to)) ==
 		    (ssize_t)rec.len)
 			n++;
+		if (hello)
+			usleep(200000);
 		if (n % 256 == 0)
 			usleep(2000);
 	}
