@@ -50,13 +50,12 @@ home(const uint8_t uuid[PROTO_UUID_LEN])
 	return h & (LISTENER_MAX_SESSIONS - 1);
 }
 
+/* Rebuild the table from the shared slots; returns the sessions restored. */
 static int
 restore(listener_t *l)
 {
 	int i, n = 0;
 
-	if (l->saved == NULL)
-		return 0;
 	for (i = 0; i < LISTENER_MAX_SESSIONS; i++) {
 		listener_saved_t *v = &l->saved[i];
 		/* acquire: the fields after the valid word that was stored after them */
