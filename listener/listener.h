@@ -94,8 +94,10 @@ typedef struct listener_bucket {
 	uint64_t last_ms;
 } listener_bucket_t;
 
-/* The hello cookie (listener_cookie.c, docs/PROTOCOL.md "COOKIE"). */
-/* In the order of the words of hello_cookie (-k), stage_schema.c. */
+/*
+ * The hello cookie (listener_cookie.c, docs/PROTOCOL.md "COOKIE"). The
+ * modes are in the order of hello_cookie's words (-k, stage_schema.c).
+ */
 enum listener_cookie_mode {
 	LISTENER_COOKIE_AUTO = 0, /* under load: more than hello_load hellos a second */
 	LISTENER_COOKIE_ALWAYS,

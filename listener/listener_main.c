@@ -58,7 +58,8 @@ main(int argc, char **argv)
 	}
 	if (l.prefix != NULL) /* under vigild: lines name the instance */
 		log_set_index((int)index);
-	log_verbose(l.verbose = (int)o.v[STAGE_LISTENER_VERBOSE].u);
+	l.verbose = (int)o.v[STAGE_LISTENER_VERBOSE].u;
+	log_verbose(l.verbose);
 	addr = o.v[STAGE_LISTENER_LISTEN].s;
 	l.keydir = o.v[STAGE_LISTENER_KEYDIR].set == STAGE_GIVEN
 			   ? o.v[STAGE_LISTENER_KEYDIR].s
