@@ -3,7 +3,10 @@
  *	listener.h - vigil-listener: shared types
  *
  * DESCRIPTION
- *	listener_main.c runs the receive loop, listener_sess.c keeps the
+ *	listener_main.c starts the stage from its options (libstage) and
+ *	stops it, listener_loop.c runs the receive loop, listener_sock.c
+ *	opens the UDP socket, listener_metrics.c keeps the counters in the
+ *	stage's metrics segment, listener_sess.c keeps the
  *	bounded table of camera sessions, listener_dgram.c authenticates one
  *	datagram and counts every drop by cause, listener_rate.c limits the
  *	rate of hellos per source and overall, listener_rr.c sends each
@@ -20,6 +23,7 @@
 
 #include "proto_crypto.h"
 #include "shm.h"
+#include "stage.h"
 
 #define LISTENER_MAX_SESSIONS 16384 /* cameras with a live session */
 #define LISTENER_PAST 8 /* earlier sessions kept per camera, for resent datagrams */
@@ -71,6 +75,13 @@ typedef struct listener_stats {
 #undef X
 } listener_stats_t;
 
+/* Where each counter is published under vigild (listener_metrics.c); NULL: nowhere. */
+typedef struct listener_metrics {
+#define X(n) uint64_t *n;
+	LISTENER_COUNTERS(X)
+#undef X
+} listener_metrics_t;
+
 /* Hello rate limits (listener_rate.c). */
 #define LISTENER_RATE_SOURCES 4096   /* buckets, hashed by source /32 or /64 */
 #define LISTENER_HELLO_RATE_SRC 2.0  /* hellos per second per source */
@@ -83,14 +94,15 @@ typedef struct listener_bucket {
 	uint64_t last_ms;
 } listener_bucket_t;
 
-/* The hello cookie (listener_cookie.c, docs/PROTOCOL.md "COOKIE"). */
+/*
+ * The hello cookie (listener_cookie.c, docs/PROTOCOL.md "COOKIE"). The
+ * modes are in the order of hello_cookie's words (-k, stage_schema.c).
+ */
 enum listener_cookie_mode {
 	LISTENER_COOKIE_AUTO = 0, /* under load: more than hello_load hellos a second */
 	LISTENER_COOKIE_ALWAYS,
 	LISTENER_COOKIE_OFF,
 };
-#define LISTENER_HELLO_LOAD 500	    /* hellos per second above which cookies are asked */
-#define LISTENER_COOKIE_RATE 50000.0 /* cookies sent per second, all sources */
 #define LISTENER_COOKIE_QUEUE 64 /* cookies sent together after a receive batch */
 
 typedef struct listener_cookie_out {
@@ -101,12 +113,14 @@ typedef struct listener_cookie_out {
 
 typedef struct listener {
 	const char *keydir;
+	const char *prefix;	/* VIGIL_SHM_PREFIX, or NULL outside vigild */
 	EVP_PKEY *server_key;
 	proto_replay_t *replay;
 	listener_sess_t *sess; /* LISTENER_MAX_SESSIONS, open addressing */
 	void *keys;	       /* listener_keys.c: registry answers, cached */
 	listener_saved_t *saved; /* same slots in shared memory, or NULL */
 	listener_stats_t st;
+	listener_metrics_t metric; /* st's slots in the metrics segment */
 	int fd;
 	int verbose;
 	shm_ring_t *ring[32]; /* to writer k = proto_partition(uuid, nrings) */
@@ -144,6 +158,29 @@ typedef struct listener {
 	uint64_t revoke_sweep_ms; /* last tick */
 } listener_t;
 
+/* The UDP socket bound to spec (HOST:PORT), or -1 and stage_errmsg() (listener_sock.c). */
+int listener_sock_open(const char *spec);
+
+/* Read and authenticate datagrams until a stop is asked or exit_after accepted (0: never). */
+void listener_loop(listener_t *l, uint64_t exit_after);
+
+/*
+ * Under vigild: point l->metric at the stage's metrics segment, held in
+ * seg, and resume the totals from it; -ENOENT outside vigild, or -errno
+ * and stage_errmsg(). Publish copies the counters there (listener_metrics.c).
+ */
+int listener_metrics_open(listener_t *l, uint32_t index, shm_seg_t *seg);
+void listener_metrics_publish(const listener_t *l);
+
+/* The session table, allocated empty (0 or -1), and freed with every session. */
+int listener_sess_init(listener_t *l);
+void listener_sess_free(listener_t *l);
+/*
+ * Under vigild: keep the sessions in the shared segment held in seg too,
+ * and rebuild the table from it after a restart; returns the sessions
+ * restored (0 outside vigild) or -errno.
+ */
+int listener_sess_attach(listener_t *l, uint32_t index, shm_seg_t *seg);
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
 /* Find or claim the slot of a camera; NULL when the table is full. */
 listener_sess_t *listener_sess_slot(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
@@ -151,8 +188,6 @@ listener_sess_t *listener_sess_slot(listener_t *l, const uint8_t uuid[PROTO_UUID
 int listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_t session,
 		      const uint8_t secret[PROTO_SECRET_LEN], const struct sockaddr_storage *peer,
 		      socklen_t peer_len);
-/* Rebuild the table from shared memory after a restart; returns sessions restored. */
-int listener_sess_restore(listener_t *l);
 /* The camera's session (current or past) named by (date, session), or NULL. */
 proto_session_t *listener_sess_lookup(listener_sess_t *ls, uint32_t date, uint32_t session);
 /* Keep an earlier session, made from a resent hello; 0 or -1. */
@@ -165,10 +200,13 @@ void listener_sess_peer(listener_t *l, listener_sess_t *ls, const struct sockadd
 /* Registry answers cached for a few seconds (listener_keys.c). */
 #define LISTENER_KEY_SLOTS 16384
 #define LISTENER_KEY_TTL_MS 5000
+/* KEYDIR/server.key and the cookie key from it: 0, or -1 and stage_errmsg(). */
+int listener_keys_load_server(listener_t *l);
 int listener_keys_init(listener_t *l);
 /* 0 and a key reference the caller frees, or the registry's error. */
 int listener_key_lookup(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN], uint64_t now_ms,
 			EVP_PKEY **pub);
+/* Frees the cache and the server's key. */
 void listener_keys_free(listener_t *l);
 /* Drop the cached answer for a camera (its registry entry changed). */
 void listener_key_forget(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
@@ -180,8 +218,11 @@ int listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t da
 			   uint32_t counter, uint64_t now_ms);
 void listener_window_mark(listener_sess_t *ls, uint32_t date, uint32_t counter);
 
-/* A revocation ends the camera's sessions (listener_revoke.c). */
-int listener_revoke_open(listener_t *l);
+/*
+ * A revocation ends the camera's sessions (listener_revoke.c). Without
+ * watch (or when the folder cannot be watched) the sweep alone finds them.
+ */
+int listener_revoke_open(listener_t *l, int watch);
 void listener_revoke_tick(listener_t *l, uint64_t now_ms);
 void listener_revoke_close(listener_t *l);
 
@@ -220,14 +261,17 @@ void listener_rr_note(listener_t *l, listener_sess_t *ls, const uint8_t *dg, siz
 void listener_rr_tick(listener_t *l, uint64_t now_ms);
 void listener_rr_free(listener_t *l);
 
-/* vigil-syncd: attach the rings, forward a report, send its requests. */
+/* vigil-syncd (l->prefix): attach the rings, forward a report, send its requests. */
 void listener_sync_open(listener_t *l);
 void listener_sync_report(listener_t *l, const proto_c2s_hdr_t *h, const uint8_t *body,
 			  size_t len);
 /* Send up to max queued requests; returns how many were handled. */
 int listener_sync_send(listener_t *l, int max);
 
-/* transport = nats (listener_nats.c): open, publish one, wait for the acks. */
+/*
+ * transport = nats (listener_nats.c): open (0, also for another
+ * transport, or -1 and stage_errmsg()), publish one, wait for the acks.
+ */
 int listener_nats_open(listener_t *l);
 int listener_nats_route(listener_t *l, const shm_msg_meta_t *m, const uint8_t *dg, size_t len);
 void listener_nats_flush(listener_t *l, int all);

@@ -37,7 +37,7 @@ verbose(const listener_t *l, const uint8_t *uuid, const char *what, const char *
 	if (!l->verbose)
 		return;
 	proto_uuid_fmt(uuid, u);
-	printf("%.8s %s %s\n", u, what, verdict);
+	log_debug("%.8s %s %s", u, what, verdict);
 }
 
 /*

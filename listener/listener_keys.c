@@ -1,8 +1,12 @@
 /*
  * NAME
- *	listener_keys.c - the cameras' registered public keys, cached
+ *	listener_keys.c - the server's key, and the cameras' registered
+ *	public keys, cached
  *
  * DESCRIPTION
+ *	The server's private key is KEYDIR/server.key; the key of the hello
+ *	cookies is derived from it (listener_cookie.c).
+ *
  *	Looking a camera up in the registry costs two file checks and a PEM
  *	parse, about 320 us: fifteen times the RSA verify it precedes. A flood
  *	of forged hellos from many addresses, each allowed through the rate
@@ -16,6 +20,7 @@
  *	camera's entry at once.
  *	listener_key_lookup hands out a reference the caller frees.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +35,23 @@ typedef struct listener_key {
 	EVP_PKEY *pub; /* when rc == 0 */
 	uint64_t until_ms;
 } listener_key_t;
+
+int
+listener_keys_load_server(listener_t *l)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/server.key", l->keydir) >= sizeof(path)) {
+		stage_set_errmsg("%s/server.key: name too long", l->keydir);
+		return -1;
+	}
+	if ((l->server_key = proto_key_load_private(path)) == NULL ||
+	    proto_cookie_key(l->server_key, l->cookie_key) < 0) {
+		stage_set_errmsg("%s", proto_errmsg());
+		return -1;
+	}
+	return 0;
+}
 
 int
 listener_keys_init(listener_t *l)
@@ -102,6 +124,9 @@ listener_keys_free(listener_t *l)
 	listener_key_t *k = l->keys;
 	int i;
 
+	EVP_PKEY_free(l->server_key);
+	l->server_key = NULL;
+	OPENSSL_cleanse(l->cookie_key, sizeof(l->cookie_key));
 	if (k == NULL)
 		return;
 	for (i = 0; i < LISTENER_KEY_SLOTS; i++)

@@ -20,8 +20,6 @@
  *	server at start exits, and vigild restarts it with backoff.
  */
 #include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "bus.h"
@@ -35,26 +33,21 @@ static uint64_t pending; /* published, not yet answered */
 int
 listener_nats_open(listener_t *l)
 {
-	const char *t = getenv("VIGIL_TRANSPORT"), *w = getenv("VIGIL_WRITERS");
 	bus_conf_t c = {0};
 
-	if (t == NULL || strcmp(t, "nats") != 0)
+	if (!stage_env_nats())
 		return 0;
 	if (bus_conf_env(&c) < 0) {
-		fprintf(stderr, "vigil-listener: %s\n", bus_errmsg());
+		stage_set_errmsg("%s", bus_errmsg());
 		return -1;
 	}
-	if (proto_parse_int("VIGIL_WRITERS", w, 1, 1024, &l->nshards) < 0) {
-		fprintf(stderr, "vigil-listener: %s\n", proto_errmsg());
+	if (stage_env_writers(&l->nshards) < 0)
 		return -1;
-	}
 	if (bus_open(&c, &l->bus) < 0) {
-		fprintf(stderr, "vigil-listener: nats %s: %s\n", c.url ? c.url : "(no url)",
-			bus_errmsg());
+		stage_set_errmsg("nats %s: %s", c.url ? c.url : "(no url)", bus_errmsg());
 		return -1;
 	}
-	printf("vigil-listener: publishing to %s.<0..%d> at %s\n", c.stream, l->nshards - 1,
-	       c.url);
+	log_info("publishing to %s.<0..%d> at %s", c.stream, l->nshards - 1, c.url);
 	return 0;
 }
 
@@ -90,7 +83,7 @@ listener_nats_flush(listener_t *l, int all)
 	if (!all && pending < WINDOW && poll(&p, 1, 0) > 0)
 		return; /* more to read first: the acknowledgements come meanwhile */
 	if ((n = bus_publish_wait(l->bus, 5000)) < 0) {
-		fprintf(stderr, "vigil-listener: %s\n", bus_errmsg());
+		log_warnx("%s", bus_errmsg());
 		n = (int)pending; /* unknown: not counted as accepted */
 	}
 	if ((uint64_t)n > pending)

@@ -33,11 +33,13 @@
 #define LISTENER_REVOKE_SWEEP 256 /* sessions checked a second */
 
 int
-listener_revoke_open(listener_t *l)
+listener_revoke_open(listener_t *l, int watch)
 {
 	char dir[4096];
 
 	l->revoke_fd = -1;
+	if (!watch)
+		return 0;
 	if (l->keydir == NULL ||
 	    (size_t)snprintf(dir, sizeof(dir), "%s/cameras", l->keydir) >= sizeof(dir))
 		return -1;
@@ -46,8 +48,8 @@ listener_revoke_open(listener_t *l)
 	if (inotify_add_watch(l->revoke_fd, dir,
 			      IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM) <
 	    0) {
-		fprintf(stderr, "vigil-listener: watching %s: %s (revocations found by the sweep)\n",
-			dir, strerror(errno));
+		log_warnx("watching %s: %s (revocations found by the sweep)", dir,
+			  strerror(errno));
 		close(l->revoke_fd);
 		l->revoke_fd = -1;
 		return -1;
@@ -82,7 +84,7 @@ end_sessions(listener_t *l, listener_sess_t *ls)
 		char u[37];
 		l->st.revoked_live++;
 		proto_uuid_fmt(ls->uuid, u);
-		printf("vigil-listener: camera %s revoked: its sessions are ended\n", u);
+		log_info("camera %s revoked: its sessions are ended", u);
 	}
 }
 

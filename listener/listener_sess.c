@@ -13,9 +13,33 @@
  *	earlier sessions (replaced ones, and those a resent hello made
  *	known), so that datagrams resent from a camera's store verify.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "listener.h"
+
+int
+listener_sess_init(listener_t *l)
+{
+	l->sess = calloc(LISTENER_MAX_SESSIONS, sizeof(*l->sess));
+	return l->sess ? 0 : -1;
+}
+
+void
+listener_sess_free(listener_t *l)
+{
+	int i, k;
+
+	if (l->sess == NULL)
+		return;
+	for (i = 0; i < LISTENER_MAX_SESSIONS; i++) {
+		proto_session_free(l->sess[i].s);
+		for (k = 0; k < LISTENER_PAST; k++)
+			proto_session_free(l->sess[i].past[k]);
+	}
+	free(l->sess);
+	l->sess = NULL;
+}
 
 static size_t
 home(const uint8_t uuid[PROTO_UUID_LEN])
@@ -24,6 +48,49 @@ home(const uint8_t uuid[PROTO_UUID_LEN])
 
 	memcpy(&h, uuid, sizeof(h));
 	return h & (LISTENER_MAX_SESSIONS - 1);
+}
+
+/* Rebuild the table from the shared slots; returns the sessions restored. */
+static int
+restore(listener_t *l)
+{
+	int i, n = 0;
+
+	for (i = 0; i < LISTENER_MAX_SESSIONS; i++) {
+		listener_saved_t *v = &l->saved[i];
+		/* acquire: the fields after the valid word that was stored after them */
+		if (!__atomic_load_n(&v->valid, __ATOMIC_ACQUIRE) ||
+		    v->peer_len > sizeof(v->peer))
+			continue;
+		if (l->keydir && proto_registry_revoked(l->keydir, v->uuid) == 1) {
+			__atomic_store_n(&v->valid, 0, __ATOMIC_RELEASE); /* revoked meanwhile */
+			continue;
+		}
+		listener_sess_t *ls = &l->sess[i];
+		ls->used = 1;
+		memcpy(ls->uuid, v->uuid, PROTO_UUID_LEN);
+		ls->s = proto_session_new(v->uuid, v->date, v->session, v->secret);
+		memcpy(&ls->peer, &v->peer, v->peer_len);
+		ls->peer_len = v->peer_len;
+		if (ls->s)
+			n++;
+	}
+	return n;
+}
+
+int
+listener_sess_attach(listener_t *l, uint32_t index, shm_seg_t *seg)
+{
+	size_t size = LISTENER_MAX_SESSIONS * sizeof(listener_saved_t);
+	int rc;
+
+	if (l->prefix == NULL)
+		return 0;
+	if ((rc = shm_kind_attach(l->prefix, SHM_KIND_SESSIONS, NULL, index, size, seg)) < 0 &&
+	    (rc = shm_kind_create(l->prefix, SHM_KIND_SESSIONS, NULL, index, size, seg)) < 0)
+		return rc;
+	l->saved = shm_seg_body(seg);
+	return restore(l);
 }
 
 listener_sess_t *
@@ -92,35 +159,6 @@ listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_t se
 		__atomic_store_n(&v->valid, 1, __ATOMIC_RELEASE);
 	}
 	return 0;
-}
-
-int
-listener_sess_restore(listener_t *l)
-{
-	int i, n = 0;
-
-	if (l->saved == NULL)
-		return 0;
-	for (i = 0; i < LISTENER_MAX_SESSIONS; i++) {
-		listener_saved_t *v = &l->saved[i];
-		/* acquire: the fields after the valid word that was stored after them */
-		if (!__atomic_load_n(&v->valid, __ATOMIC_ACQUIRE) ||
-		    v->peer_len > sizeof(v->peer))
-			continue;
-		if (l->keydir && proto_registry_revoked(l->keydir, v->uuid) == 1) {
-			__atomic_store_n(&v->valid, 0, __ATOMIC_RELEASE); /* revoked meanwhile */
-			continue;
-		}
-		listener_sess_t *ls = &l->sess[i];
-		ls->used = 1;
-		memcpy(ls->uuid, v->uuid, PROTO_UUID_LEN);
-		ls->s = proto_session_new(v->uuid, v->date, v->session, v->secret);
-		memcpy(&ls->peer, &v->peer, v->peer_len);
-		ls->peer_len = v->peer_len;
-		if (ls->s)
-			n++;
-	}
-	return n;
 }
 
 proto_session_t *

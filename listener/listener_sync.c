@@ -15,8 +15,6 @@
  *	without a session gets nothing (sync_no_session).
  */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -28,18 +26,17 @@ void
 listener_sync_open(listener_t *l)
 {
 	static shm_seg_t seg[2];
-	const char *pfx = getenv("VIGIL_SHM_PREFIX");
 	const uint32_t kind[2] = {SHM_KIND_SYNC_IN, SHM_KIND_SYNC_OUT};
 	shm_ring_t *r[2] = {NULL, NULL};
 	int k, rc;
 
-	if (pfx == NULL)
+	if (l->prefix == NULL)
 		return;
 	for (k = 0; k < 2; k++) {
-		if ((rc = shm_ring_attach(pfx, kind[k], 0, &seg[k], &r[k])) == -ENOENT)
+		if ((rc = shm_ring_attach(l->prefix, kind[k], 0, &seg[k], &r[k])) == -ENOENT)
 			return; /* no syncd configured */
 		if (rc < 0) {
-			fprintf(stderr, "vigil-listener: ring %s: %s\n", seg[k].name, strerror(-rc));
+			log_warnx("ring %s: %s", seg[k].name, strerror(-rc));
 			return;
 		}
 	}

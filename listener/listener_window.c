@@ -31,7 +31,6 @@
  *	indexer has not read yet) goes on to the writer, whose check keeps
  *	a datagram once.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "idx.h"
@@ -78,8 +77,6 @@ int
 listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t date,
 		       uint32_t counter, uint64_t now_ms)
 {
-	const char *pfx;
-
 	/*
 	 * The window's own stretch, or newer: not asked (the index lags the
 	 * writer, and a new counter cannot be stored yet). An empty window
@@ -89,10 +86,10 @@ listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t date,
 			(uint64_t)counter + LISTENER_WINDOW >= ls->win_top)))
 		return 0;
 	if (l->idx == NULL) {
-		if (now_ms < l->idx_try_ms + 1000 || (pfx = getenv("VIGIL_SHM_PREFIX")) == NULL)
+		if (now_ms < l->idx_try_ms + 1000 || l->prefix == NULL)
 			return 0;
 		l->idx_try_ms = now_ms;
-		if (idx_attach(pfx, &l->idx) < 0) {
+		if (idx_attach(l->prefix, &l->idx) < 0) {
 			l->idx = NULL; /* no indexer (yet): the writer's check alone */
 			return 0;
 		}

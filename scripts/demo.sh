@@ -100,8 +100,8 @@ kill -TERM $vpid
 wait $vpid || true
 trap - EXIT INT TERM
 
-echo "== what the listener saw (first lines of $DATA/listener.log)"
-grep -v '^[a-z_]*=[0-9]*$' "$DATA/listener.log" | head -20 | sed 's/^/   /'
+echo "== what the listener saw (its first -v lines in $DATA/vigild.log)"
+grep ' vigil-listener\[0\]: [0-9a-f]\{8\} ' "$DATA/vigild.log" | head -20 | sed 's/^/   /'
 echo "   ..."
 echo "== per camera (from $DATA/fleet.log)"
 grep -E '^(camera|fleet) ' "$DATA/fleet.log" | sed 's/^/   /'

@@ -100,4 +100,19 @@ grep -q '^ring_slots = 4096$' "$tmp/defaults.conf" || fail "-D has no ring_slots
 "$BIN/vigild" -n -c "$tmp/defaults.conf" >"$tmp/out" 2>&1 || fail "-D's file refused: $(cat "$tmp/out")"
 "$BIN/vigild" -h | grep -qF "ring_slots" || fail "vigild -h does not list ring_slots"
 "$BIN/vigild" -Q >/dev/null 2>&1; [ $? -eq 2 ] || fail "vigild -Q did not exit 2"
+
+# vigil-listener -n: good options and its keys taken, a value out of
+# range refused (exit 2) with the range, no server key refused (exit 1)
+"$BIN/vigilctl" keygen -d "$tmp/keys" >/dev/null || fail "keygen"
+"$BIN/vigil-listener" -n -d "$tmp/keys" -l 127.0.0.1:7400 -c 5 -r 100 -k always >"$tmp/out" 2>&1 ||
+	fail "vigil-listener -n: $(cat "$tmp/out")"
+grep -q "configuration ok" "$tmp/out" || fail "vigil-listener -n: $(cat "$tmp/out")"
+"$BIN/vigil-listener" -n -d "$tmp/keys" -w 5000000000 >"$tmp/out" 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "vigil-listener -n -w 5000000000: exit $rc, not 2"
+grep -qF -- "-w 5000000000: must be 0..4294967295" "$tmp/out" || fail "vigil-listener -w: $(cat "$tmp/out")"
+"$BIN/vigil-listener" -n -d "$tmp/none" >"$tmp/out" 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "vigil-listener -n without a server key: exit $rc, not 1"
+grep -qF "$tmp/none/server.key" "$tmp/out" || fail "vigil-listener -n: $(cat "$tmp/out")"
+"$BIN/vigil-listener" -h >"$tmp/out" || fail "vigil-listener -h did not exit 0"
+grep -qF "hello_window_ms" "$tmp/out" || fail "vigil-listener -h does not list hello_window_ms"
 echo "conf: $n bad files refused with their line; etc/vigil.conf, $nroles role files, blocks and -D's file taken"

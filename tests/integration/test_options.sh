@@ -49,7 +49,9 @@ refused --codec vp9 $cam --codec vp9
 refused --fleet 99999999999999999999 "$BIN/vigil-cam" --fleet 99999999999999999999
 refused -w 12o "$BIN/vigil-listener" -w 12o
 refused -r 0 "$BIN/vigil-listener" -r 0
-refused -n 5k "$BIN/vigil-listener" -n 5k
+refused -c 5k "$BIN/vigil-listener" -c 5k
+refused -L 200000000 "$BIN/vigil-listener" -L 200000000
+refused VIGIL_WRITERS 0 VIGIL_SHM_PREFIX=x VIGIL_WRITERS=0 "$BIN/vigil-listener"
 refused -i 1OO "$BIN/vigil-writer" -i 1OO
 refused -s durble "$BIN/vigil-writer" -s durble
 refused VIGIL_STAGE_INDEX one VIGIL_SHM_PREFIX=x VIGIL_STAGE_INDEX=one "$BIN/vigil-writer"

@@ -182,7 +182,7 @@ test_stored_without_index(void **state)
 	assert_non_null(l);
 	/* a prefix no indexer uses: attaching fails */
 	snprintf(pfx, sizeof(pfx), "vigil-test-none-%d", (int)getpid());
-	setenv("VIGIL_SHM_PREFIX", pfx, 1);
+	l->prefix = pfx;
 	listener_window_mark(ls, DATE, 5000);
 	/* inside the window, or newer: the index is not looked for */
 	assert_int_equal(listener_window_stored(l, ls, DATE, 4999, 10000), 0);
@@ -195,7 +195,6 @@ test_stored_without_index(void **state)
 	/* and not looked for again within a second */
 	assert_int_equal(listener_window_stored(l, ls, DATE, 10, 10500), 0);
 	assert_int_equal(l->idx_try_ms, 10000);
-	unsetenv("VIGIL_SHM_PREFIX");
 	free(l);
 	free(ls);
 }
