@@ -73,6 +73,13 @@ int stage_take_usr1(void);
 int stage_take_chld(void);
 
 /*
+ * A stage that exits with STAGE_EXIT_REFUSED was refused something only
+ * one process may hold (a writer's shard lease held by another node):
+ * vigild says so and retries it no sooner than restart_max_ms later.
+ */
+#define STAGE_EXIT_REFUSED 3
+
+/*
  * stage_env.c: what vigild hands each stage in its environment
  * (vigild_stage.c sets them with these names).
  */
