@@ -92,12 +92,14 @@ void vigild_metrics_serve(int lfd, const vigild_conf_t *c, const shm_status_t *s
  * vigild_own.c: one vigild per configuration. lock takes the lock of
  * prefix (0, *fd held; -EAGAIN with the holder's pid in *holder when
  * another vigild has it; -errno); note writes this process's pid into
- * it again (after daemon()). end_previous ends the stages a previous
+ * it again (after daemon()); unlock removes it and lets it go (a clean
+ * stop). end_previous ends the stages a previous
  * vigild of this prefix left running (how many, or -EBUSY when one
  * survives SIGKILL).
  */
 int vigild_own_lock(const char *prefix, int *fd, pid_t *holder);
 int vigild_own_note(int fd);
+void vigild_own_unlock(const char *prefix, int fd);
 int vigild_own_end_previous(const vigild_conf_t *c);
 
 /* The monotonic clock (ms): restarts, backoff, deadlines, the uptimes in shm_status_t. */

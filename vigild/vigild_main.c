@@ -173,7 +173,7 @@ remove_segments(vigild_t *d)
 	}
 	/*
 	 * the stages' own segments (metrics, sessions) belong to this run
-	 * too; the lock stays (vigild_own.c)
+	 * too; the lock goes last, at the stop (vigild_own.c)
 	 */
 	if ((dir = opendir("/dev/shm")) != NULL) {
 		size_t plen = strlen(d->conf.shm_prefix);
@@ -557,6 +557,7 @@ main(int argc, char **argv)
 	if (mfd >= 0)
 		close(mfd);
 	remove_segments(&d);
+	vigild_own_unlock(d.conf.shm_prefix, lfd);
 	log_info("stopped");
 	return 0;
 }

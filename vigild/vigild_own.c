@@ -9,9 +9,10 @@
  *	and holds it for the life of the process (the descriptor survives
  *	daemon(); the lock goes with the last descriptor, so a vigild killed
  *	with SIGKILL frees it at once). The file holds the owner's pid, so
- *	that a second vigild can say which one runs; it is never removed
- *	(removing it would let two processes lock two different files of
- *	one name).
+ *	that a second vigild can say which one runs. A clean stop removes
+ *	it while still holding the lock; one that locked the file just
+ *	then finds it is no longer the file of that name and tries again,
+ *	so two processes never hold two files of one name.
  *
  *	A stage ends with its vigild (PR_SET_PDEATHSIG in vigild_stage.c),
  *	but not at once: a writer finishes its turn first. A vigild that
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,26 +43,44 @@ int
 vigild_own_lock(const char *prefix, int *fdp, pid_t *holder)
 {
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct stat a, b;
 	char path[128], buf[32];
 	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	*fdp = -1;
 	*holder = 0;
 	snprintf(path, sizeof(path), "/dev/shm/%s-vigild.lock", prefix);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return -errno;
-	if (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
-		int rc = errno == EACCES || errno == EAGAIN ? -EAGAIN : -errno;
-		if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) > 0) {
-			buf[n] = '\0';
-			*holder = (pid_t)atoi(buf);
+	for (;;) {
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+			return -errno;
+		if (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+			rc = errno == EACCES || errno == EAGAIN ? -EAGAIN : -errno;
+			if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+				buf[n] = '\0';
+				*holder = (pid_t)atoi(buf);
+			}
+			close(fd);
+			return rc;
 		}
+		/* the file locked is still the one of that name: not removed meanwhile */
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			break;
 		close(fd);
-		return rc;
 	}
 	*fdp = fd;
 	return vigild_own_note(fd);
+}
+
+void
+vigild_own_unlock(const char *prefix, int fd)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/dev/shm/%s-vigild.lock", prefix);
+	unlink(path); /* still locked: a vigild that opened it meanwhile tries again */
+	close(fd);
 }
 
 int
