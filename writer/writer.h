@@ -37,6 +37,16 @@ typedef struct writer_file {
 	proto_ranges_t have; /* counters the file holds */
 } writer_file_t;
 
+/* A day file another process holds: tried again no sooner than WRITER_LOCK_RETRY_MS. */
+typedef struct writer_refused {
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint32_t date; /* 0: entry free */
+	uint64_t retry_ms; /* monotonic */
+} writer_refused_t;
+
+#define WRITER_REFUSED_MAX 64
+#define WRITER_LOCK_RETRY_MS 1000
+
 typedef struct writer_files {
 	const char *dir;
 	int dirfd; /* the data folder, for syncfs */
@@ -45,8 +55,10 @@ typedef struct writer_files {
 	int *bucket; /* 2 * max heads of chains, -1 empty */
 	int nbucket;
 	uint64_t clock;
+	int refused; /* the last get found the file locked by another process */
+	writer_refused_t wait[WRITER_REFUSED_MAX];
 	/* counters */
-	uint64_t opened, evicted, torn_cut, torn_bytes;
+	uint64_t opened, evicted, torn_cut, torn_bytes, locked;
 } writer_files_t;
 
 /*
@@ -59,7 +71,12 @@ int writer_files_init(writer_files_t *fs, const char *dir, int max);
 /*
  * The open file of (uuid, date), opening or creating it (a new file gets
  * its header; an existing one is scanned for the counters it holds and a
- * torn tail is cut off). NULL on an I/O error (logged).
+ * torn tail is cut off). Opening takes an exclusive record lock on the
+ * whole file (F_OFD_SETLK), held while it is open: the writer is its one
+ * appender. NULL on an I/O error (logged), or with fs->refused set when
+ * another process holds the lock (logged once per file, counted in
+ * fs->locked; asked again within WRITER_LOCK_RETRY_MS, it is refused
+ * without trying).
  */
 writer_file_t *writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN],
 				uint32_t date);
@@ -122,7 +139,7 @@ struct writer {
 	uint64_t round;		 /* the dirty mark of a file written now */
 	uint64_t inflight_round, inflight_held, inflight_unsynced;
 	uint64_t *m_appended, *m_bytes, *m_dups, *m_bad, *m_syncs, *m_opened, *m_torn;
-	uint64_t *m_sync_failed;
+	uint64_t *m_sync_failed, *m_locked;
 	writer_nats_t *nats; /* transport = nats: in is this consumer's private ring */
 	int no_syncfs;	     /* FUSE (GlusterFS): syncfs does not reach the bricks */
 	/* a turn's scratch, batch entries each (writer_turn_alloc) */

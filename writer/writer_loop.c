@@ -272,6 +272,7 @@ writer_loop_run(writer_t *w)
 
 	while (!stage_stop_requested()) {
 		uint64_t opened = w->files.opened, torn = w->files.torn_cut, nap;
+		uint64_t locked = w->files.locked;
 		if (writer_turn_wait(w, &nap)) { /* short naps: the ring may fill meanwhile */
 			struct timespec ts = {0, (long)(nap < 2000000 ? nap : 2000000)};
 			nanosleep(&ts, NULL);
@@ -281,11 +282,16 @@ writer_loop_run(writer_t *w)
 			return n; /* unreleased entries are written again by our successor */
 		writer_count(w->m_opened, w->files.opened - opened);
 		writer_count(w->m_torn, w->files.torn_cut - torn);
+		writer_count(w->m_locked, w->files.locked - locked);
 		if (w->nats)
 			writer_count(w->m_bad, writer_nats_bad(w->nats));
 		uint64_t due = w->last_sync_ms + w->sync_ms, now = proto_mono_ms();
 		sync_due(w, now, &due);
-		if (n == 0 && w->held) {
+		if (n == 0 && w->files.refused) {
+			/* the next datagram's file is another process's: wait for it */
+			struct timespec ts = {0, 50 * 1000000L};
+			nanosleep(&ts, NULL);
+		} else if (n == 0 && w->held) {
 			/*
 			 * Every entry in the ring is written and waits for a
 			 * sync (durable): the ring's wait would return at once.

@@ -62,6 +62,7 @@ main(int argc, char **argv)
 		{"fdatasync_failed_total", &w.m_sync_failed},
 		{"files_opened_total", &w.m_opened},
 		{"torn_tails_cut_total", &w.m_torn},
+		{"file_locked_total", &w.m_locked},
 	};
 
 	log_init("vigil-writer", -1, STAGE_LOG_STDERR);

@@ -24,7 +24,10 @@
  *
  *	Entries are released only after their write completed; with
  *	-s durable, only after the sync that follows (writer_loop.c). Each
- *	file that grew gets a notice to the indexer.
+ *	file that grew gets a notice to the indexer. A datagram whose file
+ *	another process holds locked (writer_file.c) ends the turn before
+ *	it: neither it nor any after it is released, so nothing is lost
+ *	and the ring's order is kept; the loop tries again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -151,6 +154,8 @@ writer_turn_run(writer_t *w)
 			continue;
 		}
 		writer_file_t *f = writer_files_get(&w->files, p.uuid, p.date);
+		if (f == NULL && w->files.refused)
+			break; /* another process appends to its file: it and what follows wait */
 		if (f == NULL)
 			return -EIO;
 		uint32_t counter = proto_dgram_counter(s->data);
