@@ -58,6 +58,7 @@ typedef struct vigild_conf {
 	char nats_stream[64];
 	int nats_ack_wait_ms;
 	int nats_replicas; /* of the stream, when vigil creates it */
+	int nats_lease_ms; /* a writer's shard lease, unrenewed, lasts this long */
 	uint32_t writer_shards; /* bit k: this node runs writer k (default all) */
 	vigild_stage_conf_t stage[VIGILD_STAGE_KINDS];
 	int nstage;

@@ -8,7 +8,8 @@
  *	"%i" in them becomes the instance number. The child gets VIGIL_STAGE, VIGIL_STAGE_INDEX,
  *	VIGIL_SHM_PREFIX and VIGIL_WRITERS in its environment (with
  *	transport = nats also VIGIL_TRANSPORT, VIGIL_NATS_URL,
- *	VIGIL_NATS_STREAM, VIGIL_NATS_ACK_WAIT_MS, VIGIL_NATS_REPLICAS) and the default signal mask.
+ *	VIGIL_NATS_STREAM, VIGIL_NATS_ACK_WAIT_MS, VIGIL_NATS_REPLICAS,
+ *	VIGIL_NATS_LEASE_MS) and the default signal mask.
  *	A stage that dies is restarted after a delay that starts at
  *	restart_min_ms and doubles, up to restart_max_ms, each time it dies
  *	again before running stable_ms: a stage that keeps crashing is
@@ -121,6 +122,8 @@ vigild_stage_start(vigild_stage_t *s, const vigild_conf_t *c)
 			setenv(STAGE_ENV_NATS_ACK_WAIT_MS, idx, 1);
 			snprintf(idx, sizeof(idx), "%d", c->nats_replicas);
 			setenv(STAGE_ENV_NATS_REPLICAS, idx, 1);
+			snprintf(idx, sizeof(idx), "%d", c->nats_lease_ms);
+			setenv(STAGE_ENV_NATS_LEASE_MS, idx, 1);
 		}
 		execvp(argv[0], argv);
 		log_warn("exec %s", argv[0]);

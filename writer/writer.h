@@ -90,7 +90,8 @@ void writer_files_close(writer_files_t *fs);
 
 /*
  * transport = nats (writer_nats.c): open consumes shard into a private
- * ring (*out NULL and 0 when the transport is the shared ring); release
+ * ring (*out NULL and 0 when the transport is the shared ring), once it
+ * holds the shard's lease (-EBUSY: another node does, logged); release
  * acknowledges the n oldest messages, durable now, and frees their slots.
  */
 typedef struct writer_nats writer_nats_t;
