@@ -316,7 +316,8 @@ bus_lease_take(bus_t *b, uint32_t shard, const char *owner, char *holder, size_t
 		return 0;
 	if ((s = kvStore_Get(&e, b->kv, b->key)) != NATS_OK) {
 		b->rev = 0;
-		return fail(s == NATS_NOT_FOUND ? "lease (gone meanwhile: try again)" : "lease", s, 0);
+		return fail(s == NATS_NOT_FOUND ? "lease (gone meanwhile: try again)" : "lease", s,
+			    0);
 	}
 	v = kvEntry_ValueString(e);
 	snprintf(holder, cap, "%s", v ? v : "?");

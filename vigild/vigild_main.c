@@ -178,8 +178,8 @@ remove_segments(vigild_t *d)
 	if ((dir = opendir("/dev/shm")) != NULL) {
 		size_t plen = strlen(d->conf.shm_prefix);
 		while ((e = readdir(dir)) != NULL)
-			if (!strncmp(e->d_name, d->conf.shm_prefix, plen) && e->d_name[plen] == '-' &&
-			    strcmp(e->d_name, d->status_seg.name) &&
+			if (!strncmp(e->d_name, d->conf.shm_prefix, plen) &&
+			    e->d_name[plen] == '-' && strcmp(e->d_name, d->status_seg.name) &&
 			    strcmp(e->d_name + plen, "-vigild.lock"))
 				shm_seg_unlink(e->d_name);
 		closedir(dir);

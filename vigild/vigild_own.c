@@ -161,8 +161,9 @@ vigild_own_end_previous(const vigild_conf_t *c)
 	uint64_t deadline;
 	int i, n = 0, left, sig, killed;
 
-	if (shm_kind_attach(c->shm_prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t), &seg) < 0)
-		return 0; /* no previous run, or it cleaned up */
+	/* no previous run, or it cleaned up */
+	if (shm_kind_attach(c->shm_prefix, SHM_KIND_STATUS, NULL, 0, sizeof(*st), &seg) < 0)
+		return 0;
 	st = shm_seg_body(&seg);
 	for (i = 0; i < (int)st->nstages && i < SHM_STATUS_MAX; i++) {
 		shm_stage_status_t *s = &st->stage[i];
@@ -196,8 +197,8 @@ vigild_own_end_previous(const vigild_conf_t *c)
 		if (vigild_now_ms() >= deadline) {
 			if (killed)
 				break;
-			log_warnx("%d stage(s) of the previous vigild still run after %d ms: SIGKILL",
-				  left, END_WAIT_MS);
+			log_warnx("%d stage(s) of the previous vigild still run after %d ms: "
+				  "SIGKILL", left, END_WAIT_MS);
 			sig = SIGKILL;
 			killed = 1;
 			deadline = vigild_now_ms() + 1000;

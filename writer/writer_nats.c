@@ -96,6 +96,7 @@ fetch_loop(void *arg)
 {
 	writer_nats_t *wn = arg;
 	bus_msg_t *msgs[FETCH_MAX];
+	int wait_ms = wn->lease_ms / 6 < 500 ? wn->lease_ms / 6 : 500; /* renewals come between */
 	shm_msg_meta_t meta;
 	const uint8_t *p;
 	size_t len;
@@ -113,8 +114,7 @@ fetch_loop(void *arg)
 			continue;
 		}
 		want = room < FETCH_MAX ? (int)room : FETCH_MAX;
-		if ((n = bus_fetch(wn->bus, msgs, want, wn->lease_ms / 6 < 500 ? wn->lease_ms / 6 : 500)) <
-		    0) {
+		if ((n = bus_fetch(wn->bus, msgs, want, wait_ms)) < 0) {
 			log_warnx("nats: %s", bus_errmsg());
 			struct timespec ts = {0, 200000000};
 			nanosleep(&ts, NULL);
@@ -182,8 +182,8 @@ writer_nats_open(writer_nats_t **out, uint32_t shard, uint32_t nslots, shm_ring_
 	if ((rc = bus_open(&c, &wn->bus)) < 0)
 		log_warnx("nats %s: %s", c.url ? c.url : "(no url)", bus_errmsg());
 	else if ((rc = bus_lease_take(wn->bus, shard, owner, holder, sizeof(holder))) == -EBUSY)
-		log_warnx("shard %u is owned by %s (its lease in %s-owners): refusing to consume it; "
-			  "a shard has one writer (check writer_shards on every node)",
+		log_warnx("shard %u is owned by %s (its lease in %s-owners): refusing to consume "
+			  "it; a shard has one writer (check writer_shards on every node)",
 			  shard, holder, c.stream);
 	else if (rc < 0)
 		log_warnx("nats %s: shard %u lease: %s", c.url, shard, bus_errmsg());
