@@ -10,7 +10,10 @@
 #	owned by" node 1, its vigild logs the refusal and retries it only
 #	after restart_max_ms, never in a tight loop. A reload of node 2 that
 #	adds shard 0 (SIGHUP) is refused the same way. Node 1 goes on
-#	alone: afterwards every counter each camera sent is in its day file
+#	alone. Then the JetStream server stops answering (SIGSTOP) for
+#	longer than the lease: node 1's writers say the lease is lost and
+#	stop consuming; once it answers again a node takes each shard
+#	again. Afterwards every counter each camera sent is in its day file
 #	exactly once and every file's signed chain verifies. Skips (77) when
 #	nats-server is not installed.
 # run alone: it floods loopback
@@ -112,6 +115,24 @@ starts=$(grep -c 'started writer\[1\]' "$tmp/w2.log")
 echo "node 2 started its writer of shard 1 $starts times in $((t1 - t0)) s"
 [ "$starts" -le $(( (t1 - t0) * 2 / 3 + 2 )) ] || fail "the refused writer restarts in a tight loop"
 grep -q "consuming own$$" "$tmp/w2.log" && fail "node 2 consumed a shard"
+[ "$(grep -c "consuming own$$\." "$tmp/w1.log")" -eq 2 ] || fail "node 1 lost a shard"
+
+# the JetStream server stops answering (SIGSTOP) for longer than the lease:
+# node 1's writers stop consuming before it can lapse, and once the server
+# is back a node takes each shard again
+before=$(cat "$tmp/w1.log" "$tmp/w2.log" | grep -c "consuming own$$\.")
+kill -STOP "$npid"
+i=0
+until [ "$(grep -c "lease lost" "$tmp/w1.log")" -ge 2 ]; do
+	i=$((i + 1)); [ $i -gt 60 ] && { kill -CONT "$npid"; fail "node 1's writers kept their shards without a lease"; }
+	sleep 0.1
+done
+kill -CONT "$npid"
+i=0
+until [ "$(cat "$tmp/w1.log" "$tmp/w2.log" | grep -c "consuming own$$\.")" -ge $((before + 2)) ]; do
+	i=$((i + 1)); [ $i -gt 300 ] && fail "the shards were not taken again after the server came back"; sleep 0.1
+done
+grep "lease lost" "$tmp/w1.log" | head -2
 
 # everything the cameras sent is on disk once (the ack wait brings back the rest)
 day=$(ls "$tmp/data/$(echo "$cams" | head -1)")
