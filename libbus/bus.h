@@ -46,13 +46,15 @@ typedef struct bus_conf {
 	int ack_wait_ms;    /* redelivery of an unacknowledged message */
 	int max_pending;    /* messages out at once: publisher and consumer */
 	int replicas;	    /* stream replicas (1 on one server, 3 in a cluster) */
+	int lease_ms;	    /* a shard's lease lasts this long unrenewed */
 } bus_conf_t;
 
 /*
  * The settings vigild hands a stage in its environment: VIGIL_NATS_URL
  * (may be NULL), VIGIL_NATS_STREAM (default "vigil"),
- * VIGIL_NATS_ACK_WAIT_MS (0..3600000, default 0: the bus's own) and
- * VIGIL_NATS_REPLICAS (1..5, default 1). max_pending is left alone.
+ * VIGIL_NATS_ACK_WAIT_MS (0..3600000, default 0: the bus's own),
+ * VIGIL_NATS_REPLICAS (1..5, default 1) and VIGIL_NATS_LEASE_MS
+ * (1500..600000, default 6000). max_pending is left alone.
  * Returns 0, or -EINVAL/-ERANGE when a number is not one.
  */
 int bus_conf_env(bus_conf_t *c);
@@ -80,6 +82,24 @@ int bus_msg_ack(bus_msg_t *m);
 /* Give m back for delivery again at once (and free it). */
 int bus_msg_nak(bus_msg_t *m);
 void bus_msg_free(bus_msg_t *m);
+
+/*
+ * Who consumes a shard, across nodes: a lease, the key shard-<k> in the
+ * JetStream key-value bucket STREAM-owners, whose values live lease_ms
+ * (the bucket's TTL, set when vigil creates it). bus_lease_take() takes
+ * it for owner, written "NODE pid N" (NODE names the node and its
+ * configuration): created only if absent, or taken over from a previous
+ * holder of the same NODE (a writer of this node that died; one vigild
+ * runs a configuration). 0; -EBUSY with the holder's text in holder
+ * (cap bytes) when another node holds it; -errno. bus_lease_renew()
+ * writes it again on the revision it last wrote: 0; -EBUSY when another
+ * revision is there (the lease was lost and taken); -errno when the
+ * server did not answer (within lease_ms/6). bus_lease_drop() removes it
+ * when it is still ours (a clean stop: the next owner need not wait).
+ */
+int bus_lease_take(bus_t *b, uint32_t shard, const char *owner, char *holder, size_t cap);
+int bus_lease_renew(bus_t *b);
+void bus_lease_drop(bus_t *b);
 
 /* The message id of a datagram's identity: UUID-DATE-COUNTER in hex. */
 void bus_msgid(const uint8_t uuid[16], uint32_t date, uint32_t counter, char out[BUS_MSGID_MAX]);

@@ -7,7 +7,11 @@
  *	server restart costs a pause, not the process. The stream is
  *	created with work-queue retention, file storage and a two-minute
  *	duplicate window when it is missing; an existing stream is used as
- *	it is (an operator may have tuned it). Refused asynchronous
+ *	it is (an operator may have tuned it). A shard's lease is a key of
+ *	the key-value bucket STREAM-owners (history 1, TTL lease_ms): a
+ *	create that fails when the key exists, then updates that each name
+ *	the revision written before, so that two owners can never both
+ *	succeed. Refused asynchronous
  *	publishes are counted in an atomic by the library's thread and read
  *	by bus_publish_wait() in the caller's.
  */
@@ -28,6 +32,12 @@ struct bus {
 	char stream[64];
 	int ack_wait_ms;
 	int max_pending;
+	int lease_ms;
+	jsCtx *ljs;   /* the lease's: answers within lease_ms/6 */
+	kvStore *kv;  /* STREAM-owners */
+	uint64_t rev; /* the lease's revision we wrote last; 0: none */
+	char key[32];
+	char owner[128];
 	uint64_t refused; /* asynchronous publishes refused (library thread) */
 };
 
@@ -49,10 +59,13 @@ bus_conf_env(bus_conf_t *c)
 	c->stream = (v = getenv("VIGIL_NATS_STREAM")) != NULL ? v : "vigil";
 	c->ack_wait_ms = 0;
 	c->replicas = 1;
+	c->lease_ms = 6000;
 	if ((v = getenv("VIGIL_NATS_ACK_WAIT_MS")) != NULL)
 		rc = proto_parse_int("VIGIL_NATS_ACK_WAIT_MS", v, 0, 3600000, &c->ack_wait_ms);
 	if (rc == 0 && (v = getenv("VIGIL_NATS_REPLICAS")) != NULL)
 		rc = proto_parse_int("VIGIL_NATS_REPLICAS", v, 1, 5, &c->replicas);
+	if (rc == 0 && (v = getenv("VIGIL_NATS_LEASE_MS")) != NULL)
+		rc = proto_parse_int("VIGIL_NATS_LEASE_MS", v, 1500, 600000, &c->lease_ms);
 	if (rc < 0)
 		snprintf(errbuf, sizeof(errbuf), "%s", proto_errmsg());
 	return rc;
@@ -148,6 +161,7 @@ bus_open(const bus_conf_t *c, bus_t **out)
 	snprintf(b->stream, sizeof(b->stream), "%s", c->stream);
 	b->ack_wait_ms = c->ack_wait_ms > 0 ? c->ack_wait_ms : 10000;
 	b->max_pending = c->max_pending > 0 ? c->max_pending : 8192;
+	b->lease_ms = c->lease_ms > 0 ? c->lease_ms : 6000;
 	if ((s = natsOptions_Create(&o)) != NATS_OK || (s = natsOptions_SetURL(o, c->url)) != NATS_OK ||
 	    (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
 	    (s = natsOptions_SetReconnectWait(o, 250)) != NATS_OK ||
@@ -181,6 +195,10 @@ bus_close(bus_t *b)
 		return;
 	if (b->sub)
 		natsSubscription_Destroy(b->sub);
+	if (b->kv)
+		kvStore_Destroy(b->kv);
+	if (b->ljs)
+		jsCtx_Destroy(b->ljs);
 	if (b->js)
 		jsCtx_Destroy(b->js);
 	if (b->nc) {
@@ -250,6 +268,112 @@ bus_consume(bus_t *b, uint32_t shard)
 	if ((s = js_PullSubscribe(&b->sub, b->js, subj, durable, NULL, &so, &je)) != NATS_OK)
 		return fail("pull subscribe", s, je);
 	return 0;
+}
+
+/* The bucket of the leases, created when missing (its TTL: the lease). */
+static int
+lease_bucket(bus_t *b)
+{
+	char bucket[80];
+	jsOptions jo;
+	kvConfig kc;
+	natsStatus s;
+
+	jsOptions_Init(&jo);
+	jo.Wait = b->lease_ms / 6 > 250 ? b->lease_ms / 6 : 250; /* ms */
+	if ((s = natsConnection_JetStream(&b->ljs, b->nc, &jo)) != NATS_OK)
+		return fail("jetstream", s, 0);
+	snprintf(bucket, sizeof(bucket), "%s-owners", b->stream);
+	if (js_KeyValue(&b->kv, b->ljs, bucket) == NATS_OK)
+		return 0;
+	kvConfig_Init(&kc);
+	kc.Bucket = bucket;
+	kc.Description = "vigil: which node's writer consumes each shard";
+	kc.History = 1;
+	kc.TTL = (int64_t)b->lease_ms * 1000000; /* ns */
+	kc.StorageType = js_FileStorage;
+	if ((s = js_CreateKeyValue(&b->kv, b->ljs, &kc)) != NATS_OK &&
+	    js_KeyValue(&b->kv, b->ljs, bucket) != NATS_OK) /* another made it meanwhile */
+		return fail("lease bucket", s, 0);
+	return 0;
+}
+
+int
+bus_lease_take(bus_t *b, uint32_t shard, const char *owner, char *holder, size_t cap)
+{
+	size_t node = strcspn(owner, " ");
+	kvEntry *e = NULL;
+	const char *v;
+	natsStatus s;
+	int rc;
+
+	holder[0] = '\0';
+	if (b->kv == NULL && (rc = lease_bucket(b)) < 0)
+		return rc;
+	snprintf(b->key, sizeof(b->key), "shard-%u", shard);
+	snprintf(b->owner, sizeof(b->owner), "%s", owner);
+	if ((s = kvStore_CreateString(&b->rev, b->kv, b->key, owner)) == NATS_OK)
+		return 0;
+	if ((s = kvStore_Get(&e, b->kv, b->key)) != NATS_OK) {
+		b->rev = 0;
+		return fail(s == NATS_NOT_FOUND ? "lease (gone meanwhile: try again)" : "lease", s,
+			    0);
+	}
+	v = kvEntry_ValueString(e);
+	snprintf(holder, cap, "%s", v ? v : "?");
+	/* this node's previous writer (dead: vigild starts one at a time) */
+	if (v && !strncmp(v, owner, node) && (v[node] == ' ' || v[node] == '\0') &&
+	    (s = kvStore_UpdateString(&b->rev, b->kv, b->key, owner, kvEntry_Revision(e))) ==
+		NATS_OK) {
+		kvEntry_Destroy(e);
+		return 0;
+	}
+	kvEntry_Destroy(e);
+	b->rev = 0;
+	snprintf(errbuf, sizeof(errbuf), "shard %u is owned by %s", shard, holder);
+	return -EBUSY;
+}
+
+int
+bus_lease_renew(bus_t *b)
+{
+	kvEntry *e = NULL;
+	uint64_t rev;
+	natsStatus s;
+
+	if (b->rev == 0)
+		return fail("lease renew", NATS_ILLEGAL_STATE, 0);
+	if ((s = kvStore_UpdateString(&rev, b->kv, b->key, b->owner, b->rev)) == NATS_OK) {
+		b->rev = rev;
+		return 0;
+	}
+	/* refused, or unanswered? refused when another revision is there */
+	if (kvStore_Get(&e, b->kv, b->key) == NATS_OK) {
+		if (kvEntry_Revision(e) != b->rev) {
+			snprintf(errbuf, sizeof(errbuf), "%s is now held by %s", b->key,
+				 kvEntry_ValueString(e) ? kvEntry_ValueString(e) : "?");
+			kvEntry_Destroy(e);
+			b->rev = 0;
+			return -EBUSY;
+		}
+		kvEntry_Destroy(e);
+	}
+	return fail("lease renew", s, 0);
+}
+
+void
+bus_lease_drop(bus_t *b)
+{
+	kvEntry *e = NULL;
+
+	if (b == NULL || b->rev == 0)
+		return;
+	if (kvStore_Get(&e, b->kv, b->key) == NATS_OK) {
+		if (kvEntry_Revision(e) == b->rev)
+			kvStore_Delete(b->kv, b->key);
+		kvEntry_Destroy(e);
+	}
+	b->rev = 0;
 }
 
 int

@@ -73,6 +73,13 @@ int stage_take_usr1(void);
 int stage_take_chld(void);
 
 /*
+ * A stage that exits with STAGE_EXIT_REFUSED was refused something only
+ * one process may hold (a writer's shard lease held by another node):
+ * vigild says so and retries it no sooner than restart_max_ms later.
+ */
+#define STAGE_EXIT_REFUSED 3
+
+/*
  * stage_env.c: what vigild hands each stage in its environment
  * (vigild_stage.c sets them with these names).
  */
@@ -85,6 +92,7 @@ int stage_take_chld(void);
 #define STAGE_ENV_NATS_STREAM "VIGIL_NATS_STREAM"
 #define STAGE_ENV_NATS_ACK_WAIT_MS "VIGIL_NATS_ACK_WAIT_MS"
 #define STAGE_ENV_NATS_REPLICAS "VIGIL_NATS_REPLICAS"
+#define STAGE_ENV_NATS_LEASE_MS "VIGIL_NATS_LEASE_MS"
 #define STAGE_ENV_KEYDIR "VIGIL_KEYDIR" /* the operator's, for tools and tests */
 #define STAGE_ENV_DATADIR "VIGIL_DATADIR"
 

@@ -58,6 +58,7 @@ typedef struct vigild_conf {
 	char nats_stream[64];
 	int nats_ack_wait_ms;
 	int nats_replicas; /* of the stream, when vigil creates it */
+	int nats_lease_ms; /* a writer's shard lease, unrenewed, lasts this long */
 	uint32_t writer_shards; /* bit k: this node runs writer k (default all) */
 	vigild_stage_conf_t stage[VIGILD_STAGE_KINDS];
 	int nstage;
@@ -87,6 +88,20 @@ void vigild_stage_exited(vigild_stage_t *s, const vigild_conf_t *c, int status, 
 
 int vigild_metrics_listen(const char *spec);
 void vigild_metrics_serve(int lfd, const vigild_conf_t *c, const shm_status_t *st);
+
+/*
+ * vigild_own.c: one vigild per configuration. lock takes the lock of
+ * prefix (0, *fd held; -EAGAIN with the holder's pid in *holder when
+ * another vigild has it; -errno); note writes this process's pid into
+ * it again (after daemon()); unlock removes it and lets it go (a clean
+ * stop). end_previous ends the stages a previous
+ * vigild of this prefix left running (how many, or -EBUSY when one
+ * survives SIGKILL).
+ */
+int vigild_own_lock(const char *prefix, int *fd, pid_t *holder);
+int vigild_own_note(int fd);
+void vigild_own_unlock(const char *prefix, int fd);
+int vigild_own_end_previous(const vigild_conf_t *c);
 
 /* The monotonic clock (ms): restarts, backoff, deadlines, the uptimes in shm_status_t. */
 uint64_t vigild_now_ms(void);

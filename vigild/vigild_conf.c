@@ -241,6 +241,7 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 	copy(c->nats_stream, sizeof(c->nats_stream), v[STAGE_VIGILD_NATS_STREAM].s);
 	c->nats_ack_wait_ms = (int)v[STAGE_VIGILD_NATS_ACK_WAIT_MS].u;
 	c->nats_replicas = (int)v[STAGE_VIGILD_NATS_REPLICAS].u;
+	c->nats_lease_ms = (int)v[STAGE_VIGILD_NATS_LEASE_MS].u;
 	c->ring_slots = (uint32_t)v[STAGE_VIGILD_RING_SLOTS].u;
 	c->restart_min_ms = (int)v[STAGE_VIGILD_RESTART_MIN_MS].u;
 	c->restart_max_ms = (int)v[STAGE_VIGILD_RESTART_MAX_MS].u;

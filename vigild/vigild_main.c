@@ -18,6 +18,12 @@
  *	vigild exits 0 when all are gone. SIGHUP rereads the restart and
  *	drain settings, and a new writers (or writer_shards) at a safe
  *	point: see resize(). -f stays in the foreground (for systemd and tests).
+ *
+ *	One vigild runs a configuration (its shm_prefix): a second exits 1
+ *	with "another vigild (pid N) runs this configuration". The stages
+ *	end with their vigild, and one started after a vigild was killed
+ *	ends the stages that are left before it creates anything, then
+ *	keeps the rings that still hold accepted datagrams (vigild_own.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -47,23 +53,43 @@ typedef struct vigild {
 	int nstage;
 } vigild_t;
 
+/*
+ * A ring of the size wanted. One a killed vigild left, of that size, is
+ * kept with what it holds: its datagrams were accepted, and the new
+ * writer appends them (its stages are gone by now: vigild_own.c).
+ */
+static int
+ring_make(vigild_t *d, uint32_t kind, uint32_t index, uint32_t nslots, shm_seg_t *seg)
+{
+	shm_ring_t *r;
+
+	if (shm_ring_attach(d->conf.shm_prefix, kind, index, seg, &r) == 0) {
+		if (r->nslots == nslots) {
+			if (shm_ring_depth(r))
+				log_info("ring %s kept from the previous run with %llu entries",
+					 seg->name, (unsigned long long)shm_ring_depth(r));
+			return 0;
+		}
+		shm_seg_detach(seg);
+	}
+	return shm_ring_create(d->conf.shm_prefix, kind, index, nslots, seg, &r);
+}
+
 /* One ring from the listener to each writer, one for its notices. */
 static int
 create_rings(vigild_t *d)
 {
-	shm_ring_t *r;
 	int i, rc;
 
 	for (i = 0; i < d->conf.writers; i++) {
-		rc = shm_ring_create(d->conf.shm_prefix, SHM_KIND_RING, (uint32_t)i,
-				     d->conf.ring_slots, &d->ring_seg[i], &r);
+		rc = ring_make(d, SHM_KIND_RING, (uint32_t)i, d->conf.ring_slots, &d->ring_seg[i]);
 		if (rc < 0) {
 			log_warnx("ring %s: %s", d->ring_seg[i].name, strerror(-rc));
 			return -1;
 		}
 		d->nrings++;
-		rc = shm_ring_create(d->conf.shm_prefix, SHM_KIND_NOTICE, (uint32_t)i,
-				     VIGILD_NOTICE_SLOTS, &d->notice_seg[i], &r);
+		rc = ring_make(d, SHM_KIND_NOTICE, (uint32_t)i, VIGILD_NOTICE_SLOTS,
+			       &d->notice_seg[i]);
 		if (rc < 0) {
 			log_warnx("ring %s: %s", d->notice_seg[i].name, strerror(-rc));
 			return -1;
@@ -92,7 +118,6 @@ remove_rings(vigild_t *d)
 static int
 create_segments(vigild_t *d)
 {
-	shm_ring_t *r;
 	int i, rc;
 
 	rc = shm_kind_create(d->conf.shm_prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t),
@@ -119,8 +144,8 @@ create_segments(vigild_t *d)
 		return 0;
 	/* reports from the listener to syncd; syncd's requests back */
 	for (i = 0; i < 2; i++) {
-		rc = shm_ring_create(d->conf.shm_prefix, i ? SHM_KIND_SYNC_OUT : SHM_KIND_SYNC_IN, 0,
-				     d->conf.ring_slots, &d->sync_seg[i], &r);
+		rc = ring_make(d, i ? SHM_KIND_SYNC_OUT : SHM_KIND_SYNC_IN, 0, d->conf.ring_slots,
+			       &d->sync_seg[i]);
 		if (rc < 0) {
 			log_warnx("ring %s: %s", d->sync_seg[i].name, strerror(-rc));
 			return -1;
@@ -146,12 +171,16 @@ remove_segments(vigild_t *d)
 		shm_seg_detach(&d->sync_seg[i]);
 		shm_seg_unlink(name);
 	}
-	/* the stages' own segments (metrics, sessions) belong to this run too */
+	/*
+	 * the stages' own segments (metrics, sessions) belong to this run
+	 * too; the lock goes last, at the stop (vigild_own.c)
+	 */
 	if ((dir = opendir("/dev/shm")) != NULL) {
 		size_t plen = strlen(d->conf.shm_prefix);
 		while ((e = readdir(dir)) != NULL)
-			if (!strncmp(e->d_name, d->conf.shm_prefix, plen) && e->d_name[plen] == '-' &&
-			    strcmp(e->d_name, d->status_seg.name))
+			if (!strncmp(e->d_name, d->conf.shm_prefix, plen) &&
+			    e->d_name[plen] == '-' && strcmp(e->d_name, d->status_seg.name) &&
+			    strcmp(e->d_name + plen, "-vigild.lock"))
 				shm_seg_unlink(e->d_name);
 		closedir(dir);
 	}
@@ -482,7 +511,8 @@ main(int argc, char **argv)
 {
 	static vigild_t d;
 	static stage_opts_t o;
-	int check, mfd = -1;
+	int check, mfd = -1, lfd, rc;
+	pid_t holder;
 
 	log_init("vigild", -1, STAGE_LOG_STDERR);
 	check = stage_opts_getopt(STAGE_VIGILD, argc, argv, &o) == STAGE_OPTS_CHECK;
@@ -501,8 +531,15 @@ main(int argc, char **argv)
 		       d.conf.nstage, d.conf.writers);
 		return 0;
 	}
-	if (!o.v[STAGE_VIGILD_FOREGROUND].u && daemon(0, 1) != 0)
+	if ((rc = vigild_own_lock(d.conf.shm_prefix, &lfd, &holder)) == -EAGAIN)
+		fatalx("another vigild (pid %d) runs this configuration (shm_prefix %s)",
+		       (int)holder, d.conf.shm_prefix);
+	if (rc < 0)
+		fatalx("lock of shm_prefix %s: %s", d.conf.shm_prefix, strerror(-rc));
+	if (!o.v[STAGE_VIGILD_FOREGROUND].u && (daemon(0, 1) != 0 || vigild_own_note(lfd) < 0))
 		fatal("daemon");
+	if (vigild_own_end_previous(&d.conf) < 0)
+		fatalx("stages of a previous vigild do not end: not starting beside them");
 	if (stage_signals_init(STAGE_SIG_STOP | STAGE_SIG_HUP | STAGE_SIG_USR1 | STAGE_SIG_CHLD,
 			       NULL) < 0 ||
 	    stage_signals_block() < 0)
@@ -520,6 +557,7 @@ main(int argc, char **argv)
 	if (mfd >= 0)
 		close(mfd);
 	remove_segments(&d);
+	vigild_own_unlock(d.conf.shm_prefix, lfd);
 	log_info("stopped");
 	return 0;
 }

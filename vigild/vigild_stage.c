@@ -8,12 +8,16 @@
  *	"%i" in them becomes the instance number. The child gets VIGIL_STAGE, VIGIL_STAGE_INDEX,
  *	VIGIL_SHM_PREFIX and VIGIL_WRITERS in its environment (with
  *	transport = nats also VIGIL_TRANSPORT, VIGIL_NATS_URL,
- *	VIGIL_NATS_STREAM, VIGIL_NATS_ACK_WAIT_MS, VIGIL_NATS_REPLICAS) and the default signal mask.
+ *	VIGIL_NATS_STREAM, VIGIL_NATS_ACK_WAIT_MS, VIGIL_NATS_REPLICAS,
+ *	VIGIL_NATS_LEASE_MS) and the default signal mask.
  *	A stage that dies is restarted after a delay that starts at
  *	restart_min_ms and doubles, up to restart_max_ms, each time it dies
  *	again before running stable_ms: a stage that keeps crashing is
  *	restarted ever more slowly and logged each time, never in a tight
- *	loop. A restart asked for by the operator is immediate. Every time
+ *	loop; one that exits STAGE_EXIT_REFUSED (a writer whose shard
+ *	another node owns) waits restart_max_ms at once. A restart asked
+ *	for by the operator is immediate. A stage ends with its vigild
+ *	(PR_SET_PDEATHSIG: SIGTERM). Every time
  *	here is on the monotonic clock (vigild_now_ms), so that a step of
  *	the wall clock neither stalls a restart nor bunches them.
  */
@@ -22,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,8 +85,8 @@ vigild_stage_start(vigild_stage_t *s, const vigild_conf_t *c)
 {
 	static char buf[STAGE_STR_MAX + STAGE_CONF_LINE + VIGILD_MAX_ARGS * 12];
 	char *argv[VIGILD_MAX_ARGS], idx[16];
+	pid_t pid, self = getpid();
 	sigset_t none;
-	pid_t pid;
 
 	if (stage_argv(s, buf, sizeof(buf), argv) < 0) {
 		log_warnx("%s[%d]: its command line does not fit", s->conf->name, s->index);
@@ -92,6 +97,15 @@ vigild_stage_start(vigild_stage_t *s, const vigild_conf_t *c)
 		return -1;
 	}
 	if (pid == 0) {
+		/*
+		 * The stage ends with this vigild: SIGTERM, so that a writer
+		 * finishes its turn and syncs it, and the listener stops
+		 * taking datagrams, before a new vigild starts their
+		 * successors (it waits for them: vigild_own.c). vigild may
+		 * have died before prctl: then the parent is another.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != self)
+			_exit(127);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		snprintf(idx, sizeof(idx), "%d", s->index);
@@ -108,6 +122,8 @@ vigild_stage_start(vigild_stage_t *s, const vigild_conf_t *c)
 			setenv(STAGE_ENV_NATS_ACK_WAIT_MS, idx, 1);
 			snprintf(idx, sizeof(idx), "%d", c->nats_replicas);
 			setenv(STAGE_ENV_NATS_REPLICAS, idx, 1);
+			snprintf(idx, sizeof(idx), "%d", c->nats_lease_ms);
+			setenv(STAGE_ENV_NATS_LEASE_MS, idx, 1);
 		}
 		execvp(argv[0], argv);
 		log_warn("exec %s", argv[0]);
@@ -143,6 +159,15 @@ vigild_stage_exited(vigild_stage_t *s, const vigild_conf_t *c, int status, uint6
 		s->requested = 0;
 		s->next_start_ms = now;
 		log_info("%s[%d] %s; restarting now as requested", s->conf->name, s->index, how);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == STAGE_EXIT_REFUSED) {
+		/* what it needs is held elsewhere: that does not pass in a moment */
+		s->backoff_ms = c->restart_max_ms;
+		s->next_start_ms = now + (uint64_t)s->backoff_ms;
+		s->st->next_start_ms = s->next_start_ms;
+		log_warnx("%s[%d] refused: what it must own is held by another process (see its "
+			  "log); retrying in %d ms", s->conf->name, s->index, s->backoff_ms);
 		return;
 	}
 	if (ran >= (uint64_t)c->stable_ms || s->backoff_ms == 0)

@@ -59,6 +59,16 @@ typedef struct writer_file {
 	uint64_t logged;     /* conflict file: 1 + the session whose conflicts were logged last */
 } writer_file_t;
 
+/* A day file another process holds: tried again no sooner than WRITER_LOCK_RETRY_MS. */
+typedef struct writer_refused {
+	uint8_t uuid[PROTO_UUID_LEN];
+	uint32_t date; /* 0: entry free */
+	uint64_t retry_ms; /* monotonic */
+} writer_refused_t;
+
+#define WRITER_REFUSED_MAX 64
+#define WRITER_LOCK_RETRY_MS 1000
+
 typedef struct writer_files {
 	const char *dir;
 	int dirfd; /* the data folder, for syncfs */
@@ -67,8 +77,9 @@ typedef struct writer_files {
 	int *bucket; /* 2 * max heads of chains, -1 empty */
 	int nbucket;
 	uint64_t clock;
+	writer_refused_t wait[WRITER_REFUSED_MAX];
 	/* counters */
-	uint64_t opened, evicted, torn_cut, torn_bytes, torn_headers;
+	uint64_t opened, evicted, torn_cut, torn_bytes, torn_headers, locked;
 } writer_files_t;
 
 /*
@@ -82,8 +93,12 @@ int writer_files_init(writer_files_t *fs, const char *dir, int max);
  * The open file of (uuid, date, kind) in *out, opening or creating it (a
  * new file gets its header; an existing one is scanned for the counters
  * it holds and a torn tail is cut off; one whose header is torn is set
- * aside and started again). 0, or -errno when the file cannot be used
- * (logged by the caller, with writer_files_path). Files in a write group
+ * aside and started again). Opening takes an exclusive record lock on
+ * the whole file (F_OFD_SETLK), held while it is open: the writer is its
+ * one appender. 0, or -errno when the file cannot be used (logged by the
+ * caller, with writer_files_path); -EAGAIN when another process holds
+ * its lock (logged once per file, counted in fs->locked; asked again
+ * within WRITER_LOCK_RETRY_MS, refused without trying). Files in a write group
  * of the current turn (group >= 0) are never evicted: -EMFILE when every
  * slot holds one.
  */
@@ -112,7 +127,8 @@ void writer_files_close(writer_files_t *fs);
 
 /*
  * transport = nats (writer_nats.c): open consumes shard into a private
- * ring (*out NULL and 0 when the transport is the shared ring); release
+ * ring (*out NULL and 0 when the transport is the shared ring), once it
+ * holds the shard's lease (-EBUSY: another node does, logged); release
  * acknowledges the n oldest messages, durable now, and frees their slots.
  */
 typedef struct writer_nats writer_nats_t;
@@ -175,7 +191,7 @@ struct writer {
 		uint64_t retry_ms, unstored;
 	} bad[16];
 	int nbad;
-	uint64_t *m_sync_failed;
+	uint64_t *m_sync_failed, *m_locked;
 	writer_nats_t *nats; /* transport = nats: in is this consumer's private ring */
 	int no_syncfs;	     /* FUSE (GlusterFS): syncfs does not reach the bricks */
 	/* a turn's scratch, batch entries each (writer_turn_alloc) */

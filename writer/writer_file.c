@@ -19,6 +19,18 @@
  *	fsync per new file, in the loop, stopped the appends for seconds
  *	when a thousand cameras started a day at once (0.4-3.1 s for 500
  *	files here).
+ *
+ *	A file has one appender (docs/STORAGE.md, "The day file's lock"):
+ *	opening one takes an exclusive POSIX record lock over the whole
+ *	file, F_OFD_SETLK, before its size is read, its header written or
+ *	its tail cut, and the lock lasts as long as the descriptor: a file
+ *	closed by the cache loses it and takes it again when reopened.
+ *	GlusterFS's locks translator serves these locks to every client of a
+ *	volume, so two writers on two machines are refused too; flock() is
+ *	not reliable across FUSE clients. A file another process holds is
+ *	refused: logged once with its path, counted, and tried again no
+ *	sooner than WRITER_LOCK_RETRY_MS later; its datagrams stay where
+ *	they are (writer_turn.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +43,55 @@
 
 #include "stage.h"
 #include "writer.h"
+
+/* The entry of (uuid, date) among the refused files, NULL when none. */
+static writer_refused_t *
+refused_find(writer_files_t *fs, const uint8_t *uuid, uint32_t date)
+{
+	int i;
+
+	for (i = 0; i < WRITER_REFUSED_MAX; i++)
+		if (fs->wait[i].date == date && !memcmp(fs->wait[i].uuid, uuid, PROTO_UUID_LEN))
+			return &fs->wait[i];
+	return NULL;
+}
+
+/*
+ * Lock f's file for this writer alone: 0, 1 when another process holds
+ * it (logged the first time), -errno.
+ */
+static int
+lock_file(writer_files_t *fs, writer_file_t *f, const char *path)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET}; /* all of it */
+	writer_refused_t *r = refused_find(fs, f->uuid, f->date);
+	uint64_t now = proto_mono_ms();
+	int i;
+
+	if (fcntl(f->fd, F_OFD_SETLK, &fl) == 0) {
+		if (r) {
+			log_info("%s: the lock is ours now; appending", path);
+			r->date = 0;
+		}
+		return 0;
+	}
+	if (errno != EACCES && errno != EAGAIN)
+		return -errno;
+	if (r == NULL) {
+		/* a free entry, else the one tried longest ago */
+		for (i = 0, r = &fs->wait[0]; i < WRITER_REFUSED_MAX && r->date != 0; i++)
+			if (fs->wait[i].date == 0 || fs->wait[i].retry_ms < r->retry_ms)
+				r = &fs->wait[i];
+		memcpy(r->uuid, f->uuid, PROTO_UUID_LEN);
+		r->date = f->date;
+		fs->locked++;
+		log_warnx("%s: locked by another process (a second writer for this shard?); "
+			  "not appending, its datagrams wait (retried every %d ms)",
+			  path, WRITER_LOCK_RETRY_MS);
+	}
+	r->retry_ms = now + WRITER_LOCK_RETRY_MS;
+	return 1;
+}
 
 int
 writer_files_check(const char *dir)
@@ -371,6 +432,7 @@ writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 {
 	char path[4096], dirpath[4000];
 	int b = bucket_of(fs, uuid, date, kind), i, idx = -1, rc, again = 0;
+	writer_refused_t *r;
 	writer_file_t *f;
 	struct stat st;
 
@@ -381,6 +443,8 @@ writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 			*out = &fs->f[i];
 			return 0;
 		}
+	if ((r = refused_find(fs, uuid, date)) != NULL && proto_mono_ms() < r->retry_ms)
+		return -EAGAIN; /* another process's, tried again at retry_ms */
 	for (i = 0; i < fs->max; i++) {
 		if (fs->f[i].fd < 0) {
 			idx = i;
@@ -405,7 +469,15 @@ writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_
 	}
 	writer_files_path(fs, uuid, date, kind, path, sizeof(path));
 reopen:
-	if ((f->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0 || fstat(f->fd, &st) != 0)
+	if ((f->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+		goto fail;
+	/* the lock first: the size, the header and a torn tail are the holder's business */
+	if ((rc = lock_file(fs, f, path)) != 0) {
+		close(f->fd);
+		f->fd = -1;
+		return rc > 0 ? -EAGAIN : rc;
+	}
+	if (fstat(f->fd, &st) != 0)
 		goto fail;
 	rc = st.st_size == 0 ? create(f) : scan(fs, f, path);
 	if (rc == SCAN_TORN_HEADER && !again++) {

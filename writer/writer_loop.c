@@ -275,6 +275,7 @@ writer_loop_run(writer_t *w)
 	while (!stage_stop_requested()) {
 		uint64_t opened = w->files.opened, torn = w->files.torn_cut, nap;
 		uint64_t torn_hdr = w->files.torn_headers;
+		uint64_t locked = w->files.locked;
 		if (writer_turn_wait(w, &nap)) { /* short naps: the ring may fill meanwhile */
 			struct timespec ts = {0, (long)(nap < 2000000 ? nap : 2000000)};
 			nanosleep(&ts, NULL);
@@ -285,6 +286,7 @@ writer_loop_run(writer_t *w)
 		writer_count(w->m_opened, w->files.opened - opened);
 		writer_count(w->m_torn, w->files.torn_cut - torn);
 		writer_count(w->m_torn_hdr, w->files.torn_headers - torn_hdr);
+		writer_count(w->m_locked, w->files.locked - locked);
 		if (w->nats)
 			writer_count(w->m_bad, writer_nats_bad(w->nats));
 		uint64_t due = w->last_sync_ms + w->sync_ms, now = proto_mono_ms();

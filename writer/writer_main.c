@@ -19,8 +19,10 @@
  *	that DATA_DIR can be written, and exits. A write error, or a failed
  *	sync at the stop, ends the process with 1 without releasing: vigild
  *	restarts it and the entries are written again. SIGTERM: finish the
- *	turn, sync, release, exit 0.
+ *	turn, sync, release, exit 0. With nats, a shard whose lease another
+ *	node holds is refused: exit STAGE_EXIT_REFUSED (3).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,6 +67,7 @@ main(int argc, char **argv)
 		{"torn_headers_total", &w.m_torn_hdr},
 		{"conflicts_total", &w.m_conflicts},
 		{"unstored_total", &w.m_unstored},
+		{"file_locked_total", &w.m_locked},
 	};
 
 	log_init("vigil-writer", -1, STAGE_LOG_STDERR);
@@ -80,7 +83,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_set_index((int)shard);
-	if (writer_nats_open(&w.nats, shard, NATS_SLOTS, &w.in) < 0)
+	if ((rc = writer_nats_open(&w.nats, shard, NATS_SLOTS, &w.in)) == -EBUSY)
+		return STAGE_EXIT_REFUSED; /* another node owns the shard: logged */
+	if (rc < 0)
 		fatalx("shard %u: no consumer", shard);
 	if (w.nats)
 		w.durable = 1; /* a message is acknowledged only once it is synced */

@@ -18,6 +18,17 @@
  *	already on disk. On a clean stop the messages still in the ring are
  *	given back (nak) so that the successor gets them at once. A message
  *	whose metadata does not decode is acknowledged and dropped, counted.
+ *
+ *	A shard has one consumer across nodes: before consuming, the writer
+ *	takes the shard's lease (bus_lease_take: the key-value bucket
+ *	STREAM-owners, node "HOST/PREFIX"). Another node's lease refuses it:
+ *	writer_nats_open() returns -EBUSY, and the writer exits
+ *	STAGE_EXIT_REFUSED. The fetch thread renews the lease every
+ *	lease_ms/3; when no renewal succeeded for 2*lease_ms/3 (the server
+ *	unreachable, or the lease taken), it stops fetching and asks the
+ *	writer to stop, before the lease can lapse and another node take
+ *	the shard: what it wrote is synced and acknowledged, the rest given
+ *	back. A clean stop removes the lease.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <unistd.h>
 
 #include "bus.h"
 #include "shm_msg.h"
@@ -43,13 +56,47 @@ struct writer_nats {
 	int running;
 	volatile int stop;
 	uint64_t bad; /* messages that did not decode */
+	uint32_t shard;
+	int lease_ms;
+	uint64_t renewed_ms; /* monotonic: when the last renewal that succeeded was sent */
+	int renew_failing;   /* renewals failed in a row */
 };
+
+/*
+ * Renew the lease when due. 0 while it holds, -1 once it may be lapsing:
+ * no renewal succeeded for 2/3 of its life (logged).
+ */
+static int
+lease_keep(writer_nats_t *wn)
+{
+	uint64_t now = proto_mono_ms();
+	int rc;
+
+	if (now - wn->renewed_ms < (uint64_t)wn->lease_ms / 3)
+		return 0;
+	if ((rc = bus_lease_renew(wn->bus)) == 0) {
+		if (wn->renew_failing)
+			log_info("shard %u: lease renewed again", wn->shard);
+		wn->renew_failing = 0;
+		wn->renewed_ms = now;
+		return 0;
+	}
+	if (wn->renew_failing++ == 0)
+		log_warnx("shard %u: lease renewal failed: %s", wn->shard, bus_errmsg());
+	if (rc != -EBUSY && proto_mono_ms() - wn->renewed_ms < (uint64_t)wn->lease_ms * 2 / 3)
+		return 0;
+	log_warnx("shard %u: lease lost (%s; last renewed %llu ms ago): no longer consuming "
+		  "it; stopping", wn->shard, rc == -EBUSY ? "taken" : "not renewed",
+		  (unsigned long long)(proto_mono_ms() - wn->renewed_ms));
+	return -1;
+}
 
 static void *
 fetch_loop(void *arg)
 {
 	writer_nats_t *wn = arg;
 	bus_msg_t *msgs[FETCH_MAX];
+	int wait_ms = wn->lease_ms / 6 < 500 ? wn->lease_ms / 6 : 500; /* renewals come between */
 	shm_msg_meta_t meta;
 	const uint8_t *p;
 	size_t len;
@@ -57,13 +104,17 @@ fetch_loop(void *arg)
 
 	while (!wn->stop) {
 		uint64_t room = wn->ring->nslots - shm_ring_depth(wn->ring);
+		if (lease_keep(wn) < 0) {
+			stage_request_stop(); /* the loop syncs and acknowledges what it wrote */
+			break;
+		}
 		if (room == 0) { /* the loop is behind: wait for it */
 			struct timespec ts = {0, 2000000};
 			nanosleep(&ts, NULL);
 			continue;
 		}
 		want = room < FETCH_MAX ? (int)room : FETCH_MAX;
-		if ((n = bus_fetch(wn->bus, msgs, want, 500)) < 0) {
+		if ((n = bus_fetch(wn->bus, msgs, want, wait_ms)) < 0) {
 			log_warnx("nats: %s", bus_errmsg());
 			struct timespec ts = {0, 200000000};
 			nanosleep(&ts, NULL);
@@ -88,9 +139,11 @@ fetch_loop(void *arg)
 int
 writer_nats_open(writer_nats_t **out, uint32_t shard, uint32_t nslots, shm_ring_t **ring)
 {
+	char owner[160], host[64], holder[128];
 	bus_conf_t c = {0};
 	sigset_t block, old;
 	writer_nats_t *wn;
+	const char *pfx;
 	int rc;
 
 	*out = NULL;
@@ -103,6 +156,15 @@ writer_nats_open(writer_nats_t **out, uint32_t shard, uint32_t nslots, shm_ring_
 	if ((wn = calloc(1, sizeof(*wn))) == NULL)
 		return -ENOMEM;
 	c.max_pending = (int)nslots * 2;
+	wn->shard = shard;
+	wn->lease_ms = c.lease_ms;
+	/* the node: this machine and its configuration (one vigild runs it) */
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "?");
+	host[sizeof(host) - 1] = '\0';
+	if (stage_env_prefix(&pfx) < 0)
+		pfx = "vigil";
+	snprintf(owner, sizeof(owner), "%s/%s pid %d", host, pfx, (int)getpid());
 	wn->ring = aligned_alloc(64, (shm_ring_size(nslots) + 63) / 64 * 64);
 	wn->held = calloc(nslots, sizeof(*wn->held));
 	wn->mask = nslots - 1;
@@ -117,14 +179,23 @@ writer_nats_open(writer_nats_t **out, uint32_t shard, uint32_t nslots, shm_ring_
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	if ((rc = bus_open(&c, &wn->bus)) < 0 || (rc = bus_consume(wn->bus, shard)) < 0)
+	if ((rc = bus_open(&c, &wn->bus)) < 0)
 		log_warnx("nats %s: %s", c.url ? c.url : "(no url)", bus_errmsg());
+	else if ((rc = bus_lease_take(wn->bus, shard, owner, holder, sizeof(holder))) == -EBUSY)
+		log_warnx("shard %u is owned by %s (its lease in %s-owners): refusing to consume "
+			  "it; a shard has one writer (check writer_shards on every node)",
+			  shard, holder, c.stream);
+	else if (rc < 0)
+		log_warnx("nats %s: shard %u lease: %s", c.url, shard, bus_errmsg());
+	else if ((wn->renewed_ms = proto_mono_ms()), (rc = bus_consume(wn->bus, shard)) < 0)
+		log_warnx("nats %s: %s", c.url, bus_errmsg());
 	else if ((rc = -pthread_create(&wn->thread, NULL, fetch_loop, wn)) == 0)
 		wn->running = 1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc < 0)
 		goto bad;
-	log_info("consuming %s.%u at %s", c.stream, shard, c.url);
+	log_info("consuming %s.%u at %s (lease %s, %d ms)", c.stream, shard, c.url, owner,
+		 c.lease_ms);
 	*ring = wn->ring;
 	*out = wn;
 	return 0;
@@ -167,6 +238,7 @@ writer_nats_close(writer_nats_t *wn)
 		for (i = wn->ring->head; i < wn->ring->tail; i++)
 			if (wn->held[i & wn->mask])
 				bus_msg_nak(wn->held[i & wn->mask]);
+	bus_lease_drop(wn->bus);
 	bus_close(wn->bus);
 	free(wn->held);
 	free(wn->ring);

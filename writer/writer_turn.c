@@ -51,9 +51,10 @@
  *	descriptors or memory) holds it for as long as it lasts: every other
  *	file would fail alike, and nothing leaves the ring unstored (the
  *	listener drops what no longer fits, which it never marks as passed
- *	on, and syncd fetches that back). An error of that one file (a
- *	folder in its way, EACCES, a lock, a header that cannot be set
- *	aside) holds it for up to WRITER_HOLD_MS: what passes costs
+ *	on, and syncd fetches that back). So does a file another process
+ *	holds locked (writer_file.c): it and everything after it wait until
+ *	the lock is free. An error of that one file (a folder in its way,
+ *	EACCES, a header that cannot be set aside) holds it for up to WRITER_HOLD_MS: what passes costs
  *	nothing. After that the file is given up on for WRITER_RETRY_MS:
  *	its datagrams are released without being stored (with NATS,
  *	acknowledged), counted in unstored_total, and the other files go
@@ -170,12 +171,17 @@ writer_turn_wait(writer_t *w, uint64_t *sleep_ns)
 /*
  * Errors that are not the file's but the disk's or the process's (full,
  * out of descriptors or memory, failing): every file would fail alike,
- * so the datagram is held for as long as they last, never let go.
+ * so the datagram is held for as long as they last, never let go. A
+ * file another process holds locked (-EAGAIN) is held the same way: its
+ * appender is another writer, which vigild's lock and the shard leases
+ * refuse, so it is a moment's overlap (a FUSE client releases a dead
+ * writer's lock a little after its close), and letting its datagrams go
+ * would hand them to a second appender's file.
  */
 static int
 whole_disk(int err)
 {
-	return err == -ENOSPC || err == -EDQUOT || err == -EMFILE || err == -ENFILE ||
+	return err == -EAGAIN || err == -ENOSPC || err == -EDQUOT || err == -EMFILE || err == -ENFILE ||
 	       err == -ENOMEM || err == -EIO || err == -EINTR;
 }
 
