@@ -27,6 +27,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 
+#include "idx.h"
 #include "listener.h"
 
 static void
@@ -98,20 +99,54 @@ count_err(listener_t *l, int err)
 	}
 }
 
+/*
+ * The HELLO_ACK of the camera's current session (docs/PROTOCOL.md,
+ * "Server-to-camera messages"). Its next counter is normative: 1 + the
+ * highest counter of (camera, date) that the listener handed on (its
+ * window), that the index holds or that the camera reported, the hello's
+ * own included; the camera never uses a counter below it. reused: the
+ * hello's counter was held before its session opened.
+ */
 static void
-send_ack(listener_t *l, listener_sess_t *ls, uint32_t session, uint64_t now,
+send_ack(listener_t *l, listener_sess_t *ls, uint32_t session, int reused, uint64_t now,
 	 const struct sockaddr_storage *peer, socklen_t peer_len)
 {
 	uint8_t body[16], out[PROTO_MAX_DGRAM];
+	uint32_t date = proto_session_date(ls->s);
 	proto_hello_ack_t ack = {0};
+	idx_day_info_t di;
+	struct idx *x;
 	int n;
 
+	ack.status = reused ? PROTO_ACK_REUSED : PROTO_ACK_OK;
 	ack.server_ms = now;
 	ack.next_counter = session + 1;
+	if (ls->win_date == date && ls->win_top > ack.next_counter)
+		ack.next_counter = ls->win_top;
+	if ((x = listener_window_idx(l, proto_mono_ms())) != NULL &&
+	    idx_day_info(x, ls->uuid, date, &di) == 0) {
+		if (di.high > ack.next_counter)
+			ack.next_counter = di.high;
+		if (di.reported_next > ack.next_counter)
+			ack.next_counter = di.reported_next;
+	}
 	proto_hello_ack_encode(&ack, body, sizeof(body));
 	n = proto_s2c_seal(ls->s, PROTO_T_HELLO_ACK, NULL, body, sizeof(body), out, sizeof(out));
 	if (n > 0)
 		sendto(l->fd, out, (size_t)n, 0, (const struct sockaddr *)peer, peer_len);
+}
+
+/* Was counter of date held before a hello took it (a camera that lost its counter)? */
+static int
+ack_reused(listener_t *l, const listener_sess_t *ls, uint32_t date, uint32_t counter,
+	   uint64_t mono)
+{
+	struct idx *x;
+
+	if (listener_window_seen(ls, date, counter))
+		return 1;
+	return (x = listener_window_idx(l, mono)) != NULL &&
+	       idx_day_has(x, ls->uuid, date, counter) == 1;
 }
 
 static int
@@ -126,7 +161,7 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	uint64_t now = proto_now_ms(), mono = proto_mono_ms();
 	uint32_t issued = 0;
 	char what[80];
-	int rc, fresh, live, under_load, trailer;
+	int rc, fresh, live, reused, under_load, trailer;
 
 	under_load = listener_cookie_load(l, mono);
 	if ((trailer = proto_hello_trailer(dg, len, &len, &issued, mac)) < 0) {
@@ -172,7 +207,7 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 		rc = fresh < 0 ? fresh : PROTO_E_REPLAY;
 		if (ls->s && proto_session_date(ls->s) == h.date &&
 		    proto_session_id(ls->s) == h.counter)
-			send_ack(l, ls, h.counter, now, peer, peer_len); /* its ack was lost */
+			send_ack(l, ls, h.counter, 0, now, peer, peer_len); /* its ack was lost */
 		goto drop;
 	}
 	if ((rc = proto_hello_unwrap(&h, l->server_key, secret)) < 0 ||
@@ -185,6 +220,8 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	/* only a session newer than the camera's current one replaces it */
 	live = ls->s == NULL || h.date > proto_session_date(ls->s) ||
 	       (h.date == proto_session_date(ls->s) && h.counter > proto_session_id(ls->s));
+	/* asked before the hello is routed: only then can a held counter be another's */
+	reused = live && ack_reused(l, ls, h.date, h.counter, mono);
 	if (live)
 		rc = listener_sess_set(l, ls, h.date, h.counter, secret, peer, peer_len);
 	else
@@ -205,7 +242,7 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 		return 1;
 	}
 	l->st.hello++;
-	send_ack(l, ls, h.counter, now, peer, peer_len);
+	send_ack(l, ls, h.counter, reused, now, peer, peer_len);
 	return 1;
 drop:
 	EVP_PKEY_free(pub);

@@ -74,12 +74,25 @@ listener_window_mark(listener_sess_t *ls, uint32_t date, uint32_t counter)
 	WORD(ls, counter) |= BIT(counter);
 }
 
+struct idx *
+listener_window_idx(listener_t *l, uint64_t now_ms)
+{
+	const char *pfx;
+
+	if (l->idx == NULL) {
+		if (now_ms < l->idx_try_ms + 1000 || (pfx = getenv("VIGIL_SHM_PREFIX")) == NULL)
+			return NULL;
+		l->idx_try_ms = now_ms;
+		if (idx_attach(pfx, &l->idx) < 0)
+			l->idx = NULL; /* no indexer (yet): the writer's check alone */
+	}
+	return l->idx;
+}
+
 int
 listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t date,
 		       uint32_t counter, uint64_t now_ms)
 {
-	const char *pfx;
-
 	/*
 	 * The window's own stretch, or newer: not asked (the index lags the
 	 * writer, and a new counter cannot be stored yet). An empty window
@@ -88,14 +101,7 @@ listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t date,
 	if (ls->win_top != 0 && (date > ls->win_date || (date == ls->win_date &&
 			(uint64_t)counter + LISTENER_WINDOW >= ls->win_top)))
 		return 0;
-	if (l->idx == NULL) {
-		if (now_ms < l->idx_try_ms + 1000 || (pfx = getenv("VIGIL_SHM_PREFIX")) == NULL)
-			return 0;
-		l->idx_try_ms = now_ms;
-		if (idx_attach(pfx, &l->idx) < 0) {
-			l->idx = NULL; /* no indexer (yet): the writer's check alone */
-			return 0;
-		}
-	}
+	if (listener_window_idx(l, now_ms) == NULL)
+		return 0;
 	return idx_ready(l->idx) && idx_day_has(l->idx, ls->uuid, date, counter) == 1;
 }
