@@ -83,14 +83,7 @@ typedef struct cam {
 	size_t hello_len;
 	uint64_t hello_ms; /* when it was last sent (monotonic) */
 	int acked;	   /* the server acknowledged this session */
-	/*
-	 * The counter awaits the server's word (docs/PROTOCOL.md, "Identity
-	 * and counters"): hold_ms, the state was lost, so nothing but the
-	 * hello goes out until its HELLO_ACK or this time (monotonic) passes
-	 * (0: not holding); reopen, a HELLO_ACK said the hello's counter may
-	 * be reused, so a new session opens before anything else is sent.
-	 */
-	uint64_t hold_ms;
+	/* a HELLO_ACK said the hello's counter may be reused: a new session opens first */
 	int reopen;
 	cam_past_t past[CAM_PAST_MAX]; /* the last sessions, the current one included */
 	int past_fd;		       /* their file, "<state>.s2c" */
@@ -101,10 +94,10 @@ typedef struct cam {
 	/* counters */
 	uint64_t sent, sent_bytes, acks, missing, rr, hello_resent;
 	uint64_t s2c_earlier; /* server messages sealed for an earlier session, opened */
-	uint64_t held, reopened; /* datagrams not sent while holding; sessions reopened */
+	uint64_t reopened; /* sessions reopened at the server's next counter */
 } cam_t;
 
-/* How long a camera that lost its counter state waits for its first HELLO_ACK. */
+/* How long a camera that lost its counter state waits for its first HELLO_ACK (ms). */
 #define CAM_HOLD_MS 3000
 
 /*

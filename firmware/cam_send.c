@@ -12,9 +12,9 @@
  *	goes to cam_cookie.c, and so does every hello sent. The HELLO_ACK's
  *	next counter is a floor: a camera below it (or told its hello's
  *	counter was held already) raises its counter there and opens a new
- *	session; a camera that lost its counter state sends nothing but its
- *	hello until that ack, or CAM_HOLD_MS (docs/PROTOCOL.md, "Identity
- *	and counters"). A filter
+ *	session; a camera that lost its counter state waits for that ack
+ *	after its first hello, up to CAM_HOLD_MS, before it sends anything
+ *	else (docs/PROTOCOL.md, "Identity and counters"). A filter
  *	(cam_send_filter) may see and change each live datagram; only the
  *	camera's test build sets one.
  */
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -101,6 +102,28 @@ take(cam_t *c, uint32_t date)
 	return n;
 }
 
+/*
+ * The first hello after the counter state was lost: nothing else goes
+ * out before its HELLO_ACK says where the server stands (the capture
+ * waits), or before CAM_HOLD_MS pass without one.
+ */
+static void
+ack_wait(cam_t *c)
+{
+	uint64_t end = proto_mono_ms() + CAM_HOLD_MS, now;
+	struct timespec ts = {0, 1000000L};
+
+	c->state.lost = 0;
+	while (!c->acked && (now = proto_mono_ms()) < end) {
+		nanosleep(&ts, NULL);
+		cam_poll_replies(c);
+		cam_hello_retry(c, now);
+	}
+	if (!c->acked)
+		fprintf(stderr, "vigil-cam: no hello-ack in %u ms: counters go on from %u "
+				"unconfirmed\n", CAM_HOLD_MS, c->state.next);
+}
+
 int
 cam_hello(cam_t *c, uint64_t now_ms)
 {
@@ -137,26 +160,10 @@ cam_hello(cam_t *c, uint64_t now_ms)
 	c->hello_ms = proto_mono_ms();
 	c->acked = 0;
 	c->reopen = 0;
-	if (c->state.lost && c->hold_ms == 0 && c->reopened == 0)
-		c->hold_ms = c->hello_ms + CAM_HOLD_MS; /* the first hello after losing state */
 	send_dgram(c, dg, (size_t)n);
+	if (c->state.lost)
+		ack_wait(c);
 	return 0;
-}
-
-/* Nothing but a hello may go out now (the counter awaits the server's word). */
-static int
-held(cam_t *c)
-{
-	if (c->hold_ms && (c->acked || proto_mono_ms() >= c->hold_ms)) {
-		if (!c->acked)
-			fprintf(stderr, "vigil-cam: no hello-ack in %u ms: counters go on from %u "
-					"unconfirmed\n", CAM_HOLD_MS, c->state.next);
-		c->hold_ms = 0;
-	}
-	if (c->hold_ms == 0)
-		return 0;
-	c->held++;
-	return 1;
 }
 
 int
@@ -169,11 +176,10 @@ cam_send_frame(cam_t *c, uint8_t stream, uint8_t codec, int keyframe, uint64_t c
 	uint32_t date = proto_date_from_ms(capture_ms);
 	int n;
 
-	if (c->session == NULL || date != c->session_date || c->reopen)
+	/* a second turn only when the first hello's ack moved the counter */
+	while (c->session == NULL || date != c->session_date || c->reopen)
 		if (cam_hello(c, capture_ms) < 0)
 			return -1;
-	if (held(c))
-		return 0; /* not sealed: the frame is not sent */
 	count = len ? (len + PROTO_DATA_MAX_PAYLOAD - 1) / PROTO_DATA_MAX_PAYLOAD : 1;
 	if (len > PROTO_MAX_FRAME || count > UINT16_MAX)
 		return -1;
@@ -212,8 +218,8 @@ send_control(cam_t *c, uint8_t type, const uint8_t *body, size_t len)
 
 	if (c->session == NULL)
 		return -1;
-	if (c->reopen || held(c))
-		return 0; /* a session to reopen first, or the counter awaits the ack */
+	if (c->reopen)
+		return 0; /* the next frame opens a session at the server's next counter */
 	if ((counter = take(c, c->session_date)) < 0)
 		return -1;
 	n = proto_c2s_seal(c->session, type, (uint32_t)counter, body, len, dg, sizeof(dg));
@@ -280,7 +286,6 @@ ack_take(cam_t *c, const proto_hello_ack_t *a)
 		c->state.next);
 	c->reopen = 1;
 	c->reopened++;
-	c->hold_ms = 0; /* the counter is the server's own now */
 }
 
 void
