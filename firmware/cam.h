@@ -35,11 +35,14 @@ typedef struct cam_state {
 	uint32_t date;
 	uint32_t next;
 	uint32_t reserved; /* counters below this are reserved on disk */
+	int lost;	   /* the file was missing or garbled at start */
 } cam_state_t;
 
 int cam_state_open(cam_state_t *s, const char *path, uint32_t today);
 /* Next counter of date `today` (a new day starts at 0). -1 on I/O error. */
 int64_t cam_state_take(cam_state_t *s, uint32_t today);
+/* Never use a counter below next (of the current date); 1 when it moved. */
+int cam_state_raise(cam_state_t *s, uint32_t next);
 void cam_state_close(cam_state_t *s);
 
 /* An earlier session, known by its s2c key alone (cam_past.c). */
@@ -80,6 +83,8 @@ typedef struct cam {
 	size_t hello_len;
 	uint64_t hello_ms; /* when it was last sent (monotonic) */
 	int acked;	   /* the server acknowledged this session */
+	/* a HELLO_ACK said the hello's counter may be reused: a new session opens first */
+	int reopen;
 	cam_past_t past[CAM_PAST_MAX]; /* the last sessions, the current one included */
 	int past_fd;		       /* their file, "<state>.s2c" */
 	cam_cookie_t cookie;
@@ -89,7 +94,11 @@ typedef struct cam {
 	/* counters */
 	uint64_t sent, sent_bytes, acks, missing, rr, hello_resent;
 	uint64_t s2c_earlier; /* server messages sealed for an earlier session, opened */
+	uint64_t reopened; /* sessions reopened at the server's next counter */
 } cam_t;
+
+/* How long a camera that lost its counter state waits for its first HELLO_ACK (ms). */
+#define CAM_HOLD_MS 3000
 
 /*
  * A filter on the live send path (cam_send.c). before: a datagram about

@@ -281,6 +281,8 @@ out:
 	       (unsigned long long)c.rr, (unsigned long long)c.hello_resent,
 	       (unsigned long long)c.s2c_earlier, (unsigned long long)c.cookie.accepted,
 	       (unsigned long long)c.cookie.dropped);
+	if (c.reopened)
+		printf("counter: reopened=%llu\n", (unsigned long long)c.reopened);
 	cam_sync_print(&c);
 	cam_sync_close(&c);
 	if (log && fclose(log) != 0)

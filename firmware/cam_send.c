@@ -9,7 +9,12 @@
  *	a new session is opened, so no session spans two days. A server
  *	message is opened with the session it names, the current one or an
  *	earlier one the camera keeps (cam_past.c); a COOKIE, not sealed,
- *	goes to cam_cookie.c, and so does every hello sent. A filter
+ *	goes to cam_cookie.c, and so does every hello sent. The HELLO_ACK's
+ *	next counter is a floor: a camera below it (or told its hello's
+ *	counter was held already) raises its counter there and opens a new
+ *	session; a camera that lost its counter state waits for that ack
+ *	after its first hello, up to CAM_HOLD_MS, before it sends anything
+ *	else (docs/PROTOCOL.md, "Identity and counters"). A filter
  *	(cam_send_filter) may see and change each live datagram; only the
  *	camera's test build sets one.
  */
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -96,6 +102,28 @@ take(cam_t *c, uint32_t date)
 	return n;
 }
 
+/*
+ * The first hello after the counter state was lost: nothing else goes
+ * out before its HELLO_ACK says where the server stands (the capture
+ * waits), or before CAM_HOLD_MS pass without one.
+ */
+static void
+ack_wait(cam_t *c)
+{
+	uint64_t end = proto_mono_ms() + CAM_HOLD_MS, now;
+	struct timespec ts = {0, 1000000L};
+
+	c->state.lost = 0;
+	while (!c->acked && (now = proto_mono_ms()) < end) {
+		nanosleep(&ts, NULL);
+		cam_poll_replies(c);
+		cam_hello_retry(c, now);
+	}
+	if (!c->acked)
+		fprintf(stderr, "vigil-cam: no hello-ack in %u ms: counters go on from %u "
+				"unconfirmed\n", CAM_HOLD_MS, c->state.next);
+}
+
 int
 cam_hello(cam_t *c, uint64_t now_ms)
 {
@@ -131,7 +159,10 @@ cam_hello(cam_t *c, uint64_t now_ms)
 	c->hello_len = (size_t)n;
 	c->hello_ms = proto_mono_ms();
 	c->acked = 0;
+	c->reopen = 0;
 	send_dgram(c, dg, (size_t)n);
+	if (c->state.lost)
+		ack_wait(c);
 	return 0;
 }
 
@@ -145,7 +176,8 @@ cam_send_frame(cam_t *c, uint8_t stream, uint8_t codec, int keyframe, uint64_t c
 	uint32_t date = proto_date_from_ms(capture_ms);
 	int n;
 
-	if (c->session == NULL || date != c->session_date)
+	/* a second turn only when the first hello's ack moved the counter */
+	while (c->session == NULL || date != c->session_date || c->reopen)
 		if (cam_hello(c, capture_ms) < 0)
 			return -1;
 	count = len ? (len + PROTO_DATA_MAX_PAYLOAD - 1) / PROTO_DATA_MAX_PAYLOAD : 1;
@@ -186,6 +218,8 @@ send_control(cam_t *c, uint8_t type, const uint8_t *body, size_t len)
 
 	if (c->session == NULL)
 		return -1;
+	if (c->reopen)
+		return 0; /* the next frame opens a session at the server's next counter */
 	if ((counter = take(c, c->session_date)) < 0)
 		return -1;
 	n = proto_c2s_seal(c->session, type, (uint32_t)counter, body, len, dg, sizeof(dg));
@@ -232,6 +266,28 @@ cam_hello_retry(cam_t *c, uint64_t now_ms)
 		c->hello_resent++;
 }
 
+/*
+ * The HELLO_ACK of the current session. Its next counter is a floor:
+ * below it, or with status REUSED, the hello's counter may be another
+ * datagram's identity, so the session cannot be proved by the stored
+ * file; a new one opens at the floor (the next frame's cam_hello).
+ */
+static void
+ack_take(cam_t *c, const proto_hello_ack_t *a)
+{
+	c->acked = 1;
+	if (c->state.date != c->session_date ||
+	    (a->status != PROTO_ACK_REUSED && a->next_counter <= c->state.next))
+		return;
+	cam_state_raise(&c->state, a->next_counter);
+	fprintf(stderr, "vigil-cam: the server %s: a new session from counter %u\n",
+		a->status == PROTO_ACK_REUSED ? "holds the hello's counter already"
+					      : "holds counters above ours",
+		c->state.next);
+	c->reopen = 1;
+	c->reopened++;
+}
+
 void
 cam_poll_replies(cam_t *c)
 {
@@ -263,10 +319,10 @@ cam_poll_replies(cam_t *c)
 			proto_hello_ack_t a;
 			if (proto_hello_ack_decode(body, (size_t)blen, &a) == 0) {
 				c->acks++;
+				printf("vigil-cam: hello-ack session %u status %u next %u\n",
+				       h.session, a.status, a.next_counter);
 				if (s == c->session)
-					c->acked = 1;
-				printf("vigil-cam: hello-ack session %u status %u\n", h.session,
-				       a.status);
+					ack_take(c, &a);
 			}
 		} else if (h.type == PROTO_T_MISSING) {
 			proto_missing_t m;

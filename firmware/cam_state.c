@@ -12,6 +12,13 @@
  *	loss (<clean> = 0) the camera resumes at <reserved>: it may skip
  *	counters, never reuse one, so no (key, nonce) pair repeats and no two
  *	datagrams share an identity.
+ *
+ *	A state file that is missing, short or not such a line says nothing
+ *	of the day: the camera says so, starts the day at 0 and marks the
+ *	state lost. The counter is then raised above what the store knows
+ *	was used (cam_sync_open) and above the server's next counter
+ *	(the HELLO_ACK, cam_send.c) before any datagram but the hello goes
+ *	out (docs/PROTOCOL.md, "Identity and counters").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,8 +46,9 @@ write_line(cam_state_t *s, int clean)
 int
 cam_state_open(cam_state_t *s, const char *path, uint32_t today)
 {
-	char line[LINE_LEN + 1] = {0};
+	char line[LINE_LEN + 1] = {0}, tail;
 	unsigned d, n, r;
+	ssize_t got;
 	int clean;
 
 	memset(s, 0, sizeof(*s));
@@ -48,11 +56,18 @@ cam_state_open(cam_state_t *s, const char *path, uint32_t today)
 		fprintf(stderr, "vigil-cam: open %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if (pread(s->fd, line, LINE_LEN, 0) == LINE_LEN &&
-	    sscanf(line, "%u %u %u %d", &d, &n, &r, &clean) == 4 && n <= r) {
+	got = pread(s->fd, line, LINE_LEN, 0);
+	if (got == LINE_LEN && line[LINE_LEN - 1] == '\n' &&
+	    sscanf(line, "%10u %10u %10u %1d%c", &d, &n, &r, &clean, &tail) == 5 && tail == '\n' &&
+	    n <= r && (clean == 0 || clean == 1)) {
 		s->date = d;
 		s->next = clean ? n : r; /* after a crash, skip the whole reservation */
 		s->reserved = s->next;
+	} else {
+		s->lost = 1;
+		fprintf(stderr, "vigil-cam: state %s %s: counters resume above the store and the "
+				"server's next counter\n",
+			path, got <= 0 ? "missing" : "garbled (not a state line)");
 	}
 	if (s->date != today) {
 		s->date = today;
@@ -63,6 +78,17 @@ cam_state_open(cam_state_t *s, const char *path, uint32_t today)
 		return -1;
 	}
 	return 0;
+}
+
+int
+cam_state_raise(cam_state_t *s, uint32_t next)
+{
+	if (next <= s->next)
+		return 0;
+	s->next = next;
+	if (s->reserved < next)
+		s->reserved = next; /* the next take reserves a block from here, durably */
+	return 1;
 }
 
 int64_t

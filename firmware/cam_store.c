@@ -11,6 +11,9 @@
  *	            in later ones;
  *	  confirm   append-only log of the ranges the server confirmed;
  *	  void      ranges of counters never used (skipped after a crash).
+ *	The confirmations and voids outlive the records they name, so the
+ *	store always knows the highest counter of a day that was used
+ *	(cam_store_used), even after its segments were freed.
  *	A record is "VCSR", u16 length, u16 flags (0), u32 CRC-32C of the
  *	first 8 bytes and the datagram, then the datagram as sent. On open
  *	every file is read; at the first record that is not good the file
@@ -113,6 +116,27 @@ ent_find(const cam_store_day_t *d, uint32_t c)
 			b = m;
 	}
 	return a;
+}
+
+/* Counters of date below next were used (confirmed or voided). */
+static int
+used_note(cam_store_t *s, uint32_t date, uint32_t next)
+{
+	uint32_t i;
+	void *p;
+
+	for (i = 0; i < s->nused; i++)
+		if (s->used[i].date == date) {
+			if (s->used[i].next < next)
+				s->used[i].next = next;
+			return 0;
+		}
+	if ((p = realloc(s->used, (s->nused + 1) * sizeof(*s->used))) == NULL)
+		return -ENOMEM;
+	s->used = p;
+	s->used[s->nused].date = date;
+	s->used[s->nused++].next = next;
+	return 0;
 }
 
 static cam_store_seg_t *
@@ -347,6 +371,9 @@ cam_store_open(cam_store_t *s, const char *dir, uint64_t max_bytes)
 		       proto_get32(r + 12) == proto_crc32c(0, r, 12)) {
 			proto_range_t pr = {proto_get32(r), proto_get32(r + 4), proto_get32(r + 8)};
 			confirm_apply(s, &pr, 0);
+			uint64_t end = (uint64_t)pr.first + pr.count;
+			if ((rc = used_note(s, pr.date, end > UINT32_MAX ? UINT32_MAX : (uint32_t)end)) < 0)
+				goto out;
 			off += 16;
 		}
 		if (ftruncate(s->confirm_fd, off) < 0) {
@@ -373,6 +400,10 @@ cam_store_open(cam_store_t *s, const char *dir, uint64_t max_bytes)
 			s->voids = p;
 			s->voids[s->nvoid++] =
 				(proto_range_t){proto_get32(r), proto_get32(r + 4), proto_get32(r + 8)};
+			uint64_t end = (uint64_t)proto_get32(r + 4) + proto_get32(r + 8);
+			if ((rc = used_note(s, proto_get32(r),
+					    end > UINT32_MAX ? UINT32_MAX : (uint32_t)end)) < 0)
+				goto out;
 			off += 16;
 		}
 		if (ftruncate(s->void_fd, off) < 0) {
@@ -408,6 +439,7 @@ cam_store_close(cam_store_t *s)
 	if (s->void_fd >= 0)
 		close(s->void_fd);
 	free(s->voids);
+	free(s->used);
 	for (i = 0; i < s->nday; i++)
 		free(s->day[i].e);
 	free(s->day);
@@ -565,6 +597,7 @@ confirm_apply(cam_store_t *s, const proto_range_t *r, int log)
 	}
 	s->confirmed += changed;
 	if (log && changed) {
+		used_note(s, r->date, (uint32_t)(end > UINT32_MAX ? UINT32_MAX : end));
 		uint8_t rec[16];
 		proto_put32(rec, r->date);
 		proto_put32(rec + 4, r->first);
@@ -603,6 +636,17 @@ cam_store_high(const cam_store_t *s, uint32_t date)
 	return d && d->n ? d->e[d->n - 1].counter + 1 : 0;
 }
 
+uint32_t
+cam_store_used(const cam_store_t *s, uint32_t date)
+{
+	uint32_t next = cam_store_high(s, date), i;
+
+	for (i = 0; i < s->nused; i++)
+		if (s->used[i].date == date && s->used[i].next > next)
+			next = s->used[i].next;
+	return next;
+}
+
 uint64_t
 cam_store_unconfirmed(const cam_store_t *s)
 {
@@ -630,6 +674,7 @@ cam_store_void_from(cam_store_t *s, uint32_t date, uint32_t next)
 		return -ENOMEM;
 	s->voids = p;
 	s->voids[s->nvoid++] = (proto_range_t){date, high, next - high};
+	used_note(s, date, next);
 	proto_put32(r, date);
 	proto_put32(r + 4, high);
 	proto_put32(r + 8, next - high);

@@ -75,6 +75,11 @@ typedef struct cam_store {
 	uint32_t nhello;
 	proto_range_t *voids; /* counters never used (skipped after a crash) */
 	uint32_t nvoid;
+	/* per date, 1 + the highest counter confirmed or voided (outlives the records) */
+	struct {
+		uint32_t date, next;
+	} *used;
+	uint32_t nused;
 	int hello_fd, confirm_fd, void_fd;
 	uint64_t bytes; /* on disk, segments and hellos */
 	uint64_t last_sync_ms;
@@ -97,6 +102,12 @@ void cam_store_confirm(cam_store_t *s, const proto_range_t *r);
 uint32_t cam_store_oldest(const cam_store_t *s, uint32_t date, uint32_t next);
 /* Highest counter of date stored + 1; 0 when none. */
 uint32_t cam_store_high(const cam_store_t *s, uint32_t date);
+/*
+ * 1 + the highest counter of date the store knows was used: held or
+ * freed records and hellos, confirmed ranges, voids; 0 when none. A
+ * camera that lost its counter state resumes here.
+ */
+uint32_t cam_store_used(const cam_store_t *s, uint32_t date);
 uint64_t cam_store_unconfirmed(const cam_store_t *s);
 /* Unconfirmed datagrams of days before date, and of date below counter. */
 uint64_t cam_store_unconfirmed_before(const cam_store_t *s, uint32_t date, uint32_t counter);

@@ -36,6 +36,11 @@ cam_sync_open(cam_t *c, const char *dir, uint64_t max_bytes, uint32_t rate)
 	if (c->state.fd >= 0 && cam_store_void_from(&y->store, c->state.date, c->state.next) > 0)
 		printf("vigil-cam: counters %u-%u of day %u were never used (after a crash)\n",
 		       cam_store_high(&y->store, c->state.date), c->state.next - 1, c->state.date);
+	/* a lost or stale state: never below what the store knows was used */
+	if (c->state.fd >= 0 &&
+	    cam_state_raise(&c->state, cam_store_used(&y->store, c->state.date)))
+		fprintf(stderr, "vigil-cam: counter resumes at %u of day %u, above the store\n",
+			c->state.next, c->state.date);
 	return 0;
 }
 

@@ -192,10 +192,22 @@ typedef struct proto_s2c_hdr { /* hello-ack, missing, rr */
 } proto_s2c_hdr_t;
 
 /* Bodies (plaintext). */
+/* HELLO_ACK status (docs/PROTOCOL.md, "Server-to-camera messages") */
+enum proto_ack_status {
+	PROTO_ACK_OK = 0,     /* accepted */
+	PROTO_ACK_REUSED = 1, /* accepted, but the hello's counter was held already: reopen */
+};
+
 typedef struct proto_hello_ack {
-	uint8_t status; /* 0 accepted */
+	uint8_t status; /* enum proto_ack_status */
 	uint64_t server_ms;
-	uint32_t next_counter; /* server's view of the next counter it expects; informational */
+	/*
+	 * 1 + the highest counter of the session's (camera, date) the server
+	 * has seen or stored, this hello's included: the camera never uses a
+	 * counter below it (a camera whose own next counter is lower opens a
+	 * new session at this counter).
+	 */
+	uint32_t next_counter;
 } proto_hello_ack_t;
 
 typedef struct proto_report_day {

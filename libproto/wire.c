@@ -478,6 +478,8 @@ proto_hello_ack_decode(const uint8_t *buf, size_t len, proto_hello_ack_t *a)
 		return fail(len < 16 ? PROTO_E_SHORT : PROTO_E_LENGTH, "hello-ack body");
 	if (buf[1] | buf[2] | buf[3])
 		return fail(PROTO_E_FIELD, "hello-ack reserved");
+	if (buf[0] > PROTO_ACK_REUSED)
+		return fail(PROTO_E_FIELD, "hello-ack status");
 	a->status = buf[0];
 	a->server_ms = proto_get64(buf + 4);
 	a->next_counter = proto_get32(buf + 12);

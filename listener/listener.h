@@ -217,6 +217,8 @@ int listener_window_seen(const listener_sess_t *ls, uint32_t date, uint32_t coun
 int listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t date,
 			   uint32_t counter, uint64_t now_ms);
 void listener_window_mark(listener_sess_t *ls, uint32_t date, uint32_t counter);
+/* The indexer's shared index, attached at most once a second until it is there; or NULL. */
+struct idx *listener_window_idx(listener_t *l, uint64_t now_ms);
 
 /*
  * A revocation ends the camera's sessions (listener_revoke.c). Without

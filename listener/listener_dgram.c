@@ -27,6 +27,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 
+#include "idx.h"
 #include "listener.h"
 
 static void
@@ -98,20 +99,68 @@ count_err(listener_t *l, int err)
 	}
 }
 
+/*
+ * The HELLO_ACK of a new session s of the camera (docs/PROTOCOL.md,
+ * "Server-to-camera messages"). Its next counter is normative: 1 + the
+ * highest counter of (camera, date) that the listener handed on (its
+ * window), that the index holds or that the camera reported, the hello's
+ * own included; the camera never uses a counter below it. reused: the
+ * hello's counter was held before its session opened.
+ */
 static void
-send_ack(listener_t *l, listener_sess_t *ls, uint32_t session, uint64_t now,
+send_ack(listener_t *l, listener_sess_t *ls, proto_session_t *s, int reused, uint64_t now,
 	 const struct sockaddr_storage *peer, socklen_t peer_len)
 {
 	uint8_t body[16], out[PROTO_MAX_DGRAM];
+	uint32_t date = proto_session_date(s);
 	proto_hello_ack_t ack = {0};
+	idx_day_info_t di;
+	struct idx *x;
 	int n;
 
+	if (s == NULL)
+		return;
+	ack.status = reused ? PROTO_ACK_REUSED : PROTO_ACK_OK;
 	ack.server_ms = now;
-	ack.next_counter = session + 1;
+	ack.next_counter = proto_session_id(s) + 1;
+	if (ls->win_date == date && ls->win_top > ack.next_counter)
+		ack.next_counter = ls->win_top;
+	if ((x = listener_window_idx(l, proto_mono_ms())) != NULL &&
+	    idx_day_info(x, ls->uuid, date, &di) == 0) {
+		if (di.high > ack.next_counter)
+			ack.next_counter = di.high;
+		if (di.reported_next > ack.next_counter)
+			ack.next_counter = di.reported_next;
+	}
 	proto_hello_ack_encode(&ack, body, sizeof(body));
-	n = proto_s2c_seal(ls->s, PROTO_T_HELLO_ACK, NULL, body, sizeof(body), out, sizeof(out));
+	n = proto_s2c_seal(s, PROTO_T_HELLO_ACK, NULL, body, sizeof(body), out, sizeof(out));
 	if (n > 0)
 		sendto(l->fd, out, (size_t)n, 0, (const struct sockaddr *)peer, peer_len);
+}
+
+/* Do two sessions of one (camera, date, counter) hold the same secret? */
+static int
+same_secret(proto_session_t *a, proto_session_t *b)
+{
+	static const uint8_t nonce[12], body[1];
+	uint8_t x[128], y[128];
+	int n = proto_s2c_seal(a, PROTO_T_HELLO_ACK, nonce, body, sizeof(body), x, sizeof(x));
+
+	return n > 0 && proto_s2c_seal(b, PROTO_T_HELLO_ACK, nonce, body, sizeof(body), y,
+				       sizeof(y)) == n && memcmp(x, y, (size_t)n) == 0;
+}
+
+/* Was counter of date held before a hello took it (a camera that lost its counter)? */
+static int
+ack_reused(listener_t *l, const listener_sess_t *ls, uint32_t date, uint32_t counter,
+	   uint64_t mono)
+{
+	struct idx *x;
+
+	if (listener_window_seen(ls, date, counter))
+		return 1;
+	return (x = listener_window_idx(l, mono)) != NULL &&
+	       idx_day_has(x, ls->uuid, date, counter) == 1;
 }
 
 static int
@@ -121,12 +170,13 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	uint8_t secret[PROTO_SECRET_LEN], mac[PROTO_COOKIE_MAC_LEN];
 	proto_hello_t h;
 	listener_sess_t *ls;
+	proto_session_t *held;
 	EVP_PKEY *pub = NULL;
 	/* now: the camera's signed time, cookies and acks; mono: rates, caches */
 	uint64_t now = proto_now_ms(), mono = proto_mono_ms();
 	uint32_t issued = 0;
 	char what[80];
-	int rc, fresh, live, under_load, trailer;
+	int rc, fresh, live, reused, under_load, trailer;
 
 	under_load = listener_cookie_load(l, mono);
 	if ((trailer = proto_hello_trailer(dg, len, &len, &issued, mac)) < 0) {
@@ -166,18 +216,36 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	l->st.hello_verify++;
 	if ((rc = proto_hello_verify(dg, len, pub, &h)) < 0)
 		goto drop;
-	if ((ls = listener_sess_find(l, h.uuid)) != NULL &&
-	    listener_sess_lookup(ls, h.date, h.counter) != NULL) {
+	held = (ls = listener_sess_find(l, h.uuid)) != NULL
+		       ? listener_sess_lookup(ls, h.date, h.counter) : NULL;
+	if (held && fresh < 0) {
 		/* a copy of a session we hold: nothing new to store */
-		rc = fresh < 0 ? fresh : PROTO_E_REPLAY;
-		if (ls->s && proto_session_date(ls->s) == h.date &&
-		    proto_session_id(ls->s) == h.counter)
-			send_ack(l, ls, h.counter, now, peer, peer_len); /* its ack was lost */
+		rc = fresh;
+		if (held == ls->s)
+			send_ack(l, ls, ls->s, 0, now, peer, peer_len); /* its ack was lost */
 		goto drop;
 	}
 	if ((rc = proto_hello_unwrap(&h, l->server_key, secret)) < 0 ||
 	    (fresh == 0 && (rc = proto_replay_commit(l->replay, &h, now)) < 0))
 		goto drop;
+	if (held) {
+		/*
+		 * A new hello on the counter of a session we hold: a copy after
+		 * a listener restart (same secret), or a camera that lost its
+		 * counter and reused it (another secret), told so in an ack
+		 * sealed for its new secret. Neither is stored again.
+		 */
+		proto_session_t *s = proto_session_new(h.uuid, h.date, h.counter, secret);
+		OPENSSL_cleanse(secret, sizeof(secret));
+		rc = PROTO_E_REPLAY;
+		if (s == NULL || same_secret(s, held)) {
+			if (held == ls->s)
+				send_ack(l, ls, ls->s, 0, now, peer, peer_len);
+		} else
+			send_ack(l, ls, s, 1, now, peer, peer_len);
+		proto_session_free(s);
+		goto drop;
+	}
 	if ((ls = listener_sess_slot(l, h.uuid)) == NULL) {
 		rc = PROTO_E_FULL;
 		goto drop;
@@ -185,6 +253,13 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	/* only a session newer than the camera's current one replaces it */
 	live = ls->s == NULL || h.date > proto_session_date(ls->s) ||
 	       (h.date == proto_session_date(ls->s) && h.counter > proto_session_id(ls->s));
+	/*
+	 * Asked before the hello is routed: only then can a held counter be
+	 * another's. A fresh hello (in the window, never seen) that is not
+	 * newer than the current session comes from a camera that lost its
+	 * counter: it is answered too, so that the camera moves above.
+	 */
+	reused = (live || fresh == 0) && ack_reused(l, ls, h.date, h.counter, mono);
 	if (live)
 		rc = listener_sess_set(l, ls, h.date, h.counter, secret, peer, peer_len);
 	else
@@ -202,10 +277,13 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	verbose(l, h.uuid, what, "ok");
 	if (!live) {
 		l->st.hello_past++;
+		if (fresh == 0)
+			send_ack(l, ls, listener_sess_lookup(ls, h.date, h.counter), reused, now,
+				 peer, peer_len);
 		return 1;
 	}
 	l->st.hello++;
-	send_ack(l, ls, h.counter, now, peer, peer_len);
+	send_ack(l, ls, ls->s, reused, now, peer, peer_len);
 	return 1;
 drop:
 	EVP_PKEY_free(pub);

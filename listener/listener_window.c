@@ -73,6 +73,19 @@ listener_window_mark(listener_sess_t *ls, uint32_t date, uint32_t counter)
 	WORD(ls, counter) |= BIT(counter);
 }
 
+struct idx *
+listener_window_idx(listener_t *l, uint64_t now_ms)
+{
+	if (l->idx == NULL) {
+		if (now_ms < l->idx_try_ms + 1000 || l->prefix == NULL)
+			return NULL;
+		l->idx_try_ms = now_ms;
+		if (idx_attach(l->prefix, &l->idx) < 0)
+			l->idx = NULL; /* no indexer (yet): the writer's check alone */
+	}
+	return l->idx;
+}
+
 int
 listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t date,
 		       uint32_t counter, uint64_t now_ms)
@@ -85,14 +98,7 @@ listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t date,
 	if (ls->win_top != 0 && (date > ls->win_date || (date == ls->win_date &&
 			(uint64_t)counter + LISTENER_WINDOW >= ls->win_top)))
 		return 0;
-	if (l->idx == NULL) {
-		if (now_ms < l->idx_try_ms + 1000 || l->prefix == NULL)
-			return 0;
-		l->idx_try_ms = now_ms;
-		if (idx_attach(l->prefix, &l->idx) < 0) {
-			l->idx = NULL; /* no indexer (yet): the writer's check alone */
-			return 0;
-		}
-	}
+	if (listener_window_idx(l, now_ms) == NULL)
+		return 0;
 	return idx_ready(l->idx) && idx_day_has(l->idx, ls->uuid, date, counter) == 1;
 }

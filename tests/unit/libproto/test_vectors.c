@@ -204,6 +204,35 @@ test_confirm(void **state)
 		      "confirm-sealed");
 }
 
+/* A HELLO_ACK telling a camera that its hello's counter was held: resume at 1000. */
+static void
+test_hello_ack(void **state)
+{
+	proto_session_t *s = session();
+	proto_hello_ack_t a = {PROTO_ACK_REUSED, CAPTURE_MS, 1000}, got;
+	proto_s2c_hdr_t h;
+	uint8_t body[16], dg[PROTO_MAX_DGRAM], nonce[12], out[16];
+	int n, i;
+
+	(void)state;
+	for (i = 0; i < 12; i++)
+		nonce[i] = (uint8_t)(0xc0 + i);
+	assert_int_equal(proto_hello_ack_encode(&a, body, sizeof(body)), 16);
+	check("hello-ack-body", body, sizeof(body));
+	n = proto_s2c_seal(s, PROTO_T_HELLO_ACK, nonce, body, sizeof(body), dg, sizeof(dg));
+	check("hello-ack-sealed", dg, (size_t)n);
+	/* and back: the fields out of the sealed bytes */
+	assert_int_equal(proto_s2c_open(s, dg, (size_t)n, &h, out, sizeof(out)), 16);
+	assert_int_equal(h.type, PROTO_T_HELLO_ACK);
+	assert_int_equal(proto_hello_ack_decode(out, 16, &got), 0);
+	assert_int_equal(got.status, PROTO_ACK_REUSED);
+	assert_true(got.server_ms == CAPTURE_MS);
+	assert_int_equal(got.next_counter, 1000);
+	out[0] = 2; /* no such status */
+	assert_int_equal(proto_hello_ack_decode(out, 16, &got), PROTO_E_FIELD);
+	proto_session_free(s);
+}
+
 static void
 test_hello(void **state)
 {
@@ -319,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_keys),	cmocka_unit_test(test_data),
 		cmocka_unit_test(test_report),	cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_confirm),
+		cmocka_unit_test(test_hello_ack),
 		cmocka_unit_test(test_hello),	cmocka_unit_test(test_cookie),
 	};
 	int i;
