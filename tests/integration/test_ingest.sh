@@ -136,12 +136,22 @@ for c in $c1 $c2 $c3; do
 	timeout 60 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 600 --fps 100 >"$tmp/$c.k.out" &
 	cpids="$cpids $!"
 done
-k=0
+# each kill is of a process vigild started after the last kill of that
+# stage (on a busy machine a restart can take longer than the pause)
+kill_new() { # stage index: kill it once it runs as a new process
+	local i=0 p
+	while :; do
+		p=$(VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status | awk -v s=$1 -v i=$2 '$1 == s && $2 == i {print $3}')
+		case " $killed " in *" $p "*) p="" ;; esac
+		[ -n "$p" ] && [ "$p" -gt 0 ] && kill -9 "$p" 2>/dev/null && { killed="$killed $p"; return; }
+		i=$((i + 1)); [ $i -gt 1200 ] && fail "$1 $2 was not started again"; sleep 0.05
+	done
+}
+k=0 killed=""
 while [ $k -lt 20 ]; do
 	for who in listener writer; do
 		idx=0; [ $who = writer ] && idx=$((k % 2))
-		p=$(VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status | awk -v s=$who -v i=$idx '$1 == s && $2 == i {print $3}')
-		[ -n "$p" ] && [ "$p" -gt 0 ] && kill -9 "$p"
+		kill_new $who $idx
 		sleep 0.$(( 5 + (k * 7 + $$) % 10 ))
 	done
 	k=$((k + 1))
