@@ -23,6 +23,8 @@
  *	writer_shards picks the shards whose writers run on this machine
  *	(with transport = nats the others run elsewhere). Defaults are the
  *	tables', listed in etc/vigil.conf (vigild -D prints them).
+ *	vigild_conf_check_programs() warns, at start and with -n, of a
+ *	stage whose program is not installed: it is retried with backoff.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -291,4 +293,16 @@ vigild_conf_dump(FILE *f)
 		}
 		fprintf(f, "}\n");
 	}
+}
+
+/* Every stage's program is checked at start: a missing one is retried with backoff. */
+void
+vigild_conf_check_programs(const vigild_conf_t *c)
+{
+	int k;
+
+	for (k = 0; k < c->nstage; k++)
+		if (strchr(c->stage[k].program, '/') && access(c->stage[k].program, X_OK) != 0)
+			log_warnx("stage %s: %s is not installed; it will be retried with backoff",
+				  c->stage[k].name, c->stage[k].program);
 }
