@@ -56,20 +56,11 @@ void
 vigild_stop_graceful(vigild_t *d)
 {
 	uint64_t deadline = vigild_now_ms() + (uint64_t)d->conf.drain_timeout_ms;
-	int i, drained;
 
 	log_info("stopping: listener first, then the rest once the rings drain");
 	vigild_stop_stages(d, "listener", SIGTERM);
 	vigild_stop_wait(d, "listener", deadline);
-	for (;;) {
-		for (drained = 1, i = 0; i < d->nrings; i++)
-			if (shm_ring_depth(shm_seg_body(&d->ring_seg[i])) != 0)
-				drained = 0;
-		if (drained || vigild_now_ms() >= deadline)
-			break;
-		usleep(20 * 1000);
-	}
-	if (!drained)
+	if (!vigild_stop_drained(d, deadline))
 		log_warnx("rings not drained after %d ms; the rest is still on disk at the "
 			   "cameras and will be fetched by sync", d->conf.drain_timeout_ms);
 	vigild_stop_stages(d, NULL, SIGTERM);
