@@ -292,11 +292,18 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	/*
 	 * Only a fresh hello (in the window, never seen) newer than the
 	 * camera's current session replaces it: a stale one, whatever its
-	 * session number, only ever serves resends of its own session.
+	 * session number, only ever serves resends of its own session. A
+	 * stale hello is taken as current only where the listener holds no
+	 * current session to displace: a camera re-announcing the session it
+	 * streams in to a server that lost its sessions (vigil-cam sends
+	 * its hello again when the server falls silent).
 	 */
-	live = fresh == 0 &&
-	       (ls->s == NULL || h.date > proto_session_date(ls->s) ||
-		(h.date == proto_session_date(ls->s) && h.counter > proto_session_id(ls->s)));
+	if (ls->s == NULL)
+		live = fresh == 0 || fresh == PROTO_E_STALE;
+	else
+		live = fresh == 0 && (h.date > proto_session_date(ls->s) ||
+				      (h.date == proto_session_date(ls->s) &&
+				       h.counter > proto_session_id(ls->s)));
 	/*
 	 * Asked before the hello is routed: only then can a held counter be
 	 * another's. A fresh hello (in the window, never seen) that is not
@@ -319,11 +326,11 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	snprintf(what, sizeof(what), "hello counter=%u session=%u%s", h.counter, h.counter,
 		 live ? "" : " (earlier session)");
 	verbose(l, h.uuid, what, "ok");
+	if (fresh < 0)
+		count_err(l, fresh); /* not a new session: kept as an earlier one, or adopted */
 	if (!live) {
 		l->st.hello_past++;
-		if (fresh < 0)
-			count_err(l, fresh); /* refused as a new session, kept as an earlier one */
-		else
+		if (fresh == 0)
 			send_ack(l, ls, listener_sess_lookup(ls, h.date, h.counter), reused, now,
 				 peer, peer_len);
 		return 1;
