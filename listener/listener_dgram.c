@@ -6,8 +6,10 @@
  *	Hellos: under load a valid cookie trailer first (listener_cookie.c;
  *	without one the hello is answered with a cookie and goes no
  *	further), the trailer stripped, then rate limit per source and
- *	overall, registry lookup, time
- *	window and replay cache, signature,
+ *	overall, registry lookup, the hello's time (its date the day of its
+ *	signed time, not ahead of the server: else refused outright) and
+ *	replay cache, a copy of a hello already verified (known by its sum:
+ *	no RSA work, answered only at the session's proven address), signature,
  *	and only then the RSA unwrap; an accepted hello replaces the
  *	camera's session and is answered with a hello-ack sealed with the
  *	session's s2c key, sent to the address the hello came from. Data,
