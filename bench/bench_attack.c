@@ -93,7 +93,8 @@ static const char *drops[] = {"malformed",	 "oversize",	  "unknown_camera",
 			      "unwrap",		 "replay",	  "stale",
 			      "no_session",	 "sessions_full", "unexpected_type",
 			      "hello_rate_limited", "hello_cookie_sent", "hello_cookie_capped",
-			      "hello_cookie_bad", "replay_data", NULL};
+			      "hello_cookie_bad", "replay_data", "hello_date", "hello_future",
+			      "hello_replay",	 NULL};
 
 static int cameras = 100, port, sources = 65536;
 static double good_rate;

@@ -33,7 +33,7 @@ proto_strerror(int err)
 	case PROTO_E_SIGNATURE: return "signature verification failed";
 	case PROTO_E_UNWRAP: return "session secret unwrap failed";
 	case PROTO_E_REPLAY: return "replayed hello";
-	case PROTO_E_STALE: return "hello time outside window";
+	case PROTO_E_STALE: return "hello time older than the window";
 	case PROTO_E_CAMERA: return "unknown or mismatched camera";
 	case PROTO_E_REVOKED: return "camera revoked";
 	case PROTO_E_NOMEM: return "out of memory";
@@ -42,6 +42,8 @@ proto_strerror(int err)
 	case PROTO_E_CRC: return "checksum mismatch";
 	case PROTO_E_TORN: return "torn record";
 	case PROTO_E_FULL: return "table full";
+	case PROTO_E_DATE: return "hello date is not the day of its time";
+	case PROTO_E_FUTURE: return "hello time ahead of the server";
 	default: break;
 	}
 	if (err < 0 && err > PROTO_E_SHORT)

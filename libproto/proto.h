@@ -104,7 +104,7 @@ enum proto_err {
 	PROTO_E_SIGNATURE = -1009, /* RSA-PSS signature did not verify */
 	PROTO_E_UNWRAP = -1010,    /* RSA-OAEP unwrap failed */
 	PROTO_E_REPLAY = -1011,    /* hello id already seen */
-	PROTO_E_STALE = -1012,     /* hello time outside the accepted window */
+	PROTO_E_STALE = -1012,     /* hello time older than the accepted window */
 	PROTO_E_CAMERA = -1013,    /* unknown camera, or message for another camera/session */
 	PROTO_E_REVOKED = -1014,   /* camera revoked */
 	PROTO_E_NOMEM = -1015,
@@ -113,7 +113,9 @@ enum proto_err {
 	PROTO_E_CRC = -1018,       /* storage checksum mismatch */
 	PROTO_E_TORN = -1019,      /* storage record extends past end of file */
 	PROTO_E_FULL = -1020,      /* bounded structure full */
-	PROTO_E_LOWEST = PROTO_E_FULL, /* the last code above: every proto_err is in [LOWEST, SHORT] */
+	PROTO_E_DATE = -1021,      /* hello date is not the UTC day of its camera time */
+	PROTO_E_FUTURE = -1022,    /* hello time ahead of the server clock beyond the window */
+	PROTO_E_LOWEST = PROTO_E_FUTURE, /* the last code above: every proto_err is in [LOWEST, SHORT] */
 };
 
 /*

@@ -103,8 +103,10 @@ int proto_hello_unwrap(const proto_hello_t *h, EVP_PKEY *server_priv,
 /* --- replay cache for hellos -------------------------------------------- */
 /*
  * Bounded: capacity entries, each kept for window_ms after its hello
- * time. check: PROTO_E_STALE when |camera_ms - now_ms| > window_ms,
- * PROTO_E_REPLAY when the (uuid, hello_id) pair is cached. commit (after
+ * time. check, in this order: PROTO_E_DATE when date is not the UTC day
+ * of camera_ms, PROTO_E_FUTURE when camera_ms - now_ms > window_ms,
+ * PROTO_E_STALE when now_ms - camera_ms > window_ms, PROTO_E_REPLAY when
+ * the (uuid, hello_id) pair is cached. commit (after
  * the signature verified): PROTO_E_FULL when every slot holds a live
  * entry, so a replay is never let through by eviction.
  */

@@ -3,9 +3,12 @@
  *	replay.c - bounded cache of recent hello ids
  *
  * DESCRIPTION
- *	A hello is accepted only when its camera time is within window_ms of
- *	the server's clock and its (camera, hello id) pair has not been seen
- *	within that window. Entries live in an open-addressed table with
+ *	A hello is accepted only when its date is the UTC day of its camera
+ *	time, that time is within window_ms of the server's clock and its
+ *	(camera, hello id) pair has not been seen within that window. The
+ *	date and the time are both signed, so a camera key cannot open a
+ *	session for a day it does not also claim as the time of signing,
+ *	nor one ahead of the server. Entries live in an open-addressed table with
  *	linear probing; an entry whose expiry has passed counts as free. The
  *	table never evicts a live entry: when it is full, commit fails
  *	(PROTO_E_FULL), so a flood cannot push out an id and let its replay
@@ -80,12 +83,21 @@ slot_of(const proto_replay_t *r, const proto_hello_t *h)
 int
 proto_replay_check(proto_replay_t *r, const proto_hello_t *h, uint64_t now_ms)
 {
-	uint64_t d = h->camera_ms > now_ms ? h->camera_ms - now_ms : now_ms - h->camera_ms;
 	size_t i, n;
 
-	if (d > r->window_ms) {
-		proto_set_errmsg("hello time differs from the server clock by %llu ms",
-				 (unsigned long long)d);
+	if (h->date != proto_date_from_ms(h->camera_ms)) {
+		proto_set_errmsg("hello date %u is not the day of its time %llu", h->date,
+				 (unsigned long long)h->camera_ms);
+		return PROTO_E_DATE;
+	}
+	if (h->camera_ms > now_ms && h->camera_ms - now_ms > r->window_ms) {
+		proto_set_errmsg("hello time ahead of the server clock by %llu ms",
+				 (unsigned long long)(h->camera_ms - now_ms));
+		return PROTO_E_FUTURE;
+	}
+	if (h->camera_ms < now_ms && now_ms - h->camera_ms > r->window_ms) {
+		proto_set_errmsg("hello time behind the server clock by %llu ms",
+				 (unsigned long long)(now_ms - h->camera_ms));
 		return PROTO_E_STALE;
 	}
 	for (i = slot_of(r, h), n = 0; n < probes(r); i = (i + 1) & (r->cap - 1), n++) {

@@ -28,6 +28,7 @@
 #define LISTENER_MAX_SESSIONS 16384 /* cameras with a live session */
 #define LISTENER_PAST 8 /* earlier sessions kept per camera, for resent datagrams */
 #define LISTENER_WINDOW 4096 /* counters below the newest whose acceptance is remembered */
+#define LISTENER_SUM_LEN 16 /* bytes kept of a verified hello's SHA-256 */
 
 typedef struct listener_sess {
 	uint8_t uuid[PROTO_UUID_LEN];
@@ -36,8 +37,18 @@ typedef struct listener_sess {
 	/* earlier sessions (of today or past days) made known by a resent hello */
 	proto_session_t *past[LISTENER_PAST];
 	uint32_t past_next; /* slot the next one replaces */
+	/*
+	 * What each session's hello was, as verified: its signed bytes'
+	 * SHA-256, cut to LISTENER_SUM_LEN (all zero: not known, as for a
+	 * session restored from shared memory). A copy of those very bytes
+	 * is known without RSA work.
+	 */
+	uint8_t sum[LISTENER_SUM_LEN];
+	uint8_t past_sum[LISTENER_PAST][LISTENER_SUM_LEN];
 	struct sockaddr_storage peer; /* where the camera's datagrams come from */
 	socklen_t peer_len;
+	/* a copy of the current hello came from another address: its ack waits */
+	int ack_owed;
 	/* replay window (listener_window.c): counters of win_date handed to a ring */
 	uint32_t win_date, win_top; /* counters < win_top seen; 0: none */
 	uint64_t win[LISTENER_WINDOW / 64];
@@ -67,7 +78,8 @@ typedef struct listener_saved {
 	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited) X(rr_sent)      \
 	X(hello_past) X(past_session) X(sync_reports) X(sync_full) X(sync_sent) X(sync_no_session)  \
 	X(publish_refused) X(hello_cookie_sent) X(hello_cookie_capped) X(hello_cookie_bad)        \
-	X(hello_verify) X(revoked_live) X(replay_data)
+	X(hello_verify) X(revoked_live) X(replay_data) X(hello_date) X(hello_future)              \
+	X(hello_replay)
 
 typedef struct listener_stats {
 #define X(n) uint64_t n;
@@ -184,18 +196,32 @@ int listener_sess_attach(listener_t *l, uint32_t index, shm_seg_t *seg);
 listener_sess_t *listener_sess_find(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
 /* Find or claim the slot of a camera; NULL when the table is full. */
 listener_sess_t *listener_sess_slot(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN]);
-/* Record a new session in the slot (and in shared memory); 0 or -1. */
+/*
+ * Record a new session in the slot (and in shared memory), sum being its
+ * hello's (listener_sess_sum); 0 or -1.
+ */
 int listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_t session,
-		      const uint8_t secret[PROTO_SECRET_LEN], const struct sockaddr_storage *peer,
-		      socklen_t peer_len);
+		      const uint8_t secret[PROTO_SECRET_LEN], const uint8_t sum[LISTENER_SUM_LEN],
+		      const struct sockaddr_storage *peer, socklen_t peer_len);
 /* The camera's session (current or past) named by (date, session), or NULL. */
 proto_session_t *listener_sess_lookup(listener_sess_t *ls, uint32_t date, uint32_t session);
-/* Keep an earlier session, made from a resent hello; 0 or -1. */
+/* Keep an earlier session, made from a resent hello whose sum is given; 0 or -1. */
 int listener_sess_add_past(listener_sess_t *ls, uint32_t date, uint32_t session,
-			   const uint8_t secret[PROTO_SECRET_LEN]);
-/* Where the camera's authenticated datagrams now come from. */
-void listener_sess_peer(listener_t *l, listener_sess_t *ls, const struct sockaddr_storage *peer,
-			socklen_t peer_len);
+			   const uint8_t secret[PROTO_SECRET_LEN], const uint8_t sum[LISTENER_SUM_LEN]);
+/* The sum of a signed hello (without its cookie trailer): its SHA-256, cut. */
+void listener_sess_sum(const uint8_t *hello, size_t len, uint8_t sum[LISTENER_SUM_LEN]);
+/* Was sum the hello of s, a session of ls, when it verified? 1 or 0. */
+int listener_sess_verified(const listener_sess_t *ls, const proto_session_t *s,
+			   const uint8_t sum[LISTENER_SUM_LEN]);
+/* Remember sum as the verified hello of s, a session of ls. */
+void listener_sess_note(listener_sess_t *ls, const proto_session_t *s,
+			const uint8_t sum[LISTENER_SUM_LEN]);
+/* Have the session's authenticated datagrams come from peer last? 1 or 0. */
+int listener_sess_proven(const listener_sess_t *ls, const struct sockaddr_storage *peer,
+			 socklen_t peer_len);
+/* Where the camera's authenticated datagrams now come from; 1 when that moved. */
+int listener_sess_peer(listener_t *l, listener_sess_t *ls, const struct sockaddr_storage *peer,
+		       socklen_t peer_len);
 
 /* Registry answers cached for a few seconds (listener_keys.c). */
 #define LISTENER_KEY_SLOTS 16384

@@ -6,8 +6,10 @@
  *	Hellos: under load a valid cookie trailer first (listener_cookie.c;
  *	without one the hello is answered with a cookie and goes no
  *	further), the trailer stripped, then rate limit per source and
- *	overall, registry lookup, time
- *	window and replay cache, signature,
+ *	overall, registry lookup, the hello's time (its date the day of its
+ *	signed time, not ahead of the server: else refused outright) and
+ *	replay cache, a copy of a hello already verified (known by its sum:
+ *	no RSA work, answered only at the session's proven address), signature,
  *	and only then the RSA unwrap; an accepted hello replaces the
  *	camera's session and is answered with a hello-ack sealed with the
  *	session's s2c key, sent to the address the hello came from. Data,
@@ -95,6 +97,8 @@ count_err(listener_t *l, int err)
 	case PROTO_E_CAMERA: l->st.unknown_camera++; break;
 	case PROTO_E_REVOKED: l->st.revoked++; break;
 	case PROTO_E_FULL: l->st.sessions_full++; break;
+	case PROTO_E_DATE: l->st.hello_date++; break;
+	case PROTO_E_FUTURE: l->st.hello_future++; break;
 	default: l->st.malformed++; break;
 	}
 }
@@ -163,11 +167,37 @@ ack_reused(listener_t *l, const listener_sess_t *ls, uint32_t date, uint32_t cou
 	       idx_day_has(x, ls->uuid, date, counter) == 1;
 }
 
+/*
+ * A copy of the hello of a session we hold: nothing new to store. Only a
+ * copy of the current session's hello is answered (its ack was lost), and
+ * only at the address the session's authenticated datagrams came from:
+ * from another, it is anyone's replay of bytes seen on the way, or the
+ * camera behind a NAT mapping that moved, whose next authenticated
+ * datagram from there proves the address and takes the ack
+ * (listener_dgram). fresh: what the replay cache said of the hello.
+ */
+static void
+copy(listener_t *l, listener_sess_t *ls, proto_session_t *held, int fresh, uint64_t now,
+     const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+	if (held == ls->s && !listener_sess_proven(ls, peer, peer_len)) {
+		ls->ack_owed = 1;
+		l->st.hello_replay++;
+		verbose(l, ls->uuid, "hello", "copy from an unproven address: not answered");
+		return;
+	}
+	if (held == ls->s)
+		send_ack(l, ls, ls->s, 0, now, peer, peer_len);
+	fresh = fresh < 0 ? fresh : PROTO_E_REPLAY;
+	count_err(l, fresh);
+	verbose(l, ls->uuid, "hello", proto_strerror(fresh));
+}
+
 static int
 hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storage *peer,
       socklen_t peer_len)
 {
-	uint8_t secret[PROTO_SECRET_LEN], mac[PROTO_COOKIE_MAC_LEN];
+	uint8_t secret[PROTO_SECRET_LEN], mac[PROTO_COOKIE_MAC_LEN], sum[LISTENER_SUM_LEN];
 	proto_hello_t h;
 	listener_sess_t *ls;
 	proto_session_t *held;
@@ -203,27 +233,35 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	if ((rc = listener_key_lookup(l, h.uuid, mono, &pub)) < 0)
 		goto drop;
 	/*
-	 * A hello outside the time window or already seen is refused as a
-	 * new session, but may still be an earlier session's hello resent
-	 * from the camera's store (docs/PROTOCOL.md, "Resending"): its
-	 * signature is checked like any other.
+	 * Time is part of the evidence: a date that is not the UTC day of
+	 * the signed camera time, or a time ahead of the server's clock by
+	 * more than the window, is refused outright, before any RSA work. A
+	 * hello older than the window or already seen is refused as a new
+	 * session, but may still be an earlier session's hello resent from
+	 * the camera's store (docs/PROTOCOL.md, "Resending"): its signature
+	 * is checked like any other.
 	 */
 	fresh = proto_replay_check(l->replay, &h, now);
 	if (fresh < 0 && fresh != PROTO_E_STALE && fresh != PROTO_E_REPLAY) {
 		rc = fresh;
 		goto drop;
 	}
+	listener_sess_sum(dg, len, sum);
+	held = (ls = listener_sess_find(l, h.uuid)) != NULL
+		       ? listener_sess_lookup(ls, h.date, h.counter) : NULL;
+	if (held && listener_sess_verified(ls, held, sum)) {
+		/* the very bytes that opened a session we hold: no RSA work again */
+		copy(l, ls, held, fresh, now, peer, peer_len);
+		EVP_PKEY_free(pub);
+		return 0;
+	}
 	l->st.hello_verify++;
 	if ((rc = proto_hello_verify(dg, len, pub, &h)) < 0)
 		goto drop;
-	held = (ls = listener_sess_find(l, h.uuid)) != NULL
-		       ? listener_sess_lookup(ls, h.date, h.counter) : NULL;
 	if (held && fresh < 0) {
-		/* a copy of a session we hold: nothing new to store */
-		rc = fresh;
-		if (held == ls->s)
-			send_ack(l, ls, ls->s, 0, now, peer, peer_len); /* its ack was lost */
-		goto drop;
+		copy(l, ls, held, fresh, now, peer, peer_len);
+		EVP_PKEY_free(pub);
+		return 0;
 	}
 	if ((rc = proto_hello_unwrap(&h, l->server_key, secret)) < 0 ||
 	    (fresh == 0 && (rc = proto_replay_commit(l->replay, &h, now)) < 0))
@@ -237,22 +275,37 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 		 */
 		proto_session_t *s = proto_session_new(h.uuid, h.date, h.counter, secret);
 		OPENSSL_cleanse(secret, sizeof(secret));
-		rc = PROTO_E_REPLAY;
 		if (s == NULL || same_secret(s, held)) {
-			if (held == ls->s)
-				send_ack(l, ls, ls->s, 0, now, peer, peer_len);
-		} else
+			if (s != NULL)
+				listener_sess_note(ls, held, sum); /* its copies cost no RSA now */
+			copy(l, ls, held, PROTO_E_REPLAY, now, peer, peer_len);
+		} else {
 			send_ack(l, ls, s, 1, now, peer, peer_len);
+			count_err(l, PROTO_E_REPLAY);
+		}
 		proto_session_free(s);
-		goto drop;
+		EVP_PKEY_free(pub);
+		return 0;
 	}
 	if ((ls = listener_sess_slot(l, h.uuid)) == NULL) {
 		rc = PROTO_E_FULL;
 		goto drop;
 	}
-	/* only a session newer than the camera's current one replaces it */
-	live = ls->s == NULL || h.date > proto_session_date(ls->s) ||
-	       (h.date == proto_session_date(ls->s) && h.counter > proto_session_id(ls->s));
+	/*
+	 * Only a fresh hello (in the window, never seen) newer than the
+	 * camera's current session replaces it: a stale one, whatever its
+	 * session number, only ever serves resends of its own session. A
+	 * stale hello is taken as current only where the listener holds no
+	 * current session to displace: a camera re-announcing the session it
+	 * streams in to a server that lost its sessions (vigil-cam sends
+	 * its hello again when the server falls silent).
+	 */
+	if (ls->s == NULL)
+		live = fresh == 0 || fresh == PROTO_E_STALE;
+	else
+		live = fresh == 0 && (h.date > proto_session_date(ls->s) ||
+				      (h.date == proto_session_date(ls->s) &&
+				       h.counter > proto_session_id(ls->s)));
 	/*
 	 * Asked before the hello is routed: only then can a held counter be
 	 * another's. A fresh hello (in the window, never seen) that is not
@@ -261,9 +314,9 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	 */
 	reused = (live || fresh == 0) && ack_reused(l, ls, h.date, h.counter, mono);
 	if (live)
-		rc = listener_sess_set(l, ls, h.date, h.counter, secret, peer, peer_len);
+		rc = listener_sess_set(l, ls, h.date, h.counter, secret, sum, peer, peer_len);
 	else
-		rc = listener_sess_add_past(ls, h.date, h.counter, secret);
+		rc = listener_sess_add_past(ls, h.date, h.counter, secret, sum);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (rc < 0) {
 		rc = PROTO_E_NOMEM;
@@ -275,6 +328,8 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	snprintf(what, sizeof(what), "hello counter=%u session=%u%s", h.counter, h.counter,
 		 live ? "" : " (earlier session)");
 	verbose(l, h.uuid, what, "ok");
+	if (fresh < 0)
+		count_err(l, fresh); /* not a new session: kept as an earlier one, or adopted */
 	if (!live) {
 		l->st.hello_past++;
 		if (fresh == 0)
@@ -369,10 +424,13 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 	}
 	if (l->bus == NULL)
 		listener_window_mark(ls, p.date, counter);
-	if (s == ls->s)
-		listener_sess_peer(l, ls, peer, peer_len);
-	else
+	if (s != ls->s)
 		l->st.past_session++;
+	else if (listener_sess_peer(l, ls, peer, peer_len) && ls->ack_owed) {
+		/* the address a copy of its hello came from is proven now: its ack */
+		ls->ack_owed = 0;
+		send_ack(l, ls, ls->s, 0, proto_now_ms(), peer, peer_len);
+	}
 	if (t == PROTO_T_REPORT)
 		listener_sync_report(l, &ch, body, (size_t)rc);
 	verbose(l, p.uuid, what, "ok");

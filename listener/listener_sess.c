@@ -12,9 +12,15 @@
  *	without a new hello. Each camera also keeps up to LISTENER_PAST
  *	earlier sessions (replaced ones, and those a resent hello made
  *	known), so that datagrams resent from a camera's store verify.
+ *	Beside each session the sum of the hello that opened it is kept,
+ *	so that a copy of those bytes is recognised without RSA work, and
+ *	the address its authenticated datagrams came from, the only one a
+ *	copy of its hello is answered at.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/sha.h>
 
 #include "listener.h"
 
@@ -128,8 +134,8 @@ listener_sess_slot(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN])
 
 int
 listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_t session,
-		  const uint8_t secret[PROTO_SECRET_LEN], const struct sockaddr_storage *peer,
-		  socklen_t peer_len)
+		  const uint8_t secret[PROTO_SECRET_LEN], const uint8_t sum[LISTENER_SUM_LEN],
+		  const struct sockaddr_storage *peer, socklen_t peer_len)
 {
 	proto_session_t *s = proto_session_new(ls->uuid, date, session, secret);
 
@@ -140,10 +146,13 @@ listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_t se
 		uint32_t k = ls->past_next++ % LISTENER_PAST;
 		proto_session_free(ls->past[k]);
 		ls->past[k] = ls->s;
+		memcpy(ls->past_sum[k], ls->sum, LISTENER_SUM_LEN);
 	}
 	ls->s = s;
+	memcpy(ls->sum, sum, LISTENER_SUM_LEN);
 	memcpy(&ls->peer, peer, peer_len);
 	ls->peer_len = peer_len;
+	ls->ack_owed = 0;
 	if (l->saved) {
 		listener_saved_t *v = &l->saved[ls - l->sess];
 		/* invalid before any field changes: a successor restoring after our
@@ -177,25 +186,79 @@ listener_sess_lookup(listener_sess_t *ls, uint32_t date, uint32_t session)
 
 int
 listener_sess_add_past(listener_sess_t *ls, uint32_t date, uint32_t session,
-		       const uint8_t secret[PROTO_SECRET_LEN])
+		       const uint8_t secret[PROTO_SECRET_LEN], const uint8_t sum[LISTENER_SUM_LEN])
 {
 	proto_session_t *s = proto_session_new(ls->uuid, date, session, secret);
-	uint32_t k = ls->past_next++ % LISTENER_PAST;
+	uint32_t k;
 
 	if (s == NULL)
 		return -1;
 	/* bounded: the oldest-added past session makes room */
+	k = ls->past_next++ % LISTENER_PAST;
 	proto_session_free(ls->past[k]);
 	ls->past[k] = s;
+	memcpy(ls->past_sum[k], sum, LISTENER_SUM_LEN);
 	return 0;
 }
 
 void
+listener_sess_sum(const uint8_t *hello, size_t len, uint8_t sum[LISTENER_SUM_LEN])
+{
+	uint8_t md[SHA256_DIGEST_LENGTH];
+
+	SHA256(hello, len, md);
+	memcpy(sum, md, LISTENER_SUM_LEN);
+}
+
+/* Where the sum of s, a session of ls, is kept; NULL when s is not one of them. */
+static uint8_t *
+sum_of(listener_sess_t *ls, const proto_session_t *s)
+{
+	int i;
+
+	if (s == NULL)
+		return NULL;
+	if (s == ls->s)
+		return ls->sum;
+	for (i = 0; i < LISTENER_PAST; i++)
+		if (ls->past[i] == s)
+			return ls->past_sum[i];
+	return NULL;
+}
+
+int
+listener_sess_verified(const listener_sess_t *ls, const proto_session_t *s,
+		       const uint8_t sum[LISTENER_SUM_LEN])
+{
+	const uint8_t *k = sum_of((listener_sess_t *)ls, s);
+
+	/* an unknown sum is all zero, which no SHA-256 is but by chance */
+	return k != NULL && memcmp(k, sum, LISTENER_SUM_LEN) == 0;
+}
+
+void
+listener_sess_note(listener_sess_t *ls, const proto_session_t *s,
+		   const uint8_t sum[LISTENER_SUM_LEN])
+{
+	uint8_t *k = sum_of(ls, s);
+
+	if (k != NULL)
+		memcpy(k, sum, LISTENER_SUM_LEN);
+}
+
+int
+listener_sess_proven(const listener_sess_t *ls, const struct sockaddr_storage *peer,
+		     socklen_t peer_len)
+{
+	return ls->peer_len == peer_len && memcmp(&ls->peer, peer, peer_len) == 0;
+}
+
+int
 listener_sess_peer(listener_t *l, listener_sess_t *ls, const struct sockaddr_storage *peer,
 		   socklen_t peer_len)
 {
-	if (ls->peer_len == peer_len && memcmp(&ls->peer, peer, peer_len) == 0)
-		return;
+	if (listener_sess_proven(ls, peer, peer_len))
+		return 0;
 	/* the camera's NAT mapping moved: replies go to the new one */
 	memcpy(&ls->peer, peer, peer_len);
 	ls->peer_len = peer_len;
@@ -207,4 +270,5 @@ listener_sess_peer(listener_t *l, listener_sess_t *ls, const struct sockaddr_sto
 		v->peer_len = peer_len;
 		__atomic_store_n(&v->valid, 1, __ATOMIC_RELEASE);
 	}
+	return 1;
 }

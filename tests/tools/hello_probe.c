@@ -4,8 +4,8 @@
  *	server with forged hellos from many sources
  *
  * SYNOPSIS
- *	hello_probe -s ADDR:PORT -C CAMDIR [-b SRC_ADDR] [-c COUNTER] [-n DATA] [-x] [-r]
- *		    [-t SECONDS]
+ *	hello_probe -s ADDR:PORT -C CAMDIR [-b SRC_ADDR[:PORT]] [-c COUNTER] [-n DATA] [-x]
+ *		    [-r] [-t SECONDS] [-a AGE_MS] [-D DAYS] [-w FILE | -H FILE] [-f FIRST] [-e | -m]
  *	hello_probe -s ADDR:PORT -C CAMDIR -F COUNT [-R RATE] [-S SOURCES]
  *
  * DESCRIPTION
@@ -23,6 +23,22 @@
  *	error (the server must ask for a cookie). Every step prints one line
  *	of name=value pairs; exit 0 when the session was acknowledged (and,
  *	with -x, the bad trailer was not), 1 otherwise, 2 for bad usage.
+ *
+ *	-b binds the probe to SRC_ADDR (and PORT, else any). The hello's
+ *	camera time is now minus AGE_MS (-a; negative: ahead of the clock),
+ *	its date the UTC day of that time plus DAYS (-D; not 0: a date the
+ *	signed time does not bear out). -w FILE keeps the hello
+ *	made (the 32-byte secret, then the signed hello) and -H FILE sends
+ *	that hello again, byte for byte, instead of a new one. DATA
+ *	datagrams take counters FIRST on (-f, default COUNTER+1). -e: the
+ *	hello must get no HELLO_ACK: it is sent every second for SECONDS
+ *	and any HELLO_ACK that reaches the probe's address, whatever it is
+ *	sealed for, fails it:
+ *	  no_ack_expected tries=N acks=A
+ *	-m: the camera behind a NAT mapping that moved: the hello once, no
+ *	HELLO_ACK expected for it; then the DATA, after which the HELLO_ACK
+ *	of the session must come:
+ *	  moved hello_reply=none|ack data_reply=none|ack
  *
  *	-F COUNT: instead, send COUNT forged hellos for the camera (valid
  *	layout, current time, random hello id, random bytes for the wrapped
@@ -53,6 +69,7 @@
 static struct sockaddr_in server;
 static uint64_t sent_bytes, received_bytes;
 static volatile sig_atomic_t stop;
+static int any_ack; /* -e: any HELLO_ACK counts, whatever it is sealed for */
 
 static void
 on_signal(int sig)
@@ -98,12 +115,13 @@ load_camera(const char *dir, uint8_t uuid[16], EVP_PKEY **cam, EVP_PKEY **srv)
 }
 
 static int
-udp_socket(uint32_t src)
+udp_socket(uint32_t src, uint16_t sport)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	a.sin_addr.s_addr = htonl(src);
+	a.sin_port = htons(sport);
 	if (fd >= 0 && src && bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		perror("hello_probe: bind");
 		close(fd);
@@ -156,6 +174,8 @@ wait_reply(int fd, int ms, const proto_hello_t *h, proto_session_t *s, proto_coo
 				return R_COOKIE;
 			continue;
 		}
+		if (any_ack && n >= 4 && proto_dgram_type(dg) == PROTO_T_HELLO_ACK)
+			return R_ACK;
 		if ((bl = proto_s2c_open(s, dg, (size_t)n, &sh, body, sizeof(body))) >= 0 &&
 		    sh.type == PROTO_T_HELLO_ACK && sh.session == h->counter &&
 		    proto_hello_ack_decode(body, (size_t)bl, &ack) == 0)
@@ -174,7 +194,7 @@ with_trailer(uint8_t *dg, size_t len, const proto_cookie_t *c, int flip)
 }
 
 static int
-send_data(int fd, proto_session_t *s, const proto_hello_t *h, int n)
+send_data(int fd, proto_session_t *s, const proto_hello_t *h, uint32_t first, int n)
 {
 	uint8_t payload[200], dg[PROTO_MAX_DGRAM];
 	int i, len;
@@ -185,7 +205,7 @@ send_data(int fd, proto_session_t *s, const proto_hello_t *h, int n)
 
 		memcpy(d.uuid, h->uuid, 16);
 		d.date = h->date;
-		d.counter = h->counter + 1 + (uint32_t)i;
+		d.counter = first + (uint32_t)i;
 		d.session = h->counter;
 		d.stream = PROTO_S_VIDEO;
 		d.codec = PROTO_C_H264;
@@ -202,31 +222,103 @@ send_data(int fd, proto_session_t *s, const proto_hello_t *h, int n)
 	return 0;
 }
 
+/* What the probe sends, and how (the options). */
+typedef struct probe_opt {
+	uint32_t src, counter, first;
+	uint16_t sport; /* 0: any */
+	int ndata, bad, require, secs, none, moved, have_first;
+	long long age_ms;
+	int days;
+	const char *save, *load;
+} probe_opt_t;
+
+/* A new hello as the options say, or the one kept in o->load; its length or -1. */
 static int
-probe(EVP_PKEY *cam, EVP_PKEY *srv, const uint8_t uuid[16], uint32_t src, uint32_t counter,
-      int ndata, int bad, int require, int secs)
+make_hello(EVP_PKEY *cam, EVP_PKEY *srv, const uint8_t uuid[16], const probe_opt_t *o,
+	   uint8_t *dg, proto_hello_t *h, uint8_t secret[32])
+{
+	uint8_t buf[32 + PROTO_MAX_DGRAM];
+	FILE *f;
+	size_t n;
+	int len;
+
+	if (o->load) {
+		if ((f = fopen(o->load, "rb")) == NULL)
+			return -1;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (n <= 32 || proto_hello_decode(buf + 32, n - 32, h) < 0)
+			return -1;
+		memcpy(secret, buf, 32);
+		memcpy(dg, buf + 32, n - 32);
+		return (int)(n - 32);
+	}
+	memset(h, 0, sizeof(*h));
+	memcpy(h->uuid, uuid, 16);
+	h->camera_ms = (uint64_t)((long long)proto_now_ms() - o->age_ms);
+	h->date = (uint32_t)((int)proto_date_from_ms(h->camera_ms) + o->days);
+	h->counter = o->counter;
+	RAND_bytes(h->hello_id, sizeof(h->hello_id));
+	RAND_bytes(secret, 32);
+	if ((len = proto_hello_seal(cam, srv, h, secret, dg, PROTO_MAX_DGRAM)) < 0)
+		return -1;
+	if (o->save) {
+		memcpy(buf, secret, 32);
+		memcpy(buf + 32, dg, (size_t)len);
+		if ((f = fopen(o->save, "wb")) == NULL)
+			return -1;
+		n = fwrite(buf, 1, 32 + (size_t)len, f);
+		if (fclose(f) != 0 || n != 32 + (size_t)len)
+			return -1;
+	}
+	return len;
+}
+
+static int
+probe(EVP_PKEY *cam, EVP_PKEY *srv, const uint8_t uuid[16], const probe_opt_t *o)
 {
 	uint8_t dg[PROTO_MAX_DGRAM + PROTO_COOKIE_TRAILER], secret[32];
-	uint64_t t0 = proto_mono_ms(), end = t0 + (uint64_t)secs * 1000;
-	proto_hello_t h = {0};
-	proto_session_t *s;
+	uint64_t t0 = proto_mono_ms(), end = t0 + (uint64_t)o->secs * 1000;
+	proto_hello_t h;
+	proto_session_t *s = NULL;
 	proto_cookie_t c;
-	enum reply r = R_NONE;
-	int fd, len, tries = 0, ok = 0;
+	enum reply r = R_NONE, r2;
+	uint32_t counter, first;
+	int fd, len, tries = 0, acks = 0, ok = 0, ndata = o->ndata, bad = o->bad;
+	int require = o->require;
 
-	if ((fd = udp_socket(src)) < 0)
+	if ((fd = udp_socket(o->src, o->sport)) < 0)
 		return 1;
-	memcpy(h.uuid, uuid, 16);
-	h.camera_ms = proto_now_ms();
-	h.date = proto_date_from_ms(h.camera_ms);
-	h.counter = counter;
-	RAND_bytes(h.hello_id, sizeof(h.hello_id));
-	RAND_bytes(secret, sizeof(secret));
-	if ((len = proto_hello_seal(cam, srv, &h, secret, dg, PROTO_MAX_DGRAM)) < 0 ||
-	    (s = proto_session_new(uuid, h.date, counter, secret)) == NULL) {
-		fprintf(stderr, "hello_probe: %s\n", proto_errmsg());
+	if ((len = make_hello(cam, srv, uuid, o, dg, &h, secret)) < 0 ||
+	    (s = proto_session_new(uuid, h.date, h.counter, secret)) == NULL) {
+		fprintf(stderr, "hello_probe: no hello: %s\n", proto_errmsg());
 		close(fd);
 		return 1;
+	}
+	counter = h.counter;
+	first = o->have_first ? o->first : counter + 1;
+	if (o->none) {
+		/* every second a copy; any HELLO_ACK at all is a failure */
+		any_ack = 1;
+		while (proto_mono_ms() < end) {
+			send_to_server(fd, dg, (size_t)len);
+			tries++;
+			acks += wait_reply(fd, 1000, &h, s, &c) == R_ACK;
+		}
+		printf("no_ack_expected tries=%d acks=%d\n", tries, acks);
+		ok = acks == 0;
+		goto out;
+	}
+	if (o->moved) {
+		send_to_server(fd, dg, (size_t)len);
+		r = wait_reply(fd, 1000, &h, s, &c);
+		r2 = R_NONE;
+		if (send_data(fd, s, &h, first, ndata) == 0)
+			r2 = wait_reply(fd, 2000, &h, s, &c);
+		printf("moved hello_reply=%s data_reply=%s\n", r == R_ACK ? "ack" : "none",
+		       r2 == R_ACK ? "ack" : "none");
+		ok = r != R_ACK && r2 == R_ACK;
+		goto out;
 	}
 	/* a hello without a trailer: under load a COOKIE comes back, else the ack */
 	while (r == R_NONE && proto_mono_ms() < end) {
@@ -270,7 +362,7 @@ probe(EVP_PKEY *cam, EVP_PKEY *srv, const uint8_t uuid[16], uint32_t src, uint32
 	ok = 1;
 data:
 	if (ok && ndata > 0) {
-		if (send_data(fd, s, &h, ndata) < 0)
+		if (send_data(fd, s, &h, first, ndata) < 0)
 			ok = 0;
 		printf("data sent=%d\n", ndata);
 	}
@@ -317,7 +409,7 @@ flood(const uint8_t uuid[16], long count, double rate, uint32_t sources)
 	long sent = 0;
 	int fd;
 
-	if ((fd = udp_socket(0)) < 0)
+	if ((fd = udp_socket(0, 0)) < 0)
 		return 1;
 	memcpy(h.uuid, uuid, 16);
 	h.wrapped_len = h.sig_len = 256;
@@ -368,14 +460,16 @@ main(int argc, char **argv)
 	const char *camdir = NULL;
 	uint8_t uuid[16];
 	EVP_PKEY *cam = NULL, *srv = NULL;
-	uint32_t src = 0, counter = 0, sources = 4096;
+	uint32_t sources = 4096;
 	long nflood = 0;
 	double rate = 10000;
-	int opt, ndata = 0, bad = 0, require = 0, secs = 10, rc;
+	probe_opt_t o = {.secs = 10};
+	char *port;
+	int opt, rc;
 	struct in_addr a;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "s:C:b:c:n:xrt:F:R:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:C:b:c:n:xrt:F:R:S:a:D:w:H:f:em")) != -1) {
 		switch (opt) {
 		case 's':
 			if (parse_server(optarg) < 0)
@@ -383,15 +477,29 @@ main(int argc, char **argv)
 			break;
 		case 'C': camdir = optarg; break;
 		case 'b':
+			if ((port = strchr(optarg, ':')) != NULL) {
+				*port++ = '\0';
+				o.sport = (uint16_t)atoi(port);
+			}
 			if (inet_pton(AF_INET, optarg, &a) != 1)
 				return 2;
-			src = ntohl(a.s_addr);
+			o.src = ntohl(a.s_addr);
 			break;
-		case 'c': counter = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'n': ndata = atoi(optarg); break;
-		case 'x': bad = 1; break;
-		case 'r': require = 1; break;
-		case 't': secs = atoi(optarg); break;
+		case 'c': o.counter = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'n': o.ndata = atoi(optarg); break;
+		case 'x': o.bad = 1; break;
+		case 'r': o.require = 1; break;
+		case 't': o.secs = atoi(optarg); break;
+		case 'a': o.age_ms = strtoll(optarg, NULL, 10); break;
+		case 'D': o.days = atoi(optarg); break;
+		case 'w': o.save = optarg; break;
+		case 'H': o.load = optarg; break;
+		case 'f':
+			o.first = (uint32_t)strtoul(optarg, NULL, 10);
+			o.have_first = 1;
+			break;
+		case 'e': o.none = 1; break;
+		case 'm': o.moved = 1; break;
 		case 'F': nflood = atol(optarg); break;
 		case 'R': rate = atof(optarg); break;
 		case 'S': sources = (uint32_t)strtoul(optarg, NULL, 10); break;
@@ -399,9 +507,11 @@ main(int argc, char **argv)
 		}
 	}
 	if (camdir == NULL || server.sin_family != AF_INET || rate <= 0 || sources < 1 ||
-	    sources > 1u << 20 || secs < 1) {
-		fprintf(stderr, "usage: hello_probe -s ADDR:PORT -C CAMDIR [-b SRC] [-c COUNTER] "
-				"[-n DATA] [-x] [-r] [-t SECONDS] | -F COUNT [-R RATE] [-S SOURCES]\n");
+	    sources > 1u << 20 || o.secs < 1 || (o.save && o.load) || (o.none && o.moved)) {
+		fprintf(stderr, "usage: hello_probe -s ADDR:PORT -C CAMDIR [-b SRC[:PORT]] [-c COUNTER] "
+				"[-n DATA] [-x] [-r] [-t SECONDS] [-a AGE_MS] [-D DAYS] "
+				"[-w FILE | -H FILE] [-f FIRST] [-e | -m] "
+				"| -F COUNT [-R RATE] [-S SOURCES]\n");
 		return 2;
 	}
 	if (load_camera(camdir, uuid, &cam, &srv) < 0) {
@@ -411,7 +521,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	rc = nflood > 0 ? flood(uuid, nflood, rate, sources)
-			: probe(cam, srv, uuid, src, counter, ndata, bad, require, secs);
+			: probe(cam, srv, uuid, &o);
 	EVP_PKEY_free(cam);
 	EVP_PKEY_free(srv);
 	return rc;

@@ -55,7 +55,7 @@ static void
 test_unlisted_code(void **state)
 {
 	(void)state;
-	assert_string_equal(proto_strerror(PROTO_E_LOWEST - 1), "error -1021");
+	assert_string_equal(proto_strerror(PROTO_E_LOWEST - 1), "error -1023");
 	assert_string_equal(proto_strerror(7), "error 7");
 }
 

@@ -135,12 +135,33 @@ test_replay(void **state)
 	h2 = h;
 	h2.uuid[0] ^= 1;
 	assert_int_equal(proto_replay_check(r, &h2, now), 0);
-	/* outside the window either way */
+	/* outside the window: older is stale, ahead of the server is refused as such */
 	h2 = h;
+	h2.hello_id[15] ^= 1;
 	h2.camera_ms = now - 60001;
 	assert_int_equal(proto_replay_check(r, &h2, now), PROTO_E_STALE);
 	h2.camera_ms = now + 60001;
-	assert_int_equal(proto_replay_check(r, &h2, now), PROTO_E_STALE);
+	assert_int_equal(proto_replay_check(r, &h2, now), PROTO_E_FUTURE);
+	h2.camera_ms = now + 60000;
+	assert_int_equal(proto_replay_check(r, &h2, now), 0);
+	h2.camera_ms = now + 400ull * 86400000;
+	h2.date = proto_date_from_ms(h2.camera_ms);
+	assert_int_equal(proto_replay_check(r, &h2, now), PROTO_E_FUTURE);
+	/* a date other than the day of the signed time, even one inside the window */
+	h2 = h;
+	h2.uuid[0] ^= 2;
+	h2.date = proto_date_from_ms(now - 30ull * 86400000);
+	assert_int_equal(proto_replay_check(r, &h2, now), PROTO_E_DATE);
+	h2.date = proto_date_from_ms(now + 86400000);
+	assert_int_equal(proto_replay_check(r, &h2, now), PROTO_E_DATE);
+	assert_int_equal(proto_replay_commit(r, &h2, now), PROTO_E_DATE);
+	/* the last millisecond of a day is that day; the next is the next day's */
+	h2 = h;
+	h2.camera_ms = now - now % 86400000 + 86400000 - 1;
+	h2.date = proto_date_from_ms(now);
+	assert_int_equal(proto_replay_check(r, &h2, h2.camera_ms), 0);
+	h2.camera_ms++;
+	assert_int_equal(proto_replay_check(r, &h2, h2.camera_ms), PROTO_E_DATE);
 	/* after the window has passed the id may be forgotten: the hello is stale anyway */
 	assert_int_equal(proto_replay_check(r, &h, now + 60001), PROTO_E_STALE);
 	/* fill the table: it refuses rather than evicting a live id */

@@ -276,6 +276,63 @@ test_hello(void **state)
 }
 
 /*
+ * The hello's time checks on the hello vector (its date, 20782, is the day
+ * of its camera time), and on the hello-date vector: the same fields
+ * signed with the date 30 days earlier. Both verify; the server refuses
+ * the second whatever its clock says, and the first once it is ahead of
+ * the server's clock or older than the window.
+ */
+static void
+test_hello_time(void **state)
+{
+	EVP_PKEY *cam_pub = tu_key("camera.pub", 0);
+	EVP_PKEY *cam_priv = tu_key("camera.pem", 1), *srv_pub = tu_key("server.pub", 0);
+	proto_replay_t *r = proto_replay_new(16, 120000);
+	uint8_t dg[PROTO_MAX_DGRAM];
+	char *doc = tu_doc_vector(DOC, "hello"), *late = tu_doc_vector(DOC, "hello-date");
+	proto_hello_t h = {0};
+	int n;
+
+	(void)state;
+	assert_non_null(r);
+	if (getenv("VIGIL_PRINT_VECTORS")) {
+		memcpy(h.uuid, UUID, 16);
+		h.date = DATE - 30;
+		h.counter = SESSION;
+		h.boot_id = 0x01020304;
+		h.camera_ms = CAPTURE_MS;
+		memset(h.hello_id, 0x42, 16);
+		n = proto_hello_seal(cam_priv, srv_pub, &h, SECRET, dg, sizeof(dg));
+		char *hex = tu_hex(dg, (size_t)n);
+		printf("<!-- vector: hello-date -->\n```\n%s\n```\n\n", hex);
+		free(hex);
+	}
+	assert_non_null(doc);
+	assert_non_null(late);
+	n = tu_unhex(doc, dg, sizeof(dg));
+	assert_int_equal(proto_hello_verify(dg, (size_t)n, cam_pub, &h), 0);
+	assert_int_equal(h.date, (uint32_t)(CAPTURE_MS / 86400000));
+	assert_int_equal(proto_replay_check(r, &h, CAPTURE_MS), 0);
+	assert_int_equal(proto_replay_check(r, &h, CAPTURE_MS - 120000), 0);
+	assert_int_equal(proto_replay_check(r, &h, CAPTURE_MS - 120001), PROTO_E_FUTURE);
+	assert_int_equal(proto_replay_check(r, &h, CAPTURE_MS + 120000), 0);
+	assert_int_equal(proto_replay_check(r, &h, CAPTURE_MS + 120001), PROTO_E_STALE);
+	n = tu_unhex(late, dg, sizeof(dg));
+	assert_int_equal(n, 64 + 256 + 256);
+	assert_int_equal(proto_hello_verify(dg, (size_t)n, cam_pub, &h), 0);
+	assert_int_equal(h.date, DATE - 30);
+	assert_int_equal(h.camera_ms, CAPTURE_MS);
+	assert_int_equal(proto_replay_check(r, &h, CAPTURE_MS), PROTO_E_DATE);
+	assert_int_equal(proto_replay_check(r, &h, CAPTURE_MS - 30ull * 86400000), PROTO_E_DATE);
+	proto_replay_free(r);
+	free(doc);
+	free(late);
+	EVP_PKEY_free(cam_pub);
+	EVP_PKEY_free(cam_priv);
+	EVP_PKEY_free(srv_pub);
+}
+
+/*
  * The cookie key of the test server key, the MAC of a cookie for a
  * fixed source, the COOKIE answering the hello vector, and that hello
  * resent with the cookie's trailer.
@@ -349,7 +406,9 @@ main(void)
 		cmocka_unit_test(test_report),	cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_confirm),
 		cmocka_unit_test(test_hello_ack),
-		cmocka_unit_test(test_hello),	cmocka_unit_test(test_cookie),
+		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_hello_time),
+		cmocka_unit_test(test_cookie),
 	};
 	int i;
 
