@@ -18,6 +18,9 @@
  *	a connection that closes while its job is hashed leaves the job
  *	orphaned (wsi NULL), and the loop frees it when it comes back.
  *
+ *	The threads run at a lower priority (nice LOGIN_NICE): on a busy
+ *	machine the loop's viewers come first and logins wait.
+ *
  *	A queue that is full (LOGIN_QUEUE jobs waiting) refuses the attempt
  *	like the limits do: 429, Retry-After 1.
  */
@@ -27,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -36,6 +41,7 @@
 #define LOGIN_THREADS 2
 #define LOGIN_QUEUE 64
 #define LOGIN_SOURCE_MAX 64
+#define LOGIN_NICE 10
 
 struct login_job {
 	struct lws *wsi; /* the loop's: NULL once the connection closed */
@@ -62,6 +68,8 @@ hasher(void *arg)
 	login_job_t *j;
 
 	(void)arg;
+	/* Linux: a thread's own nice value (its tid); failing leaves it as it was */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), LOGIN_NICE);
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		while (todo == NULL && !stopping)
