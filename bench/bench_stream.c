@@ -534,7 +534,7 @@ main(void)
 	uint8_t tk[AUTH_KEY_LEN];
 	snprintf(path, sizeof(path), "%s/keys/streamer.token", tmp);
 	auth_key_load(path, tk);
-	auth_token_make(tk, "bench", (uint64_t)time(NULL) + 3600, token, sizeof(token));
+	auth_token_make(tk, &u, (uint64_t)time(NULL) + 3600, token, sizeof(token));
 	if (idx_create(pfx, 4096, 256ull << 20, &idx) < 0)
 		die("index segment");
 

@@ -57,8 +57,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default:
 		break;
 	}
-	if (auth_token_check(key, s, 1795600000, name) == 0)
-		abort();
+	if (auth_token_name(s, name) == 0) {
+		auth_user_t user = {0};
+		memcpy(user.name, name, sizeof(user.name));
+		if (auth_token_check(key, s, &user, 1795600000, UINT64_MAX) == 0)
+			abort();
+	}
 	free(s);
 	return 0;
 }

@@ -37,7 +37,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((tok = malloc(size + 1)) != NULL) {
 		memcpy(tok, data, size);
 		tok[size] = '\0';
-		(void)auth_token_check(key, tok, 0, name);
+		if (auth_token_name(tok, name) == 0) {
+			auth_user_t user = {0};
+			memcpy(user.name, name, sizeof(user.name));
+			(void)auth_token_check(key, tok, &user, 0, UINT64_MAX);
+		}
 		free(tok);
 	}
 	return 0;

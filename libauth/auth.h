@@ -16,8 +16,10 @@
  *	through OpenSSL's EVP_KDF "SCRYPT" and compared in constant time.
  *
  *	A token is "NAME.EXPIRY.MAC": EXPIRY in Unix seconds, MAC the hex
- *	HMAC-SHA256 of "NAME.EXPIRY" under a 32-byte server key. Any worker
- *	holding the key checks a token without shared state.
+ *	HMAC-SHA256, under a 32-byte server key, of "NAME.EXPIRY" followed
+ *	by the user's SALT and HASH (48 bytes): a new password (a new salt)
+ *	ends every token issued before it. Any worker holding the key and
+ *	the users file checks a token without shared state.
  *
  *	Functions return 0 or -errno and never print.
  */
@@ -65,13 +67,26 @@ int auth_name_valid(const char *name);
 int auth_password_set(auth_user_t *u, const char *password);
 /* 1 when password matches u, 0 when not, -errno on failure. */
 int auth_password_check(const auth_user_t *u, const char *password);
+/*
+ * A record that no password matches, with the parameters of
+ * auth_password_set (random salt and hash): checking a password of an
+ * unknown user against it costs what a known user's check costs.
+ */
+int auth_user_dummy(auth_user_t *u);
 
-/* Token "NAME.EXPIRY.MAC" into out (AUTH_TOKEN_MAX). */
-int auth_token_make(const uint8_t key[AUTH_KEY_LEN], const char *name, uint64_t expiry_s,
+/* Token "NAME.EXPIRY.MAC" for u into out (AUTH_TOKEN_MAX). */
+int auth_token_make(const uint8_t key[AUTH_KEY_LEN], const auth_user_t *u, uint64_t expiry_s,
 		    char *out, size_t cap);
-/* 0 and the name when the token is genuine and not expired, else -EACCES. */
-int auth_token_check(const uint8_t key[AUTH_KEY_LEN], const char *token, uint64_t now_s,
-		     char name[AUTH_NAME_MAX + 1]);
+/* The name a token claims (nothing checked but its form): 0 or -EACCES. */
+int auth_token_name(const char *token, char name[AUTH_NAME_MAX + 1]);
+/*
+ * 0 when the token is genuine for u as it is now (its name, its current
+ * password), not expired at now_s, and expires at most life_s after
+ * now_s (a token issued under a longer lifetime ends when the lifetime
+ * is shortened); else -EACCES.
+ */
+int auth_token_check(const uint8_t key[AUTH_KEY_LEN], const char *token, const auth_user_t *u,
+		     uint64_t now_s, uint64_t life_s);
 /* The server's token key from path, created (0600, random) when absent. */
 int auth_key_load(const char *path, uint8_t key[AUTH_KEY_LEN]);
 

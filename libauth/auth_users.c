@@ -294,6 +294,18 @@ auth_password_set(auth_user_t *u, const char *password)
 }
 
 int
+auth_user_dummy(auth_user_t *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->N = 16384;
+	u->r = 8;
+	u->p = 1;
+	if (RAND_bytes(u->salt, AUTH_SALT_LEN) != 1 || RAND_bytes(u->hash, AUTH_HASH_LEN) != 1)
+		return -EIO;
+	return 0;
+}
+
+int
 auth_password_check(const auth_user_t *u, const char *password)
 {
 	uint8_t h[AUTH_HASH_LEN];

@@ -155,6 +155,13 @@ static const stage_opt_t streamer_opts[STAGE_STREAMER_NKEYS] = {
 				     "CERT", "TLS only, with tls_key (unset: plain HTTP)"},
 	[STAGE_STREAMER_TLS_KEY] = {"tls_key", 'K', STAGE_T_PATH, 0, 0, 0, 0, 0, NULL, NULL, "KEY",
 				    "the certificate's private key"},
+	[STAGE_STREAMER_TOKEN_LIFE_MS] = {"token_life_ms", 'T', STAGE_T_MS, 0, 1000,
+					  30ull * 86400000, 0, 0, NULL, "43200000",
+					  "TOKEN_LIFE_MS",
+					  "a login token lasts this long, open streams included"},
+	[STAGE_STREAMER_USER_STREAMS] = {"user_streams", 's', STAGE_T_INT, 0, 1, 65536, 0, 0, NULL,
+					 "32", "USER_STREAMS",
+					 "streams one user may have open at once in a worker"},
 };
 
 static const stage_opt_t syncd_opts[STAGE_SYNCD_NKEYS] = {

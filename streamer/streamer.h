@@ -9,7 +9,9 @@
  *	streamer_main.c sets up; streamer_serve.c runs the workers and their
  *	loops; streamer_state.c holds what the files of a worker share (its
  *	state, clock and counters); streamer_http.c serves
- *	files, the API and /metrics; streamer_json.c parses the small JSON
+ *	files, the API and /metrics; streamer_login.c checks passwords off
+ *	the loop, streamer_limit.c bounds how often they may be tried;
+ *	streamer_json.c parses the small JSON
  *	commands; streamer_auth.c checks tokens and permissions and writes
  *	the audit log; streamer_view.c is one viewer's stream (live,
  *	recorded, paced, slow-viewer skips); streamer_order.c walks a day
@@ -83,12 +85,29 @@ void jb_str(json_buf_t *b, const char *s); /* a quoted, escaped JSON string */
  * established, so a viewer keeps its token.
  */
 int streamer_auth_token_of(struct lws *wsi, char *out, size_t cap);
-/* The user a token names, NULL unless the token and its user are valid now. */
+/*
+ * The user a token names, NULL unless the token is valid now for that
+ * user as the users file has it (not deleted, same password, within
+ * the token lifetime). Valid until the users file is read again.
+ */
 const auth_user_t *streamer_auth_user(const char *token);
-/* Check user/password; on success a token into out. 0, -EACCES. */
-int streamer_auth_login(const char *user, const char *password, char *out, size_t cap);
+/* A copy of the record of user name into out: 0, or -ENOENT. */
+int streamer_auth_record(const char *name, auth_user_t *out);
+/* A token for user name, as the users file has it now: 0, -EACCES. */
+int streamer_auth_issue(const char *name, char *out, size_t cap);
 void streamer_audit(const char *user, const char *what, const uint8_t uuid[16], uint32_t date,
 		    uint64_t from_ms);
+
+/* --- streamer_limit.c ---------------------------------------------------- */
+
+/*
+ * May source (an address) try a password for user now (monotonic us)?
+ * 0: yes, and the attempt counts against both until it succeeds; else
+ * the seconds to wait (Retry-After).
+ */
+unsigned streamer_limit_admit(const char *source, const char *user, uint64_t now);
+/* The attempt of source for user succeeded: both start afresh. */
+void streamer_limit_success(const char *source, const char *user, uint64_t now);
 
 /* --- streamer_keys.c ---------------------------------------------------- */
 
@@ -147,6 +166,8 @@ struct viewer {
 		order_table_t *tab; /* the points of its day, shared; NULL none */
 	} ord;
 	viewer_t *watch_next; /* viewers of the same watched file */
+	viewer_t *all_next, **all_prev; /* every viewer of the worker */
+	int close_code;		  /* closing: the WebSocket close code */
 	int wd;		      /* inotify watch, -1 none */
 	uint64_t sent, skips;
 };
@@ -161,6 +182,12 @@ int streamer_view_writeable(viewer_t *v);
 void streamer_view_grew(viewer_t *v);
 /* The safety poll: pump, and move a live viewer to a newer day file. */
 void streamer_view_tick(viewer_t *v);
+/*
+ * Check every viewer's token and permission again (the users file
+ * changed, or a second passed): a viewer whose token is no longer good
+ * is closed (4001), a stream of a camera no longer allowed is stopped.
+ */
+void streamer_view_recheck_all(void);
 
 /* --- streamer_order.c ---------------------------------------------------- */
 
@@ -201,18 +228,42 @@ void streamer_watch_del(viewer_t *v);
 void streamer_watch_events(void);
 /* Every live viewer, for the safety poll. */
 void streamer_watch_poll(void);
+/* Watch the users file too: a change rechecks every viewer at once. */
+int streamer_watch_users(const char *path);
 
 /* --- streamer_http.c ---------------------------------------------------- */
+
+typedef struct login_job login_job_t;
 
 typedef struct http_req {
 	char path[256];
 	char body[4096];
 	size_t body_len;
 	int post;
+	login_job_t *job;   /* a login being hashed (streamer_login.c) */
+	int reply_ready;    /* reply, status, retry_after: written when writable */
+	unsigned status, retry_after;
+	char reply[AUTH_TOKEN_MAX + 64];
 } http_req_t;
 
 int streamer_http(struct lws *wsi, enum lws_callback_reasons reason, http_req_t *r, void *in,
 		  size_t len);
+
+/* --- streamer_login.c ---------------------------------------------------- */
+
+/* Start the worker's hashing threads (after the fork): 0 or -errno. */
+int streamer_login_init(void);
+void streamer_login_stop(void);
+/*
+ * A login on wsi: 0 when queued (the reply comes in r once hashed, then
+ * the connection's writable callback), or the seconds to wait when the
+ * attempt is refused unchecked (429).
+ */
+int streamer_login_start(struct lws *wsi, http_req_t *r, const char *user, const char *password);
+/* The connection of r closed: its job, if any, is dropped when done. */
+void streamer_login_forget(http_req_t *r);
+/* On the loop, when woken: the replies of the finished jobs. */
+void streamer_login_done(void);
 
 /* --- streamer_serve.c ----------------------------------------------------- */
 
@@ -242,7 +293,10 @@ typedef struct streamer {
 	size_t queue_bytes; /* per viewer */
 	size_t table_bytes; /* point tables of the worker, at most (-t) */
 	int audit_fd;
+	uint64_t token_life_s; /* -T */
+	int user_streams;      /* -s */
 	uint64_t *m_viewers, *m_sent, *m_skips, *m_logins, *m_refused;
+	uint64_t *m_limited, *m_revoked;
 	uint64_t *m_table_bytes, *m_tables, *m_table_viewers; /* gauges: point tables held now */
 	int viewers;
 } streamer_t;

@@ -3,13 +3,17 @@
  *	streamer_auth.c - who is asking: tokens, permissions, audit log
  *
  * DESCRIPTION
- *	The users file is read again whenever its modification time
- *	changes, so `vigilctl user add|del` takes effect without a restart
- *	and a deleted user's tokens stop working at once. A request names
+ *	The users file is read again whenever it changes (its modification
+ *	time, size or inode), so `vigilctl user add|del` takes effect
+ *	without a restart: a deleted user's tokens stop working at once, and
+ *	so do the tokens issued before a password changed (the token's MAC
+ *	covers the user's salt and hash, libauth/auth.h). A request names
  *	its token in "Authorization: Bearer T" or "?token=T" (WebSockets).
- *	Tokens last 12 hours. Every stream a viewer opens (live, play,
- *	seek) is appended to the audit log: one line, written with one
- *	write() on an O_APPEND descriptor so that workers never interleave.
+ *	Tokens last token_life_ms (-T, 12 hours); a token that claims to
+ *	last longer than that from now is refused too. Every stream a
+ *	viewer opens (live, play, seek) is appended to the audit log: one
+ *	line, written with one write() on an O_APPEND descriptor so that
+ *	workers never interleave.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,10 +25,8 @@
 #include "stage_log.h"
 #include "streamer.h"
 
-#define TOKEN_LIFE_S (12 * 3600)
-
 static auth_users_t users;
-static struct timespec users_mtime;
+static struct stat users_st;
 static int users_loaded;
 
 static const auth_users_t *
@@ -39,8 +41,9 @@ current_users(void)
 		users_loaded = 0;
 		return &users;
 	}
-	if (users_loaded && st.st_mtim.tv_sec == users_mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == users_mtime.tv_nsec)
+	if (users_loaded && st.st_mtim.tv_sec == users_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == users_st.st_mtim.tv_nsec && st.st_ino == users_st.st_ino &&
+	    st.st_size == users_st.st_size)
 		return &users;
 	if ((rc = auth_users_load(streamer.users_path, &fresh, &line)) < 0) {
 		log_warnx("%s:%d: %s; keeping the users read before", streamer.users_path, line,
@@ -49,7 +52,7 @@ current_users(void)
 	}
 	auth_users_free(&users);
 	users = fresh;
-	users_mtime = st.st_mtim;
+	users_st = st;
 	users_loaded = 1;
 	return &users;
 }
@@ -76,25 +79,36 @@ const auth_user_t *
 streamer_auth_user(const char *token)
 {
 	char name[AUTH_NAME_MAX + 1];
+	const auth_user_t *u;
 
-	if (token == NULL ||
-	    auth_token_check(streamer.token_key, token, (uint64_t)time(NULL), name) < 0)
+	if (auth_token_name(token, name) < 0 || (u = auth_users_find(current_users(), name)) == NULL ||
+	    auth_token_check(streamer.token_key, token, u, (uint64_t)time(NULL),
+			     streamer.token_life_s) < 0)
 		return NULL;
-	return auth_users_find(current_users(), name);
+	return u;
 }
 
 int
-streamer_auth_login(const char *user, const char *password, char *out, size_t cap)
+streamer_auth_record(const char *name, auth_user_t *out)
 {
 	const auth_user_t *u;
 
-	if (user == NULL || password == NULL || !auth_name_valid(user))
-		return -EACCES;
-	if ((u = auth_users_find(current_users(), user)) == NULL ||
-	    auth_password_check(u, password) != 1)
-		return -EACCES;
-	return auth_token_make(streamer.token_key, user, (uint64_t)time(NULL) + TOKEN_LIFE_S, out,
-			       cap);
+	if (name == NULL || !auth_name_valid(name) ||
+	    (u = auth_users_find(current_users(), name)) == NULL)
+		return -ENOENT;
+	*out = *u;
+	return 0;
+}
+
+int
+streamer_auth_issue(const char *name, char *out, size_t cap)
+{
+	const auth_user_t *u = auth_users_find(current_users(), name);
+
+	if (u == NULL)
+		return -EACCES; /* deleted while its password was checked */
+	return auth_token_make(streamer.token_key, u, (uint64_t)time(NULL) + streamer.token_life_s,
+			       out, cap);
 }
 
 void

@@ -5,7 +5,9 @@
  * DESCRIPTION
  *	GET  / and other paths           files of the player directory (no token:
  *	                                 the page must load to show the login)
- *	POST /api/login                  {"user","password"} -> {"token"}
+ *	POST /api/login                  {"user","password"} -> {"token"};
+ *	                                 hashed off the loop, 429 when tried
+ *	                                 too often (streamer_login.c)
  *	GET  /api/cameras                the cameras the user may see
  *	GET  /api/cameras/UUID/days      the camera's stored days
  *	GET  /api/cameras/UUID/days/D    ranges, gaps, keyframes of a day
@@ -30,15 +32,21 @@
 
 #define BODY_MAX (32u << 20)
 
+/* The reply, whole; with retry_after > 0 a Retry-After header (seconds). */
 static int
-respond(struct lws *wsi, unsigned status, const char *type, const char *body, size_t len)
+respond_retry(struct lws *wsi, unsigned status, const char *type, const char *body, size_t len,
+	      unsigned retry_after)
 {
 	uint8_t hbuf[LWS_PRE + 1024], *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof(hbuf);
+	char ra[16];
 	uint8_t *b;
+	int ralen = snprintf(ra, sizeof(ra), "%u", retry_after);
 
 	if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const uint8_t *)"cache-control:",
 					(const uint8_t *)"no-store", 8, &p, end) ||
+	    (retry_after && lws_add_http_header_by_name(wsi, (const uint8_t *)"retry-after:",
+							(const uint8_t *)ra, ralen, &p, end)) ||
 	    lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	if (len) {
@@ -51,6 +59,12 @@ respond(struct lws *wsi, unsigned status, const char *type, const char *body, si
 			return -1;
 	}
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int
+respond(struct lws *wsi, unsigned status, const char *type, const char *body, size_t len)
+{
+	return respond_retry(wsi, status, type, body, len, 0);
 }
 
 static int
@@ -349,20 +363,19 @@ route(struct lws *wsi, http_req_t *r)
 	route_t what = streamer_route(r->path, uuid, &date);
 
 	if (what == ROUTE_LOGIN) {
+		static const char slow[] = "{\"error\":\"too many attempts: retry later\"}";
 		json_obj_t o;
-		char tok[AUTH_TOKEN_MAX + 1], body[AUTH_TOKEN_MAX + 32];
+		int wait;
 		if (!r->post)
 			return error(wsi, 405, "POST only");
 		if (json_parse_obj(r->body, r->body_len, &o) < 0)
 			return error(wsi, 400, "a JSON object with user and password");
-		if (streamer_auth_login(json_str(&o, "user"), json_str(&o, "password"), tok,
-					sizeof(tok)) < 0) {
-			streamer_count(streamer.m_refused, 1);
-			return error(wsi, 401, "wrong user or password");
-		}
-		streamer_count(streamer.m_logins, 1);
-		int n = snprintf(body, sizeof(body), "{\"token\":\"%s\"}", tok);
-		return respond(wsi, 200, "application/json", body, (size_t)n);
+		if ((wait = streamer_login_start(wsi, r, json_str(&o, "user"),
+						 json_str(&o, "password"))) == 0)
+			return 0; /* answered once hashed (HTTP_WRITEABLE) */
+		streamer_count(streamer.m_limited, 1);
+		return respond_retry(wsi, 429, "application/json", slow, sizeof(slow) - 1,
+				     (unsigned)wait);
 	}
 	if (streamer_auth_token_of(wsi, token, sizeof(token)) == 0)
 		u = streamer_auth_user(token);
@@ -403,6 +416,7 @@ streamer_http(struct lws *wsi, enum lws_callback_reasons reason, http_req_t *r, 
 {
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
+		streamer_login_forget(r); /* a request before the last one's answer */
 		memset(r, 0, sizeof(*r));
 		snprintf(r->path, sizeof(r->path), "%s", (const char *)in);
 		if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
@@ -418,6 +432,16 @@ streamer_http(struct lws *wsi, enum lws_callback_reasons reason, http_req_t *r, 
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		return route(wsi, r);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (r == NULL || !r->reply_ready)
+			return 0;
+		r->reply_ready = 0;
+		return respond_retry(wsi, r->status, "application/json", r->reply, strlen(r->reply),
+				     r->retry_after);
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (r)
+			streamer_login_forget(r);
+		return lws_callback_http_dummy(wsi, reason, NULL, in, len);
 	default:
 		return lws_callback_http_dummy(wsi, reason, NULL, in, len);
 	}

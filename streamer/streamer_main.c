@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	vigil-streamer [-l HOST:PORT] [-D DATA_DIR] [-d KEYDIR] [-P PLAYER_DIR]
  *	               [-u USERS] [-a AUDIT_LOG] [-w WORKERS] [-q QUEUE_KB]
- *	               [-t TABLE_SIZE] [-C CERT -K KEY] [-n] [-h]
+ *	               [-t TABLE_SIZE] [-T TOKEN_LIFE_MS] [-s USER_STREAMS]
+ *	               [-C CERT -K KEY] [-n] [-h]
  *
  *	The options are libstage's (stage_schema.c, STAGE_STREAMER): -h
  *	lists them with their ranges and defaults. Runs under vigild
@@ -19,7 +20,9 @@
  *	points that a worker's viewers in counter order share (one per day)
  *	hold at most TABLE_SIZE bytes; with 0, recorded playback goes on in
  *	file order where counter order first needs a table
- *	(streamer_order.c).
+ *	(streamer_order.c). A login token lasts TOKEN_LIFE_MS (whole
+ *	seconds); a WebSocket still open when its token ends is closed. A
+ *	user has at most USER_STREAMS streams open at once in a worker.
  *
  *	-n checks the options, that the data and player folders can be
  *	read and that the token key can be read (or created), and exits 0
@@ -94,6 +97,8 @@ main(int argc, char **argv)
 	streamer.player_dir = o.v[STAGE_STREAMER_PLAYER_DIR].s;
 	streamer.queue_bytes = (size_t)o.v[STAGE_STREAMER_QUEUE_KB].u * 1024;
 	streamer.table_bytes = (size_t)o.v[STAGE_STREAMER_TABLE_SIZE].u;
+	streamer.token_life_s = o.v[STAGE_STREAMER_TOKEN_LIFE_MS].u / 1000;
+	streamer.user_streams = (int)o.v[STAGE_STREAMER_USER_STREAMS].u;
 	if (o.v[STAGE_STREAMER_AUDIT_LOG].set)
 		streamer.audit_path = o.v[STAGE_STREAMER_AUDIT_LOG].s;
 	if (o.v[STAGE_STREAMER_USERS].set)

@@ -47,7 +47,7 @@ typedef struct pss {
 } pss_t;
 
 static lws_sorted_usec_list_t poll_sul;
-static int listen_fd = -1, use_tls;
+static int listen_fd = -1, use_tls, poll_ticks;
 
 static const stage_metric_t metrics[] = {
 	{"viewers_total", &streamer.m_viewers},
@@ -55,6 +55,8 @@ static const stage_metric_t metrics[] = {
 	{"slow_viewer_skips_total", &streamer.m_skips},
 	{"logins_total", &streamer.m_logins},
 	{"refused_total", &streamer.m_refused},
+	{"logins_limited_total", &streamer.m_limited},
+	{"viewers_revoked_total", &streamer.m_revoked},
 	{"order_table_bytes", &streamer.m_table_bytes},
 	{"order_tables", &streamer.m_tables},
 	{"order_table_viewers", &streamer.m_table_viewers},
@@ -67,10 +69,16 @@ streamer_serve_wake(void)
 		lws_cancel_service(streamer.ctx);
 }
 
+/*
+ * The safety poll, every 200 ms; every fifth, the viewers' tokens and
+ * permissions (token lifetimes end; a missed change of the users file).
+ */
 static void
 on_poll(lws_sorted_usec_list_t *sul)
 {
 	streamer_watch_poll();
+	if (++poll_ticks % 5 == 0)
+		streamer_view_recheck_all();
 	lws_sul_schedule(streamer.ctx, 0, sul, on_poll, 200 * LWS_US_PER_MS);
 }
 
@@ -81,6 +89,9 @@ cb_main(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 	char uri[256];
 
 	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		streamer_login_done(); /* a hashing thread finished, or a signal */
+		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
 		const auth_user_t *u;
 		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") ||
@@ -254,6 +265,13 @@ serve(const streamer_listen_t *l, int worker)
 	}
 	if (streamer_watch_init(streamer.vh) < 0)
 		log_warnx("inotify unavailable: live viewers follow files by polling");
+	else if (streamer_watch_users(streamer.users_path) < 0)
+		log_warnx("%s: not watched; viewers are rechecked every second", streamer.users_path);
+	if ((rc = streamer_login_init()) < 0) {
+		log_warnx("login threads: %s", strerror(-rc));
+		lws_context_destroy(streamer.ctx);
+		return 1;
+	}
 	lws_sul_schedule(streamer.ctx, 0, &poll_sul, on_poll, 200 * LWS_US_PER_MS);
 	while (!stage_stop_requested()) {
 		if (stage_take_chld()) {
@@ -267,6 +285,7 @@ serve(const streamer_listen_t *l, int worker)
 			break;
 		}
 	}
+	streamer_login_stop();
 	lws_context_destroy(streamer.ctx);
 	streamer.ctx = NULL;
 	return rc;

@@ -16,7 +16,7 @@
 
 #include "streamer.h"
 
-streamer_t streamer = {.audit_fd = -1};
+streamer_t streamer = {.audit_fd = -1, .token_life_s = 12 * 3600, .user_streams = 32};
 
 uint64_t
 streamer_now_us(void)

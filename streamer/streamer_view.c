@@ -30,8 +30,16 @@
  *	the state message says "order":"file".
  *
  *	Only data datagrams are sent (kind 1), each preceded by the key of
- *	its frame (kind 2) the first time the frame appears; the viewer's
- *	permission for the camera was checked when the stream was opened.
+ *	its frame (kind 2) the first time the frame appears. The viewer's
+ *	token and its permission for the camera are checked for every
+ *	live, play and seek, and again for every viewer of the worker when
+ *	the users file changes and every second
+ *	(streamer_view_recheck_all): a token no longer good (its user
+ *	deleted, its password changed, its lifetime over) closes the
+ *	socket with code 4001; a camera taken from the user's list stops
+ *	that stream with an error. A user has at most user_streams (-s)
+ *	streams open at once in the worker; one more is refused with an
+ *	error.
  *
  *	Slow viewers: messages wait in a per-viewer queue bounded in bytes
  *	(-q) and count, and for a live viewer in age (1 s, so that live
@@ -56,6 +64,7 @@
 static void pump(viewer_t *v);
 
 static const char *mode_name[] = {"stopped", "live", "recorded", "paused"};
+static viewer_t *viewers; /* every viewer of the worker */
 
 static void
 on_timer(lws_sorted_usec_list_t *sul)
@@ -75,6 +84,10 @@ streamer_view_init(viewer_t *v, struct lws *wsi, const char *user, const char *t
 	v->speed = 1;
 	snprintf(v->user, sizeof(v->user), "%s", user);
 	snprintf(v->token, sizeof(v->token), "%s", token);
+	if ((v->all_next = viewers) != NULL)
+		viewers->all_prev = &v->all_next;
+	v->all_prev = &viewers;
+	viewers = v;
 	streamer.viewers++;
 	streamer_count(streamer.m_viewers, 1);
 }
@@ -109,6 +122,8 @@ streamer_view_close(viewer_t *v)
 	close_stream(v);
 	streamer_order_free(v);
 	q_clear(v);
+	if ((*v->all_prev = v->all_next) != NULL)
+		v->all_next->all_prev = v->all_prev;
 	streamer.viewers--;
 }
 
@@ -413,25 +428,96 @@ streamer_view_tick(viewer_t *v)
 		pump(v);
 }
 
-/* Parse "camera" and check the viewer may see it. */
+/* The viewer's token names its user as the users file has it now. */
+static const auth_user_t *
+current_user(const viewer_t *v)
+{
+	const auth_user_t *u = streamer_auth_user(v->token);
+
+	return u != NULL && !strcmp(u->name, v->user) ? u : NULL;
+}
+
+/* Close the socket (code 4001): its token is no longer good. */
+static void
+view_revoke(viewer_t *v)
+{
+	close_stream(v);
+	q_clear(v);
+	v->mode = VIEW_IDLE;
+	if (v->close_code == 0) {
+		v->close_code = 4001;
+		streamer_count(streamer.m_revoked, 1);
+	}
+	lws_callback_on_writable(v->wsi);
+}
+
+/* May the viewer see camera uuid now? Else it is told (or closed) and -1. */
+static int
+may_see(viewer_t *v, const uint8_t uuid[16])
+{
+	const auth_user_t *u = current_user(v);
+
+	if (u == NULL) {
+		streamer_count(streamer.m_refused, 1);
+		view_revoke(v);
+		return -1;
+	}
+	if (!auth_user_may(u, uuid)) {
+		send_error(v, "not allowed to see this camera");
+		streamer_count(streamer.m_refused, 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse "camera" and check the viewer may see it and open one more stream. */
 static int
 camera_arg(viewer_t *v, const json_obj_t *o, uint8_t uuid[16])
 {
 	const char *c = json_str(o, "camera");
-	const auth_user_t *u;
+	const viewer_t *w;
+	int n = 0;
 
 	if (c == NULL || proto_uuid_parse(c, uuid) < 0) {
 		send_error(v, "camera: a camera UUID is needed");
 		return -1;
 	}
 	/* the permission is read again for every stream opened: a revoked viewer stops here */
-	if ((u = streamer_auth_user(v->token)) == NULL || strcmp(u->name, v->user) ||
-	    !auth_user_may(u, uuid)) {
-		send_error(v, "not allowed to see this camera");
+	if (may_see(v, uuid) < 0)
+		return -1;
+	if (v->mode != VIEW_IDLE)
+		return 0; /* the stream it has goes elsewhere: not one more */
+	for (w = viewers; w; w = w->all_next)
+		if (w != v && w->mode != VIEW_IDLE && !strcmp(w->user, v->user))
+			n++;
+	if (n >= streamer.user_streams) {
+		send_error(v, "too many streams open for this user");
 		streamer_count(streamer.m_refused, 1);
 		return -1;
 	}
 	return 0;
+}
+
+void
+streamer_view_recheck_all(void)
+{
+	viewer_t *v;
+
+	for (v = viewers; v; v = v->all_next) {
+		const auth_user_t *u;
+		if (v->close_code)
+			continue;
+		if ((u = current_user(v)) == NULL) {
+			view_revoke(v);
+		} else if (v->mode != VIEW_IDLE && !auth_user_may(u, v->uuid)) {
+			close_stream(v);
+			q_clear(v);
+			v->mode = VIEW_IDLE;
+			streamer_count(streamer.m_revoked, 1);
+			send_error(v, "not allowed to see this camera");
+			send_state(v);
+		}
+	}
 }
 
 static void
@@ -528,6 +614,8 @@ streamer_view_command(viewer_t *v, const char *text, size_t len)
 	uint32_t date;
 	double x;
 
+	if (v->close_code)
+		return; /* closing: its token is no longer good */
 	if (json_parse_obj(text, len, &o) < 0 || (op = json_str(&o, "op")) == NULL) {
 		send_error(v, "a command is a JSON object with an op");
 		return;
@@ -559,7 +647,7 @@ streamer_view_command(viewer_t *v, const char *text, size_t len)
 			send_error(v, "seek: nothing is playing");
 		} else if (json_num(&o, "from_ms", &x) < 0 || x < 0 || x >= 1e15) {
 			send_error(v, "seek: from_ms is needed");
-		} else {
+		} else if (may_see(v, v->uuid) == 0) {
 			memcpy(uuid, v->uuid, 16);
 			start_play(v, uuid, proto_date_from_ms((uint64_t)x), 0, (uint64_t)x);
 		}
@@ -606,6 +694,12 @@ streamer_view_writeable(viewer_t *v)
 {
 	int n;
 
+	if (v->close_code) {
+		static const char why[] = "token expired or revoked";
+		lws_close_reason(v->wsi, (enum lws_close_status)v->close_code, (unsigned char *)why,
+				 sizeof(why) - 1);
+		return -1;
+	}
 	for (n = 0; n < 64 && v->qhead != v->qtail; n++) {
 		msg_t *m = v->q[v->qhead % STREAMER_QMAX];
 		if (lws_write(v->wsi, m->buf + LWS_PRE, m->len,

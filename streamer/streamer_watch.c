@@ -10,8 +10,16 @@
  *	writer). A safety poll every 200 ms also pumps every live viewer
  *	(a day file created after the viewer started, a missed event) and
  *	lets live viewers move to the next day's file at midnight.
+ *
+ *	The same descriptor watches the folder of the users file: when
+ *	vigilctl replaces it (a user deleted, a password or a camera list
+ *	changed) or it is written in place, every viewer of the worker is
+ *	checked again at once (streamer_view_recheck_all), so that access
+ *	ends within the time the event takes, not a poll later.
  */
 #include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -21,7 +29,8 @@
 
 #define WATCH_MAX 4096
 
-static int ifd = -1;
+static int ifd = -1, users_wd = -1;
+static char users_name[256]; /* the users file's name in its folder */
 static struct watch {
 	int wd;
 	viewer_t *head;
@@ -29,6 +38,22 @@ static struct watch {
 static int nwatches;
 static viewer_t *all[WATCH_MAX]; /* every viewer with a stream, for the poll */
 static int nall;
+
+int
+streamer_watch_users(const char *path)
+{
+	char dir[4096], base[4096];
+
+	if (ifd < 0)
+		return -ENOTCONN;
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(base, sizeof(base), "%s", path);
+	snprintf(users_name, sizeof(users_name), "%s", basename(base));
+	users_wd = inotify_add_watch(ifd, dirname(dir),
+				     IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+					     IN_CREATE | IN_ONLYDIR);
+	return users_wd < 0 ? -errno : 0;
+}
 
 int
 streamer_watch_init(struct lws_vhost *vh)
@@ -114,14 +139,17 @@ void
 streamer_watch_events(void)
 {
 	char buf[4096] __attribute__((aligned(8)));
+	int users_changed = 0;
 	ssize_t n;
 
 	while ((n = read(ifd, buf, sizeof(buf))) > 0) {
 		char *p = buf;
 		while (p < buf + n) {
 			struct inotify_event *e = (struct inotify_event *)p;
-			struct watch *w = find(e->wd);
+			struct watch *w = e->wd == users_wd ? NULL : find(e->wd);
 			viewer_t *v, *next;
+			if (e->wd == users_wd && e->len && !strcmp(e->name, users_name))
+				users_changed = 1;
 			for (v = w ? w->head : NULL; v; v = next) {
 				next = v->watch_next; /* grew may move v to another file */
 				streamer_view_grew(v);
@@ -129,6 +157,8 @@ streamer_watch_events(void)
 			p += sizeof(*e) + e->len;
 		}
 	}
+	if (users_changed)
+		streamer_view_recheck_all();
 }
 
 void

@@ -25,6 +25,9 @@ const api = {
 			headers: { "Content-Type": "application/json" },
 			body: JSON.stringify({ user: user, password: password }),
 		});
+		if (r.status === 429)
+			throw new Error("too many attempts: try again in " +
+			    (r.headers.get("Retry-After") || "a few") + " s");
 		if (!r.ok)
 			throw new Error(r.status === 401 || r.status === 403 ?
 			    "wrong user or password" : "login failed: HTTP " + r.status);

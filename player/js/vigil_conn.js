@@ -86,12 +86,16 @@ class Conn {
 					this.onskip(m.reason);
 			}
 		};
-		ws.onclose = () => {
+		ws.onclose = (ev) => {
 			if (this.ws !== ws)
 				return;
 			this.ws = null;
 			if (this.closed)
 				return;
+			if (ev && ev.code === 4001) { /* token expired or revoked: sign in again */
+				vigil.api.unauthorized();
+				return;
+			}
 			if (this.onlink)
 				this.onlink(false);
 			if (!opened)

@@ -17,7 +17,8 @@
  *	-S MS stops reading the first connection MS after it connected (a
  *	viewer that stops reading). -o FILE gets one line per message of
  *	the first connection: "D counter frame frag/count keyed live stream
- *	keyframe capture_ms received_ms" for a datagram, "K session stream frame" for a key, "T json" for text.
+ *	keyframe capture_ms received_ms" for a datagram, "K session stream frame" for a key, "T json" for text,
+ *	"C code reason" when the server closes the socket (its close frame).
  *	At the end one line per connection on stdout:
  *	  conn I connected C datagrams N keys K verified V bad B skips S
  *	  text T first F last L backwards W
@@ -194,6 +195,13 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size
 			c->next_cmd++;
 			if (lws_write(wsi, b + LWS_PRE, n, LWS_WRITE_TEXT) < (int)n)
 				return -1;
+		}
+		break;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (out && c->idx == 0 && len >= 2) {
+			const uint8_t *b = in;
+			fprintf(out, "C %u %.*s\n", (unsigned)b[0] << 8 | b[1], (int)len - 2,
+				(const char *)b + 2);
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:

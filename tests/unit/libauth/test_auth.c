@@ -56,17 +56,47 @@ test_tokens(void **state)
 {
 	uint8_t key[AUTH_KEY_LEN] = {7}, key2[AUTH_KEY_LEN] = {8};
 	char tok[AUTH_TOKEN_MAX], name[AUTH_NAME_MAX + 1];
+	auth_user_t u = {0}, v;
 
 	(void)state;
-	assert_int_equal(auth_token_make(key, "alice", 2000, tok, sizeof(tok)), 0);
-	assert_int_equal(auth_token_check(key, tok, 1999, name), 0);
+	snprintf(u.name, sizeof(u.name), "alice");
+	u.salt[0] = 1;
+	assert_int_equal(auth_token_make(key, &u, 2000, tok, sizeof(tok)), 0);
+	assert_int_equal(auth_token_name(tok, name), 0);
 	assert_string_equal(name, "alice");
-	assert_int_equal(auth_token_check(key, tok, 2001, name), -EACCES);
-	assert_int_equal(auth_token_check(key2, tok, 1999, name), -EACCES);
+	assert_int_equal(auth_token_check(key, tok, &u, 1999, 3600), 0);
+	assert_int_equal(auth_token_check(key, tok, &u, 2001, 3600), -EACCES);
+	assert_int_equal(auth_token_check(key2, tok, &u, 1999, 3600), -EACCES);
+	/* issued for longer than the lifetime allows now */
+	assert_int_equal(auth_token_check(key, tok, &u, 1000, 999), -EACCES);
+	assert_int_equal(auth_token_check(key, tok, &u, 1000, 1000), 0);
+	/* a new password (salt) or another user of the same name: refused */
+	v = u;
+	v.salt[0] = 2;
+	assert_int_equal(auth_token_check(key, tok, &v, 1999, 3600), -EACCES);
+	v = u;
+	snprintf(v.name, sizeof(v.name), "alicf");
+	assert_int_equal(auth_token_check(key, tok, &v, 1999, 3600), -EACCES);
 	tok[2] = 'x';
-	assert_int_equal(auth_token_check(key, tok, 1999, name), -EACCES);
-	assert_int_equal(auth_token_check(key, "", 0, name), -EACCES);
-	assert_int_equal(auth_token_make(key, "no.dots", 2000, tok, sizeof(tok)), -EINVAL);
+	assert_int_equal(auth_token_check(key, tok, &u, 1999, 3600), -EACCES);
+	assert_int_equal(auth_token_check(key, "", &u, 0, 3600), -EACCES);
+	assert_int_equal(auth_token_name("", name), -EACCES);
+	snprintf(v.name, sizeof(v.name), "no.dots");
+	assert_int_equal(auth_token_make(key, &v, 2000, tok, sizeof(tok)), -EINVAL);
+}
+
+static void
+test_dummy(void **state)
+{
+	auth_user_t d, u = {0};
+
+	(void)state;
+	assert_int_equal(auth_user_dummy(&d), 0);
+	assert_int_equal(auth_password_set(&u, ""), 0);
+	/* the parameters of a real record: the same work to refuse */
+	assert_true(d.N == u.N && d.r == u.r && d.p == u.p);
+	assert_int_equal(auth_password_check(&d, ""), 0);
+	assert_int_equal(auth_password_check(&d, "x"), 0);
 }
 
 int
@@ -75,6 +105,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_dummy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
