@@ -12,6 +12,9 @@
 #                             default the number of processors
 #   make bench [B=name]       run the benchmarks (never part of make test)
 #   make demo                 build and run the demonstration
+#   make format               clang-format every C source and header in place
+#                             (.clang-format); make test checks the tree
+#                             conforms (tests/integration/test_format.sh)
 #   make analyze              clang's static analyzer (scan-build) over the
 #                             libraries, programs and tests; report in
 #                             build/analyze/report, fails on any finding
@@ -145,7 +148,7 @@ $(OUT)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-.PHONY: all deps test test-build check unit integration fuzz fuzz-build bench demo clean vectors analyze
+.PHONY: format all deps test test-build check unit integration fuzz fuzz-build bench demo clean vectors analyze
 .DEFAULT_GOAL := all
 
 all: $(LIBARS) $(PROG_BINS)
@@ -219,6 +222,11 @@ bench: all $(BENCH_BINS) $(TOOL_BINS)
 
 demo: deps all
 	@./scripts/demo.sh
+
+# Every C file the project keeps, in the style of .clang-format.
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build/*' -not -path '*/node_modules/*')
+format:
+	clang-format -i $(FORMAT_SRCS)
 
 # A build of its own, so that every file is compiled (and analysed) again.
 analyze:

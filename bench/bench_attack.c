@@ -82,19 +82,33 @@
 #define BATCH 32
 
 enum { C_RANDOM, C_TRUNC, C_BITFLIP, C_OVERSIZE, C_VERSION, C_UNKNOWN, C_REPLAY, C_HELLO, NCLASS };
-static const char *class_name[NCLASS] = {"random", "truncated", "bitflip", "oversize",
-					 "version", "unknown_camera", "replay", "forged_hello"};
+static const char *class_name[NCLASS] = {"random",  "truncated",      "bitflip", "oversize",
+					 "version", "unknown_camera", "replay",  "forged_hello"};
 /* the counter that should take each class (printed beside the total) */
-static const char *class_counter[NCLASS] = {"malformed", "malformed", "bad_tag", "oversize",
-					    "malformed", "no_session", "duplicates_total",
-					    "hello_cookie_sent"};
-static const char *drops[] = {"malformed",	 "oversize",	  "unknown_camera",
-			      "revoked",	 "bad_tag",	  "bad_signature",
-			      "unwrap",		 "replay",	  "stale",
-			      "no_session",	 "sessions_full", "unexpected_type",
-			      "hello_rate_limited", "hello_cookie_sent", "hello_cookie_capped",
-			      "hello_cookie_bad", "replay_data", "hello_date", "hello_future",
-			      "hello_replay",	 NULL};
+static const char *class_counter[NCLASS] = {"malformed",        "malformed",        "bad_tag",
+					    "oversize",         "malformed",        "no_session",
+					    "duplicates_total", "hello_cookie_sent"};
+static const char *drops[] = {"malformed",
+			      "oversize",
+			      "unknown_camera",
+			      "revoked",
+			      "bad_tag",
+			      "bad_signature",
+			      "unwrap",
+			      "replay",
+			      "stale",
+			      "no_session",
+			      "sessions_full",
+			      "unexpected_type",
+			      "hello_rate_limited",
+			      "hello_cookie_sent",
+			      "hello_cookie_capped",
+			      "hello_cookie_bad",
+			      "replay_data",
+			      "hello_date",
+			      "hello_future",
+			      "hello_replay",
+			      NULL};
 
 static int cameras = 100, port, sources = 65536;
 static double good_rate;
@@ -149,8 +163,8 @@ counters(int cls, uint64_t *app, uint64_t *dup, uint64_t *drop, uint64_t *sig, u
 	*drop = drop_total();
 	*sig = metric("listener", 1, "hello_verify");
 	*own = cls >= 0 && cls < NCLASS
-		       ? metric(cls == C_REPLAY ? "writer" : "listener", 2, class_counter[cls])
-		       : 0;
+		   ? metric(cls == C_REPLAY ? "writer" : "listener", 2, class_counter[cls])
+		   : 0;
 }
 
 /* Pids of the stages in the status segment, in order; returns how many. */
@@ -238,11 +252,13 @@ make_bad(int cls, proto_session_t *stranger, const uint8_t *stranger_uuid)
 			break;
 		case C_TRUNC: bad_len[i] = 1 + (r[0] | r[1] << 8) % (DATA_LEN - 1); break;
 		case C_BITFLIP: /* in the sealed payload or the tag: GCM must refuse it */
-			b[PROTO_DATA_HDR_LEN + (r[0] | r[1] << 8) % (DATA_LEN - PROTO_DATA_HDR_LEN)] ^=
-				(uint8_t)(1 << (r[2] % 8));
+			b[PROTO_DATA_HDR_LEN +
+			  (r[0] | r[1] << 8) % (DATA_LEN - PROTO_DATA_HDR_LEN)] ^=
+			    (uint8_t)(1 << (r[2] % 8));
 			break;
 		case C_OVERSIZE:
-			bad_len[i] = PROTO_MAX_DGRAM + 1 + (r[0] | r[1] << 8) % (2048 - PROTO_MAX_DGRAM - 1);
+			bad_len[i] =
+			    PROTO_MAX_DGRAM + 1 + (r[0] | r[1] << 8) % (2048 - PROTO_MAX_DGRAM - 1);
 			break;
 		case C_VERSION: b[2] = (uint8_t)(PROTO_VERSION + 1 + r[0] % 254); break;
 		case C_UNKNOWN: {
@@ -380,8 +396,8 @@ settle(void)
 
 	while (tu_now_s() - t0 < 30) {
 		usleep(50 * 1000);
-		v = metric("writer", 2, "appended_total") + metric("writer", 2, "duplicates_total") +
-		    drop_total();
+		v = metric("writer", 2, "appended_total") +
+		    metric("writer", 2, "duplicates_total") + drop_total();
 		if (v != last) {
 			last = v;
 			tl = tu_now_s();
@@ -508,7 +524,8 @@ setup(const char *keydir, const char *probedir)
 		/* the same camera, a later session, signed with a key not its own */
 		h.counter = 1000;
 		RAND_bytes(h.hello_id, sizeof(h.hello_id));
-		if ((len = proto_hello_seal(wrong, srv, &h, secret, forged[c], PROTO_MAX_DGRAM)) < 0)
+		if ((len = proto_hello_seal(wrong, srv, &h, secret, forged[c], PROTO_MAX_DGRAM)) <
+		    0)
 			return -1;
 		forged_len[c] = (size_t)len;
 	}
@@ -545,12 +562,14 @@ main(void)
 		cookie = getenv("BENCH_COOKIE");
 	if (strcmp(cookie, "auto") && strcmp(cookie, "always") && strcmp(cookie, "off"))
 		return 2;
-	if (nbad < 1 || bad_rate <= 0 || hello_rate <= 0 || hello_secs <= 0 || cameras < 1 || sources < 1 || sources > 1 << 20)
+	if (nbad < 1 || bad_rate <= 0 || hello_rate <= 0 || hello_secs <= 0 || cameras < 1 ||
+	    sources < 1 || sources > 1 << 20)
 		return 2;
 	good_rate = (double)cameras * CAM_DGRAMS_PER_S;
 	good_cap = (size_t)(good_rate * ((double)nbad / bad_rate > hello_secs
-						 ? (double)nbad / bad_rate
-						 : (hello_secs > 3 ? hello_secs : 3))) + 1;
+					     ? (double)nbad / bad_rate
+					     : (hello_secs > 3 ? hello_secs : 3))) +
+		   1;
 	good = malloc(good_cap * DATA_LEN);
 	prev = malloc(good_cap * DATA_LEN);
 	bad = malloc(VARIANTS * sizeof(*bad));
@@ -580,10 +599,11 @@ main(void)
 	snprintf(conf, sizeof(conf), "%s/vigil.conf", tmp);
 	if ((f = fopen(conf, "w")) == NULL)
 		return 1;
-	fprintf(f, "shm_prefix = %s\nmetrics_listen =\nwriters = 2\nring_slots = 16384\n"
-		   "hello_cookie = %s\n"
-		   "stage listener = %s/vigil-listener -d %s -l 127.0.0.1:%d\n"
-		   "stage writer = %s/vigil-writer -D %s/data\n",
+	fprintf(f,
+		"shm_prefix = %s\nmetrics_listen =\nwriters = 2\nring_slots = 16384\n"
+		"hello_cookie = %s\n"
+		"stage listener = %s/vigil-listener -d %s -l 127.0.0.1:%d\n"
+		"stage writer = %s/vigil-writer -D %s/data\n",
 		prefix, cookie, bindir, keys, port, bindir, tmp);
 	fclose(f);
 	if ((vpid = fork()) == 0) {
@@ -613,18 +633,22 @@ main(void)
 		}
 	}
 	settle();
-	fprintf(stderr, "bench_attack: %d stages, %llu of %d hellos accepted; bad %zu per class at %.0f/s, "
-			"hello flood %.0f/s for %.0f s, %d cameras at %.0f datagrams/s\n",
+	fprintf(stderr,
+		"bench_attack: %d stages, %llu of %d hellos accepted; bad %zu per class at %.0f/s, "
+		"hello flood %.0f/s for %.0f s, %d cameras at %.0f datagrams/s\n",
 		npid, (unsigned long long)metric("listener", 1, "hello"), cameras, nbad, bad_rate,
 		hello_rate, hello_secs, cameras, good_rate);
-	printf("BENCH attack_counts bad_per_class=%zu bad_rate=%.0f hello_rate=%.0f hello_seconds=%.0f "
-	       "cameras=%d good_dgrams_per_s=%.0f\n",
-	       nbad, bad_rate, hello_rate, hello_secs, cameras, good_rate);
+	printf(
+	    "BENCH attack_counts bad_per_class=%zu bad_rate=%.0f hello_rate=%.0f hello_seconds=%.0f "
+	    "cameras=%d good_dgrams_per_s=%.0f\n",
+	    nbad, bad_rate, hello_rate, hello_secs, cameras, good_rate);
 
 	/* phases: -1 the reference, 0..NCLASS-1 the classes, NCLASS the hello flood */
 	for (cls = -1; cls <= NCLASS; cls++) {
 		double secs = cls < 0 ? 3 : cls == NCLASS ? hello_secs : (double)nbad / bad_rate;
-		size_t n_bad = cls < 0 ? 0 : cls == NCLASS ? (size_t)(hello_rate * hello_secs) : nbad;
+		size_t n_bad = cls < 0         ? 0
+			       : cls == NCLASS ? (size_t)(hello_rate * hello_secs)
+					       : nbad;
 		uint64_t a0, d0, dr0, sig0, cnt0, a1, d1, dr1, sig1, cnt1, loss, counted, ck0, ck1;
 		double c0, c1, t0, t1, cpu_pct, probe_ms = -1;
 		pid_t probe = -1;
@@ -667,36 +691,44 @@ main(void)
 		/* replays: dropped by the listener's window or index, or kept once by a writer */
 		counted = cls == C_REPLAY ? (d1 - d0) + (dr1 - dr0) : dr1 - dr0;
 		cpu_pct = (c1 - c0) * 100 / (t1 - t0);
-		fprintf(stderr, "bench_attack: %-14s %5.1f s: good sent %zu stored %llu, bad sent %zu, "
-				"drops +%llu, duplicates +%llu, listener cpu %.0f%%, crashes %d\n",
-			cls < 0 ? "ref" : cls == NCLASS ? "hello_flood" : class_name[cls], t1 - t0,
-			ngood, (unsigned long long)(a1 - a0), n_bad, (unsigned long long)(dr1 - dr0),
-			(unsigned long long)(d1 - d0), cpu_pct, crashes);
+		fprintf(stderr,
+			"bench_attack: %-14s %5.1f s: good sent %zu stored %llu, bad sent %zu, "
+			"drops +%llu, duplicates +%llu, listener cpu %.0f%%, crashes %d\n",
+			cls < 0         ? "ref"
+			: cls == NCLASS ? "hello_flood"
+					: class_name[cls],
+			t1 - t0, ngood, (unsigned long long)(a1 - a0), n_bad,
+			(unsigned long long)(dr1 - dr0), (unsigned long long)(d1 - d0), cpu_pct,
+			crashes);
 		if (cls < 0) {
 			ref_rate = (double)(a1 - a0) / (t1 - t0);
 			ref_cpu = cpu_pct;
-			printf("BENCH attack_ref good_stored_per_s=%.0f listener_cpu_pct=%.1f good_loss=%llu "
-			       "crashes=%d\n",
-			       ref_rate, ref_cpu, (unsigned long long)loss, crashes);
+			printf(
+			    "BENCH attack_ref good_stored_per_s=%.0f listener_cpu_pct=%.1f good_loss=%llu "
+			    "crashes=%d\n",
+			    ref_rate, ref_cpu, (unsigned long long)loss, crashes);
 		} else if (cls < NCLASS) {
 			double rate = (double)(a1 - a0) / (t1 - t0);
 
-			printf("BENCH attack_%s good_loss=%llu bad_rate=%.0f ref=%.0f ratio=%.2f crashes=%d "
-			       "counted=%llu sent=%zu %s=+%llu\n",
-			       class_name[cls], (unsigned long long)loss, (double)n_bad / (t1 - t0),
-			       ref_rate, ref_rate > 0 ? rate / ref_rate : 0, crashes,
-			       (unsigned long long)counted, n_bad, class_counter[cls],
-			       (unsigned long long)(cnt1 - cnt0));
+			printf(
+			    "BENCH attack_%s good_loss=%llu bad_rate=%.0f ref=%.0f ratio=%.2f crashes=%d "
+			    "counted=%llu sent=%zu %s=+%llu\n",
+			    class_name[cls], (unsigned long long)loss, (double)n_bad / (t1 - t0),
+			    ref_rate, ref_rate > 0 ? rate / ref_rate : 0, crashes,
+			    (unsigned long long)counted, n_bad, class_counter[cls],
+			    (unsigned long long)(cnt1 - cnt0));
 		} else {
-			printf("BENCH attack_hello_flood listener_cpu_pct=%.1f ref=%.1f ratio=%.2f "
-			       "rsa_checks_per_s=%.0f cookies_per_s=%.0f new_session=%d "
-			       "new_session_ms=%.0f flood_bytes=%zu reply_bytes=%llu good_loss=%llu "
-			       "crashes=%d hellos_sent=%zu hello_rate=%.0f counted=%llu sources=%d\n",
-			       cpu_pct, ref_cpu, ref_cpu > 0 ? cpu_pct / ref_cpu : 0,
-			       (double)(sig1 - sig0) / (t1 - t0), (double)(ck1 - ck0) / (t1 - t0),
-			       probe_ok, probe_ms, n_bad * forged_len[0],
-			       (unsigned long long)flood_rx_bytes, (unsigned long long)loss, crashes,
-			       n_bad, (double)n_bad / (t1 - t0), (unsigned long long)(dr1 - dr0), sources);
+			printf(
+			    "BENCH attack_hello_flood listener_cpu_pct=%.1f ref=%.1f ratio=%.2f "
+			    "rsa_checks_per_s=%.0f cookies_per_s=%.0f new_session=%d "
+			    "new_session_ms=%.0f flood_bytes=%zu reply_bytes=%llu good_loss=%llu "
+			    "crashes=%d hellos_sent=%zu hello_rate=%.0f counted=%llu sources=%d\n",
+			    cpu_pct, ref_cpu, ref_cpu > 0 ? cpu_pct / ref_cpu : 0,
+			    (double)(sig1 - sig0) / (t1 - t0), (double)(ck1 - ck0) / (t1 - t0),
+			    probe_ok, probe_ms, n_bad * forged_len[0],
+			    (unsigned long long)flood_rx_bytes, (unsigned long long)loss, crashes,
+			    n_bad, (double)n_bad / (t1 - t0), (unsigned long long)(dr1 - dr0),
+			    sources);
 		}
 		fflush(stdout);
 	}

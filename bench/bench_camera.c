@@ -110,16 +110,19 @@ main(void)
 	snprintf(conf, sizeof(conf), "%s/%s/camera.conf", cams, u);
 
 	snprintf(frames, sizeof(frames), "%d", SECS * 30);
-	char *v720[] = {cam, "-c", conf, "--server", server, "--size", "1280x720", "--fps", "30",
-			"--kbps", "2000", "--keyint", "60", "-n", frames, "--no-gpsd", NULL};
-	char *dump[] = {cam, "-c", conf, "--server", server, "--size", "1280x720", "--fps", "30",
-			"--kbps", "2000", "--keyint", "60", "-n", frames, "--no-gpsd", "--dump-yuv",
-			yuv, NULL};
-	char *f720[] = {"ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p",
-			"-s", "1280x720", "-r", "30", "-i", yuv, "-c:v", "libx264",
-			"-preset", "veryfast", "-tune", "zerolatency", "-profile:v", "baseline",
-			"-b:v", "2000k", "-maxrate", "2000k", "-bufsize", "2000k", "-g", "60",
-			"-threads", "1", "-f", "null", "-", NULL};
+	char *v720[] = {cam,        "-c",    conf,   "--server",  server, "--size",
+			"1280x720", "--fps", "30",   "--kbps",    "2000", "--keyint",
+			"60",       "-n",    frames, "--no-gpsd", NULL};
+	char *dump[] = {cam,         "-c",         conf,    "--server", server,
+			"--size",    "1280x720",   "--fps", "30",       "--kbps",
+			"2000",      "--keyint",   "60",    "-n",       frames,
+			"--no-gpsd", "--dump-yuv", yuv,     NULL};
+	char *f720[] = {"ffmpeg",      "-v",         "error",    "-f",      "rawvideo", "-pix_fmt",
+			"yuv420p",     "-s",         "1280x720", "-r",      "30",       "-i",
+			yuv,           "-c:v",       "libx264",  "-preset", "veryfast", "-tune",
+			"zerolatency", "-profile:v", "baseline", "-b:v",    "2000k",    "-maxrate",
+			"2000k",       "-bufsize",   "2000k",    "-g",      "60",       "-threads",
+			"1",           "-f",         "null",     "-",       NULL};
 	snprintf(yuv, sizeof(yuv), "%s/src.yuv", dir);
 	if ((vigil = run_cpu(v720)) < 0 || run_cpu(dump) < 0 || (ref = run_cpu(f720)) < 0)
 		goto out;
@@ -129,14 +132,14 @@ main(void)
 
 	snprintf(frames, sizeof(frames), "%d", SECS * 10);
 	snprintf(fleetn, sizeof(fleetn), "%d", FLEET);
-	char *vfleet[] = {cam, "--fleet", fleetn, "-d", keydir, "-o", fleet, "--server", server,
-			  "--size", "320x240", "--fps", "10", "--kbps", "500", "-n", frames,
-			  "--no-gpsd", NULL};
-	char *vone[] = {cam, "-c", conf, "--server", server, "--size", "320x240", "--fps", "10",
-			"--kbps", "500", "-n", frames, "--no-gpsd", NULL};
+	char *vfleet[] = {cam,        "--fleet", fleetn,   "-d",        keydir,  "-o", fleet,
+			  "--server", server,    "--size", "320x240",   "--fps", "10", "--kbps",
+			  "500",      "-n",      frames,   "--no-gpsd", NULL};
+	char *vone[] = {cam,  "-c",     conf,  "--server", server, "--size",    "320x240", "--fps",
+			"10", "--kbps", "500", "-n",       frames, "--no-gpsd", NULL};
 	/* the first fleet run provisions its cameras (RSA key generation): not measured */
-	char *prov[] = {cam, "--fleet", fleetn, "-d", keydir, "-o", fleet, "--server", server,
-			"-n", "1", "--no-gpsd", NULL};
+	char *prov[] = {cam,        "--fleet", fleetn, "-d", keydir,      "-o", fleet,
+			"--server", server,    "-n",   "1",  "--no-gpsd", NULL};
 	if (run_cpu(prov) < 0 || (fl = run_cpu(vfleet)) < 0 || (one = run_cpu(vone)) < 0)
 		goto out;
 	printf("BENCH camera_fleet cpu_ms_per_camera_s=%.2f ref=%.2f ratio=%.3f cameras=%d\n",

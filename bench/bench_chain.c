@@ -42,8 +42,8 @@
 #include "testutil.h"
 
 #define RECORDS 50000
-#define DLEN    1400
-#define ROUNDS  50
+#define DLEN 1400
+#define ROUNDS 50
 
 static void
 append_records(const char *path, int first, int n)

@@ -52,7 +52,7 @@
 #include "shm_metrics.h"
 
 #define MAX_RATES 16
-#define FRAGS 10 /* datagrams per frame */
+#define FRAGS 10             /* datagrams per frame */
 #define CAM_DGRAMS_PER_S 178 /* 2 Mbps of 1400-byte payloads */
 #define DATA_LEN (PROTO_DATA_HDR_LEN + 1400 + PROTO_TAG_LEN)
 
@@ -107,7 +107,8 @@ blast(int port, int hello, size_t n, double rate)
 		 * only makes the next batch go at once; the timer slack is 1 us.
 		 */
 		if ((ahead = (double)i / rate - (tu_now_s() - t0)) > 0) {
-			struct timespec ts = {(time_t)ahead, (long)((ahead - (double)(time_t)ahead) * 1e9)};
+			struct timespec ts = {(time_t)ahead,
+					      (long)((ahead - (double)(time_t)ahead) * 1e9)};
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -120,7 +121,7 @@ seal_all(const char *keydir, size_t n)
 	char path[700];
 	EVP_PKEY *cam = proto_key_generate(2048), *srv = proto_key_generate(2048);
 	proto_session_t **s = calloc((size_t)cameras, sizeof(*s));
-	uint8_t (*uuid)[16] = calloc((size_t)cameras, 16), secret[32], payload[1400];
+	uint8_t(*uuid)[16] = calloc((size_t)cameras, 16), secret[32], payload[1400];
 	uint64_t ms = proto_now_ms();
 	uint32_t date = proto_date_from_ms(ms);
 	size_t j;
@@ -241,10 +242,11 @@ step_vigil(const char *tmp, int port, size_t n, double rate, double *cpu)
 	 * sessions in one burst and answer no hello cookie (vigil-cam does);
 	 * the data path is what is measured here.
 	 */
-	fprintf(f, "shm_prefix = %s\nmetrics_listen =\nwriters = 2\nring_slots = 16384\n"
-		   "hello_load = 1000000\n"
-		   "stage listener = %s/vigil-listener -d %s/keys -l 127.0.0.1:%d -r 100000\n"
-		   "stage writer = %s/vigil-writer -D %s/data\n",
+	fprintf(f,
+		"shm_prefix = %s\nmetrics_listen =\nwriters = 2\nring_slots = 16384\n"
+		"hello_load = 1000000\n"
+		"stage listener = %s/vigil-listener -d %s/keys -l 127.0.0.1:%d -r 100000\n"
+		"stage writer = %s/vigil-writer -D %s/data\n",
 		prefix, bindir, tmp, port, bindir, tmp);
 	fclose(f);
 	if ((pid = fork()) == 0) {
@@ -261,11 +263,13 @@ step_vigil(const char *tmp, int port, size_t n, double rate, double *cpu)
 	settle(vigil_hellos, prefix, 0.3, 10);
 	blast(port, 0, n, rate);
 	stored = settle(vigil_stored, prefix, 0.5, 30);
-	fprintf(stderr, "bench_ingest: listener accepted %llu, hellos %llu, no session %llu, ring full %llu\n",
-		(unsigned long long)metric_sum(prefix, "listener", 1, "accepted"),
-		(unsigned long long)metric_sum(prefix, "listener", 1, "hello"),
-		(unsigned long long)metric_sum(prefix, "listener", 1, "no_session"),
-		(unsigned long long)metric_sum(prefix, "listener", 1, "ring_full"));
+	fprintf(
+	    stderr,
+	    "bench_ingest: listener accepted %llu, hellos %llu, no session %llu, ring full %llu\n",
+	    (unsigned long long)metric_sum(prefix, "listener", 1, "accepted"),
+	    (unsigned long long)metric_sum(prefix, "listener", 1, "hello"),
+	    (unsigned long long)metric_sum(prefix, "listener", 1, "no_session"),
+	    (unsigned long long)metric_sum(prefix, "listener", 1, "ring_full"));
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	*cpu = children_cpu_s() - c0;
@@ -308,7 +312,8 @@ step_ref(const char *tmp, int port, size_t n, double rate, double *cpu)
 		for (;;) {
 			for (k = 0; k < 64; k++) {
 				v[k] = (struct iovec){buf[k], sizeof(buf[k])};
-				m[k] = (struct mmsghdr){.msg_hdr = {.msg_iov = &v[k], .msg_iovlen = 1}};
+				m[k] = (struct mmsghdr){
+				    .msg_hdr = {.msg_iov = &v[k], .msg_iovlen = 1}};
 			}
 			int r = recvmmsg(fd, m, 64, MSG_WAITFORONE, NULL);
 			if (r <= 0)
@@ -462,8 +467,10 @@ main(void)
 			      : k == 1 ? step_ref(tmp, port, n, rates[r], &cpu)
 				       : step_cmd(tmp, rx[k].name, port, n, rates[r], &cpu);
 			rx[k].ran = 1;
-			fprintf(stderr, "bench_ingest: %-5s %6.0f/s for %d s: stored %llu of %zu, cpu %.2f s\n",
-				rx[k].name, rates[r], seconds, (unsigned long long)got, n, cpu);
+			fprintf(
+			    stderr,
+			    "bench_ingest: %-5s %6.0f/s for %d s: stored %llu of %zu, cpu %.2f s\n",
+			    rx[k].name, rates[r], seconds, (unsigned long long)got, n, cpu);
 			if (got < n) {
 				rx[k].done = 1;
 				continue;

@@ -192,8 +192,10 @@ main(void)
 	if (open < 0)
 		return 1;
 	hellos(&hs, &rhs);
-	printf("BENCH proto_seal ns_per_dgram=%.0f ref=%.0f ratio=%.2f\n", seal, rseal, seal / rseal);
-	printf("BENCH proto_open ns_per_dgram=%.0f ref=%.0f ratio=%.2f\n", open, ropen, open / ropen);
+	printf("BENCH proto_seal ns_per_dgram=%.0f ref=%.0f ratio=%.2f\n", seal, rseal,
+	       seal / rseal);
+	printf("BENCH proto_open ns_per_dgram=%.0f ref=%.0f ratio=%.2f\n", open, ropen,
+	       open / ropen);
 	printf("BENCH proto_hello hellos_per_s=%.0f ref=%.0f ratio=%.2f\n", hs, rhs, hs / rhs);
 	return 0;
 }

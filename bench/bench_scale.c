@@ -60,13 +60,13 @@ now_ns(void)
 }
 
 typedef struct run {
-	int nats;	    /* 1: over libbus, 0: over a ring */
-	uint64_t count;	    /* messages */
-	uint64_t rate;	    /* 0: as fast as possible, else messages/s */
+	int nats;       /* 1: over libbus, 0: over a ring */
+	uint64_t count; /* messages */
+	uint64_t rate;  /* 0: as fast as possible, else messages/s */
 	char url[64], stream[64];
 	shm_ring_t *ring;
-	uint64_t *lat;	    /* ns per message, filled by the consumer */
-	uint64_t t0, t1;    /* first send, last receipt */
+	uint64_t *lat;   /* ns per message, filled by the consumer */
+	uint64_t t0, t1; /* first send, last receipt */
 	int fail;
 } run_t;
 
@@ -220,13 +220,14 @@ int
 main(void)
 {
 	char *dir, port[16], log[4200], cmd[4300];
-	const char *nats = access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server"
-								       : "nats-server";
+	const char *nats =
+	    access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server" : "nats-server";
 	int seconds = tu_env_int("BENCH_SECONDS", 3, 1, 3600), i, rc = 1;
 	double rate[2], p50[2], p99[2];
 	pid_t srv;
 
-	if (system("command -v nats-server >/dev/null 2>&1 || test -x /usr/sbin/nats-server") != 0) {
+	if (system("command -v nats-server >/dev/null 2>&1 || test -x /usr/sbin/nats-server") !=
+	    0) {
 		printf("bench_scale: nats-server is not installed\n");
 		return 77;
 	}
@@ -253,11 +254,12 @@ main(void)
 		n.rate = r.rate = i == 0 ? 0 : 20000;
 		snprintf(n.url, sizeof(n.url), "nats://127.0.0.1:%s", port);
 		snprintf(n.stream, sizeof(n.stream), "bench%d", i);
-		if (one(&r, &rate[0], &p50[0], &p99[0]) < 0 || one(&n, &rate[1], &p50[1], &p99[1]) < 0)
+		if (one(&r, &rate[0], &p50[0], &p99[0]) < 0 ||
+		    one(&n, &rate[1], &p50[1], &p99[1]) < 0)
 			goto out;
 		if (i == 0) {
-			printf("BENCH scale_rate msgs_per_s=%.0f ref=%.0f ratio=%.3f\n", rate[1], rate[0],
-			       rate[1] / rate[0]);
+			printf("BENCH scale_rate msgs_per_s=%.0f ref=%.0f ratio=%.3f\n", rate[1],
+			       rate[0], rate[1] / rate[0]);
 			continue;
 		}
 		printf("BENCH scale_latency_p50 us=%.1f ref=%.1f ratio=%.1f\n", p50[1], p50[0],

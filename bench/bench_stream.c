@@ -222,7 +222,8 @@ cam_frame(cam_t *c, int key, uint64_t cap_ms, size_t payload, int nfrag, uint8_t
 		h.frag_count = (uint16_t)nfrag;
 		h.capture_ms = cap_ms;
 		h.payload_len = (uint16_t)payload;
-		if ((n = proto_data_seal(c->s, &h, pay, buf + off + PROTO_REC_HDR_LEN, PROTO_MAX_DGRAM)) < 0)
+		if ((n = proto_data_seal(c->s, &h, pay, buf + off + PROTO_REC_HDR_LEN,
+					 PROTO_MAX_DGRAM)) < 0)
 			die("seal");
 		proto_rec_encode(&m, buf + off + PROTO_REC_HDR_LEN, (size_t)n, buf + off);
 		off += PROTO_REC_HDR_LEN + (size_t)n;
@@ -361,15 +362,14 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size
 		c->closed = 1;
 		c->wsi = NULL;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }
 
 static struct lws_protocols protocols[] = {
-	{"vigil-bench", cb, 0, 4096, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {"vigil-bench", cb, 0, 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 static void
@@ -429,8 +429,9 @@ play_at(const char *us, const char *ds, uint64_t from, uint64_t span, int n, dou
 
 	for (i = 0; i < n && i < 4096 && conns[0].connected; i++) {
 		uint64_t t = from + (uint64_t)rand() % span;
-		snprintf(cmd, sizeof(cmd), "{\"op\":\"play\",\"camera\":\"%s\",\"date\":\"%s\",\"from_ms\":%llu}",
-			 us, ds, (unsigned long long)t);
+		snprintf(cmd, sizeof(cmd),
+			 "{\"op\":\"play\",\"camera\":\"%s\",\"date\":\"%s\",\"from_ms\":%llu}", us,
+			 ds, (unsigned long long)t);
 		send_cmd(&conns[0], cmd);
 		uint64_t end = now_ns() + 2000000000ull;
 		while (conns[0].pending && now_ns() < end)
@@ -584,7 +585,8 @@ main(void)
 			uint64_t a = now_ns();
 			pid_t cp = spawn(n ? cargv : targv, "/dev/null");
 			int ws;
-			if (cp < 0 || waitpid(cp, &ws, 0) != cp || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+			if (cp < 0 || waitpid(cp, &ws, 0) != cp || !WIFEXITED(ws) ||
+			    WEXITSTATUS(ws) != 0)
 				die(n ? "cat" : "true");
 			double s = (double)(now_ns() - a) / 1e9;
 			if (n && s < cat_s)
@@ -603,7 +605,8 @@ main(void)
 		double ms = 0;
 		char line[512];
 		while (lf && fgets(line, sizeof(line), lf))
-			sscanf(line, "vigil-indexer: indexed %llu records of %*d files in %lf ms", &recs, &ms);
+			sscanf(line, "vigil-indexer: indexed %llu records of %*d files in %lf ms",
+			       &recs, &ms);
 		if (lf)
 			fclose(lf);
 		if (ms > 0 && ms < ix_ms)
@@ -613,17 +616,19 @@ main(void)
 	if (true_s < cat_s / 2)
 		cat_s -= true_s;
 	double scan = ix_ms < 1e9 ? mb / (ix_ms / 1000) : 0, catr = mb / cat_s;
-	printf("BENCH stream_scan mb_per_s=%.0f ref=%.0f ratio=%.2f runs=%d records=%llu\n", scan, catr,
-	       catr > 0 ? scan / catr : 0, scan_runs, recs);
+	printf("BENCH stream_scan mb_per_s=%.0f ref=%.0f ratio=%.2f runs=%d records=%llu\n", scan,
+	       catr, catr > 0 ? scan / catr : 0, scan_runs, recs);
 	uint64_t used, size;
 	idx_arena_usage(idx, &used, &size);
 	idx_day_info_t di;
 	idx_day_info(idx, day.uuid, yday, &di);
 	double bpd = (double)used / (double)(ndg + 1), rpd = (double)day.size / (double)(ndg + 1);
 	double live = (double)(((uint64_t)di.nkeyframes + di.npoints) * sizeof(idx_point_t) +
-			       (uint64_t)di.nranges * sizeof(idx_range_t)) / (double)(ndg + 1);
-	printf("BENCH stream_index bytes_per_dgram=%.2f ref=%.0f ratio=%.4f entries_bytes_per_dgram=%.2f\n",
-	       bpd, rpd, bpd / rpd, live);
+			       (uint64_t)di.nranges * sizeof(idx_range_t)) /
+		      (double)(ndg + 1);
+	printf(
+	    "BENCH stream_index bytes_per_dgram=%.2f ref=%.0f ratio=%.4f entries_bytes_per_dgram=%.2f\n",
+	    bpd, rpd, bpd / rpd, live);
 	fflush(stdout);
 	if (only && strcmp(only, "scan") == 0)
 		goto out;
@@ -635,7 +640,8 @@ main(void)
 	snprintf(spath, sizeof(spath), "%s/vigil-streamer", bindir);
 	snprintf(log, sizeof(log), "%s/streamer.log", tmp);
 	snprintf(alog, sizeof(alog), "%s/audit.log", tmp);
-	char *sargv[] = {spath, "-l", hp, "-D", dd, "-d", kd, "-P", tmp, "-q", "1024", "-w", "2", NULL};
+	char *sargv[] = {spath, "-l", hp,   "-D",   dd,   "-d", kd,
+			 "-P",  tmp,  "-q", "1024", "-w", "2",  NULL};
 	pid_st = spawn(sargv, log);
 	usleep(500000);
 
@@ -688,7 +694,8 @@ main(void)
 	}
 	day_flush(&bday, wbuf, &wlen);
 	fsync(bday.fd);
-	for (i = 0; i < 1500 && (idx_day_info(idx, bday.uuid, yday, &di) < 0 || di.indexed_to < bday.size);
+	for (i = 0;
+	     i < 1500 && (idx_day_info(idx, bday.uuid, yday, &di) < 0 || di.indexed_to < bday.size);
 	     i++)
 		usleep(20000);
 	if (di.indexed_to < bday.size)
@@ -697,9 +704,10 @@ main(void)
 	nseek = play_at(us, ds, t0 + 3600000, 7200000, nseeks, seek);
 	double bfirst = nseek ? seek[0] : 0;
 	double b50 = pct(seek, (size_t)nseek, 0.5), b99 = pct(seek, (size_t)nseek, 0.99);
-	printf("BENCH stream_seek_backfill p50_ms=%.2f p99_ms=%.2f ref=%.2f ratio=%.2f first_ms=%.2f "
-	       "seeks=%d points=%u\n",
-	       b50, b99, s99, s99 > 0 ? b99 / s99 : 0, bfirst, nseek, di.npoints);
+	printf(
+	    "BENCH stream_seek_backfill p50_ms=%.2f p99_ms=%.2f ref=%.2f ratio=%.2f first_ms=%.2f "
+	    "seeks=%d points=%u\n",
+	    b50, b99, s99, s99 > 0 ? b99 / s99 : 0, bfirst, nseek, di.npoints);
 	fflush(stdout);
 	send_cmd(&conns[0], "{\"op\":\"stop\"}");
 	service_until(now_ns() + 100000000ull, NULL);
@@ -740,12 +748,14 @@ live:
 	}
 	service_until(now_ns() + 300000000ull, NULL);
 	double l50 = pct(lat, nlat, 0.5), l99 = pct(lat, nlat, 0.99), r99 = ref_wakeup_p99();
-	printf("BENCH stream_live p50_ms=%.2f p99_ms=%.2f ref=%.3f ratio=%.1f samples=%zu cameras=%d\n",
-	       l50, l99, r99, r99 > 0 ? l99 / r99 : 0, nlat, ncams);
+	printf(
+	    "BENCH stream_live p50_ms=%.2f p99_ms=%.2f ref=%.3f ratio=%.1f samples=%zu cameras=%d\n",
+	    l50, l99, r99, r99 > 0 ? l99 / r99 : 0, nlat, ncams);
 	fflush(stdout);
 	for (k = 0; k < ncams + 1; k++)
 		if (conns[k].wsi)
-			lws_set_timeout(conns[k].wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+			lws_set_timeout(conns[k].wsi, PENDING_TIMEOUT_CLOSE_SEND,
+					LWS_TO_KILL_ASYNC);
 	service_until(now_ns() + 300000000ull, NULL);
 
 	/*
@@ -762,7 +772,8 @@ live:
 		if (pipe(go[i]) < 0 || pipe(res[i]) < 0)
 			die("pipe");
 		if (fork() == 0) {
-			int lo = base + i * per, hi = lo + per > base + fanout ? base + fanout : lo + per;
+			int lo = base + i * per,
+			    hi = lo + per > base + fanout ? base + fanout : lo + per;
 			int connected = 0, ok = 0, r[2];
 			uint32_t msg[2];
 			fcntl(go[i][0], F_SETFL, O_NONBLOCK);
@@ -795,10 +806,12 @@ live:
 				    conns[k].in_window == msg[1])
 					ok++;
 				else if (getenv("BENCH_DEBUG"))
-					fprintf(stderr, "viewer %d: connected %d closed %d skips %llu got %llu of %u\n", k,
-						conns[k].connected, conns[k].closed,
-						(unsigned long long)conns[k].skips,
-						(unsigned long long)conns[k].in_window, msg[1]);
+					fprintf(
+					    stderr,
+					    "viewer %d: connected %d closed %d skips %llu got %llu of %u\n",
+					    k, conns[k].connected, conns[k].closed,
+					    (unsigned long long)conns[k].skips,
+					    (unsigned long long)conns[k].in_window, msg[1]);
 			r[0] = connected;
 			r[1] = ok;
 			if (write(res[i][1], r, sizeof(r)) < 0)

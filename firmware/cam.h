@@ -18,7 +18,7 @@
 
 typedef struct cam_conf {
 	uint8_t uuid[PROTO_UUID_LEN];
-	char server[256];     /* HOST:PORT */
+	char server[256];      /* HOST:PORT */
 	char camera_key[4096]; /* paths, made absolute against the conf's folder */
 	char server_key[4096];
 	char state[4096];
@@ -35,7 +35,7 @@ typedef struct cam_state {
 	uint32_t date;
 	uint32_t next;
 	uint32_t reserved; /* counters below this are reserved on disk */
-	int lost;	   /* the file was missing or garbled at start */
+	int lost;          /* the file was missing or garbled at start */
 } cam_state_t;
 
 int cam_state_open(cam_state_t *s, const char *path, uint32_t today);
@@ -60,7 +60,7 @@ typedef struct cam_cookie {
 	struct {
 		uint8_t id[PROTO_HELLO_ID_LEN];
 		uint32_t date, session;
-		uint64_t ms;	      /* last sent (monotonic); 0: an empty slot */
+		uint64_t ms;          /* last sent (monotonic); 0: an empty slot */
 		uint64_t answered_ms; /* last resent for a COOKIE */
 	} sent[CAM_COOKIE_SENT];
 	uint32_t issued; /* the trailer: the cookie's issued time and MAC */
@@ -78,23 +78,23 @@ typedef struct cam {
 	socklen_t server_len;
 	proto_session_t *session;
 	uint32_t session_date;
-	uint32_t frame[3]; /* next frame number per stream in this session */
+	uint32_t frame[3];              /* next frame number per stream in this session */
 	uint8_t hello[PROTO_MAX_DGRAM]; /* the session's hello, resent until acknowledged */
 	size_t hello_len;
 	uint64_t hello_ms; /* when it was last sent (monotonic) */
-	int acked;	   /* the server acknowledged this session */
+	int acked;         /* the server acknowledged this session */
 	/* a HELLO_ACK said the hello's counter may be reused: a new session opens first */
 	int reopen;
 	cam_past_t past[CAM_PAST_MAX]; /* the last sessions, the current one included */
-	int past_fd;		       /* their file, "<state>.s2c" */
+	int past_fd;                   /* their file, "<state>.s2c" */
 	cam_cookie_t cookie;
 	struct cam_sync *sync; /* the store and its answers (cam_sync.c); NULL: none */
-	proto_rr_t last_rr; /* the newest receiver report ... */
-	int rr_fresh;	    /* ... not yet acted on */
+	proto_rr_t last_rr;    /* the newest receiver report ... */
+	int rr_fresh;          /* ... not yet acted on */
 	/* counters */
 	uint64_t sent, sent_bytes, acks, missing, rr, hello_resent;
 	uint64_t s2c_earlier; /* server messages sealed for an earlier session, opened */
-	uint64_t reopened; /* sessions reopened at the server's next counter */
+	uint64_t reopened;    /* sessions reopened at the server's next counter */
 } cam_t;
 
 /* How long a camera that lost its counter state waits for its first HELLO_ACK (ms). */

@@ -91,8 +91,7 @@ jpeg_open(cam_enc_t *e)
 }
 
 int
-cam_enc_open(cam_enc_t *e, uint8_t codec, int w, int h, int fps, int kbps, int keyint,
-	     int quality)
+cam_enc_open(cam_enc_t *e, uint8_t codec, int w, int h, int fps, int kbps, int keyint, int quality)
 {
 	int rc;
 

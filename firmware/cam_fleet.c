@@ -116,7 +116,6 @@ camera_open(cam_t *c, const char *camdir, const char *name, const char *server, 
 	return 0;
 }
 
-
 static int
 fleet_loop(cam_t *cams, cam_tele_t *tele, int n, const cam_opts_t *o, cam_feed_t *feed,
 	   volatile int *stop)

@@ -67,16 +67,18 @@ on_signal(int sig)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: vigil-cam -c camera.conf [-n FRAMES] [--fps N] [--server HOST:PORT]\n"
-		   "                 [--source testsrc|file:PATH|v4l2:DEVICE] [--codec h264|jpeg]\n"
-		   "                 [--size WxH] [--kbps N] [--keyint N] [--quality N]\n"
-		   "                 [--telemetry-hz R] [--telemetry-only] [--gpx FILE]\n"
-		   "                 [--gpsd HOST:PORT] [--no-gpsd]\n"
-		   "                 [--signal PCT] [--telemetry-log FILE]\n"
-		   "                 [--abr] [--jpeg-below KBPS] [--jpeg-fps N]\n"
-		   "                 [--clock-offset MS]\n"
-		   "                 [--store DIR] [--store-max BYTES] [--resend-rate N] [--linger MS]\n"
-		   "       vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [--server HOST:PORT] [options]\n");
+	fprintf(
+	    f,
+	    "usage: vigil-cam -c camera.conf [-n FRAMES] [--fps N] [--server HOST:PORT]\n"
+	    "                 [--source testsrc|file:PATH|v4l2:DEVICE] [--codec h264|jpeg]\n"
+	    "                 [--size WxH] [--kbps N] [--keyint N] [--quality N]\n"
+	    "                 [--telemetry-hz R] [--telemetry-only] [--gpx FILE]\n"
+	    "                 [--gpsd HOST:PORT] [--no-gpsd]\n"
+	    "                 [--signal PCT] [--telemetry-log FILE]\n"
+	    "                 [--abr] [--jpeg-below KBPS] [--jpeg-fps N]\n"
+	    "                 [--clock-offset MS]\n"
+	    "                 [--store DIR] [--store-max BYTES] [--resend-rate N] [--linger MS]\n"
+	    "       vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [--server HOST:PORT] [options]\n");
 }
 
 /* --codec h264|jpeg */
@@ -116,42 +118,42 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{"fps", required_argument, NULL, 'F'},
-		{"server", required_argument, NULL, 'S'},
-		{"clock-offset", required_argument, NULL, 'O'},
-		{"source", required_argument, NULL, 's'},
-		{"codec", required_argument, NULL, 'C'},
-		{"size", required_argument, NULL, 'W'},
-		{"kbps", required_argument, NULL, 'K'},
-		{"keyint", required_argument, NULL, 'I'},
-		{"quality", required_argument, NULL, 'Q'},
-		{"telemetry-hz", required_argument, NULL, 'H'},
-		{"telemetry-only", no_argument, NULL, 'Y'},
-		{"gpx", required_argument, NULL, 'X'},
-		{"no-gpsd", no_argument, NULL, 'g'},
-		{"gpsd", required_argument, NULL, 'p'},
-		{"signal", required_argument, NULL, 'P'},
-		{"telemetry-log", required_argument, NULL, 'L'},
-		{"abr", no_argument, NULL, 'A'},
-		{"jpeg-below", required_argument, NULL, 'J'},
-		{"jpeg-fps", required_argument, NULL, 'j'},
-		{"fleet", required_argument, NULL, 'N'},
-		{"dump-yuv", required_argument, NULL, 'U'},
-		{"store", required_argument, NULL, 'B'},
-		{"store-max", required_argument, NULL, 'M'},
-		{"resend-rate", required_argument, NULL, 'E'},
-		{"linger", required_argument, NULL, 'Z'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"fps", required_argument, NULL, 'F'},
+	    {"server", required_argument, NULL, 'S'},
+	    {"clock-offset", required_argument, NULL, 'O'},
+	    {"source", required_argument, NULL, 's'},
+	    {"codec", required_argument, NULL, 'C'},
+	    {"size", required_argument, NULL, 'W'},
+	    {"kbps", required_argument, NULL, 'K'},
+	    {"keyint", required_argument, NULL, 'I'},
+	    {"quality", required_argument, NULL, 'Q'},
+	    {"telemetry-hz", required_argument, NULL, 'H'},
+	    {"telemetry-only", no_argument, NULL, 'Y'},
+	    {"gpx", required_argument, NULL, 'X'},
+	    {"no-gpsd", no_argument, NULL, 'g'},
+	    {"gpsd", required_argument, NULL, 'p'},
+	    {"signal", required_argument, NULL, 'P'},
+	    {"telemetry-log", required_argument, NULL, 'L'},
+	    {"abr", no_argument, NULL, 'A'},
+	    {"jpeg-below", required_argument, NULL, 'J'},
+	    {"jpeg-fps", required_argument, NULL, 'j'},
+	    {"fleet", required_argument, NULL, 'N'},
+	    {"dump-yuv", required_argument, NULL, 'U'},
+	    {"store", required_argument, NULL, 'B'},
+	    {"store-max", required_argument, NULL, 'M'},
+	    {"resend-rate", required_argument, NULL, 'E'},
+	    {"linger", required_argument, NULL, 'Z'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	cam_opts_t o = {
-		.frames = -1,
-		.feed = {"testsrc", PROTO_C_H264, 320, 240, 10, 500, 30, 75},
-		.tele_hz = 1,
-		.gpsd = "localhost:2947",
-		.signal = -1,
-		.jpeg_below = 150,
-		.jpeg_fps = 2,
+	    .frames = -1,
+	    .feed = {"testsrc", PROTO_C_H264, 320, 240, 10, 500, 30, 75},
+	    .tele_hz = 1,
+	    .gpsd = "localhost:2947",
+	    .signal = -1,
+	    .jpeg_below = 150,
+	    .jpeg_fps = 2,
 	};
 	cam_feed_t feed = {0};
 	cam_tele_t tele = {0};
@@ -179,17 +181,23 @@ main(int argc, char **argv)
 		case 'S': o.server = optarg; break;
 		case 'O':
 			/* a year either way */
-			if ((bad = proto_parse_long("--clock-offset", optarg, -CAM_YEAR_MS, CAM_YEAR_MS,
-			                            &off)) == 0)
+			if ((bad = proto_parse_long("--clock-offset", optarg, -CAM_YEAR_MS,
+						    CAM_YEAR_MS, &off)) == 0)
 				o.clock_offset = off;
 			break;
 		case 's': o.feed.source = optarg; break;
 		case 'C': bad = codec_parse(optarg, &o.feed.codec); break;
 		case 'W': bad = size_parse(optarg, &o.feed.w, &o.feed.h); break;
 		case 'K': bad = proto_parse_int("--kbps", optarg, 16, 1000000, &o.feed.kbps); break;
-		case 'I': bad = proto_parse_int("--keyint", optarg, 1, 100000, &o.feed.keyint); break;
-		case 'Q': bad = proto_parse_int("--quality", optarg, 1, 100, &o.feed.quality); break;
-		case 'H': bad = proto_parse_double("--telemetry-hz", optarg, 0.01, 1000, &o.tele_hz); break;
+		case 'I':
+			bad = proto_parse_int("--keyint", optarg, 1, 100000, &o.feed.keyint);
+			break;
+		case 'Q':
+			bad = proto_parse_int("--quality", optarg, 1, 100, &o.feed.quality);
+			break;
+		case 'H':
+			bad = proto_parse_double("--telemetry-hz", optarg, 0.01, 1000, &o.tele_hz);
+			break;
 		case 'Y': o.tele_only = 1; break;
 		case 'X': o.gpx = optarg; break;
 		case 'g': o.gpsd = NULL; break;
@@ -197,13 +205,19 @@ main(int argc, char **argv)
 		case 'P': bad = proto_parse_int("--signal", optarg, -1, 100, &o.signal); break;
 		case 'L': o.tele_log = optarg; break;
 		case 'A': o.abr = 1; break;
-		case 'J': bad = proto_parse_int("--jpeg-below", optarg, 0, 1000000, &o.jpeg_below); break;
+		case 'J':
+			bad = proto_parse_int("--jpeg-below", optarg, 0, 1000000, &o.jpeg_below);
+			break;
 		case 'j': bad = proto_parse_int("--jpeg-fps", optarg, 1, 1000, &o.jpeg_fps); break;
 		case 'N': bad = proto_parse_int("--fleet", optarg, 1, 1000000, &o.fleet); break;
 		case 'U': o.feed.dump_yuv = optarg; break;
 		case 'B': store = optarg; break;
-		case 'M': bad = proto_parse_u64("--store-max", optarg, UINT64_MAX, &store_max); break;
-		case 'E': bad = proto_parse_u32("--resend-rate", optarg, UINT32_MAX, &resend_rate); break;
+		case 'M':
+			bad = proto_parse_u64("--store-max", optarg, UINT64_MAX, &store_max);
+			break;
+		case 'E':
+			bad = proto_parse_u32("--resend-rate", optarg, UINT32_MAX, &resend_rate);
+			break;
 		case 'Z': bad = proto_parse_u64("--linger", optarg, UINT64_MAX, &linger_ms); break;
 		case 'd': o.keydir = optarg; break;
 		case 'o': o.camdir = optarg; break;
@@ -243,7 +257,7 @@ main(int argc, char **argv)
 		have_feed = 1;
 	}
 	if (cam_tele_open(&tele, o.gpx, o.gpsd, o.signal,
-	                  proto_now_ms() + (uint64_t)o.clock_offset) < 0)
+			  proto_now_ms() + (uint64_t)o.clock_offset) < 0)
 		goto out;
 	have_tele = 1;
 	if (o.tele_log && (log = fopen(o.tele_log, "w")) == NULL) {
@@ -277,10 +291,9 @@ out:
 	printf("sent=%llu bytes=%llu acks=%llu missing=%llu rr=%llu hello_resent=%llu "
 	       "s2c_earlier=%llu cookies=%llu cookies_dropped=%llu\n",
 	       (unsigned long long)c.sent, (unsigned long long)c.sent_bytes,
-	       (unsigned long long)c.acks, (unsigned long long)c.missing,
-	       (unsigned long long)c.rr, (unsigned long long)c.hello_resent,
-	       (unsigned long long)c.s2c_earlier, (unsigned long long)c.cookie.accepted,
-	       (unsigned long long)c.cookie.dropped);
+	       (unsigned long long)c.acks, (unsigned long long)c.missing, (unsigned long long)c.rr,
+	       (unsigned long long)c.hello_resent, (unsigned long long)c.s2c_earlier,
+	       (unsigned long long)c.cookie.accepted, (unsigned long long)c.cookie.dropped);
 	if (c.reopened)
 		printf("counter: reopened=%llu\n", (unsigned long long)c.reopened);
 	cam_sync_print(&c);

@@ -54,14 +54,14 @@ typedef struct cam_coded {
 typedef struct cam_enc {
 	uint8_t codec;
 	int w, h, fps, kbps, keyint, quality;
-	void *x264;	     /* x264_t */
-	void *pic_in;	     /* x264_picture_t */
-	void *tj;	     /* tjhandle */
-	uint8_t *jpeg;	     /* tjBufSize() bytes */
+	void *x264;    /* x264_t */
+	void *pic_in;  /* x264_picture_t */
+	void *tj;      /* tjhandle */
+	uint8_t *jpeg; /* tjBufSize() bytes */
 	unsigned long jpeg_cap;
-	uint8_t *yuv;	     /* the input picture's planes when x264 does not own them */
-	cam_pic_t pic;	     /* where the source draws the next picture */
-	uint8_t *out;	     /* concatenated NAL units of the last frame */
+	uint8_t *yuv;  /* the input picture's planes when x264 does not own them */
+	cam_pic_t pic; /* where the source draws the next picture */
+	uint8_t *out;  /* concatenated NAL units of the last frame */
 	size_t out_cap;
 	int force_key;
 } cam_enc_t;
@@ -122,7 +122,7 @@ void cam_v4l2_close(cam_src_t *s);
  */
 typedef struct cam_feed_conf {
 	const char *source; /* "testsrc", "file:PATH", "v4l2:DEV" */
-	uint8_t codec;	    /* PROTO_C_H264 or PROTO_C_JPEG */
+	uint8_t codec;      /* PROTO_C_H264 or PROTO_C_JPEG */
 	int w, h, fps, kbps, keyint, quality;
 	const char *dump_yuv; /* also write every picture here, raw I420 (benchmark reference) */
 } cam_feed_conf_t;
@@ -148,11 +148,11 @@ void cam_sleep_until(struct timespec *next, long step_ns);
 /* Telemetry (cam_tele.c). */
 typedef struct cam_tele {
 	uint64_t start_ms;
-	int signal;	/* fixed signal percent, or -1: simulated */
-	double *pts;	/* GPX track: lat, lon pairs */
+	int signal;  /* fixed signal percent, or -1: simulated */
+	double *pts; /* GPX track: lat, lon pairs */
 	size_t npts;
-	void *gps;	/* struct gps_data_t while gpsd answers */
-	char gpsd[256];	/* HOST:PORT, or "": no gpsd */
+	void *gps;           /* struct gps_data_t while gpsd answers */
+	char gpsd[256];      /* HOST:PORT, or "": no gpsd */
 	uint64_t gps_try_ms; /* monotonic */
 	int fix;
 	double fix_lat, fix_lon, fix_speed, fix_track;
@@ -179,11 +179,11 @@ typedef struct cam_abr_rung {
 
 typedef struct cam_abr {
 	cam_abr_rung_t rung[CAM_ABR_RUNGS];
-	int n;		    /* rungs; the last is JPEG */
-	int cur;	    /* 0 is the best */
-	int jpeg_below;	    /* kbps: a capacity under this means JPEG */
-	int good;	    /* consecutive reports without loss */
-	int hold;	    /* the last report changed the rung */
+	int n;                  /* rungs; the last is JPEG */
+	int cur;                /* 0 is the best */
+	int jpeg_below;         /* kbps: a capacity under this means JPEG */
+	int good;               /* consecutive reports without loss */
+	int hold;               /* the last report changed the rung */
 	double loss, rate_kbps; /* of the last report */
 	uint64_t changes, to_jpeg, from_jpeg;
 } cam_abr_t;
@@ -195,20 +195,20 @@ const cam_abr_rung_t *cam_abr_rung(const cam_abr_t *a);
 
 /* What the command line asks of one camera, or of each camera of a fleet. */
 typedef struct cam_opts {
-	long frames;		/* video frames (telemetry records with tele_only); -1 forever */
+	long frames;            /* video frames (telemetry records with tele_only); -1 forever */
 	long long clock_offset; /* ms added to the system clock */
 	cam_feed_conf_t feed;
-	double tele_hz;		/* telemetry records per second */
-	int tele_only;		/* no video */
-	const char *gpx;	/* simulated track, or NULL */
-	const char *gpsd;	/* HOST:PORT of gpsd, asked first; NULL: none */
-	int signal;		/* fixed signal percent, or -1 */
-	const char *tele_log;	/* write each record sent here, one line each */
-	int abr;		/* adapt to receiver reports */
+	double tele_hz;       /* telemetry records per second */
+	int tele_only;        /* no video */
+	const char *gpx;      /* simulated track, or NULL */
+	const char *gpsd;     /* HOST:PORT of gpsd, asked first; NULL: none */
+	int signal;           /* fixed signal percent, or -1 */
+	const char *tele_log; /* write each record sent here, one line each */
+	int abr;              /* adapt to receiver reports */
 	int jpeg_below, jpeg_fps;
-	int fleet;		/* cameras in this process (cam_fleet.c) */
+	int fleet; /* cameras in this process (cam_fleet.c) */
 	const char *keydir, *camdir;
-	const char *server;	/* HOST:PORT overriding camera.conf */
+	const char *server; /* HOST:PORT overriding camera.conf */
 } cam_opts_t;
 
 /* cam_fleet.c: run o->fleet cameras sharing one feed; returns the exit status. */

@@ -25,9 +25,9 @@ adapt(cam_t *c, cam_abr_t *abr, cam_feed_t *feed, int signal, uint64_t now, uint
       uint64_t *last_ms, uint64_t *last_bytes)
 {
 	const cam_abr_rung_t *r;
-	double sent_kbps = mono > *last_ms ? (double)(c->sent_bytes - *last_bytes) * 8 /
-						     (double)(mono - *last_ms)
-					   : 0;
+	double sent_kbps =
+	    mono > *last_ms ? (double)(c->sent_bytes - *last_bytes) * 8 / (double)(mono - *last_ms)
+			    : 0;
 
 	*last_ms = mono;
 	*last_bytes = c->sent_bytes;
@@ -92,7 +92,8 @@ cam_run_capture(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tel
 		cam_poll_replies(c);
 		if (c->rr_fresh) {
 			c->rr_fresh = 0;
-			if (o->abr && adapt(c, &abr, feed, signal, now, mono, &rr_ms, &rr_bytes) < 0)
+			if (o->abr &&
+			    adapt(c, &abr, feed, signal, now, mono, &rr_ms, &rr_bytes) < 0)
 				return -1;
 		}
 		cam_hello_retry(c, mono);

@@ -120,8 +120,10 @@ ack_wait(cam_t *c)
 		cam_hello_retry(c, now);
 	}
 	if (!c->acked)
-		fprintf(stderr, "vigil-cam: no hello-ack in %u ms: counters go on from %u "
-				"unconfirmed\n", CAM_HOLD_MS, c->state.next);
+		fprintf(stderr,
+			"vigil-cam: no hello-ack in %u ms: counters go on from %u "
+			"unconfirmed\n",
+			CAM_HOLD_MS, c->state.next);
 }
 
 int
@@ -198,8 +200,9 @@ cam_send_frame(cam_t *c, uint8_t stream, uint8_t codec, int keyframe, uint64_t c
 			return -1;
 		h.counter = (uint32_t)counter;
 		h.frag_index = (uint16_t)i;
-		h.payload_len = (uint16_t)(len - off < PROTO_DATA_MAX_PAYLOAD ? len - off
-									: PROTO_DATA_MAX_PAYLOAD);
+		h.payload_len =
+		    (uint16_t)(len - off < PROTO_DATA_MAX_PAYLOAD ? len - off
+								  : PROTO_DATA_MAX_PAYLOAD);
 		if ((n = proto_data_seal(c->session, &h, frame + off, dg, sizeof(dg))) < 0) {
 			fprintf(stderr, "vigil-cam: seal: %s\n", proto_strerror(n));
 			return -1;

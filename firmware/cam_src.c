@@ -76,7 +76,7 @@ cam_src_open(cam_src_t *s, const char *spec, int w, int h, int fps)
 			s->kind = CAM_SRC_H264_FILE;
 		else {
 			fprintf(stderr, "vigil-cam: %s is neither H.264 Annex-B nor JPEG\n",
-			        spec + 5);
+				spec + 5);
 			cam_src_close(s);
 			return -1;
 		}

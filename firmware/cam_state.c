@@ -65,8 +65,9 @@ cam_state_open(cam_state_t *s, const char *path, uint32_t today)
 		s->reserved = s->next;
 	} else {
 		s->lost = 1;
-		fprintf(stderr, "vigil-cam: state %s %s: counters resume above the store and the "
-				"server's next counter\n",
+		fprintf(stderr,
+			"vigil-cam: state %s %s: counters resume above the store and the "
+			"server's next counter\n",
 			path, got <= 0 ? "missing" : "garbled (not a state line)");
 	}
 	if (s->date != today) {

@@ -287,8 +287,7 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void
-confirm_apply(cam_store_t *s, const proto_range_t *r, int log);
+static void confirm_apply(cam_store_t *s, const proto_range_t *r, int log);
 
 int
 cam_store_open(cam_store_t *s, const char *dir, uint64_t max_bytes)
@@ -372,7 +371,8 @@ cam_store_open(cam_store_t *s, const char *dir, uint64_t max_bytes)
 			proto_range_t pr = {proto_get32(r), proto_get32(r + 4), proto_get32(r + 8)};
 			confirm_apply(s, &pr, 0);
 			uint64_t end = (uint64_t)pr.first + pr.count;
-			if ((rc = used_note(s, pr.date, end > UINT32_MAX ? UINT32_MAX : (uint32_t)end)) < 0)
+			if ((rc = used_note(s, pr.date,
+					    end > UINT32_MAX ? UINT32_MAX : (uint32_t)end)) < 0)
 				goto out;
 			off += 16;
 		}
@@ -399,7 +399,7 @@ cam_store_open(cam_store_t *s, const char *dir, uint64_t max_bytes)
 			}
 			s->voids = p;
 			s->voids[s->nvoid++] =
-				(proto_range_t){proto_get32(r), proto_get32(r + 4), proto_get32(r + 8)};
+			    (proto_range_t){proto_get32(r), proto_get32(r + 4), proto_get32(r + 8)};
 			uint64_t end = (uint64_t)proto_get32(r + 4) + proto_get32(r + 8);
 			if ((rc = used_note(s, proto_get32(r),
 					    end > UINT32_MAX ? UINT32_MAX : (uint32_t)end)) < 0)

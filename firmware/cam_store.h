@@ -31,8 +31,8 @@
 #define CAM_STORE_REC_HDR 12
 #define CAM_STORE_SEG_MAX (16u << 20)
 #define CAM_STORE_DEFAULT_MAX (2ull << 30) /* 2 GiB */
-#define CAM_STORE_HELLO_SEG 0xffffffffu	   /* entry lives in the hello list */
-#define CAM_STORE_FREED 0xfffffffeu	   /* entry's segment was deleted */
+#define CAM_STORE_HELLO_SEG 0xffffffffu    /* entry lives in the hello list */
+#define CAM_STORE_FREED 0xfffffffeu        /* entry's segment was deleted */
 
 typedef struct cam_store_ent {
 	uint32_t counter;
@@ -78,7 +78,7 @@ typedef struct cam_store {
 	/* per date, 1 + the highest counter confirmed or voided (outlives the records) */
 	struct {
 		uint32_t date, next;
-	} *used;
+	} * used;
 	uint32_t nused;
 	int hello_fd, confirm_fd, void_fd;
 	uint64_t bytes; /* on disk, segments and hellos */
@@ -94,8 +94,7 @@ int cam_store_put(cam_store_t *s, const uint8_t *dg, size_t len);
 /* Copy a held datagram into buf (PROTO_MAX_DGRAM bytes); its length, or -ENOENT. */
 int cam_store_get(cam_store_t *s, uint32_t date, uint32_t counter, uint8_t *buf);
 /* The stored hello of (date, session), or NULL. */
-const cam_store_hello_t *cam_store_hello_of(const cam_store_t *s, uint32_t date,
-					    uint32_t session);
+const cam_store_hello_t *cam_store_hello_of(const cam_store_t *s, uint32_t date, uint32_t session);
 /* The server holds these counters: they may be freed. */
 void cam_store_confirm(cam_store_t *s, const proto_range_t *r);
 /* Lowest counter of date still held, or `next` when none. */
@@ -128,10 +127,10 @@ typedef struct cam_sync {
 	cam_store_t store;
 	proto_range_t q[CAM_SYNC_QUEUE]; /* ranges still to resend */
 	uint32_t nq;
-	uint32_t rate;	/* resends per second */
+	uint32_t rate; /* resends per second */
 	double tokens;
-	uint64_t tokens_ms;	   /* monotonic, as every time here */
-	uint64_t heard_ms;	   /* last authenticated message from the server */
+	uint64_t tokens_ms;        /* monotonic, as every time here */
+	uint64_t heard_ms;         /* last authenticated message from the server */
 	uint64_t silence_hello_ms; /* current hello resent for silence */
 	struct {
 		uint32_t date, session;

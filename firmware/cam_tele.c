@@ -24,8 +24,8 @@
 #include "cam.h"
 #include "cam_media.h"
 
-#define WALK_MS 1.4	    /* metres per second */
-#define EARTH_R 6371000.0   /* metres */
+#define WALK_MS 1.4       /* metres per second */
+#define EARTH_R 6371000.0 /* metres */
 #define DEG (M_PI / 180.0)
 
 static int

@@ -54,8 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strncasecmp(s + 13, u, 36))
 			abort();
 		break;
-	default:
-		break;
+	default: break;
 	}
 	if (auth_token_name(s, name) == 0) {
 		auth_user_t user = {0};

@@ -53,8 +53,8 @@ setup(void)
 
 	base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp";
 	for (i = 0; i < 2; i++) {
-		snprintf(dir[i], sizeof(dir[i]), "%s/vigil-fuzz-daystate.%d.%d", base, (int)getpid(),
-			 i);
+		snprintf(dir[i], sizeof(dir[i]), "%s/vigil-fuzz-daystate.%d.%d", base,
+			 (int)getpid(), i);
 		mkdir(dir[i], 0700);
 		snprintf(sub, sizeof(sub), "%s/0f8fad5b-d9cb-469f-a165-70867728950e", dir[i]);
 		mkdir(sub, 0700);
@@ -90,7 +90,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (st.damaged && back.damaged_at != st.damaged_at) || back.voids.n != st.voids.n)
 		abort();
 	for (i = 0; i < st.voids.n; i++)
-		if (back.voids.r[i].lo != st.voids.r[i].lo || back.voids.r[i].hi != st.voids.r[i].hi)
+		if (back.voids.r[i].lo != st.voids.r[i].lo ||
+		    back.voids.r[i].hi != st.voids.r[i].hi)
 			abort();
 	for (i = 0; i < back.nlate && i < st.nlate; i++)
 		if (memcmp(&back.late[i], &st.late[i], sizeof(st.late[i])))

@@ -17,15 +17,15 @@
 #include "proto_crypto.h"
 
 static const char CAMERA_PUB[] =
-	"-----BEGIN PUBLIC KEY-----\n"
-	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEApE2NiKTWkl2c0OUiReHS\n"
-	"zZLu5j+bXojco40oyCS+4VycKJw6ewghX2ZH8UatLfUQZjCM44twKFbrRZlcq8eg\n"
-	"GhFOOa7/M3vqpY73T3qnPaEEqup3HMjvaYZTCQ7YGdXU1qFeflwP4lTDpavn/X2e\n"
-	"qrWThi/ah01CY7BtyeK1lHv3InUUrYonpNiIlFYYoPiE1FXnprpC1e2VYkVohhmW\n"
-	"4j+YTt0S5HvcnkptennRmxY7uI4rx33joQ+i6c5Ti5McTkh3PBx6VgOIj1VtD5vA\n"
-	"BaoSpX4pAkigMGKfB11mmF41DND5yP7EpXV2/7DG8RW/eaHtXoxC3y5B1rI1hspc\n"
-	"zwIDAQAB\n"
-	"-----END PUBLIC KEY-----\n";
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEApE2NiKTWkl2c0OUiReHS\n"
+    "zZLu5j+bXojco40oyCS+4VycKJw6ewghX2ZH8UatLfUQZjCM44twKFbrRZlcq8eg\n"
+    "GhFOOa7/M3vqpY73T3qnPaEEqup3HMjvaYZTCQ7YGdXU1qFeflwP4lTDpavn/X2e\n"
+    "qrWThi/ah01CY7BtyeK1lHv3InUUrYonpNiIlFYYoPiE1FXnprpC1e2VYkVohhmW\n"
+    "4j+YTt0S5HvcnkptennRmxY7uI4rx33joQ+i6c5Ti5McTkh3PBx6VgOIj1VtD5vA\n"
+    "BaoSpX4pAkigMGKfB11mmF41DND5yP7EpXV2/7DG8RW/eaHtXoxC3y5B1rI1hspc\n"
+    "zwIDAQAB\n"
+    "-----END PUBLIC KEY-----\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

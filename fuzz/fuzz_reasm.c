@@ -26,7 +26,7 @@
 	} while (0)
 
 #define MAX_FRAMES 6
-#define MAX_BYTES  (96 * 1024)
+#define MAX_BYTES (96 * 1024)
 
 static size_t
 frag_len(uint32_t frame, unsigned index, unsigned count)
@@ -75,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h.flags = (op[7] >> 1) & 1;
 		h.capture_ms = 5000 + h.frame + ((op[7] >> 2) & 1);
 		plen = op[8] == 0xff ? PROTO_DATA_MAX_PAYLOAD + 1
-		                     : frag_len(h.frame, h.frag_index, h.frag_count);
+				     : frag_len(h.frame, h.frag_index, h.frag_count);
 		h.payload_len = (uint16_t)plen;
 		for (j = 0; j < plen && j < sizeof(payload); j++)
 			payload[j] = frag_byte(h.frame, h.frag_index, j);

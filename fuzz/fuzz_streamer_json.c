@@ -29,7 +29,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		jb_init(&b, 1 << 16);
 		for (i = 0; i < o.n; i++) {
-			if (strlen(o.f[i].key) >= sizeof(o.f[i].key) || strlen(o.f[i].str) >= JSON_STR_MAX)
+			if (strlen(o.f[i].key) >= sizeof(o.f[i].key) ||
+			    strlen(o.f[i].str) >= JSON_STR_MAX)
 				abort();
 			jb_str(&b, o.f[i].str);
 		}

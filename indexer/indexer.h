@@ -40,7 +40,7 @@ typedef struct indexer_file {
 	} sess[INDEXER_SESSIONS];
 	int nsess;
 	uint64_t last_to, changed_ms; /* when indexed_to last moved */
-	uint64_t ckpt_at;	      /* indexed_to of the checkpoint on disk */
+	uint64_t ckpt_at;             /* indexed_to of the checkpoint on disk */
 	int ckpt_tried;
 } indexer_file_t;
 

@@ -19,16 +19,16 @@
 #include "stage.h"
 #include "proto_chain.h"
 
-#define INDEXER_CHAIN_MS    10000
+#define INDEXER_CHAIN_MS 10000
 #define INDEXER_CHAIN_BYTES (16u << 20)
-#define INDEXER_CHAIN_TURN  4 /* files extended per turn, so notices wait little */
+#define INDEXER_CHAIN_TURN 4 /* files extended per turn, so notices wait little */
 #define INDEXER_CHAIN_BACKLOG 10000
-#define DAY_MS              86400000ull
+#define DAY_MS 86400000ull
 
 static struct chain_state {
 	uint64_t next_ms, end; /* next_ms: monotonic */
 	int closed;
-} *cs;
+} * cs;
 static int ncs;
 
 void

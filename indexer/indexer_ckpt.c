@@ -155,7 +155,8 @@ indexer_ckpt_tick(indexer_t *ix, uint64_t now_ms)
 			f->changed_ms = now_ms;
 			continue;
 		}
-		if (to <= PROTO_FILE_HDR_LEN || to == f->ckpt_at || now_ms - f->changed_ms < ix->ckpt_idle_ms)
+		if (to <= PROTO_FILE_HDR_LEN || to == f->ckpt_at ||
+		    now_ms - f->changed_ms < ix->ckpt_idle_ms)
 			continue;
 		if (save(ix, f, to) == 0) {
 			f->ckpt_at = to;

@@ -58,7 +58,8 @@ indexer_loop_start(indexer_t *ix)
 	idx_set_ready(ix->idx, 1);
 	clock_gettime(CLOCK_MONOTONIC, &ts1);
 	log_info("indexed %d records of %d files in %.1f ms; %d notice rings", n, ix->nfiles,
-		 (double)(ts1.tv_sec - ts0.tv_sec) * 1e3 + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e6,
+		 (double)(ts1.tv_sec - ts0.tv_sec) * 1e3 +
+		     (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e6,
 		 ix->nrings);
 }
 

@@ -64,15 +64,15 @@ main(int argc, char **argv)
 	uint32_t index;
 	int rc;
 	const stage_metric_t metrics[] = {
-		{"indexed_records_total", &ix.m_records},
-		{"indexed_bytes_total", &ix.m_bytes},
-		{"notices_total", &ix.m_notices},
-		{"rescans_total", &ix.m_rescans},
-		{"damaged_stretches_total", &ix.m_damaged},
-		{"index_full_total", &ix.m_full},
-		{"checkpoints_loaded_total", &ix.m_ckpt_loaded},
-		{"checkpoints_ignored_total", &ix.m_ckpt_ignored},
-		{"checkpoints_written_total", &ix.m_ckpt_written},
+	    {"indexed_records_total", &ix.m_records},
+	    {"indexed_bytes_total", &ix.m_bytes},
+	    {"notices_total", &ix.m_notices},
+	    {"rescans_total", &ix.m_rescans},
+	    {"damaged_stretches_total", &ix.m_damaged},
+	    {"index_full_total", &ix.m_full},
+	    {"checkpoints_loaded_total", &ix.m_ckpt_loaded},
+	    {"checkpoints_ignored_total", &ix.m_ckpt_ignored},
+	    {"checkpoints_written_total", &ix.m_ckpt_written},
 	};
 
 	log_init("vigil-indexer", -1, STAGE_LOG_STDERR);

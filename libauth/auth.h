@@ -42,7 +42,7 @@ typedef struct auth_user {
 	uint32_t r, p;
 	uint8_t salt[AUTH_SALT_LEN];
 	uint8_t hash[AUTH_HASH_LEN];
-	int all;      /* every camera */
+	int all; /* every camera */
 	int ncameras;
 	uint8_t cameras[AUTH_CAMERAS_MAX][16];
 } auth_user_t;

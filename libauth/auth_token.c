@@ -38,7 +38,8 @@ mac_hex(const uint8_t key[AUTH_KEY_LEN], const char *msg, size_t len, const auth
 	memcpy(in + len, u->salt, AUTH_SALT_LEN);
 	memcpy(in + len + AUTH_SALT_LEN, u->hash, AUTH_HASH_LEN);
 	if (HMAC(EVP_sha256(), key, AUTH_KEY_LEN, in, len + AUTH_SALT_LEN + AUTH_HASH_LEN, mac,
-		 &n) == NULL || n != 32)
+		 &n) == NULL ||
+	    n != 32)
 		return -EIO;
 	for (i = 0; i < 32; i++)
 		sprintf(out + 2 * i, "%02x", mac[i]);
@@ -46,8 +47,8 @@ mac_hex(const uint8_t key[AUTH_KEY_LEN], const char *msg, size_t len, const auth
 }
 
 int
-auth_token_make(const uint8_t key[AUTH_KEY_LEN], const auth_user_t *u, uint64_t expiry_s,
-		char *out, size_t cap)
+auth_token_make(const uint8_t key[AUTH_KEY_LEN], const auth_user_t *u, uint64_t expiry_s, char *out,
+		size_t cap)
 {
 	char mac[65];
 	int n;
@@ -65,9 +66,9 @@ auth_token_make(const uint8_t key[AUTH_KEY_LEN], const auth_user_t *u, uint64_t 
 static int
 split(const char *token, const char **d1, const char **d2)
 {
-	if (token == NULL || strlen(token) > AUTH_TOKEN_MAX ||
-	    (*d1 = strchr(token, '.')) == NULL || (*d2 = strchr(*d1 + 1, '.')) == NULL ||
-	    (size_t)(*d1 - token) > AUTH_NAME_MAX || strlen(*d2 + 1) != 64)
+	if (token == NULL || strlen(token) > AUTH_TOKEN_MAX || (*d1 = strchr(token, '.')) == NULL ||
+	    (*d2 = strchr(*d1 + 1, '.')) == NULL || (size_t)(*d1 - token) > AUTH_NAME_MAX ||
+	    strlen(*d2 + 1) != 64)
 		return -EACCES;
 	return 0;
 }

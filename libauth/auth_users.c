@@ -99,7 +99,8 @@ parse_line(const char *s, size_t len, auth_user_t *u)
 	if (fl[0] > AUTH_NAME_MAX)
 		return -1;
 	memcpy(u->name, f[0], fl[0]);
-	if (strlen(u->name) != fl[0] || !auth_name_valid(u->name) || fl[1] != 6 || memcmp(f[1], "scrypt", 6))
+	if (strlen(u->name) != fl[0] || !auth_name_valid(u->name) || fl[1] != 6 ||
+	    memcmp(f[1], "scrypt", 6))
 		return -1;
 	if (number(f[2], fl[2], 1u << 24, &u->N) < 0 || (u->N & (u->N - 1)) || u->N < 2)
 		return -1;
@@ -223,7 +224,8 @@ auth_user_format(const auth_user_t *u, char *buf, size_t cap)
 	size_t n;
 	int i, k;
 
-	k = snprintf(buf, cap, "%s scrypt %llu %u %u ", u->name, (unsigned long long)u->N, u->r, u->p);
+	k = snprintf(buf, cap, "%s scrypt %llu %u %u ", u->name, (unsigned long long)u->N, u->r,
+		     u->p);
 	if (k < 0 || (size_t)k >= cap)
 		return -ENOSPC;
 	n = (size_t)k;
@@ -268,8 +270,8 @@ scrypt(const auth_user_t *u, const char *password, uint8_t out[AUTH_HASH_LEN])
 		goto out;
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)password,
 						      strlen(password));
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)u->salt,
-						      AUTH_SALT_LEN);
+	params[1] =
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)u->salt, AUTH_SALT_LEN);
 	params[2] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &N);
 	params[3] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r);
 	params[4] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p);

@@ -45,8 +45,8 @@ typedef struct bus_conf {
 	const char *stream; /* stream name and subject prefix, e.g. "vigil" */
 	int ack_wait_ms;    /* redelivery of an unacknowledged message */
 	int max_pending;    /* messages out at once: publisher and consumer */
-	int replicas;	    /* stream replicas (1 on one server, 3 in a cluster) */
-	int lease_ms;	    /* a shard's lease lasts this long unrenewed */
+	int replicas;       /* stream replicas (1 on one server, 3 in a cluster) */
+	int lease_ms;       /* a shard's lease lasts this long unrenewed */
 } bus_conf_t;
 
 /*

@@ -162,7 +162,8 @@ bus_open(const bus_conf_t *c, bus_t **out)
 	b->ack_wait_ms = c->ack_wait_ms > 0 ? c->ack_wait_ms : 10000;
 	b->max_pending = c->max_pending > 0 ? c->max_pending : 8192;
 	b->lease_ms = c->lease_ms > 0 ? c->lease_ms : 6000;
-	if ((s = natsOptions_Create(&o)) != NATS_OK || (s = natsOptions_SetURL(o, c->url)) != NATS_OK ||
+	if ((s = natsOptions_Create(&o)) != NATS_OK ||
+	    (s = natsOptions_SetURL(o, c->url)) != NATS_OK ||
 	    (s = natsOptions_SetMaxReconnect(o, -1)) != NATS_OK ||
 	    (s = natsOptions_SetReconnectWait(o, 250)) != NATS_OK ||
 	    (s = natsConnection_Connect(&b->nc, o)) != NATS_OK) {

@@ -82,9 +82,9 @@ typedef struct idx_range {
 
 /* A place in a day file. */
 typedef struct idx_point {
-	uint64_t offset;  /* file offset of the record */
+	uint64_t offset; /* file offset of the record */
 	uint32_t counter;
-	int32_t t;	  /* capture ms since the partition's midnight (may be < 0) */
+	int32_t t; /* capture ms since the partition's midnight (may be < 0) */
 } idx_point_t;
 
 /* Last telemetry record of a day (docs/PROTOCOL.md, telemetry payload). */
@@ -100,12 +100,12 @@ typedef struct idx_telemetry {
 typedef struct idx_day_info {
 	uint8_t uuid[16];
 	uint32_t date;
-	uint32_t high;		/* highest stored counter + 1; 0: none stored */
+	uint32_t high; /* highest stored counter + 1; 0: none stored */
 	uint32_t nranges;
-	uint32_t codecs;	/* bit c set: codec c seen (enum proto_codec) */
+	uint32_t codecs;        /* bit c set: codec c seen (enum proto_codec) */
 	uint32_t reported_next; /* camera's REPORT: counters 0..n-1 used; 0 unknown */
 	uint64_t records, bytes;
-	uint64_t indexed_to;	/* file offset up to which the file is indexed */
+	uint64_t indexed_to; /* file offset up to which the file is indexed */
 	uint64_t last_arrival_ms;
 	uint64_t last_capture_ms;
 	uint32_t nkeyframes, npoints;
@@ -192,14 +192,14 @@ idx_day_t *idx_day_get(idx_t *x, const uint8_t uuid[16], uint32_t date);
 
 /* What the indexer learnt from one record's clear header. */
 typedef struct idx_rec {
-	uint64_t offset;      /* of the record in the file */
-	uint64_t next;	      /* offset just after it */
+	uint64_t offset; /* of the record in the file */
+	uint64_t next;   /* offset just after it */
 	uint64_t arrival_ms;
-	uint64_t capture_ms;  /* data: capture time; hello: camera time; else 0 */
+	uint64_t capture_ms; /* data: capture time; hello: camera time; else 0 */
 	uint32_t counter;
 	uint32_t session;
-	uint16_t len;	      /* datagram bytes */
-	uint8_t type;	      /* enum proto_type */
+	uint16_t len; /* datagram bytes */
+	uint8_t type; /* enum proto_type */
 	uint8_t stream, codec, flags;
 	uint16_t frag_index;
 } idx_rec_t;

@@ -36,7 +36,8 @@
 #include "proto_record.h"
 
 #define CKPT_FIXED 136
-#define CKPT_VERSION 3 /* 2: points at every run start; 3: also after a duplicate (older: scanned again) */
+#define CKPT_VERSION                                                                               \
+	3 /* 2: points at every run start; 3: also after a duplicate (older: scanned again) */
 #define CKPT_MAX_ENTRIES (1u << 26)
 
 static void
@@ -136,8 +137,9 @@ idx_ckpt_decode(const uint8_t *b, size_t len, idx_ckpt_t *c)
 	uint64_t need;
 
 	memset(c, 0, sizeof(*c));
-	if (len < CKPT_FIXED + 4 || memcmp(b, "VIGLIDX1", 8) || proto_get16(b + 8) != CKPT_VERSION ||
-	    proto_get16(b + 10) != 0 || proto_get32(b + 60) != 0 || b[135] != 0)
+	if (len < CKPT_FIXED + 4 || memcmp(b, "VIGLIDX1", 8) ||
+	    proto_get16(b + 8) != CKPT_VERSION || proto_get16(b + 10) != 0 ||
+	    proto_get32(b + 60) != 0 || b[135] != 0)
 		return -EINVAL;
 	c->nranges = proto_get32(b + 96);
 	c->nkeyframes = proto_get32(b + 100);
@@ -196,7 +198,8 @@ idx_ckpt_restore(idx_t *x, idx_day_t *d, const idx_ckpt_t *c)
 	if (d->nranges || d->records)
 		return -EEXIST; /* only into a day nothing was indexed for */
 	idx_day_begin(x, d);
-	uint64_t ref = idx_arena_alloc(x, (uint64_t)(c->nranges ? c->nranges : 1) * sizeof(idx_range_t));
+	uint64_t ref =
+	    idx_arena_alloc(x, (uint64_t)(c->nranges ? c->nranges : 1) * sizeof(idx_range_t));
 	if (ref == 0) {
 		rc = -ENOSPC;
 		goto out;
@@ -235,8 +238,8 @@ out:
 uint64_t
 idx_ckpt_hello_offset(const idx_ckpt_t *c, uint32_t i)
 {
-	const uint8_t *h = c->body + (size_t)c->nranges * 24 +
-			   ((size_t)c->nkeyframes + c->npoints + i) * 16;
+	const uint8_t *h =
+	    c->body + (size_t)c->nranges * 24 + ((size_t)c->nkeyframes + c->npoints + i) * 16;
 
 	return proto_get64(h);
 }

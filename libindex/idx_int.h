@@ -18,7 +18,7 @@
 typedef struct idx_hdr {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t ndays;	    /* power of two */
+	uint32_t ndays;     /* power of two */
 	uint64_t days_off;  /* body offset of the day table */
 	uint64_t arena_off; /* body offset of the arena */
 	uint64_t arena_size;
@@ -53,7 +53,7 @@ struct idx_day {
 	uint64_t kf, pts, hellos;
 	/* the indexer's own bookkeeping, never read by readers */
 	struct idx_arr_own {
-		uint32_t dcap;	/* directory slots */
+		uint32_t dcap;  /* directory slots */
 		uint32_t c0cap; /* entries chunk 0 has room for */
 	} kf_own, pts_own, hellos_own;
 	uint32_t since_point;

@@ -213,8 +213,7 @@ arena_at(const idx_t *x, uint64_t ref, uint64_t bytes)
 }
 
 int
-idx_day_ranges(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_range_t *out,
-	       size_t max)
+idx_day_ranges(const idx_t *x, const uint8_t uuid[16], uint32_t date, idx_range_t *out, size_t max)
 {
 	const struct idx_day *d;
 	uint64_t g;
@@ -484,8 +483,7 @@ idx_day_seek_counter(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint
 }
 
 int
-idx_day_hello(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t s,
-	      uint64_t *offset)
+idx_day_hello(const idx_t *x, const uint8_t uuid[16], uint32_t date, uint32_t s, uint64_t *offset)
 {
 	idx_point_t p;
 	int rc = lookup(x, uuid, date, 2, 0, s, &p);

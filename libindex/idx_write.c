@@ -24,7 +24,7 @@ idx_reset(idx_t *x)
 	idx_hdr_t *h = x->hdr;
 
 	ck_pr_store_64(&h->generation, h->generation + 1); /* odd: readers back off */
-	ck_pr_fence_store();				     /* ... before we clear */
+	ck_pr_fence_store();                               /* ... before we clear */
 	memset(x->days, 0, (size_t)h->ndays * sizeof(struct idx_day));
 	ck_pr_store_32(&h->ready, 0);
 	ck_pr_store_64(&h->arena_used, 8);
@@ -85,7 +85,7 @@ idx_day_begin(idx_t *x, idx_day_t *d)
 {
 	(void)x;
 	ck_pr_store_32(&d->seq, d->seq + 1); /* odd: readers retry */
-	ck_pr_fence_store();		      /* ... before any field changes */
+	ck_pr_fence_store();                 /* ... before any field changes */
 }
 
 void
@@ -117,7 +117,8 @@ idx_arr_push(idx_t *x, uint64_t *word, struct idx_arr_own *a, const idx_point_t 
 		if (nref == 0)
 			return -ENOSPC;
 		memset(idx_arena_ptr(x, nref), 0, (size_t)a->dcap * 2 * sizeof(uint64_t));
-		memcpy(idx_arena_ptr(x, nref), idx_arena_ptr(x, dref), (size_t)a->dcap * sizeof(uint64_t));
+		memcpy(idx_arena_ptr(x, nref), idx_arena_ptr(x, dref),
+		       (size_t)a->dcap * sizeof(uint64_t));
 		a->dcap *= 2;
 		dref = nref;
 		ck_pr_fence_store(); /* the copied directory before the word naming it */
@@ -129,7 +130,8 @@ idx_arr_push(idx_t *x, uint64_t *word, struct idx_arr_own *a, const idx_point_t 
 		if ((c = idx_arena_alloc(x, (uint64_t)ncap * sizeof(idx_point_t))) == 0)
 			return -ENOSPC;
 		if (n)
-			memcpy(idx_arena_ptr(x, c), idx_arena_ptr(x, dir[0]), (size_t)n * sizeof(idx_point_t));
+			memcpy(idx_arena_ptr(x, c), idx_arena_ptr(x, dir[0]),
+			       (size_t)n * sizeof(idx_point_t));
 		a->c0cap = ncap;
 		ck_pr_fence_store(); /* the copy before the offset that points at it */
 		ck_pr_store_64(&dir[0], c);

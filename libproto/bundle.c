@@ -85,8 +85,7 @@ proto_pss_sign(EVP_PKEY *priv, const uint8_t *msg, size_t len, uint8_t *sig, siz
 }
 
 int
-proto_pss_verify(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_t *sig,
-		 size_t siglen)
+proto_pss_verify(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *p = NULL;

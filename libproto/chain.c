@@ -222,8 +222,7 @@ write_all(int fd, const uint8_t *b, size_t len, off_t off)
  */
 static const char chain_torn[] = "cut short";
 
-typedef int (*chain_fn)(void *arg, const uint8_t *links, uint32_t n,
-			const proto_chain_ckpt_t *c);
+typedef int (*chain_fn)(void *arg, const uint8_t *links, uint32_t n, const proto_chain_ckpt_t *c);
 
 static size_t
 walk_chain(const uint8_t *b, size_t len, EVP_PKEY *key, chain_fn fn, void *arg,
@@ -300,8 +299,8 @@ last_ckpt(int fd, off_t size, proto_chain_ckpt_t *c, EVP_PKEY *key)
 		return -1;
 	n = proto_get32(b);
 	if (n < PROTO_CHAIN_SIGNED_LEN + 4 || n > sizeof(b) || (off_t)n > size ||
-	    pread(fd, b, n, size - n) != (ssize_t)n ||
-	    proto_chain_ckpt_decode(b, n, c) != (int)n || proto_chain_ckpt_verify(c, key) < 0)
+	    pread(fd, b, n, size - n) != (ssize_t)n || proto_chain_ckpt_decode(b, n, c) != (int)n ||
+	    proto_chain_ckpt_verify(c, key) < 0)
 		return -1;
 	return 0;
 }
@@ -360,7 +359,8 @@ proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int clo
 		}
 		if (o) {
 			if (proto_chain_ckpt_verify(&last, priv) < 0) {
-				proto_set_errmsg("chain: %s: last checkpoint does not verify", path);
+				proto_set_errmsg("chain: %s: last checkpoint does not verify",
+						 path);
 				rc = PROTO_E_SIGNATURE;
 				goto out;
 			}
@@ -398,10 +398,9 @@ proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int clo
 		size_t rl = PROTO_REC_HDR_LEN + (size_t)rec.len;
 
 		if (n == cap) {
-			uint8_t *nb = realloc(buf, PROTO_CHAIN_LK_HDR_LEN + 2 * cap *
-							       PROTO_CHAIN_LINK_LEN +
-							       PROTO_CHAIN_SIGNED_LEN +
-							       PROTO_CHAIN_MAX_SIG + 4);
+			uint8_t *nb =
+			    realloc(buf, PROTO_CHAIN_LK_HDR_LEN + 2 * cap * PROTO_CHAIN_LINK_LEN +
+					     PROTO_CHAIN_SIGNED_LEN + PROTO_CHAIN_MAX_SIG + 4);
 			if (nb == NULL) {
 				rc = PROTO_E_NOMEM;
 				goto out;
@@ -429,18 +428,21 @@ proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int clo
 	o = PROTO_CHAIN_LK_HDR_LEN + (size_t)n * PROTO_CHAIN_LINK_LEN;
 	memcpy(c.uuid, proto_reader_header(r)->uuid, PROTO_UUID_LEN);
 	c.date = proto_reader_header(r)->date;
-	c.flags = (uint16_t)((last.flags & PROTO_CHAIN_F_CLOSED) | (closed ? PROTO_CHAIN_F_CLOSED : 0));
+	c.flags =
+	    (uint16_t)((last.flags & PROTO_CHAIN_F_CLOSED) | (closed ? PROTO_CHAIN_F_CLOSED : 0));
 	c.records = last.records + n;
 	c.time_ms = now_ms;
 	memcpy(c.hash, h, 32);
 	if ((rc = sha256(buf, o, c.links)) < 0 || (rc = proto_chain_ckpt_sign(&c, priv)) < 0)
 		goto out;
-	if ((k = proto_chain_ckpt_encode(&c, buf + o, PROTO_CHAIN_SIGNED_LEN + PROTO_CHAIN_MAX_SIG + 4)) < 0) {
+	if ((k = proto_chain_ckpt_encode(&c, buf + o,
+					 PROTO_CHAIN_SIGNED_LEN + PROTO_CHAIN_MAX_SIG + 4)) < 0) {
 		rc = k;
 		goto out;
 	}
 	o += (size_t)k;
-	if ((k = write_all(fd, buf, o, st.st_size)) < 0 || (k = fdatasync(fd) < 0 ? -errno : 0) < 0) {
+	if ((k = write_all(fd, buf, o, st.st_size)) < 0 ||
+	    (k = fdatasync(fd) < 0 ? -errno : 0) < 0) {
 		proto_set_errmsg("chain: %s: write: %s", path, strerror(-k));
 		(void)!ftruncate(fd, st.st_size);
 		rc = PROTO_E_IO;
@@ -487,7 +489,8 @@ collect(void *arg, const uint8_t *links, uint32_t n, const proto_chain_ckpt_t *c
 		k->capck = cap;
 	}
 	if (n)
-		memcpy(k->links + k->n * PROTO_CHAIN_LINK_LEN, links, (size_t)n * PROTO_CHAIN_LINK_LEN);
+		memcpy(k->links + k->n * PROTO_CHAIN_LINK_LEN, links,
+		       (size_t)n * PROTO_CHAIN_LINK_LEN);
 	k->n += n;
 	k->ck[k->nck++] = *c;
 	return 0;

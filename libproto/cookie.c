@@ -135,9 +135,9 @@ proto_cookie_mac(const uint8_t key[32], uint32_t issued, const struct sockaddr_s
 }
 
 int
-proto_cookie_check(const uint8_t key[32], uint32_t issued,
-		   const uint8_t mac[PROTO_COOKIE_MAC_LEN], const struct sockaddr_storage *peer,
-		   const uint8_t uuid[PROTO_UUID_LEN], uint64_t now_s)
+proto_cookie_check(const uint8_t key[32], uint32_t issued, const uint8_t mac[PROTO_COOKIE_MAC_LEN],
+		   const struct sockaddr_storage *peer, const uint8_t uuid[PROTO_UUID_LEN],
+		   uint64_t now_s)
 {
 	uint8_t want[PROTO_COOKIE_MAC_LEN];
 
@@ -176,7 +176,8 @@ proto_cookie_decode(const uint8_t *dg, size_t len, proto_cookie_t *c)
 	if (t != PROTO_T_COOKIE)
 		return fail(PROTO_E_TYPE, "not a cookie");
 	if (len != PROTO_COOKIE_LEN)
-		return fail(len < PROTO_COOKIE_LEN ? PROTO_E_SHORT : PROTO_E_LENGTH, "cookie length");
+		return fail(len < PROTO_COOKIE_LEN ? PROTO_E_SHORT : PROTO_E_LENGTH,
+			    "cookie length");
 	memcpy(c->uuid, p.uuid, PROTO_UUID_LEN);
 	c->date = p.date;
 	memcpy(c->hello_id, dg + 24, PROTO_HELLO_ID_LEN);

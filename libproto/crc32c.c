@@ -38,9 +38,9 @@
 #include "proto.h"
 #include "proto_record.h"
 
-#define CRC32C_POLY  0x82F63B78u
+#define CRC32C_POLY 0x82F63B78u
 #define CRC32C_BLOCK 1024 /* most bytes per stream and step: 3 x 1024 per step */
-#define CRC32C_MIN3  48	  /* below this, one stream: joining costs more than it saves */
+#define CRC32C_MIN3 48    /* below this, one stream: joining costs more than it saves */
 
 static uint32_t crc32c_table[8][256];
 #if defined(__x86_64__)
@@ -61,9 +61,9 @@ crc32c_sw_raw(uint32_t crc, const uint8_t *p, size_t len)
 	while (len >= 8) {
 		/* Little-endian load of 8 bytes, independent of host order. */
 		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		                     (uint32_t)p[3] << 24);
+				     (uint32_t)p[3] << 24);
 		uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
-		              (uint32_t)p[7] << 24;
+			      (uint32_t)p[7] << 24;
 		crc = crc32c_table[7][lo & 0xff] ^ crc32c_table[6][(lo >> 8) & 0xff] ^
 		      crc32c_table[5][(lo >> 16) & 0xff] ^ crc32c_table[4][lo >> 24] ^
 		      crc32c_table[3][hi & 0xff] ^ crc32c_table[2][(hi >> 8) & 0xff] ^
@@ -87,7 +87,7 @@ __attribute__((target("sse4.2,pclmul"))) static inline uint64_t
 crc32c_shift(uint64_t c, size_t n)
 {
 	__m128i m = _mm_clmulepi64_si128(_mm_cvtsi32_si128((int)(uint32_t)c),
-	                                 _mm_cvtsi32_si128((int)crc32c_xpow[n]), 0);
+					 _mm_cvtsi32_si128((int)crc32c_xpow[n]), 0);
 
 	return _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(m));
 }
@@ -174,7 +174,8 @@ uint32_t
 proto_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	/* once set, crc32c_impl never changes: skip the once-call (two per record) */
-	uint32_t (*f)(uint32_t, const uint8_t *, size_t) = __atomic_load_n(&crc32c_impl, __ATOMIC_ACQUIRE);
+	uint32_t (*f)(uint32_t, const uint8_t *, size_t) =
+	    __atomic_load_n(&crc32c_impl, __ATOMIC_ACQUIRE);
 
 	if (f == NULL) {
 		pthread_once(&crc32c_once, crc32c_init);

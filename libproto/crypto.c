@@ -32,7 +32,7 @@ struct proto_session {
 	uint32_t id;
 	uint8_t prk[32];
 	uint8_t s2c_key[PROTO_KEY_LEN];
-	int s2c_only; /* made from an s2c key alone: no PRK, no frame keys */
+	int s2c_only;                 /* made from an s2c key alone: no PRK, no frame keys */
 	EVP_CIPHER_CTX *ctx[STREAMS]; /* keyed for frame[i] when keyed[i] */
 	uint32_t frame[STREAMS];
 	int keyed[STREAMS];
@@ -66,11 +66,11 @@ kdf_run(int mode, const uint8_t *key, size_t keylen, const uint8_t *salt, size_t
 	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, keylen);
 	if (salt)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-							 saltlen);
+		*p++ =
+		    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, saltlen);
 	if (info)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-							 infolen);
+		*p++ =
+		    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, infolen);
 	*p = OSSL_PARAM_construct_end();
 	if (EVP_KDF_derive(kctx, out, outlen, params) != 1)
 		proto_set_errmsg("EVP_KDF_derive(HKDF) failed");
@@ -96,8 +96,8 @@ proto_kdf_prk(const uint8_t secret[PROTO_SECRET_LEN], const uint8_t uuid[PROTO_U
 
 	memcpy(salt, "vigil/1", 7);
 	memcpy(salt + 7, uuid, PROTO_UUID_LEN);
-	return kdf_run(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, secret, PROTO_SECRET_LEN, salt,
-		       sizeof(salt), NULL, 0, prk, 32);
+	return kdf_run(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, secret, PROTO_SECRET_LEN, salt, sizeof(salt),
+		       NULL, 0, prk, 32);
 }
 
 int
@@ -300,8 +300,8 @@ owned_by(const proto_session_t *s, const uint8_t *uuid, uint32_t date, uint32_t 
 }
 
 int
-proto_data_seal(proto_session_t *s, const proto_data_hdr_t *h, const uint8_t *payload,
-		uint8_t *out, size_t cap)
+proto_data_seal(proto_session_t *s, const proto_data_hdr_t *h, const uint8_t *payload, uint8_t *out,
+		size_t cap)
 {
 	size_t total = PROTO_DATA_HDR_LEN + (size_t)h->payload_len + PROTO_TAG_LEN;
 	uint8_t nonce[PROTO_NONCE_LEN];
@@ -339,9 +339,9 @@ proto_data_open(proto_session_t *s, const uint8_t *dgram, size_t len, proto_data
 	if ((c = frame_ctx(s, h->stream, h->frame)) == NULL)
 		return PROTO_E_CRYPTO;
 	proto_c2s_nonce(h->date, h->counter, nonce);
-	rc = gcm(c, 0, nonce, dgram, PROTO_DATA_HDR_LEN, dgram + PROTO_DATA_HDR_LEN,
-		 h->payload_len, plain ? plain : s->scratch,
-		 (uint8_t *)dgram + PROTO_DATA_HDR_LEN + h->payload_len);
+	rc =
+	    gcm(c, 0, nonce, dgram, PROTO_DATA_HDR_LEN, dgram + PROTO_DATA_HDR_LEN, h->payload_len,
+		plain ? plain : s->scratch, (uint8_t *)dgram + PROTO_DATA_HDR_LEN + h->payload_len);
 	return rc < 0 ? rc : h->payload_len;
 }
 
@@ -408,8 +408,8 @@ proto_s2c_seal(proto_session_t *s, uint8_t type, const uint8_t nonce_in[PROTO_NO
 		return PROTO_E_CRYPTO;
 	if ((rc = proto_s2c_hdr_encode(type, s->uuid, s->date, s->id, nonce, out)) < 0)
 		return rc;
-	rc = gcm(s->s2c, 1, nonce, out, PROTO_S2C_HDR_LEN, body, body_len,
-		 out + PROTO_S2C_HDR_LEN, out + PROTO_S2C_HDR_LEN + body_len);
+	rc = gcm(s->s2c, 1, nonce, out, PROTO_S2C_HDR_LEN, body, body_len, out + PROTO_S2C_HDR_LEN,
+		 out + PROTO_S2C_HDR_LEN + body_len);
 	return rc < 0 ? rc : (int)total;
 }
 

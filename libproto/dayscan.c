@@ -114,7 +114,8 @@ proto_dayscan_file(const char *path, proto_dayscan_t *d)
 		return rc;
 	while ((rc = proto_reader_next(r, &rec)) > 0)
 		if (rec.len >= PROTO_C2S_HDR_LEN &&
-		    (rc = proto_dayscan_note(d, proto_dgram_counter(rec.dgram), rec.meta.arrival_ns, 0)) < 0)
+		    (rc = proto_dayscan_note(d, proto_dgram_counter(rec.dgram), rec.meta.arrival_ns,
+					     0)) < 0)
 			break;
 	proto_reader_free(r);
 	return rc < 0 ? rc : 0;

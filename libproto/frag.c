@@ -27,7 +27,7 @@
 #include "proto.h"
 #include "proto_frag.h"
 
-#define FRAG_ABSENT       UINT32_MAX
+#define FRAG_ABSENT UINT32_MAX
 #define REASM_MAX_BUCKETS (1u << 20)
 
 typedef struct reasm_frame {
@@ -78,7 +78,7 @@ proto_frag_count(size_t frame_len, size_t max_payload)
 
 	if (max_payload == 0 || max_payload > PROTO_DATA_MAX_PAYLOAD) {
 		proto_set_errmsg("fragment payload size %zu outside 1..%d", max_payload,
-		                 PROTO_DATA_MAX_PAYLOAD);
+				 PROTO_DATA_MAX_PAYLOAD);
 		return PROTO_E_FIELD;
 	}
 	if (frame_len > PROTO_MAX_FRAME) {
@@ -88,7 +88,7 @@ proto_frag_count(size_t frame_len, size_t max_payload)
 	n = frame_len == 0 ? 1 : (frame_len + max_payload - 1) / max_payload;
 	if (n > UINT16_MAX) {
 		proto_set_errmsg("frame of %zu bytes needs %zu fragments of %zu", frame_len, n,
-		                 max_payload);
+				 max_payload);
 		return PROTO_E_OVERSIZE;
 	}
 	return (int)n;
@@ -300,9 +300,9 @@ frame_check(const reasm_frame_t *f, const proto_data_hdr_t *h)
 	if (f->count != h->frag_count || f->codec != h->codec || f->flags != h->flags ||
 	    f->capture_ms != h->capture_ms || f->first_counter != h->counter - h->frag_index) {
 		proto_set_errmsg("fragment %u/%u counter %u of frame %u does not match the "
-		                 "frame's other fragments (%u fragments from counter %u)",
-		                 h->frag_index, h->frag_count, h->counter, h->frame, f->count,
-		                 f->first_counter);
+				 "frame's other fragments (%u fragments from counter %u)",
+				 h->frag_index, h->frag_count, h->counter, h->frame, f->count,
+				 f->first_counter);
 		return PROTO_E_FIELD;
 	}
 	return 0;
@@ -332,7 +332,7 @@ frame_reserve(proto_reasm_t *r, reasm_frame_t *f, size_t len, uint16_t index)
 		cap = need;
 	if (f->charge - f->data_cap + cap > r->max_bytes) {
 		proto_set_errmsg("frame %u needs %zu bytes, reassembler bound %zu", f->frame,
-		                 f->charge - f->data_cap + cap, r->max_bytes);
+				 f->charge - f->data_cap + cap, r->max_bytes);
 		return PROTO_E_FULL;
 	}
 	while (r->st.bytes - f->data_cap + cap > r->max_bytes)
@@ -359,7 +359,7 @@ frame_new(proto_reasm_t *r, const proto_data_hdr_t *h, uint64_t now_ms, int *err
 	*err = 0;
 	if (sizeof(*f) + meta > r->max_bytes) {
 		proto_set_errmsg("frame of %u fragments exceeds the reassembler bound %zu",
-		                 h->frag_count, r->max_bytes);
+				 h->frag_count, r->max_bytes);
 		*err = PROTO_E_FULL;
 		return NULL;
 	}
@@ -369,7 +369,7 @@ frame_new(proto_reasm_t *r, const proto_data_hdr_t *h, uint64_t now_ms, int *err
 	if ((f = calloc(1, sizeof(*f))) == NULL || (f->frag_off = malloc(meta)) == NULL) {
 		free(f);
 		proto_set_errmsg("reassembler: no memory for a frame of %u fragments",
-		                 h->frag_count);
+				 h->frag_count);
 		*err = PROTO_E_NOMEM;
 		return NULL;
 	}
@@ -397,7 +397,7 @@ frame_new(proto_reasm_t *r, const proto_data_hdr_t *h, uint64_t now_ms, int *err
 /* All fragments are in: hand the payloads out in index order. */
 static int
 frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h, uint64_t now_ms,
-               proto_frame_t *out)
+	       proto_frame_t *out)
 {
 	static const uint8_t empty[1];
 	size_t off = 0;
@@ -415,7 +415,7 @@ frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h, ui
 	} else {
 		if ((r->out_buf = malloc(f->data_len)) == NULL) {
 			proto_set_errmsg("reassembler: no memory for a frame of %zu bytes",
-			                 f->data_len);
+					 f->data_len);
 			frame_drop(r, &r->pending, f);
 			return PROTO_E_NOMEM;
 		}
@@ -434,7 +434,7 @@ frame_complete(proto_reasm_t *r, reasm_frame_t *f, const proto_data_hdr_t *h, ui
 
 int
 proto_reasm_add(proto_reasm_t *r, const proto_data_hdr_t *h, const uint8_t *payload,
-                uint64_t now_ms, proto_frame_t *out)
+		uint64_t now_ms, proto_frame_t *out)
 {
 	reasm_frame_t **pp, *f;
 	int err, created = 0;
@@ -449,7 +449,7 @@ proto_reasm_add(proto_reasm_t *r, const proto_data_hdr_t *h, const uint8_t *payl
 	if (h->counter < h->frag_index ||
 	    (uint64_t)h->counter - h->frag_index + h->frag_count - 1 > UINT32_MAX) {
 		proto_set_errmsg("fragment %u at counter %u: first counter out of range",
-		                 h->frag_index, h->counter);
+				 h->frag_index, h->counter);
 		err = PROTO_E_FIELD;
 		goto reject;
 	}

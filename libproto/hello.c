@@ -57,16 +57,15 @@ proto_hello_seal(EVP_PKEY *cam_priv, EVP_PKEY *server_pub, const proto_hello_t *
 	wlen = h.wrapped_len;
 	if ((ectx = EVP_PKEY_CTX_new(server_pub, NULL)) == NULL ||
 	    EVP_PKEY_encrypt_init(ectx) != 1 || !oaep_setup(ectx) ||
-	    EVP_PKEY_encrypt(ectx, out + PROTO_HELLO_FIXED_LEN, &wlen, secret,
-			     PROTO_SECRET_LEN) != 1 ||
+	    EVP_PKEY_encrypt(ectx, out + PROTO_HELLO_FIXED_LEN, &wlen, secret, PROTO_SECRET_LEN) !=
+		1 ||
 	    wlen != h.wrapped_len) {
 		proto_set_errmsg("hello: RSA-OAEP wrap failed");
 		goto out;
 	}
 	slen = h.sig_len;
 	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(md, &sctx, EVP_sha256(), NULL, cam_priv) != 1 ||
-	    !pss_setup(sctx) ||
+	    EVP_DigestSignInit(md, &sctx, EVP_sha256(), NULL, cam_priv) != 1 || !pss_setup(sctx) ||
 	    EVP_DigestSign(md, out + PROTO_HELLO_FIXED_LEN + wlen, &slen, out,
 			   PROTO_HELLO_FIXED_LEN + wlen) != 1 ||
 	    slen != h.sig_len) {
@@ -95,8 +94,7 @@ proto_hello_verify(const uint8_t *dgram, size_t len, EVP_PKEY *cam_pub, proto_he
 	}
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return PROTO_E_NOMEM;
-	if (EVP_DigestVerifyInit(md, &vctx, EVP_sha256(), NULL, cam_pub) != 1 ||
-	    !pss_setup(vctx)) {
+	if (EVP_DigestVerifyInit(md, &vctx, EVP_sha256(), NULL, cam_pub) != 1 || !pss_setup(vctx)) {
 		EVP_MD_CTX_free(md);
 		proto_set_errmsg("hello: verify setup failed");
 		return PROTO_E_CRYPTO;

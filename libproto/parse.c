@@ -56,7 +56,7 @@ num_parse(const char *name, const char *s, int kind, num_t *v)
 	return errno == ERANGE ? -ERANGE : 0;
 bad:
 	proto_set_errmsg("%s: \"%.40s\" is not a number%s", name, s,
-	                 kind == NUM_U64 ? " (0 or more)" : "");
+			 kind == NUM_U64 ? " (0 or more)" : "");
 	return -EINVAL;
 }
 

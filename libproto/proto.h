@@ -67,9 +67,9 @@ enum proto_stream {
 /* Codecs (data byte 33). */
 enum proto_codec {
 	PROTO_C_NONE = 0,
-	PROTO_C_H264 = 1, /* Annex-B access unit */
-	PROTO_C_H265 = 2, /* Annex-B access unit */
-	PROTO_C_JPEG = 3, /* one JFIF image */
+	PROTO_C_H264 = 1,      /* Annex-B access unit */
+	PROTO_C_H265 = 2,      /* Annex-B access unit */
+	PROTO_C_JPEG = 3,      /* one JFIF image */
 	PROTO_C_TELEMETRY = 4, /* proto_telemetry_t record(s), see PROTOCOL.md */
 	PROTO_C_OPUS = 5,
 };
@@ -77,13 +77,14 @@ enum proto_codec {
 #define PROTO_F_KEYFRAME 0x01 /* data flags (byte 34); other bits must be 0 */
 
 /* Layout sizes. */
-#define PROTO_PREFIX_LEN 24    /* magic..date */
-#define PROTO_C2S_HDR_LEN 32   /* prefix + counter + session */
+#define PROTO_PREFIX_LEN 24  /* magic..date */
+#define PROTO_C2S_HDR_LEN 32 /* prefix + counter + session */
 #define PROTO_DATA_HDR_LEN 56
 #define PROTO_HELLO_FIXED_LEN 64
-#define PROTO_S2C_HDR_LEN 40   /* prefix + session + nonce */
+#define PROTO_S2C_HDR_LEN 40 /* prefix + session + nonce */
 #define PROTO_DATA_MAX_PAYLOAD (PROTO_MAX_DGRAM - PROTO_DATA_HDR_LEN - PROTO_TAG_LEN) /* 1400 */
-#define PROTO_DATA_MAX_PAYLOAD_V6 (PROTO_MAX_DGRAM_V6 - PROTO_DATA_HDR_LEN - PROTO_TAG_LEN) /* 1380 */
+#define PROTO_DATA_MAX_PAYLOAD_V6                                                                  \
+	(PROTO_MAX_DGRAM_V6 - PROTO_DATA_HDR_LEN - PROTO_TAG_LEN) /* 1380 */
 #define PROTO_REPORT_MAX_DAYS 64
 #define PROTO_MISSING_MAX_RANGES 100
 
@@ -93,14 +94,14 @@ enum proto_codec {
  */
 enum proto_err {
 	PROTO_OK = 0,
-	PROTO_E_SHORT = -1001,     /* shorter than its header or declared length */
-	PROTO_E_MAGIC = -1002,     /* not a vigil datagram */
-	PROTO_E_VERSION = -1003,   /* unknown protocol version */
-	PROTO_E_TYPE = -1004,      /* unknown or unexpected message type */
-	PROTO_E_OVERSIZE = -1005,  /* larger than PROTO_MAX_DGRAM, or a field exceeds its limit */
-	PROTO_E_LENGTH = -1006,    /* declared length does not match datagram length */
-	PROTO_E_FIELD = -1007,     /* field out of range: reserved bits, fragment index >= count, ... */
-	PROTO_E_TAG = -1008,       /* AES-GCM authentication failed (wrong key, tampered) */
+	PROTO_E_SHORT = -1001,    /* shorter than its header or declared length */
+	PROTO_E_MAGIC = -1002,    /* not a vigil datagram */
+	PROTO_E_VERSION = -1003,  /* unknown protocol version */
+	PROTO_E_TYPE = -1004,     /* unknown or unexpected message type */
+	PROTO_E_OVERSIZE = -1005, /* larger than PROTO_MAX_DGRAM, or a field exceeds its limit */
+	PROTO_E_LENGTH = -1006,   /* declared length does not match datagram length */
+	PROTO_E_FIELD = -1007, /* field out of range: reserved bits, fragment index >= count, ... */
+	PROTO_E_TAG = -1008,   /* AES-GCM authentication failed (wrong key, tampered) */
 	PROTO_E_SIGNATURE = -1009, /* RSA-PSS signature did not verify */
 	PROTO_E_UNWRAP = -1010,    /* RSA-OAEP unwrap failed */
 	PROTO_E_REPLAY = -1011,    /* hello id already seen */
@@ -108,14 +109,15 @@ enum proto_err {
 	PROTO_E_CAMERA = -1013,    /* unknown camera, or message for another camera/session */
 	PROTO_E_REVOKED = -1014,   /* camera revoked */
 	PROTO_E_NOMEM = -1015,
-	PROTO_E_CRYPTO = -1016,    /* OpenSSL failed for another reason */
-	PROTO_E_IO = -1017,        /* file or key I/O failed */
-	PROTO_E_CRC = -1018,       /* storage checksum mismatch */
-	PROTO_E_TORN = -1019,      /* storage record extends past end of file */
-	PROTO_E_FULL = -1020,      /* bounded structure full */
-	PROTO_E_DATE = -1021,      /* hello date is not the UTC day of its camera time */
-	PROTO_E_FUTURE = -1022,    /* hello time ahead of the server clock beyond the window */
-	PROTO_E_LOWEST = PROTO_E_FUTURE, /* the last code above: every proto_err is in [LOWEST, SHORT] */
+	PROTO_E_CRYPTO = -1016, /* OpenSSL failed for another reason */
+	PROTO_E_IO = -1017,     /* file or key I/O failed */
+	PROTO_E_CRC = -1018,    /* storage checksum mismatch */
+	PROTO_E_TORN = -1019,   /* storage record extends past end of file */
+	PROTO_E_FULL = -1020,   /* bounded structure full */
+	PROTO_E_DATE = -1021,   /* hello date is not the UTC day of its camera time */
+	PROTO_E_FUTURE = -1022, /* hello time ahead of the server clock beyond the window */
+	PROTO_E_LOWEST =
+	    PROTO_E_FUTURE, /* the last code above: every proto_err is in [LOWEST, SHORT] */
 };
 
 /*
@@ -146,26 +148,26 @@ typedef struct proto_prefix {
  * the data fields 0 for the other types.
  */
 typedef struct proto_data_hdr {
-	uint8_t type;       /* enum proto_type */
+	uint8_t type; /* enum proto_type */
 	uint8_t uuid[PROTO_UUID_LEN];
 	uint32_t date;
 	uint32_t counter;
-	uint32_t session;   /* counter of the hello that opened this session, same day */
-	uint8_t stream;     /* enum proto_stream */
-	uint8_t codec;      /* enum proto_codec */
-	uint8_t flags;      /* PROTO_F_* */
-	uint32_t frame;     /* frame number within (session, stream), from 0 */
+	uint32_t session; /* counter of the hello that opened this session, same day */
+	uint8_t stream;   /* enum proto_stream */
+	uint8_t codec;    /* enum proto_codec */
+	uint8_t flags;    /* PROTO_F_* */
+	uint32_t frame;   /* frame number within (session, stream), from 0 */
 	uint16_t frag_index;
 	uint16_t frag_count;
-	uint64_t capture_ms; /* capture time, ms since the Unix epoch, UTC */
+	uint64_t capture_ms;  /* capture time, ms since the Unix epoch, UTC */
 	uint16_t payload_len; /* plaintext = ciphertext length */
 } proto_data_hdr_t;
 
 typedef struct proto_hello {
 	uint8_t uuid[PROTO_UUID_LEN];
 	uint32_t date;
-	uint32_t counter;  /* also the session id */
-	uint32_t boot_id;  /* random per program start */
+	uint32_t counter; /* also the session id */
+	uint32_t boot_id; /* random per program start */
 	uint64_t camera_ms;
 	uint8_t hello_id[PROTO_HELLO_ID_LEN];
 	uint16_t wrapped_len;
@@ -250,21 +252,38 @@ typedef struct proto_bye {
 } proto_bye_t;
 
 /* Byte order helpers. */
-static inline void proto_put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; }
-static inline void proto_put32(uint8_t *p, uint32_t v)
+static inline void
+proto_put16(uint8_t *p, uint16_t v)
 {
-	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+	p[0] = v >> 8;
+	p[1] = v;
 }
-static inline void proto_put64(uint8_t *p, uint64_t v)
+static inline void
+proto_put32(uint8_t *p, uint32_t v)
 {
-	proto_put32(p, (uint32_t)(v >> 32)); proto_put32(p + 4, (uint32_t)v);
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
 }
-static inline uint16_t proto_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t proto_get32(const uint8_t *p)
+static inline void
+proto_put64(uint8_t *p, uint64_t v)
+{
+	proto_put32(p, (uint32_t)(v >> 32));
+	proto_put32(p + 4, (uint32_t)v);
+}
+static inline uint16_t
+proto_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline uint32_t
+proto_get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static inline uint64_t proto_get64(const uint8_t *p)
+static inline uint64_t
+proto_get64(const uint8_t *p)
 {
 	return (uint64_t)proto_get32(p) << 32 | proto_get32(p + 4);
 }
@@ -292,12 +311,36 @@ proto_partition(const uint8_t uuid[PROTO_UUID_LEN], uint32_t writers)
  * is its counter); capture_ms of a data datagram of PROTO_DATA_HDR_LEN.
  * Nothing is validated. uuid points into dg.
  */
-static inline uint8_t proto_dgram_type(const uint8_t *dg) { return dg[3]; }
-static inline const uint8_t *proto_dgram_uuid(const uint8_t *dg) { return dg + 4; }
-static inline uint32_t proto_dgram_date(const uint8_t *dg) { return proto_get32(dg + 20); }
-static inline uint32_t proto_dgram_counter(const uint8_t *dg) { return proto_get32(dg + 24); }
-static inline uint32_t proto_dgram_session(const uint8_t *dg) { return proto_get32(dg + 28); }
-static inline uint64_t proto_dgram_capture_ms(const uint8_t *dg) { return proto_get64(dg + 44); }
+static inline uint8_t
+proto_dgram_type(const uint8_t *dg)
+{
+	return dg[3];
+}
+static inline const uint8_t *
+proto_dgram_uuid(const uint8_t *dg)
+{
+	return dg + 4;
+}
+static inline uint32_t
+proto_dgram_date(const uint8_t *dg)
+{
+	return proto_get32(dg + 20);
+}
+static inline uint32_t
+proto_dgram_counter(const uint8_t *dg)
+{
+	return proto_get32(dg + 24);
+}
+static inline uint32_t
+proto_dgram_session(const uint8_t *dg)
+{
+	return proto_get32(dg + 28);
+}
+static inline uint64_t
+proto_dgram_capture_ms(const uint8_t *dg)
+{
+	return proto_get64(dg + 44);
+}
 
 /* --- wire.c: parse and build clear headers (no keys) ---------------- */
 
@@ -358,8 +401,8 @@ int proto_bye_decode(const uint8_t *buf, size_t len, proto_bye_t *out);
  */
 #define PROTO_COOKIE_LEN 60
 #define PROTO_COOKIE_TRAILER 20
-#define PROTO_COOKIE_TTL_S 120	 /* the server accepts a cookie this old */
-#define PROTO_COOKIE_FUTURE_S 5	 /* ... and this far in its future */
+#define PROTO_COOKIE_TTL_S 120  /* the server accepts a cookie this old */
+#define PROTO_COOKIE_FUTURE_S 5 /* ... and this far in its future */
 #define PROTO_COOKIE_MAC_LEN 16
 
 typedef struct proto_cookie {
@@ -373,9 +416,8 @@ typedef struct proto_cookie {
 /* K = HKDF-SHA-256(salt "vigil/1 cookie", IKM = DER of the key, "cookie key"). */
 int proto_cookie_key(EVP_PKEY *server_priv, uint8_t key[32]);
 /* First 16 bytes of HMAC-SHA-256(K, "vigil/1 cookie" || issued || addr || port || uuid). */
-void proto_cookie_mac(const uint8_t key[32], uint32_t issued,
-		      const struct sockaddr_storage *peer, const uint8_t uuid[PROTO_UUID_LEN],
-		      uint8_t mac[PROTO_COOKIE_MAC_LEN]);
+void proto_cookie_mac(const uint8_t key[32], uint32_t issued, const struct sockaddr_storage *peer,
+		      const uint8_t uuid[PROTO_UUID_LEN], uint8_t mac[PROTO_COOKIE_MAC_LEN]);
 /* Writes PROTO_COOKIE_LEN bytes; returns 60 or a negative error. */
 int proto_cookie_encode(const proto_cookie_t *c, uint8_t *out, size_t cap);
 /* Exactly 60 bytes of type 9; 0 or a negative error. */
@@ -411,12 +453,12 @@ int proto_cookie_check(const uint8_t key[32], uint32_t issued,
 typedef struct proto_telemetry {
 	uint64_t time_ms;
 	int32_t lat_e7, lon_e7; /* 1e-7 degrees */
-	uint16_t speed_cms;	/* cm/s */
-	uint16_t heading_cdeg;	/* 0.01 degrees, < 36000 */
-	uint8_t battery;	/* percent */
-	uint8_t signal;		/* percent */
-	uint8_t flags;		/* PROTO_TM_F_* */
-	int16_t accel_mg[3];	/* x, y, z in 1/1000 g */
+	uint16_t speed_cms;     /* cm/s */
+	uint16_t heading_cdeg;  /* 0.01 degrees, < 36000 */
+	uint8_t battery;        /* percent */
+	uint8_t signal;         /* percent */
+	uint8_t flags;          /* PROTO_TM_F_* */
+	int16_t accel_mg[3];    /* x, y, z in 1/1000 g */
 } proto_telemetry_t;
 
 int proto_telemetry_encode(const proto_telemetry_t *t, uint8_t *buf, size_t cap);
@@ -434,7 +476,7 @@ int proto_unhex(const char *s, uint8_t *out, size_t cap);
 uint32_t proto_date_from_ms(uint64_t unix_ms);
 void proto_date_fmt(uint32_t date, char out[11]); /* yyyy-mm-dd */
 int proto_date_parse(const char *s, uint32_t *date);
-uint64_t proto_now_ms(void); /* CLOCK_REALTIME */
+uint64_t proto_now_ms(void);  /* CLOCK_REALTIME */
 uint64_t proto_mono_ms(void); /* CLOCK_MONOTONIC: intervals and deadlines */
 /*
  * Raise the soft limit of open descriptors to want, or to the hard limit

@@ -26,8 +26,8 @@
 #include "proto.h"
 
 #define PROTO_BUNDLE_MANIFEST "manifest.txt"
-#define PROTO_BUNDLE_SIG      "manifest.sig"
-#define PROTO_BUNDLE_SECRETS  "secrets.txt"
+#define PROTO_BUNDLE_SIG "manifest.sig"
+#define PROTO_BUNDLE_SECRETS "secrets.txt"
 
 int proto_sha256_file(const char *path, uint8_t out[32]);
 
@@ -37,8 +37,7 @@ int proto_pss_verify(EVP_PKEY *pub, const uint8_t *msg, size_t len, const uint8_
 		     size_t siglen);
 /* RSA-OAEP (SHA-256, MGF1-SHA-256). *outlen in = cap, out = length. */
 int proto_oaep_wrap(EVP_PKEY *pub, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen);
-int proto_oaep_unwrap(EVP_PKEY *priv, const uint8_t *in, size_t n, uint8_t *out,
-		      size_t *outlen);
+int proto_oaep_unwrap(EVP_PKEY *priv, const uint8_t *in, size_t n, uint8_t *out, size_t *outlen);
 
 /*
  * One manifest line, "<64 hex digits>  <path>": the digest into sha, the

@@ -33,16 +33,16 @@
 
 #include "proto.h"
 
-#define PROTO_CHAIN_SUFFIX     ".chain"
-#define PROTO_CHAIN_LABEL      "vigil/1 chain" /* 13 bytes, no terminator */
-#define PROTO_CHAIN_CK_MAGIC   "VCHK"
-#define PROTO_CHAIN_LK_MAGIC   "VLNK"
-#define PROTO_CHAIN_VERSION    1
+#define PROTO_CHAIN_SUFFIX ".chain"
+#define PROTO_CHAIN_LABEL "vigil/1 chain" /* 13 bytes, no terminator */
+#define PROTO_CHAIN_CK_MAGIC "VCHK"
+#define PROTO_CHAIN_LK_MAGIC "VLNK"
+#define PROTO_CHAIN_VERSION 1
 #define PROTO_CHAIN_SIGNED_LEN 122 /* checkpoint bytes the signature covers */
-#define PROTO_CHAIN_MAX_SIG    512
+#define PROTO_CHAIN_MAX_SIG 512
 #define PROTO_CHAIN_LK_HDR_LEN 8
-#define PROTO_CHAIN_LINK_LEN   16
-#define PROTO_CHAIN_F_CLOSED   0x0001 /* written after the UTC day ended */
+#define PROTO_CHAIN_LINK_LEN 16
+#define PROTO_CHAIN_F_CLOSED 0x0001 /* written after the UTC day ended */
 
 typedef struct proto_chain_ckpt {
 	uint16_t flags;
@@ -92,13 +92,13 @@ int proto_chain_update(const char *dayfile, EVP_PKEY *priv, uint64_t now_ms, int
 
 /* What proto_chain_check found. */
 typedef struct proto_chain_report {
-	uint64_t checkpoints;  /* checkpoints that verified */
-	uint64_t records;      /* records the last good checkpoint covers */
-	uint64_t unchained;    /* good records after the last checkpoint */
-	uint64_t chained_ms;   /* time of the last checkpoint */
-	int closed;            /* the last checkpoint closed the day */
-	int ok;                /* 1: every signed record is present and unchanged */
-	char where[512];       /* when !ok: what differs, and where */
+	uint64_t checkpoints; /* checkpoints that verified */
+	uint64_t records;     /* records the last good checkpoint covers */
+	uint64_t unchained;   /* good records after the last checkpoint */
+	uint64_t chained_ms;  /* time of the last checkpoint */
+	int closed;           /* the last checkpoint closed the day */
+	int ok;               /* 1: every signed record is present and unchanged */
+	char where[512];      /* when !ok: what differs, and where */
 } proto_chain_report_t;
 
 /*

@@ -21,13 +21,13 @@
 #include "proto_ranges.h"
 
 typedef struct proto_late {
-	uint32_t lo, hi;	  /* counters [lo, hi) arrived late, in file order */
+	uint32_t lo, hi;            /* counters [lo, hi) arrived late, in file order */
 	uint64_t first_ms, last_ms; /* arrival of the first and last of them */
 } proto_late_t;
 
 typedef struct proto_dayscan {
 	proto_ranges_t present;
-	uint32_t max;	    /* highest counter seen so far, in file order */
+	uint32_t max; /* highest counter seen so far, in file order */
 	int any;
 	proto_late_t *late; /* runs of late counters, in file order */
 	uint32_t nlate, cap;

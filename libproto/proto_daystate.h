@@ -22,18 +22,18 @@
 
 #define PROTO_DAYSTATE_LATE_MAX 10000 /* late runs written at most */
 typedef struct proto_daystate {
-	uint32_t high;	      /* the camera's highest reported next counter */
+	uint32_t high;        /* the camera's highest reported next counter */
 	uint32_t oldest_held; /* from its newest report */
 	uint64_t report_ms;   /* when that report arrived */
 	uint64_t complete_ms; /* when [0, high) was first all stored; 0: not complete */
-	uint64_t lost;	      /* counters the camera no longer holds and we lack */
-	proto_late_t *late; /* runs of backfilled counters, by counter; read allocates */
+	uint64_t lost;        /* counters the camera no longer holds and we lack */
+	proto_late_t *late;   /* runs of backfilled counters, by counter; read allocates */
 	uint32_t nlate;
 	proto_ranges_t voids; /* counters the camera never used (after a crash) */
 	/* the disk failed a sync of the day file (syncd confirms nothing meanwhile) */
-	int unsynced;		/* bytes from unsynced_from on are not proven on the disk */
+	int unsynced; /* bytes from unsynced_from on are not proven on the disk */
 	uint64_t unsynced_from;
-	int damaged;		/* read back after a failed sync: damaged from damaged_at */
+	int damaged; /* read back after a failed sync: damaged from damaged_at */
 	uint64_t damaged_at;
 } proto_daystate_t;
 

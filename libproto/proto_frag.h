@@ -40,7 +40,7 @@
 int proto_frag_count(size_t frame_len, size_t max_payload);
 /* Offset and length of fragment index; PROTO_E_FIELD if index >= count. */
 int proto_frag_slice(size_t frame_len, size_t max_payload, unsigned index, size_t *off,
-                     size_t *len);
+		     size_t *len);
 
 typedef struct proto_reasm proto_reasm_t;
 
@@ -93,7 +93,7 @@ void proto_reasm_free(proto_reasm_t *r);
  * leaves the frame's other fragments in place.
  */
 int proto_reasm_add(proto_reasm_t *r, const proto_data_hdr_t *h, const uint8_t *payload,
-                    uint64_t now_ms, proto_frame_t *out);
+		    uint64_t now_ms, proto_frame_t *out);
 /* Drop incomplete frames whose first fragment is timeout_ms old; returns how many. */
 size_t proto_reasm_expire(proto_reasm_t *r, uint64_t now_ms);
 const proto_reasm_stats_t *proto_reasm_stats(const proto_reasm_t *r);

@@ -15,7 +15,7 @@
 typedef struct proto_ranges {
 	struct proto_span {
 		uint32_t lo, hi; /* [lo, hi) */
-	} *r;
+	} * r;
 	uint32_t n, cap;
 } proto_ranges_t;
 

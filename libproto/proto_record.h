@@ -50,12 +50,12 @@ int proto_crc32c_hw_available(void);
 
 /* --- record.c: file header and record header ------------------------- */
 
-#define PROTO_FILE_MAGIC   "VIGILDAY" /* 8 bytes, no terminator on disk */
+#define PROTO_FILE_MAGIC "VIGILDAY" /* 8 bytes, no terminator on disk */
 #define PROTO_FILE_VERSION 1
 #define PROTO_FILE_HDR_LEN 64
-#define PROTO_FILE_SUFFIX  ".vgl"
+#define PROTO_FILE_SUFFIX ".vgl"
 
-#define PROTO_REC_MAGIC   "VREC" /* 0x56 0x52 0x45 0x43 */
+#define PROTO_REC_MAGIC "VREC" /* 0x56 0x52 0x45 0x43 */
 #define PROTO_REC_HDR_LEN 40
 #define PROTO_REC_MAX_LEN (PROTO_REC_HDR_LEN + PROTO_MAX_DGRAM) /* 1512 */
 
@@ -94,7 +94,7 @@ void proto_file_hdr_encode(const proto_file_hdr_t *h, uint8_t out[PROTO_FILE_HDR
 int proto_file_hdr_decode(const uint8_t *buf, size_t len, proto_file_hdr_t *out);
 /* "<dir>/<uuid>/<yyyy-mm-dd>.vgl" into out; PROTO_E_OVERSIZE if cap is short. */
 int proto_file_path(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date, char *out,
-                    size_t cap);
+		    size_t cap);
 
 /*
  * Fills the 40-byte record header for one datagram, CRC over the header
@@ -104,7 +104,7 @@ int proto_file_path(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_
  * is not IPv4-mapped.
  */
 int proto_rec_encode(const proto_rec_meta_t *m, const uint8_t *dgram, size_t len,
-                     uint8_t hdr[PROTO_REC_HDR_LEN]);
+		     uint8_t hdr[PROTO_REC_HDR_LEN]);
 /*
  * Decodes and verifies the record that starts at buf[0]. Returns the
  * record's total length (header + datagram) and fills out (out->dgram
@@ -117,7 +117,7 @@ int proto_rec_decode(const uint8_t *buf, size_t len, proto_rec_t *out);
 /* Source address from and to a socket address (AF_INET or AF_INET6). */
 int proto_rec_meta_set_addr(proto_rec_meta_t *m, const struct sockaddr *sa, socklen_t salen);
 int proto_rec_meta_get_addr(const proto_rec_meta_t *m, struct sockaddr_storage *ss,
-                            socklen_t *salen);
+			    socklen_t *salen);
 
 /* --- reader.c: walking a file ---------------------------------------- */
 

@@ -25,14 +25,14 @@
 #define PROTO_SYNC_HDR_LEN 32
 
 enum proto_sync_kind {
-	PROTO_SYNC_REPORT = 1,	/* listener -> syncd */
+	PROTO_SYNC_REPORT = 1,  /* listener -> syncd */
 	PROTO_SYNC_REQUEST = 2, /* syncd -> listener */
 };
 
 /* An authenticated REPORT: who sent it, and its decoded body. */
 typedef struct proto_sync_report {
 	uint8_t uuid[PROTO_UUID_LEN];
-	uint32_t date;	  /* the report datagram's date */
+	uint32_t date;    /* the report datagram's date */
 	uint32_t session; /* its session */
 	uint32_t counter; /* its counter */
 	proto_report_t r;

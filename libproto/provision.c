@@ -71,9 +71,10 @@ proto_provision(const char *keydir, const char *server, const char *outdir, int 
 		proto_set_errmsg("open %s: %s", path, strerror(errno));
 		goto out;
 	}
-	fprintf(f, "# vigil camera configuration, written by vigilctl provision\n"
-		   "uuid = %s\nserver = %s\ncamera_key = camera.key\nserver_key = server.pub\n"
-		   "state = state\n",
+	fprintf(f,
+		"# vigil camera configuration, written by vigilctl provision\n"
+		"uuid = %s\nserver = %s\ncamera_key = camera.key\nserver_key = server.pub\n"
+		"state = state\n",
 		u, server);
 	if (fclose(f) != 0) {
 		proto_set_errmsg("write %s: %s", path, strerror(errno));

@@ -90,8 +90,7 @@ proto_ranges_count(const proto_ranges_t *s, uint32_t lo, uint32_t hi)
 }
 
 int
-proto_ranges_gap(const proto_ranges_t *s, uint32_t from, uint32_t hi, uint32_t *glo,
-		 uint32_t *ghi)
+proto_ranges_gap(const proto_ranges_t *s, uint32_t from, uint32_t hi, uint32_t *glo, uint32_t *ghi)
 {
 	uint32_t i;
 

@@ -58,23 +58,23 @@
 #include "proto.h"
 #include "proto_record.h"
 
-#define READER_BUFSZ    (64 * 1024)    /* pread(): about 43 full records per call */
-#define READER_MAP_STEP (64ull << 20)  /* a mapping covers the file rounded up to this */
-#define READER_PREFETCH (8 * 1024)     /* ahead of the position: 4-64 KiB measured alike */
-#define READER_MAPS     4096	       /* mappings the SIGBUS handler knows */
+#define READER_BUFSZ (64 * 1024)      /* pread(): about 43 full records per call */
+#define READER_MAP_STEP (64ull << 20) /* a mapping covers the file rounded up to this */
+#define READER_PREFETCH (8 * 1024)    /* ahead of the position: 4-64 KiB measured alike */
+#define READER_MAPS 4096              /* mappings the SIGBUS handler knows */
 
 struct proto_reader {
 	int fd;             /* -1 for a memory reader */
 	int own_fd;         /* close fd in proto_reader_free */
 	const uint8_t *mem; /* memory reader: the caller's bytes */
 	uint64_t mem_len;
-	uint8_t *map;	    /* mapped file reader: bytes [0, size) are trusted */
+	uint8_t *map; /* mapped file reader: bytes [0, size) are trusted */
 	size_t map_len;
-	uint64_t size;	    /* the file's size at the last fstat() */
-	uint64_t pf_end;    /* prefetched up to here */
-	unsigned bus_seen;  /* reader_bus when the file was last mapped */
-	int slot;	    /* in reader_maps, -1 if none */
-	uint8_t *buf; /* pread() reader: window [buf_off, buf_off + buf_len) */
+	uint64_t size;     /* the file's size at the last fstat() */
+	uint64_t pf_end;   /* prefetched up to here */
+	unsigned bus_seen; /* reader_bus when the file was last mapped */
+	int slot;          /* in reader_maps, -1 if none */
+	uint8_t *buf;      /* pread() reader: window [buf_off, buf_off + buf_len) */
 	size_t cap;
 	uint64_t buf_off;
 	size_t buf_len;
@@ -114,8 +114,8 @@ reader_on_bus(int sig, siginfo_t *si, void *uc)
 	/* not ours: what the process had before the first reader */
 	if ((reader_old_bus.sa_flags & SA_SIGINFO) && reader_old_bus.sa_sigaction != NULL) {
 		reader_old_bus.sa_sigaction(sig, si, uc);
-	} else if (!(reader_old_bus.sa_flags & SA_SIGINFO) && reader_old_bus.sa_handler != SIG_DFL &&
-		   reader_old_bus.sa_handler != SIG_IGN) {
+	} else if (!(reader_old_bus.sa_flags & SA_SIGINFO) &&
+		   reader_old_bus.sa_handler != SIG_DFL && reader_old_bus.sa_handler != SIG_IGN) {
 		reader_old_bus.sa_handler(sig);
 	} else {
 		struct sigaction dfl;
@@ -273,7 +273,8 @@ reader_fill(proto_reader_t *r, uint64_t off, size_t need, int fresh, const uint8
 		uint64_t to = off + READER_PREFETCH + need, l;
 		if (to > r->size)
 			to = r->size;
-		l = r->pf_end > off + READER_PREFETCH ? r->pf_end : (off + READER_PREFETCH) & ~63ull;
+		l = r->pf_end > off + READER_PREFETCH ? r->pf_end
+						      : (off + READER_PREFETCH) & ~63ull;
 		for (; l < to; l += 64)
 			__builtin_prefetch(r->map + l);
 		if (l > r->pf_end)
@@ -293,13 +294,13 @@ reader_fill(proto_reader_t *r, uint64_t off, size_t need, int fresh, const uint8
 	}
 	while (r->buf_off + r->buf_len - off < need && r->buf_len < r->cap) {
 		n = pread(r->fd, r->buf + r->buf_len, r->cap - r->buf_len,
-		          (off_t)(r->buf_off + r->buf_len));
+			  (off_t)(r->buf_off + r->buf_len));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			proto_set_errmsg("pread at %llu: %s",
-			                 (unsigned long long)(r->buf_off + r->buf_len),
-			                 strerror(errno));
+					 (unsigned long long)(r->buf_off + r->buf_len),
+					 strerror(errno));
 			return PROTO_E_IO;
 		}
 		if (n == 0)
@@ -461,7 +462,7 @@ proto_reader_next(proto_reader_t *r, proto_rec_t *out)
 	r->st.tail_offset = r->pos;
 	r->st.tail_len = q + (uint64_t)n - r->pos;
 	proto_set_errmsg("%llu bytes at %llu do not form a good record",
-	                 (unsigned long long)r->st.tail_len, (unsigned long long)r->st.tail_offset);
+			 (unsigned long long)r->st.tail_len, (unsigned long long)r->st.tail_offset);
 	/* Drop the window: the tail may be cut off and rewritten. */
 	r->buf_len = 0;
 	return 0;
@@ -472,7 +473,7 @@ proto_reader_seek(proto_reader_t *r, uint64_t offset)
 {
 	if (offset < PROTO_FILE_HDR_LEN || (r->fd < 0 && offset > r->mem_len)) {
 		proto_set_errmsg("seek to %llu outside the record area",
-		                 (unsigned long long)offset);
+				 (unsigned long long)offset);
 		return PROTO_E_FIELD;
 	}
 	r->pos = offset;

@@ -17,26 +17,26 @@
 #include "proto_record.h"
 
 /* File header offsets. */
-#define FH_MAGIC   0
+#define FH_MAGIC 0
 #define FH_VERSION 8
-#define FH_HDRLEN  10
-#define FH_RSV0    12
-#define FH_UUID    16
-#define FH_DATE    32
-#define FH_RSV1    36
+#define FH_HDRLEN 10
+#define FH_RSV0 12
+#define FH_UUID 16
+#define FH_DATE 32
+#define FH_RSV1 36
 #define FH_CREATED 40
-#define FH_RSV2    48
-#define FH_CRC     60
+#define FH_RSV2 48
+#define FH_CRC 60
 
 /* Record header offsets. */
-#define RH_MAGIC   0
-#define RH_LEN     4
-#define RH_FLAGS   6
+#define RH_MAGIC 0
+#define RH_LEN 4
+#define RH_FLAGS 6
 #define RH_ARRIVAL 8
-#define RH_ADDR    16
-#define RH_PORT    32
-#define RH_RSV     34
-#define RH_CRC     36
+#define RH_ADDR 16
+#define RH_PORT 32
+#define RH_RSV 34
+#define RH_CRC 36
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -77,7 +77,7 @@ proto_file_hdr_decode(const uint8_t *buf, size_t len, proto_file_hdr_t *out)
 	}
 	if (proto_get16(buf + FH_VERSION) != PROTO_FILE_VERSION) {
 		proto_set_errmsg("file header: format version %u, know %d",
-		                 proto_get16(buf + FH_VERSION), PROTO_FILE_VERSION);
+				 proto_get16(buf + FH_VERSION), PROTO_FILE_VERSION);
 		return PROTO_E_VERSION;
 	}
 	want = proto_get32(buf + FH_CRC);
@@ -89,7 +89,7 @@ proto_file_hdr_decode(const uint8_t *buf, size_t len, proto_file_hdr_t *out)
 	if (proto_get16(buf + FH_HDRLEN) != PROTO_FILE_HDR_LEN || proto_get32(buf + FH_RSV0) != 0 ||
 	    proto_get32(buf + FH_RSV1) != 0 || !all_zero(buf + FH_RSV2, FH_CRC - FH_RSV2)) {
 		proto_set_errmsg("file header: header length %u or reserved bytes not zero",
-		                 proto_get16(buf + FH_HDRLEN));
+				 proto_get16(buf + FH_HDRLEN));
 		return PROTO_E_FIELD;
 	}
 	memcpy(out->uuid, buf + FH_UUID, PROTO_UUID_LEN);
@@ -100,7 +100,7 @@ proto_file_hdr_decode(const uint8_t *buf, size_t len, proto_file_hdr_t *out)
 
 int
 proto_file_path(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date, char *out,
-                size_t cap)
+		size_t cap)
 {
 	char u[37], d[11];
 	int n;
@@ -117,7 +117,7 @@ proto_file_path(const char *dir, const uint8_t uuid[PROTO_UUID_LEN], uint32_t da
 
 int
 proto_rec_encode(const proto_rec_meta_t *m, const uint8_t *dgram, size_t len,
-                 uint8_t hdr[PROTO_REC_HDR_LEN])
+		 uint8_t hdr[PROTO_REC_HDR_LEN])
 {
 	uint32_t crc;
 
@@ -172,12 +172,12 @@ proto_rec_decode(const uint8_t *buf, size_t len, proto_rec_t *out)
 	flags = proto_get16(buf + RH_FLAGS);
 	if ((flags & ~PROTO_REC_F_MASK) != 0 || proto_get16(buf + RH_RSV) != 0) {
 		proto_set_errmsg("record: reserved flags %#x or reserved field %#x", flags,
-		                 proto_get16(buf + RH_RSV));
+				 proto_get16(buf + RH_RSV));
 		return PROTO_E_FIELD;
 	}
 	if (len < (size_t)PROTO_REC_HDR_LEN + dlen) {
 		proto_set_errmsg("record: %zu bytes left, record needs %d", len,
-		                 PROTO_REC_HDR_LEN + dlen);
+				 PROTO_REC_HDR_LEN + dlen);
 		return PROTO_E_TORN;
 	}
 	want = proto_get32(buf + RH_CRC);

@@ -22,8 +22,7 @@
 #include "proto_crypto.h"
 
 static int
-path_of(char *buf, size_t cap, const char *dir, const uint8_t uuid[PROTO_UUID_LEN],
-	const char *ext)
+path_of(char *buf, size_t cap, const char *dir, const uint8_t uuid[PROTO_UUID_LEN], const char *ext)
 {
 	char u[37];
 

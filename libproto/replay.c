@@ -131,8 +131,8 @@ proto_replay_commit(proto_replay_t *r, const proto_hello_t *h, uint64_t now_ms)
 			memcpy(e->uuid, h->uuid, PROTO_UUID_LEN);
 			memcpy(e->id, h->hello_id, PROTO_HELLO_ID_LEN);
 			/* live until the hello time leaves the window */
-			e->expiry_ms = (h->camera_ms > now_ms ? h->camera_ms : now_ms) +
-				       r->window_ms + 1;
+			e->expiry_ms =
+			    (h->camera_ms > now_ms ? h->camera_ms : now_ms) + r->window_ms + 1;
 			return 0;
 		}
 	}

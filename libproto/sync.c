@@ -35,7 +35,8 @@ proto_sync_report_encode(const proto_sync_report_t *s, uint8_t *buf, size_t cap)
 	proto_put32(buf + 20, s->date);
 	proto_put32(buf + 24, s->session);
 	proto_put32(buf + 28, s->counter);
-	if ((n = proto_report_encode(&s->r, buf + PROTO_SYNC_HDR_LEN, cap - PROTO_SYNC_HDR_LEN)) < 0)
+	if ((n = proto_report_encode(&s->r, buf + PROTO_SYNC_HDR_LEN, cap - PROTO_SYNC_HDR_LEN)) <
+	    0)
 		return n;
 	return PROTO_SYNC_HDR_LEN + n;
 }

@@ -98,12 +98,9 @@ codec_valid(uint8_t stream, uint8_t codec)
 	switch (stream) {
 	case PROTO_S_VIDEO:
 		return codec == PROTO_C_H264 || codec == PROTO_C_H265 || codec == PROTO_C_JPEG;
-	case PROTO_S_AUDIO:
-		return codec == PROTO_C_OPUS;
-	case PROTO_S_TELEMETRY:
-		return codec == PROTO_C_TELEMETRY;
-	default:
-		return 0;
+	case PROTO_S_AUDIO: return codec == PROTO_C_OPUS;
+	case PROTO_S_TELEMETRY: return codec == PROTO_C_TELEMETRY;
+	default: return 0;
 	}
 }
 
@@ -208,8 +205,8 @@ proto_hello_decode(const uint8_t *buf, size_t len, proto_hello_t *h)
 		return fail(PROTO_E_FIELD, "hello RSA lengths");
 	if ((size_t)PROTO_HELLO_FIXED_LEN + h->wrapped_len + h->sig_len != len)
 		return fail(len < (size_t)PROTO_HELLO_FIXED_LEN + h->wrapped_len + h->sig_len
-				    ? PROTO_E_SHORT
-				    : PROTO_E_LENGTH,
+				? PROTO_E_SHORT
+				: PROTO_E_LENGTH,
 			    "hello length");
 	h->wrapped = buf + PROTO_HELLO_FIXED_LEN;
 	h->signed_len = PROTO_HELLO_FIXED_LEN + h->wrapped_len;
@@ -330,8 +327,8 @@ triples_encode(const uint32_t *t, uint16_t n, uint8_t *buf, size_t cap, const ch
 }
 
 static int
-triples_decode(const uint8_t *buf, size_t len, uint32_t *t, uint16_t *n, uint16_t min,
-	       uint16_t max, int count_err, const char *what)
+triples_decode(const uint8_t *buf, size_t len, uint32_t *t, uint16_t *n, uint16_t min, uint16_t max,
+	       int count_err, const char *what)
 {
 	size_t i;
 

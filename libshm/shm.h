@@ -45,16 +45,16 @@
 #define SHM_MAGIC 0x5649474c53484d31ull /* "VIGLSHM1" */
 #define SHM_CACHELINE 64
 #define SHM_SEG_HDR_SIZE SHM_CACHELINE /* the body starts on the second cache line */
-#define SHM_RING_MAGIC 0x52494e47u /* "RING" */
-#define SHM_RING_VERSION 1 /* shm_ring_t and shm_slot_t */
+#define SHM_RING_MAGIC 0x52494e47u     /* "RING" */
+#define SHM_RING_VERSION 1             /* shm_ring_t and shm_slot_t */
 #define SHM_MSG_MAX 1472
 
 typedef struct shm_seg_hdr {
 	uint64_t magic;
 	uint32_t version; /* the layout version of kind (shm_kind_version) */
-	uint32_t kind;	  /* enum shm_kind */
-	uint64_t size;	  /* whole segment, header included */
-	uint64_t body;	  /* offset of the body from the segment start: SHM_SEG_HDR_SIZE */
+	uint32_t kind;    /* enum shm_kind */
+	uint64_t size;    /* whole segment, header included */
+	uint64_t body;    /* offset of the body from the segment start: SHM_SEG_HDR_SIZE */
 } shm_seg_hdr_t;
 
 typedef struct shm_seg {
@@ -113,17 +113,17 @@ typedef struct shm_ring {
 	uint64_t slots; /* offset of slot 0 from the ring start */
 	uint8_t pad0[SHM_CACHELINE - 24];
 	/* line 1: written by the consumer */
-	uint64_t head;		   /* messages released so far */
-	uint32_t head_seq;	   /* low bits of head: the producer's futex word */
+	uint64_t head;             /* messages released so far */
+	uint32_t head_seq;         /* low bits of head: the producer's futex word */
 	uint32_t consumer_waiting; /* 1 while the consumer sleeps */
-	uint64_t tail_cache;	   /* consumer's last view of tail */
+	uint64_t tail_cache;       /* consumer's last view of tail */
 	uint8_t pad1[SHM_CACHELINE - 24];
 	/* line 2: written by the producer */
-	uint64_t tail;		   /* messages published so far */
-	uint32_t tail_seq;	   /* low bits of tail: the consumer's futex word */
+	uint64_t tail;             /* messages published so far */
+	uint32_t tail_seq;         /* low bits of tail: the consumer's futex word */
 	uint32_t producer_waiting; /* 1 while the producer waits for room */
-	uint64_t head_cache;	   /* producer's last view of head */
-	uint64_t dropped;	   /* enqueue found the ring full */
+	uint64_t head_cache;       /* producer's last view of head */
+	uint64_t dropped;          /* enqueue found the ring full */
 	uint8_t pad2[SHM_CACHELINE - 32];
 } shm_ring_t;
 
@@ -155,8 +155,7 @@ int shm_ring_attach(const char *prefix, uint32_t kind, uint32_t index, shm_seg_t
  * listener's policy) or -EMSGSIZE. enqueue_wait sleeps for room instead
  * (the policy of every other stage).
  */
-int shm_ring_enqueue_spsc(shm_ring_t *r, const shm_msg_meta_t *meta, const void *data,
-			  size_t len);
+int shm_ring_enqueue_spsc(shm_ring_t *r, const shm_msg_meta_t *meta, const void *data, size_t len);
 /* Like enqueue, but sleeps until there is room (timeout_ms < 0: forever). */
 int shm_ring_enqueue_wait_spsc(shm_ring_t *r, const shm_msg_meta_t *meta, const void *data,
 			       size_t len, int timeout_ms);

@@ -78,10 +78,10 @@ enum shm_kind_form {
 };
 
 typedef struct shm_kind_info {
-	const char *tag;     /* the word after the prefix: "ring", "sync-in", ... */
-	uint32_t version;    /* SHM_VERSION_* */
-	uint8_t form;	     /* enum shm_kind_form */
-	uint8_t ring;	     /* 1: the body is an shm_ring_t */
+	const char *tag;  /* the word after the prefix: "ring", "sync-in", ... */
+	uint32_t version; /* SHM_VERSION_* */
+	uint8_t form;     /* enum shm_kind_form */
+	uint8_t ring;     /* 1: the body is an shm_ring_t */
 } shm_kind_info_t;
 
 /* Room for a segment name, its terminating NUL included (shm_seg_t.name). */

@@ -78,8 +78,8 @@ shm_ring_check(const shm_ring_t *r, size_t avail)
 		return -EPROTO;
 	/* read the layout only after seeing the magic that published it */
 	ck_pr_fence_load();
-	if (r->version != SHM_RING_VERSION || r->slot_size != SHM_SLOT_SIZE ||
-	    r->nslots < 2 || (r->nslots & (r->nslots - 1)) != 0 || r->slots != RING_HDR_SIZE ||
+	if (r->version != SHM_RING_VERSION || r->slot_size != SHM_SLOT_SIZE || r->nslots < 2 ||
+	    (r->nslots & (r->nslots - 1)) != 0 || r->slots != RING_HDR_SIZE ||
 	    shm_ring_size(r->nslots) > avail)
 		return -EPROTO;
 	return 0;
@@ -94,8 +94,8 @@ ring_kind(uint32_t kind)
 }
 
 int
-shm_ring_create(const char *prefix, uint32_t kind, uint32_t index, uint32_t nslots,
-		shm_seg_t *seg, shm_ring_t **ring)
+shm_ring_create(const char *prefix, uint32_t kind, uint32_t index, uint32_t nslots, shm_seg_t *seg,
+		shm_ring_t **ring)
 {
 	int rc;
 
@@ -175,8 +175,8 @@ shm_ring_enqueue_spsc(shm_ring_t *r, const shm_msg_meta_t *meta, const void *dat
 }
 
 int
-shm_ring_enqueue_wait_spsc(shm_ring_t *r, const shm_msg_meta_t *meta, const void *data,
-			   size_t len, int timeout_ms)
+shm_ring_enqueue_wait_spsc(shm_ring_t *r, const shm_msg_meta_t *meta, const void *data, size_t len,
+			   int timeout_ms)
 {
 	int rc;
 

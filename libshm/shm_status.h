@@ -18,13 +18,14 @@
 #define SHM_STATUS_MAX 64
 
 typedef struct shm_stage_status {
-	char name[24];	  /* "listener", "writer", ... */
-	uint32_t index;	  /* instance number (writers) */
-	int32_t pid;	  /* 0 while not running */
+	char name[24];     /* "listener", "writer", ... */
+	uint32_t index;    /* instance number (writers) */
+	int32_t pid;       /* 0 while not running */
 	uint64_t start_ms; /* CLOCK_MONOTONIC of the last start */
 	uint32_t restarts;
 	uint32_t restart_req; /* bumped by vigilctl restart */
-	uint64_t next_start_ms; /* when a throttled stage starts again (monotonic); 0: not waiting */
+	uint64_t
+	    next_start_ms; /* when a throttled stage starts again (monotonic); 0: not waiting */
 } shm_stage_status_t;
 
 typedef struct shm_status {

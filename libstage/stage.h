@@ -66,9 +66,9 @@ void stage_signals_default(unsigned mask);
  */
 int stage_signals_block(void);
 const sigset_t *stage_signals_waitmask(void);
-int stage_stop_requested(void);	/* SIGTERM or SIGINT came (stays set) */
-void stage_request_stop(void);	/* the same, from the program itself */
-int stage_take_hup(void);	/* SIGHUP came since the last take: 1 once */
+int stage_stop_requested(void); /* SIGTERM or SIGINT came (stays set) */
+void stage_request_stop(void);  /* the same, from the program itself */
+int stage_take_hup(void);       /* SIGHUP came since the last take: 1 once */
 int stage_take_usr1(void);
 int stage_take_chld(void);
 
@@ -128,7 +128,7 @@ const char *stage_env_keydir(const char *def);
  * The counters are then added to with shm_metrics_add().
  */
 typedef struct stage_metric {
-	const char *name;  /* Prometheus name without the vigil_ prefix */
+	const char *name;   /* Prometheus name without the vigil_ prefix */
 	uint64_t **counter; /* set to the counter's slot, or NULL */
 } stage_metric_t;
 int stage_metrics_open(const char *stage, uint32_t index, const stage_metric_t *table, size_t n,

@@ -93,12 +93,14 @@ stage_conf_read(const char *path, stage_conf_fn fn, void *arg)
 			k = trim(k);
 			if (block[0]) {
 				stage_set_errmsg("%s:%d: %s { inside %s { (line %d): blocks do not "
-						 "nest", path, lineno, k, block, block_line);
+						 "nest",
+						 path, lineno, k, block, block_line);
 				rc = -EINVAL;
 				break;
 			}
 			if (!is_name(k) || strlen(k) >= sizeof(block)) {
-				stage_set_errmsg("%s:%d: \"%s\" is not a block name", path, lineno, k);
+				stage_set_errmsg("%s:%d: \"%s\" is not a block name", path, lineno,
+						 k);
 				rc = -EINVAL;
 				break;
 			}

@@ -109,7 +109,7 @@ static int
 parse_flag(const char *s, uint64_t *out)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
-									       "off", "0"};
+										    "off", "0"};
 	size_t i;
 
 	for (i = 0; i < 4; i++) {
@@ -475,8 +475,8 @@ stage_opts_parse(stage_kind_t kind, int argc, char *const argv[], stage_opts_t *
 	if (help)
 		return STAGE_OPTS_HELP;
 	if (a < argc) {
-		stage_set_errmsg("%s: unexpected argument \"%s\" (see -h)", stage_kind_program(kind),
-				 argv[a]);
+		stage_set_errmsg("%s: unexpected argument \"%s\" (see -h)",
+				 stage_kind_program(kind), argv[a]);
 		return -EINVAL;
 	}
 	if (stage_opts_check(o) < 0)
@@ -503,9 +503,8 @@ stage_opts_check(const stage_opts_t *o)
 				 (unsigned long long)o->v[STAGE_SYNCD_RTO_MS].u);
 		return -EINVAL;
 	}
-	if (o->kind == STAGE_STREAMER &&
-	    (o->v[STAGE_STREAMER_TLS_CERT].set == STAGE_UNSET) !=
-		    (o->v[STAGE_STREAMER_TLS_KEY].set == STAGE_UNSET)) {
+	if (o->kind == STAGE_STREAMER && (o->v[STAGE_STREAMER_TLS_CERT].set == STAGE_UNSET) !=
+					     (o->v[STAGE_STREAMER_TLS_KEY].set == STAGE_UNSET)) {
 		stage_set_errmsg("tls_cert (-C) and tls_key (-K) go together");
 		return -EINVAL;
 	}
@@ -538,11 +537,11 @@ stage_opts_usage(stage_kind_t kind, char *buf, size_t cap)
 	size_t len = 0;
 	int i, n;
 
-#define PUT(...)                                                                              \
-	do {                                                                                  \
-		int w_ = snprintf(buf + (len < cap ? len : cap), len < cap ? cap - len : 0,   \
-				  __VA_ARGS__);                                               \
-		len += w_ > 0 ? (size_t)w_ : 0;                                               \
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		int w_ = snprintf(buf + (len < cap ? len : cap), len < cap ? cap - len : 0,        \
+				  __VA_ARGS__);                                                    \
+		len += w_ > 0 ? (size_t)w_ : 0;                                                    \
 	} while (0)
 	if (cap)
 		buf[0] = '\0';
@@ -561,7 +560,8 @@ stage_opts_usage(stage_kind_t kind, char *buf, size_t cap)
 		snprintf(arg, sizeof(arg), "%s", t[i].type == STAGE_T_FLAG ? "" : t[i].arg);
 		PUT("  -%c %-18s %s: %s\n", t[i].flag, arg, t[i].key, t[i].help);
 		if (t[i].type != STAGE_T_FLAG)
-			PUT("      %-18s %s; default %s\n", "", range, t[i].def ? t[i].def : "unset");
+			PUT("      %-18s %s; default %s\n", "", range,
+			    t[i].def ? t[i].def : "unset");
 	}
 	if (kind == STAGE_VIGILD) {
 		PUT("vigil.conf keys outside the stage blocks:\n");

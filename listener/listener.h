@@ -26,9 +26,9 @@
 #include "stage.h"
 
 #define LISTENER_MAX_SESSIONS 16384 /* cameras with a live session */
-#define LISTENER_PAST 8 /* earlier sessions kept per camera, for resent datagrams */
-#define LISTENER_WINDOW 4096 /* counters below the newest whose acceptance is remembered */
-#define LISTENER_SUM_LEN 16 /* bytes kept of a verified hello's SHA-256 */
+#define LISTENER_PAST 8             /* earlier sessions kept per camera, for resent datagrams */
+#define LISTENER_WINDOW 4096        /* counters below the newest whose acceptance is remembered */
+#define LISTENER_SUM_LEN 16         /* bytes kept of a verified hello's SHA-256 */
 
 typedef struct listener_sess {
 	uint8_t uuid[PROTO_UUID_LEN];
@@ -72,14 +72,46 @@ typedef struct listener_saved {
 } listener_saved_t;
 
 /* Every outcome has its own counter. */
-#define LISTENER_COUNTERS(X)                                                                      \
-	X(accepted) X(hello) X(data) X(report) X(bye) X(malformed) X(oversize) X(unknown_camera) \
-	X(revoked) X(bad_tag) X(bad_signature) X(unwrap) X(replay) X(stale) X(no_session)      \
-	X(sessions_full) X(unexpected_type) X(ring_full) X(hello_rate_limited) X(rr_sent)      \
-	X(hello_past) X(past_session) X(sync_reports) X(sync_full) X(sync_sent) X(sync_no_session)  \
-	X(publish_refused) X(hello_cookie_sent) X(hello_cookie_capped) X(hello_cookie_bad)        \
-	X(hello_verify) X(revoked_live) X(replay_data) X(hello_date) X(hello_future)              \
+/* One counter a line, as written: */
+/* clang-format off */
+#define LISTENER_COUNTERS(X) \
+	X(accepted) \
+	X(hello) \
+	X(data) \
+	X(report) \
+	X(bye) \
+	X(malformed) \
+	X(oversize) \
+	X(unknown_camera) \
+	X(revoked) \
+	X(bad_tag) \
+	X(bad_signature) \
+	X(unwrap) \
+	X(replay) \
+	X(stale) \
+	X(no_session) \
+	X(sessions_full) \
+	X(unexpected_type) \
+	X(ring_full) \
+	X(hello_rate_limited) \
+	X(rr_sent) \
+	X(hello_past) \
+	X(past_session) \
+	X(sync_reports) \
+	X(sync_full) \
+	X(sync_sent) \
+	X(sync_no_session) \
+	X(publish_refused) \
+	X(hello_cookie_sent) \
+	X(hello_cookie_capped) \
+	X(hello_cookie_bad) \
+	X(hello_verify) \
+	X(revoked_live) \
+	X(replay_data) \
+	X(hello_date) \
+	X(hello_future) \
 	X(hello_replay)
+/* clang-format on */
 
 typedef struct listener_stats {
 #define X(n) uint64_t n;
@@ -95,8 +127,8 @@ typedef struct listener_metrics {
 } listener_metrics_t;
 
 /* Hello rate limits (listener_rate.c). */
-#define LISTENER_RATE_SOURCES 4096   /* buckets, hashed by source /32 or /64 */
-#define LISTENER_HELLO_RATE_SRC 2.0  /* hellos per second per source */
+#define LISTENER_RATE_SOURCES 4096  /* buckets, hashed by source /32 or /64 */
+#define LISTENER_HELLO_RATE_SRC 2.0 /* hellos per second per source */
 #define LISTENER_HELLO_BURST_SRC 8.0
 #define LISTENER_HELLO_RATE_ALL 1000.0 /* all sources: well under the RSA budget */
 #define LISTENER_HELLO_BURST_ALL 2000.0
@@ -125,21 +157,21 @@ typedef struct listener_cookie_out {
 
 typedef struct listener {
 	const char *keydir;
-	const char *prefix;	/* VIGIL_SHM_PREFIX, or NULL outside vigild */
+	const char *prefix; /* VIGIL_SHM_PREFIX, or NULL outside vigild */
 	EVP_PKEY *server_key;
 	proto_replay_t *replay;
-	listener_sess_t *sess; /* LISTENER_MAX_SESSIONS, open addressing */
-	void *keys;	       /* listener_keys.c: registry answers, cached */
+	listener_sess_t *sess;   /* LISTENER_MAX_SESSIONS, open addressing */
+	void *keys;              /* listener_keys.c: registry answers, cached */
 	listener_saved_t *saved; /* same slots in shared memory, or NULL */
 	listener_stats_t st;
 	listener_metrics_t metric; /* st's slots in the metrics segment */
 	int fd;
 	int verbose;
 	shm_ring_t *ring[32]; /* to writer k = proto_partition(uuid, nrings) */
-	int nrings;	      /* 0: verify only, store nothing */
+	int nrings;           /* 0: verify only, store nothing */
 	listener_bucket_t src_bucket[LISTENER_RATE_SOURCES];
 	listener_bucket_t all_bucket;
-	double hello_rate_src; /* hellos per second per source, -r */
+	double hello_rate_src;  /* hellos per second per source, -r */
 	struct listener_rr *rr; /* receiver-report accounting (listener_rr.c) */
 	/*
 	 * When the current receive batch arrived (set after each recvmmsg):
@@ -148,25 +180,25 @@ typedef struct listener {
 	 * clock per datagram.
 	 */
 	uint64_t rx_ns, rx_mono_ms;
-	shm_ring_t *sync_in;	/* to vigil-syncd: reports; NULL without syncd */
-	shm_ring_t *sync_out;	/* from vigil-syncd: messages for cameras */
-	struct bus *bus;	/* transport = nats: publish here, not to rings */
-	int nshards;		/* with bus: partition shards (writers) */
+	shm_ring_t *sync_in;  /* to vigil-syncd: reports; NULL without syncd */
+	shm_ring_t *sync_out; /* from vigil-syncd: messages for cameras */
+	struct bus *bus;      /* transport = nats: publish here, not to rings */
+	int nshards;          /* with bus: partition shards (writers) */
 	/* hello cookie: key from the server key, mode, load in this and the last second */
 	uint8_t cookie_key[32];
-	int cookie_mode;	 /* enum listener_cookie_mode, -k */
-	uint32_t hello_load;	 /* -L */
-	uint64_t load_sec;	 /* the second load_cur counts */
+	int cookie_mode;     /* enum listener_cookie_mode, -k */
+	uint32_t hello_load; /* -L */
+	uint64_t load_sec;   /* the second load_cur counts */
 	uint32_t load_cur, load_prev;
 	listener_bucket_t cookie_bucket;
-	double cookie_rate;	 /* cookies a second, all sources: -K */
+	double cookie_rate; /* cookies a second, all sources: -K */
 	listener_cookie_out_t cookie_out[LISTENER_COOKIE_QUEUE];
-	int cookie_n;		 /* queued in cookie_out */
-	struct idx *idx;	/* the indexer's shared index, once there (listener_window.c) */
-	uint64_t idx_try_ms;	/* when attaching was last tried */
+	int cookie_n;        /* queued in cookie_out */
+	struct idx *idx;     /* the indexer's shared index, once there (listener_window.c) */
+	uint64_t idx_try_ms; /* when attaching was last tried */
 	/* revocation (listener_revoke.c): inotify on the registry, and the sweep */
 	int revoke_fd;
-	uint32_t revoke_cursor;	 /* the sweep's next slot */
+	uint32_t revoke_cursor;   /* the sweep's next slot */
 	uint64_t revoke_sweep_ms; /* last tick */
 } listener_t;
 
@@ -207,7 +239,8 @@ int listener_sess_set(listener_t *l, listener_sess_t *ls, uint32_t date, uint32_
 proto_session_t *listener_sess_lookup(listener_sess_t *ls, uint32_t date, uint32_t session);
 /* Keep an earlier session, made from a resent hello whose sum is given; 0 or -1. */
 int listener_sess_add_past(listener_sess_t *ls, uint32_t date, uint32_t session,
-			   const uint8_t secret[PROTO_SECRET_LEN], const uint8_t sum[LISTENER_SUM_LEN]);
+			   const uint8_t secret[PROTO_SECRET_LEN],
+			   const uint8_t sum[LISTENER_SUM_LEN]);
 /* The sum of a signed hello (without its cookie trailer): its SHA-256, cut. */
 void listener_sess_sum(const uint8_t *hello, size_t len, uint8_t sum[LISTENER_SUM_LEN]);
 /* Was sum the hello of s, a session of ls, when it verified? 1 or 0. */
@@ -291,8 +324,7 @@ void listener_rr_free(listener_t *l);
 
 /* vigil-syncd (l->prefix): attach the rings, forward a report, send its requests. */
 void listener_sync_open(listener_t *l);
-void listener_sync_report(listener_t *l, const proto_c2s_hdr_t *h, const uint8_t *body,
-			  size_t len);
+void listener_sync_report(listener_t *l, const proto_c2s_hdr_t *h, const uint8_t *body, size_t len);
 /* Send up to max queued requests; returns how many were handled. */
 int listener_sync_send(listener_t *l, int max);
 

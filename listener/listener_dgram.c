@@ -76,8 +76,9 @@ route(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	m.session = session;
 	if (l->bus)
 		return listener_nats_route(l, &m, dg, len);
-	if (shm_ring_enqueue_spsc(l->ring[proto_partition(proto_dgram_uuid(dg), (uint32_t)l->nrings)], &m, dg,
-				  len) < 0) {
+	if (shm_ring_enqueue_spsc(
+		l->ring[proto_partition(proto_dgram_uuid(dg), (uint32_t)l->nrings)], &m, dg, len) <
+	    0) {
 		l->st.ring_full++;
 		return 0;
 	}
@@ -150,14 +151,14 @@ same_secret(proto_session_t *a, proto_session_t *b)
 	uint8_t x[128], y[128];
 	int n = proto_s2c_seal(a, PROTO_T_HELLO_ACK, nonce, body, sizeof(body), x, sizeof(x));
 
-	return n > 0 && proto_s2c_seal(b, PROTO_T_HELLO_ACK, nonce, body, sizeof(body), y,
-				       sizeof(y)) == n && memcmp(x, y, (size_t)n) == 0;
+	return n > 0 &&
+	       proto_s2c_seal(b, PROTO_T_HELLO_ACK, nonce, body, sizeof(body), y, sizeof(y)) == n &&
+	       memcmp(x, y, (size_t)n) == 0;
 }
 
 /* Was counter of date held before a hello took it (a camera that lost its counter)? */
 static int
-ack_reused(listener_t *l, const listener_sess_t *ls, uint32_t date, uint32_t counter,
-	   uint64_t mono)
+ack_reused(listener_t *l, const listener_sess_t *ls, uint32_t date, uint32_t counter, uint64_t mono)
 {
 	struct idx *x;
 
@@ -248,7 +249,8 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	}
 	listener_sess_sum(dg, len, sum);
 	held = (ls = listener_sess_find(l, h.uuid)) != NULL
-		       ? listener_sess_lookup(ls, h.date, h.counter) : NULL;
+		   ? listener_sess_lookup(ls, h.date, h.counter)
+		   : NULL;
 	if (held && listener_sess_verified(ls, held, sum)) {
 		/* the very bytes that opened a session we hold: no RSA work again */
 		copy(l, ls, held, fresh, now, peer, peer_len);
@@ -303,9 +305,10 @@ hello(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storag
 	if (ls->s == NULL)
 		live = fresh == 0 || fresh == PROTO_E_STALE;
 	else
-		live = fresh == 0 && (h.date > proto_session_date(ls->s) ||
-				      (h.date == proto_session_date(ls->s) &&
-				       h.counter > proto_session_id(ls->s)));
+		live =
+		    fresh == 0 &&
+		    (h.date > proto_session_date(ls->s) ||
+		     (h.date == proto_session_date(ls->s) && h.counter > proto_session_id(ls->s)));
 	/*
 	 * Asked before the hello is routed: only then can a held counter be
 	 * another's. A fresh hello (in the window, never seen) that is not
@@ -348,8 +351,8 @@ drop:
 }
 
 int
-listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
-	       const struct sockaddr_storage *peer, socklen_t peer_len)
+listener_dgram(listener_t *l, const uint8_t *dg, size_t len, const struct sockaddr_storage *peer,
+	       socklen_t peer_len)
 {
 	uint8_t body[PROTO_MAX_DGRAM];
 	proto_prefix_t p;
@@ -404,8 +407,8 @@ listener_dgram(listener_t *l, const uint8_t *dg, size_t len,
 		}
 	} else {
 		rc = proto_c2s_open(s, dg, len, &ch, body, sizeof(body));
-		snprintf(what, sizeof(what), "%s counter=%u", t == PROTO_T_REPORT ? "report" : "bye",
-			 counter);
+		snprintf(what, sizeof(what), "%s counter=%u",
+			 t == PROTO_T_REPORT ? "report" : "bye", counter);
 	}
 	if (rc == PROTO_E_CAMERA) {
 		/* authentic or not, it is not for the current session */

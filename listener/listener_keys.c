@@ -31,7 +31,7 @@
 typedef struct listener_key {
 	uint8_t uuid[PROTO_UUID_LEN];
 	int used;
-	int rc;	       /* the registry's answer: 0 or a negative proto_err */
+	int rc;        /* the registry's answer: 0 or a negative proto_err */
 	EVP_PKEY *pub; /* when rc == 0 */
 	uint64_t until_ms;
 } listener_key_t;
@@ -83,8 +83,7 @@ listener_key_lookup(listener_t *l, const uint8_t uuid[PROTO_UUID_LEN], uint64_t 
 			victim = e; /* expired: ask again, in place */
 			break;
 		}
-		if (victim == NULL || !e->used ||
-		    (victim->used && e->until_ms < victim->until_ms))
+		if (victim == NULL || !e->used || (victim->used && e->until_ms < victim->until_ms))
 			victim = e;
 	}
 	rc = proto_registry_lookup(l->keydir, uuid, pub);

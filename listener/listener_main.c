@@ -51,8 +51,9 @@ main(int argc, char **argv)
 
 	log_init("vigil-listener", -1, STAGE_LOG_STDERR);
 	check = stage_opts_getopt(STAGE_LISTENER, argc, argv, &o) == STAGE_OPTS_CHECK;
-	if (stage_env_index(0, &index) < 0 || ((l.prefix = stage_shm_prefix()) != NULL &&
-	    (rc = stage_env_writers(&l.nrings)) < 0 && rc != -ENOENT)) {
+	if (stage_env_index(0, &index) < 0 ||
+	    ((l.prefix = stage_shm_prefix()) != NULL && (rc = stage_env_writers(&l.nrings)) < 0 &&
+	     rc != -ENOENT)) {
 		log_warnx("%s", stage_errmsg());
 		return 2;
 	}
@@ -62,8 +63,8 @@ main(int argc, char **argv)
 	log_verbose(l.verbose);
 	addr = o.v[STAGE_LISTENER_LISTEN].s;
 	l.keydir = o.v[STAGE_LISTENER_KEYDIR].set == STAGE_GIVEN
-			   ? o.v[STAGE_LISTENER_KEYDIR].s
-			   : stage_env_keydir(o.v[STAGE_LISTENER_KEYDIR].s);
+		       ? o.v[STAGE_LISTENER_KEYDIR].s
+		       : stage_env_keydir(o.v[STAGE_LISTENER_KEYDIR].s);
 	l.hello_rate_src = o.v[STAGE_LISTENER_HELLO_RATE].d;
 	l.cookie_mode = (int)o.v[STAGE_LISTENER_HELLO_COOKIE].u;
 	l.hello_load = (uint32_t)o.v[STAGE_LISTENER_HELLO_LOAD].u;
@@ -71,7 +72,8 @@ main(int argc, char **argv)
 	if (listener_keys_load_server(&l) < 0)
 		fatalx("%s", stage_errmsg());
 	if (check) {
-		printf("vigil-listener: configuration ok (keys in %s, address %s)\n", l.keydir, addr);
+		printf("vigil-listener: configuration ok (keys in %s, address %s)\n", l.keydir,
+		       addr);
 		return 0;
 	}
 	l.replay = proto_replay_new(65536, (uint32_t)o.v[STAGE_LISTENER_HELLO_WINDOW_MS].u);

@@ -15,7 +15,7 @@ listener_metrics_open(listener_t *l, uint32_t index, shm_seg_t *seg)
 {
 	const stage_metric_t table[] = {
 #define X(n) {#n, &l->metric.n},
-		LISTENER_COUNTERS(X)
+	    LISTENER_COUNTERS(X)
 #undef X
 	};
 	int rc;
@@ -23,8 +23,8 @@ listener_metrics_open(listener_t *l, uint32_t index, shm_seg_t *seg)
 	if ((rc = stage_metrics_open("listener", index, table, sizeof(table) / sizeof(table[0]),
 				     seg)) < 0)
 		return rc;
-#define X(n)                                                                                  \
-	if (l->metric.n)                                                                      \
+#define X(n)                                                                                       \
+	if (l->metric.n)                                                                           \
 		l->st.n = *l->metric.n;
 	LISTENER_COUNTERS(X)
 #undef X
@@ -35,8 +35,8 @@ void
 listener_metrics_publish(const listener_t *l)
 {
 	/* relaxed: each counter untorn for vigild's reads, ordered against nothing else */
-#define X(n)                                                                                  \
-	if (l->metric.n)                                                                      \
+#define X(n)                                                                                       \
+	if (l->metric.n)                                                                           \
 		__atomic_store_n(l->metric.n, l->st.n, __ATOMIC_RELAXED);
 	LISTENER_COUNTERS(X)
 #undef X

@@ -62,8 +62,8 @@ listener_nats_route(listener_t *l, const shm_msg_meta_t *m, const uint8_t *dg, s
 	shm_msg_encode(m, msg);
 	memcpy(msg + SHM_MSG_HDR_LEN, dg, len);
 	bus_msgid(proto_dgram_uuid(dg), proto_dgram_date(dg), proto_dgram_counter(dg), id);
-	if (bus_publish(l->bus, proto_partition(proto_dgram_uuid(dg), (uint32_t)l->nshards), id, msg,
-			SHM_MSG_HDR_LEN + len) < 0) {
+	if (bus_publish(l->bus, proto_partition(proto_dgram_uuid(dg), (uint32_t)l->nshards), id,
+			msg, SHM_MSG_HDR_LEN + len) < 0) {
 		l->st.publish_refused++;
 		return 0;
 	}

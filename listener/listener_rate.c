@@ -54,8 +54,9 @@ listener_rate_hello(listener_t *l, const struct sockaddr_storage *peer, uint64_t
 	}
 	for (i = 0; i < n; i++)
 		h = (h ^ a[i]) * 16777619u;
-	if (!listener_rate_take(&l->src_bucket[h % LISTENER_RATE_SOURCES], l->hello_rate_src,
-		  l->hello_rate_src * LISTENER_HELLO_BURST_SRC / LISTENER_HELLO_RATE_SRC, now_ms))
+	if (!listener_rate_take(
+		&l->src_bucket[h % LISTENER_RATE_SOURCES], l->hello_rate_src,
+		l->hello_rate_src * LISTENER_HELLO_BURST_SRC / LISTENER_HELLO_RATE_SRC, now_ms))
 		return 0;
 	return listener_rate_take(&l->all_bucket, LISTENER_HELLO_RATE_ALL, LISTENER_HELLO_BURST_ALL,
 				  now_ms);

@@ -46,10 +46,9 @@ listener_revoke_open(listener_t *l, int watch)
 	if ((l->revoke_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		return -1;
 	if (inotify_add_watch(l->revoke_fd, dir,
-			      IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM) <
-	    0) {
-		log_warnx("watching %s: %s (revocations found by the sweep)", dir,
-			  strerror(errno));
+			      IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE |
+				  IN_MOVED_FROM) < 0) {
+		log_warnx("watching %s: %s (revocations found by the sweep)", dir, strerror(errno));
 		close(l->revoke_fd);
 		l->revoke_fd = -1;
 		return -1;

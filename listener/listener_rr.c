@@ -24,9 +24,9 @@
 
 typedef struct listener_rr_slot {
 	uint32_t date;
-	uint32_t high;	    /* highest counter seen on date */
-	uint32_t base;	    /* highest counter at the last report */
-	uint32_t received;  /* since the last report */
+	uint32_t high;     /* highest counter seen on date */
+	uint32_t base;     /* highest counter at the last report */
+	uint32_t received; /* since the last report */
 	uint32_t bytes;
 	uint8_t active, based;
 } listener_rr_slot_t;
@@ -110,7 +110,7 @@ listener_rr_tick(listener_t *l, uint64_t now_ms)
 		r->received = r->bytes = 0;
 		if ((n = proto_rr_encode(&rr, body, sizeof(body))) < 0 ||
 		    (n = proto_s2c_seal(ls->s, PROTO_T_RR, NULL, body, (size_t)n, out,
-		                        sizeof(out))) < 0)
+					sizeof(out))) < 0)
 			continue;
 		if (sendto(l->fd, out, (size_t)n, 0, (const struct sockaddr *)&ls->peer,
 			   ls->peer_len) == n)

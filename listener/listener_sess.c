@@ -65,8 +65,7 @@ restore(listener_t *l)
 	for (i = 0; i < LISTENER_MAX_SESSIONS; i++) {
 		listener_saved_t *v = &l->saved[i];
 		/* acquire: the fields after the valid word that was stored after them */
-		if (!__atomic_load_n(&v->valid, __ATOMIC_ACQUIRE) ||
-		    v->peer_len > sizeof(v->peer))
+		if (!__atomic_load_n(&v->valid, __ATOMIC_ACQUIRE) || v->peer_len > sizeof(v->peer))
 			continue;
 		if (l->keydir && proto_registry_revoked(l->keydir, v->uuid) == 1) {
 			__atomic_store_n(&v->valid, 0, __ATOMIC_RELEASE); /* revoked meanwhile */

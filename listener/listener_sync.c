@@ -100,8 +100,8 @@ listener_sync_send(listener_t *l, int max)
 			} else if ((n = proto_missing_encode(&q.m, body, sizeof(body))) > 0 &&
 				   (n = proto_s2c_seal(ls->s, q.type, NULL, body, (size_t)n, out,
 						       sizeof(out))) > 0 &&
-				   sendto(l->fd, out, (size_t)n, 0, (const struct sockaddr *)&ls->peer,
-					  ls->peer_len) == n) {
+				   sendto(l->fd, out, (size_t)n, 0,
+					  (const struct sockaddr *)&ls->peer, ls->peer_len) == n) {
 				l->st.sync_sent++;
 			}
 		}

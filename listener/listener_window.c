@@ -42,7 +42,8 @@
 int
 listener_window_seen(const listener_sess_t *ls, uint32_t date, uint32_t counter)
 {
-	if (date != ls->win_date || counter >= ls->win_top || ls->win_top - counter > LISTENER_WINDOW)
+	if (date != ls->win_date || counter >= ls->win_top ||
+	    ls->win_top - counter > LISTENER_WINDOW)
 		return 0;
 	return (WORD(ls, counter) & BIT(counter)) != 0;
 }
@@ -87,16 +88,17 @@ listener_window_idx(listener_t *l, uint64_t now_ms)
 }
 
 int
-listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t date,
-		       uint32_t counter, uint64_t now_ms)
+listener_window_stored(listener_t *l, const listener_sess_t *ls, uint32_t date, uint32_t counter,
+		       uint64_t now_ms)
 {
 	/*
 	 * The window's own stretch, or newer: not asked (the index lags the
 	 * writer, and a new counter cannot be stored yet). An empty window
 	 * (a restarted listener) knows nothing: the index is asked.
 	 */
-	if (ls->win_top != 0 && (date > ls->win_date || (date == ls->win_date &&
-			(uint64_t)counter + LISTENER_WINDOW >= ls->win_top)))
+	if (ls->win_top != 0 &&
+	    (date > ls->win_date ||
+	     (date == ls->win_date && (uint64_t)counter + LISTENER_WINDOW >= ls->win_top)))
 		return 0;
 	if (listener_window_idx(l, now_ms) == NULL)
 		return 0;

@@ -10,13 +10,14 @@ set -eu
 
 # server: the five required libraries; camera: x264, turbojpeg, gpsd's
 # client library; vigil-verify: libavformat (MP4); make analyze: clang-tools;
+# make format and the test that the tree conforms: clang-format;
 # tests: ffmpeg (reference decoder), Chromium driven by
 # playwright-core (npm, below), jq; scale-out: nats-server, libnats,
 # glusterfs; the failing-sync test: libfuse3, fusermount3.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
 liburing-dev libssl-dev libwebsockets-dev libck-dev libcmocka-dev
 uuid-dev libjansson-dev openssl xxd curl procps iproute2
-libx264-dev libturbojpeg0-dev libgps-dev gpsd ffmpeg libavformat-dev clang-tools
+libx264-dev libturbojpeg0-dev libgps-dev gpsd ffmpeg libavformat-dev clang-tools clang-format
 chromium fonts-dejavu-core jq srt-tools
 nats-server libnats-dev glusterfs-server
 libfuse3-dev fuse3"

@@ -38,10 +38,11 @@
 
 #define STREAMER_FRAME_KEY_LEN VIEW_FRAME_KEY_LEN
 #define STREAMER_QMAX 2048 /* messages queued per viewer, at most */
-#define STREAMER_TABLE_BYTES ((size_t)256 << 20) /* point tables per worker, at most (-t): dozens of full days */
+#define STREAMER_TABLE_BYTES                                                                       \
+	((size_t)256 << 20) /* point tables per worker, at most (-t): dozens of full days */
 #define STREAMER_INDEX_PATIENCE_MS 50 /* idx_set_patience: a preempted indexer, not a dead one */
-#define STREAMER_SNDBUF (128 * 1024) /* kernel send buffer per connection */
-#define STREAMER_LIVE_LAG_US 1000000 /* a live viewer further behind than this skips */
+#define STREAMER_SNDBUF (128 * 1024)  /* kernel send buffer per connection */
+#define STREAMER_LIVE_LAG_US 1000000  /* a live viewer further behind than this skips */
 
 /* --- streamer_json.c --------------------------------------------------- */
 
@@ -139,14 +140,14 @@ struct viewer {
 	proto_reader_t *rd;
 	int speed;
 	uint64_t base_wall_us, base_cap_ms; /* pacing anchor */
-	uint64_t last_cap_ms;		    /* capture time of the last datagram queued */
-	uint8_t held[PROTO_MAX_DGRAM];	    /* read, not yet due */
+	uint64_t last_cap_ms;               /* capture time of the last datagram queued */
+	uint8_t held[PROTO_MAX_DGRAM];      /* read, not yet due */
 	uint16_t held_len;
 	int has_held;
-	int skipping; /* dropping until the next keyframe */
-	int has_video; /* the day holds video: skips end at a keyframe */
-	int paused_live; /* paused from live: resume follows the counters */
-	int anchor_next; /* pacing starts at the next datagram's capture time */
+	int skipping;       /* dropping until the next keyframe */
+	int has_video;      /* the day holds video: skips end at a keyframe */
+	int paused_live;    /* paused from live: resume follows the counters */
+	int anchor_next;    /* pacing starts at the next datagram's capture time */
 	uint64_t live_from; /* live since this offset of the day file */
 	struct {
 		uint32_t session, frame;
@@ -157,18 +158,18 @@ struct viewer {
 	size_t qbytes;
 	lws_sorted_usec_list_t sul;
 	struct view_order {
-		int on;		  /* recorded in counter order (streamer_order.c) */
-		uint32_t next;	  /* the counter to send next */
-		int floor_on;	  /* live after counter order: */
-		uint32_t floor;	  /* ... counters below were sent */
-		int sent_on;	  /* resumed after a live pause: the records */
+		int on;                    /* recorded in counter order (streamer_order.c) */
+		uint32_t next;             /* the counter to send next */
+		int floor_on;              /* live after counter order: */
+		uint32_t floor;            /* ... counters below were sent */
+		int sent_on;               /* resumed after a live pause: the records */
 		uint64_t sent_lo, sent_hi; /* ... at offsets [lo, hi) were sent live */
-		order_table_t *tab; /* the points of its day, shared; NULL none */
+		order_table_t *tab;        /* the points of its day, shared; NULL none */
 	} ord;
-	viewer_t *watch_next; /* viewers of the same watched file */
+	viewer_t *watch_next;           /* viewers of the same watched file */
 	viewer_t *all_next, **all_prev; /* every viewer of the worker */
-	int close_code;		  /* closing: the WebSocket close code */
-	int wd;		      /* inotify watch, -1 none */
+	int close_code;                 /* closing: the WebSocket close code */
+	int wd;                         /* inotify watch, -1 none */
 	uint64_t sent, skips;
 };
 
@@ -240,8 +241,8 @@ typedef struct http_req {
 	char body[4096];
 	size_t body_len;
 	int post;
-	login_job_t *job;   /* a login being hashed (streamer_login.c) */
-	int reply_ready;    /* reply, status, retry_after: written when writable */
+	login_job_t *job; /* a login being hashed (streamer_login.c) */
+	int reply_ready;  /* reply, status, retry_after: written when writable */
 	unsigned status, retry_after;
 	char reply[AUTH_TOKEN_MAX + 64];
 } http_req_t;
@@ -268,7 +269,7 @@ void streamer_login_done(void);
 /* --- streamer_serve.c ----------------------------------------------------- */
 
 typedef struct streamer_listen {
-	char host[1024];       /* the interface's address or name; "" any */
+	char host[1024]; /* the interface's address or name; "" any */
 	int port;
 	const char *cert, *key; /* TLS only when set (both) */
 } streamer_listen_t;

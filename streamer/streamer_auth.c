@@ -81,7 +81,8 @@ streamer_auth_user(const char *token)
 	char name[AUTH_NAME_MAX + 1];
 	const auth_user_t *u;
 
-	if (auth_token_name(token, name) < 0 || (u = auth_users_find(current_users(), name)) == NULL ||
+	if (auth_token_name(token, name) < 0 ||
+	    (u = auth_users_find(current_users(), name)) == NULL ||
 	    auth_token_check(streamer.token_key, token, u, (uint64_t)time(NULL),
 			     streamer.token_life_s) < 0)
 		return NULL;

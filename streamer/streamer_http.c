@@ -37,14 +37,15 @@ static int
 respond_retry(struct lws *wsi, unsigned status, const char *type, const char *body, size_t len,
 	      unsigned retry_after)
 {
-	uint8_t hbuf[LWS_PRE + 1024], *start = hbuf + LWS_PRE, *p = start, *end = hbuf + sizeof(hbuf);
+	uint8_t hbuf[LWS_PRE + 1024], *start = hbuf + LWS_PRE, *p = start,
+				      *end = hbuf + sizeof(hbuf);
 	char ra[16];
 	uint8_t *b;
 	int ralen = snprintf(ra, sizeof(ra), "%u", retry_after);
 
 	if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)len, &p, end) ||
-	    lws_add_http_header_by_name(wsi, (const uint8_t *)"cache-control:",
-					(const uint8_t *)"no-store", 8, &p, end) ||
+	    lws_add_http_header_by_name(
+		wsi, (const uint8_t *)"cache-control:", (const uint8_t *)"no-store", 8, &p, end) ||
 	    (retry_after && lws_add_http_header_by_name(wsi, (const uint8_t *)"retry-after:",
 							(const uint8_t *)ra, ralen, &p, end)) ||
 	    lws_finalize_write_http_header(wsi, start, &p, end))
@@ -139,13 +140,14 @@ api_cameras(struct lws *wsi, const auth_user_t *u)
 		}
 		free(dates);
 		proto_uuid_fmt(cams[i], us);
-		jb_printf(&b, "%s{\"uuid\":\"%s\",\"name\":\"%.8s\",\"online\":%s,\"last_seen_ms\":%llu,",
-			  first ? "" : ",", us, us,
-			  last.last_arrival_ms + 10000 > now ? "true" : "false",
-			  (unsigned long long)last.last_arrival_ms);
+		jb_printf(
+		    &b, "%s{\"uuid\":\"%s\",\"name\":\"%.8s\",\"online\":%s,\"last_seen_ms\":%llu,",
+		    first ? "" : ",", us, us, last.last_arrival_ms + 10000 > now ? "true" : "false",
+		    (unsigned long long)last.last_arrival_ms);
 		if (tele.valid)
-			jb_printf(&b, "\"battery\":%u,\"signal\":%u,\"lat\":%.7f,\"lon\":%.7f,"
-				      "\"speed\":%.2f,\"heading\":%.2f,",
+			jb_printf(&b,
+				  "\"battery\":%u,\"signal\":%u,\"lat\":%.7f,\"lon\":%.7f,"
+				  "\"speed\":%.2f,\"heading\":%.2f,",
 				  tele.battery, tele.signal, tele.lat_e7 / 1e7, tele.lon_e7 / 1e7,
 				  tele.speed_cms / 100.0, tele.heading_cdeg / 100.0);
 		else
@@ -230,16 +232,18 @@ api_day(struct lws *wsi, const uint8_t uuid[16], uint32_t date)
 	int ng = 0;
 	for (i = 0; i < n; i++) {
 		if (rg[i].first > want)
-			jb_printf(&b, "%s{\"first\":%u,\"last\":%u,\"start_ms\":%llu,\"end_ms\":%llu}",
-				  ng++ ? "," : "", want, rg[i].first - 1, (unsigned long long)prev_end,
-				  (unsigned long long)rg[i].start_ms);
+			jb_printf(&b,
+				  "%s{\"first\":%u,\"last\":%u,\"start_ms\":%llu,\"end_ms\":%llu}",
+				  ng++ ? "," : "", want, rg[i].first - 1,
+				  (unsigned long long)prev_end, (unsigned long long)rg[i].start_ms);
 		want = rg[i].last + 1;
 		prev_end = rg[i].end_ms;
 	}
 	jb_printf(&b, "],\"keyframes\":[");
 	for (i = 0; i < m; i++)
 		jb_printf(&b, "%s%lld", i ? "," : "", (long long)t0 + kf[i].t);
-	int complete = ng == 0 && n > 0 && (info.reported_next == 0 || info.high >= info.reported_next);
+	int complete =
+	    ng == 0 && n > 0 && (info.reported_next == 0 || info.high >= info.reported_next);
 	/* syncd found the day damaged on the disk (docs/STORAGE.md, .sync): never complete */
 	proto_daystate_t ds;
 	int damaged = proto_daystate_read(streamer.data_dir, uuid, date, &ds) == 0 && ds.damaged;
@@ -301,11 +305,13 @@ metrics(struct lws *wsi)
 		shm_seg_detach(&seg);
 	}
 	idx_arena_usage(streamer.idx, &used, &size);
-	jb_printf(&b, "vigil_index_arena_bytes{state=\"used\"} %llu\nvigil_index_arena_bytes{state=\"size\"} %llu\n"
-		      "vigil_index_ready %d\n",
-		  (unsigned long long)used, (unsigned long long)size, idx_ready(streamer.idx));
-	int rc = b.err ? error(wsi, 500, "too large") :
-			 respond(wsi, 200, "text/plain; version=0.0.4", b.p ? b.p : "", b.len);
+	jb_printf(
+	    &b,
+	    "vigil_index_arena_bytes{state=\"used\"} %llu\nvigil_index_arena_bytes{state=\"size\"} %llu\n"
+	    "vigil_index_ready %d\n",
+	    (unsigned long long)used, (unsigned long long)size, idx_ready(streamer.idx));
+	int rc = b.err ? error(wsi, 500, "too large")
+		       : respond(wsi, 200, "text/plain; version=0.0.4", b.p ? b.p : "", b.len);
 	jb_free(&b);
 	return rc;
 }
@@ -322,11 +328,13 @@ loopback_peer(struct lws *wsi)
 static const char *
 mime(const char *path)
 {
-	static const struct { const char *ext, *type; } t[] = {
-		{".html", "text/html"}, {".js", "text/javascript"}, {".mjs", "text/javascript"},
-		{".css", "text/css"}, {".json", "application/json"}, {".svg", "image/svg+xml"},
-		{".png", "image/png"}, {".ico", "image/x-icon"}, {".wasm", "application/wasm"},
-		{".txt", "text/plain"}, {".map", "application/json"},
+	static const struct {
+		const char *ext, *type;
+	} t[] = {
+	    {".html", "text/html"}, {".js", "text/javascript"},    {".mjs", "text/javascript"},
+	    {".css", "text/css"},   {".json", "application/json"}, {".svg", "image/svg+xml"},
+	    {".png", "image/png"},  {".ico", "image/x-icon"},      {".wasm", "application/wasm"},
+	    {".txt", "text/plain"}, {".map", "application/json"},
 	};
 	const char *dot = strrchr(path, '.');
 	size_t i;
@@ -384,14 +392,12 @@ route(struct lws *wsi, http_req_t *r)
 		if (u == NULL && !loopback_peer(wsi))
 			return error(wsi, 401, "token needed");
 		return metrics(wsi);
-	case ROUTE_FILE:
-		return serve_file(wsi, r->path);
+	case ROUTE_FILE: return serve_file(wsi, r->path);
 	case ROUTE_NOT_FOUND:
 		if (strncmp(r->path, "/api/", 5))
 			return error(wsi, 404, "not found");
 		break;
-	default:
-		break;
+	default: break;
 	}
 	if (u == NULL) {
 		streamer_count(streamer.m_refused, 1);
@@ -430,8 +436,7 @@ streamer_http(struct lws *wsi, enum lws_callback_reasons reason, http_req_t *r, 
 		memcpy(r->body + r->body_len, in, len);
 		r->body_len += len;
 		return 0;
-	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		return route(wsi, r);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION: return route(wsi, r);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (r == NULL || !r->reply_ready)
 			return 0;
@@ -442,7 +447,6 @@ streamer_http(struct lws *wsi, enum lws_callback_reasons reason, http_req_t *r, 
 		if (r)
 			streamer_login_forget(r);
 		return lws_callback_http_dummy(wsi, reason, NULL, in, len);
-	default:
-		return lws_callback_http_dummy(wsi, reason, NULL, in, len);
+	default: return lws_callback_http_dummy(wsi, reason, NULL, in, len);
 	}
 }

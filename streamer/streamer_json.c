@@ -45,7 +45,9 @@ string(const char *s, size_t len, size_t i, char *out, size_t cap)
 			if (++i >= len)
 				return 0;
 			switch (s[i]) {
-			case '"': case '\\': case '/': c = (unsigned char)s[i]; break;
+			case '"':
+			case '\\':
+			case '/': c = (unsigned char)s[i]; break;
 			case 'n': c = '\n'; break;
 			case 't': c = '\t'; break;
 			case 'r': c = '\r'; break;
@@ -58,9 +60,11 @@ string(const char *s, size_t len, size_t i, char *out, size_t cap)
 					return 0;
 				for (k = 1; k <= 4; k++) {
 					char h = s[i + k];
-					v = v * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' :
-							      h >= 'a' && h <= 'f' ? h - 'a' + 10 :
-							      h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99);
+					v = v * 16 +
+					    (unsigned)(h >= '0' && h <= '9'   ? h - '0'
+						       : h >= 'a' && h <= 'f' ? h - 'a' + 10
+						       : h >= 'A' && h <= 'F' ? h - 'A' + 10
+									      : 99);
 					if (v > 0xffff)
 						return 0;
 				}

@@ -70,7 +70,8 @@ streamer_keys_frame(const uint8_t uuid[16], uint32_t date, uint32_t session, uin
 
 	for (i = 0; i < KEYS_CACHE; i++) {
 		struct prk_entry *c = &cache[i];
-		if (c->ok == 1 && c->date == date && c->session == session && !memcmp(c->uuid, uuid, 16)) {
+		if (c->ok == 1 && c->date == date && c->session == session &&
+		    !memcmp(c->uuid, uuid, 16)) {
 			e = c;
 			break;
 		}

@@ -36,7 +36,7 @@
 
 typedef struct limit_slot {
 	char key[LIMIT_KEY_MAX];
-	uint32_t fails;	   /* admitted since the last success */
+	uint32_t fails;    /* admitted since the last success */
 	uint64_t until_us; /* the next attempt waits until */
 	uint64_t used_us;  /* the last attempt */
 } limit_slot_t;

@@ -126,8 +126,8 @@ main(int argc, char **argv)
 		fatalx("index %s-index: %s", streamer.prefix, strerror(-rc));
 	idx_set_patience(streamer.idx, STREAMER_INDEX_PATIENCE_MS);
 	if (streamer.audit_path &&
-	    (streamer.audit_fd = open(streamer.audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-				      0600)) < 0)
+	    (streamer.audit_fd =
+		 open(streamer.audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		log_warn("audit log %s", streamer.audit_path);
 	if (stage_signals_init(STAGE_SIG_STOP | STAGE_SIG_NOPIPE, streamer_serve_wake) < 0)
 		fatalx("%s", stage_errmsg());

@@ -71,8 +71,8 @@
 #include "streamer.h"
 
 #define ORDER_SCAN_MAX (4 * IDX_POINT_EVERY) /* records from a point to its counter, at most */
-#define ORDER_COPY 1024			    /* points a table grows by when the index grew unseen */
-#define ORDER_TAIL_MAX 4096		    /* records read past the index on resume, at most */
+#define ORDER_COPY 1024     /* points a table grows by when the index grew unseen */
+#define ORDER_TAIL_MAX 4096 /* records read past the index on resume, at most */
 
 /* The counter of a record, as the indexer reads it: 0, or -1 for none. */
 static int
@@ -102,17 +102,17 @@ struct order_table {
 	order_table_t *next;
 	uint8_t uuid[16];
 	uint32_t date;
-	uint64_t gen;		  /* index generation whose points it copies */
-	uint64_t id;		  /* unique in the worker: what absorbed an older table */
-	uint64_t merged_into;	  /* the id of the newer table that absorbed it, 0 none */
-	idx_point_t *pts;	  /* by counter */
+	uint64_t gen;             /* index generation whose points it copies */
+	uint64_t id;              /* unique in the worker: what absorbed an older table */
+	uint64_t merged_into;     /* the id of the newer table that absorbed it, 0 none */
+	idx_point_t *pts;         /* by counter */
 	uint32_t npts, cap, seen; /* seen: points copied from the index of gen */
-	int mixed;		  /* holds an older generation's points: merges drop duplicates */
+	int mixed;                /* holds an older generation's points: merges drop duplicates */
 	int refs;
 };
 
 static order_table_t *tables;
-static size_t held;	  /* bytes of all tables */
+static size_t held;             /* bytes of all tables */
 static uint32_t ntables, nrefs; /* tables, and viewers that hold one */
 static uint64_t last_id;
 
@@ -300,8 +300,8 @@ refresh(viewer_t *v)
 		if (t->cap == t->npts && (rc = table_grow(t, ORDER_COPY)) < 0)
 			break; /* indexed since the count: what was copied is kept */
 		room = t->cap - t->npts;
-		total = idx_day_points(streamer.idx, v->uuid, v->date, t->seen, t->pts + t->npts,
-				       room);
+		total =
+		    idx_day_points(streamer.idx, v->uuid, v->date, t->seen, t->pts + t->npts, room);
 		if (total < 0 || (uint32_t)total <= t->seen)
 			break;
 		got = (uint32_t)total - t->seen < room ? (uint32_t)total - t->seen : room;
@@ -354,8 +354,8 @@ scan(viewer_t *v, const idx_point_t *p, uint32_t c, proto_rec_t *rec)
 	for (k = 0; k <= ORDER_SCAN_MAX; k++) {
 		if ((rc = proto_reader_next(v->rd, rec)) <= 0)
 			return rc < 0 || k > 0 ? rc : -EPROTO;
-		if (k == 0 && (rec->offset != p->offset || rec_counter(rec, &got) < 0 ||
-			       got != p->counter))
+		if (k == 0 &&
+		    (rec->offset != p->offset || rec_counter(rec, &got) < 0 || got != p->counter))
 			return -EPROTO; /* the index has a record there; the file another, or none */
 		if (rec_counter(rec, &got) < 0)
 			continue;

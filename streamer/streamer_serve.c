@@ -50,16 +50,16 @@ static lws_sorted_usec_list_t poll_sul;
 static int listen_fd = -1, use_tls, poll_ticks;
 
 static const stage_metric_t metrics[] = {
-	{"viewers_total", &streamer.m_viewers},
-	{"datagrams_sent_total", &streamer.m_sent},
-	{"slow_viewer_skips_total", &streamer.m_skips},
-	{"logins_total", &streamer.m_logins},
-	{"refused_total", &streamer.m_refused},
-	{"logins_limited_total", &streamer.m_limited},
-	{"viewers_revoked_total", &streamer.m_revoked},
-	{"order_table_bytes", &streamer.m_table_bytes},
-	{"order_tables", &streamer.m_tables},
-	{"order_table_viewers", &streamer.m_table_viewers},
+    {"viewers_total", &streamer.m_viewers},
+    {"datagrams_sent_total", &streamer.m_sent},
+    {"slow_viewer_skips_total", &streamer.m_skips},
+    {"logins_total", &streamer.m_logins},
+    {"refused_total", &streamer.m_refused},
+    {"logins_limited_total", &streamer.m_limited},
+    {"viewers_revoked_total", &streamer.m_revoked},
+    {"order_table_bytes", &streamer.m_table_bytes},
+    {"order_tables", &streamer.m_tables},
+    {"order_table_viewers", &streamer.m_table_viewers},
 };
 
 void
@@ -94,7 +94,8 @@ cb_main(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
 		const auth_user_t *u;
-		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") ||
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+		    strcmp(uri, "/ws") ||
 		    streamer_auth_token_of(wsi, p->token, sizeof(p->token)) < 0 ||
 		    (u = streamer_auth_user(p->token)) == NULL) {
 			streamer_count(streamer.m_refused, 1);
@@ -120,7 +121,8 @@ cb_main(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		}
 		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
 			if (p->cmd_bad || lws_frame_is_binary(wsi))
-				streamer_view_command(&p->u.view, "", 0); /* answered with an error */
+				streamer_view_command(&p->u.view, "",
+						      0); /* answered with an error */
 			else
 				streamer_view_command(&p->u.view, p->cmd, p->cmd_len);
 		}
@@ -164,7 +166,7 @@ cb_listen(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
 		fd.sockfd = c;
 		if (lws_adopt_descriptor_vhost(streamer.vh,
 					       LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP |
-						       (use_tls ? LWS_ADOPT_ALLOW_SSL : 0),
+						   (use_tls ? LWS_ADOPT_ALLOW_SSL : 0),
 					       fd, NULL, NULL) == NULL)
 			close(c);
 	}
@@ -216,10 +218,10 @@ cb_watch(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 }
 
 static struct lws_protocols protocols[] = {
-	{"http", cb_main, sizeof(pss_t), 4096, 0, NULL, 0},
-	{"vigil-watch", cb_watch, 0, 0, 0, NULL, 0},
-	{"vigil-listen", cb_listen, 0, 0, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {"http", cb_main, sizeof(pss_t), 4096, 0, NULL, 0},
+    {"vigil-watch", cb_watch, 0, 0, 0, NULL, 0},
+    {"vigil-listen", cb_listen, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 /* One worker's loop, until SIGTERM (0) or a worker's death or a failure (1). */
@@ -256,9 +258,8 @@ serve(const streamer_listen_t *l, int worker)
 	}
 	streamer.vh = lws_get_vhost_by_name(streamer.ctx, "default");
 	lfd.filefd = listen_fd;
-	if (streamer.vh == NULL ||
-	    lws_adopt_descriptor_vhost(streamer.vh, LWS_ADOPT_RAW_FILE_DESC, lfd, "vigil-listen",
-				       NULL) == NULL) {
+	if (streamer.vh == NULL || lws_adopt_descriptor_vhost(streamer.vh, LWS_ADOPT_RAW_FILE_DESC,
+							      lfd, "vigil-listen", NULL) == NULL) {
 		log_warnx("cannot add the listening socket to the loop");
 		lws_context_destroy(streamer.ctx);
 		return 1;
@@ -266,7 +267,8 @@ serve(const streamer_listen_t *l, int worker)
 	if (streamer_watch_init(streamer.vh) < 0)
 		log_warnx("inotify unavailable: live viewers follow files by polling");
 	else if (streamer_watch_users(streamer.users_path) < 0)
-		log_warnx("%s: not watched; viewers are rechecked every second", streamer.users_path);
+		log_warnx("%s: not watched; viewers are rechecked every second",
+			  streamer.users_path);
 	if ((rc = streamer_login_init()) < 0) {
 		log_warnx("login threads: %s", strerror(-rc));
 		lws_context_destroy(streamer.ctx);

@@ -155,7 +155,8 @@ q_room(const viewer_t *v, size_t bytes, uint32_t n)
 	if (v->mode == VIEW_LIVE && v->qhead != v->qtail &&
 	    streamer_now_us() - v->q[v->qhead % STREAMER_QMAX]->t_us > STREAMER_LIVE_LAG_US)
 		return 0;
-	return v->qtail - v->qhead + n <= STREAMER_QMAX && v->qbytes + bytes <= streamer.queue_bytes;
+	return v->qtail - v->qhead + n <= STREAMER_QMAX &&
+	       v->qbytes + bytes <= streamer.queue_bytes;
 }
 
 static void
@@ -189,9 +190,11 @@ send_state(viewer_t *v)
 	char u[37];
 
 	proto_uuid_fmt(v->uuid, u);
-	send_text(v, "{\"type\":\"state\",\"mode\":\"%s\",\"camera\":\"%s\",\"position_ms\":%llu,"
-		     "\"speed\":%d,\"order\":\"%s\"}", mode_name[v->mode], u,
-		  (unsigned long long)v->last_cap_ms, v->speed, v->ord.on ? "counter" : "file");
+	send_text(v,
+		  "{\"type\":\"state\",\"mode\":\"%s\",\"camera\":\"%s\",\"position_ms\":%llu,"
+		  "\"speed\":%d,\"order\":\"%s\"}",
+		  mode_name[v->mode], u, (unsigned long long)v->last_cap_ms, v->speed,
+		  v->ord.on ? "counter" : "file");
 }
 
 static void
@@ -222,8 +225,9 @@ enqueue(viewer_t *v, const uint8_t *dg, size_t len)
 	if (proto_data_hdr_decode(dg, len, &h) < 0 || h.stream > 3)
 		return;
 	if (v->skipping) {
-		int kf = h.frag_index == 0 &&
-			 (h.stream == PROTO_S_VIDEO ? (h.flags & PROTO_F_KEYFRAME) != 0 : !v->has_video);
+		int kf =
+		    h.frag_index == 0 &&
+		    (h.stream == PROTO_S_VIDEO ? (h.flags & PROTO_F_KEYFRAME) != 0 : !v->has_video);
 		if (!kf)
 			return;
 		v->skipping = 0;
@@ -231,7 +235,8 @@ enqueue(viewer_t *v, const uint8_t *dg, size_t len)
 	need_key = !v->keyed[h.stream].valid || v->keyed[h.stream].session != h.session ||
 		   v->keyed[h.stream].frame != h.frame;
 	if (need_key)
-		have_key = streamer_keys_frame(v->uuid, v->date, h.session, h.stream, h.frame, key) == 0;
+		have_key =
+		    streamer_keys_frame(v->uuid, v->date, h.session, h.stream, h.frame, key) == 0;
 	if (!q_room(v, len + 4 + (have_key ? sizeof(key) : 0), 2)) {
 		overflow(v);
 		return;
@@ -346,7 +351,8 @@ pump(viewer_t *v)
 
 	for (budget = 0; budget < PUMP_BUDGET; budget++) {
 		if (!v->has_held) {
-			rc = v->ord.on ? streamer_order_next(v, &rec) : proto_reader_next(v->rd, &rec);
+			rc = v->ord.on ? streamer_order_next(v, &rec)
+				       : proto_reader_next(v->rd, &rec);
 			if ((rc == -EPROTO || rc == -ENOMEM) && v->ord.on) {
 				/*
 				 * The index and the file disagree, or the day's
@@ -355,7 +361,8 @@ pump(viewer_t *v)
 				 */
 				log_warnx("counter order lost at offset %llu (%s): file order",
 					  (unsigned long long)proto_reader_offset(v->rd),
-					  rc == -EPROTO ? "the index disagrees" : "no room for the points");
+					  rc == -EPROTO ? "the index disagrees"
+							: "no room for the points");
 				next = v->ord.next;
 				streamer_order_stop(v);
 				v->ord.floor_on = 1; /* the counters below were sent (or passed) */
@@ -373,7 +380,8 @@ pump(viewer_t *v)
 				at_end(v);
 				return;
 			}
-			if (rec.len < PROTO_DATA_HDR_LEN || proto_dgram_type(rec.dgram) != PROTO_T_DATA)
+			if (rec.len < PROTO_DATA_HDR_LEN ||
+			    proto_dgram_type(rec.dgram) != PROTO_T_DATA)
 				continue;
 			if (v->ord.floor_on && proto_dgram_counter(rec.dgram) < v->ord.floor)
 				continue;
@@ -391,10 +399,13 @@ pump(viewer_t *v)
 				v->base_wall_us = now;
 				v->base_cap_ms = cap;
 			}
-			due = cap <= v->base_cap_ms ? 0 :
-			      v->base_wall_us + (cap - v->base_cap_ms) * 1000 / (uint64_t)v->speed;
+			due = cap <= v->base_cap_ms
+				  ? 0
+				  : v->base_wall_us +
+					(cap - v->base_cap_ms) * 1000 / (uint64_t)v->speed;
 			if (due > now + 500) {
-				lws_sul_schedule(streamer.ctx, 0, &v->sul, on_timer, (lws_usec_t)(due - now));
+				lws_sul_schedule(streamer.ctx, 0, &v->sul, on_timer,
+						 (lws_usec_t)(due - now));
 				return;
 			}
 		}
@@ -558,8 +569,8 @@ start_play(viewer_t *v, const uint8_t uuid[16], uint32_t date, int by_counter, u
 	int rc;
 
 	memcpy(v->uuid, uuid, 16);
-	rc = by_counter ? idx_day_keyframe_counter(streamer.idx, uuid, date, (uint32_t)from, &kf) :
-			  idx_day_keyframe_at(streamer.idx, uuid, date, from, &kf);
+	rc = by_counter ? idx_day_keyframe_counter(streamer.idx, uuid, date, (uint32_t)from, &kf)
+			: idx_day_keyframe_at(streamer.idx, uuid, date, from, &kf);
 	if (rc == -ENOENT && (rc = idx_day_seek_counter(streamer.idx, uuid, date,
 							by_counter ? (uint32_t)from : 0, &kf)) == 0)
 		kf.t = by_counter ? kf.t : (int32_t)(from - (uint64_t)date * 86400000);
@@ -627,14 +638,16 @@ streamer_view_command(viewer_t *v, const char *text, size_t len)
 		if (camera_arg(v, &o, uuid) < 0)
 			return;
 		if (json_num(&o, "from_counter", &x) == 0 && x >= 0 && x < 4294967296.0) {
-			if ((ds = json_str(&o, "date")) == NULL || proto_date_parse(ds, &date) < 0) {
+			if ((ds = json_str(&o, "date")) == NULL ||
+			    proto_date_parse(ds, &date) < 0) {
 				send_error(v, "play: date YYYY-MM-DD is needed with from_counter");
 				return;
 			}
 			start_play(v, uuid, date, 1, (uint64_t)x);
 		} else if (json_num(&o, "from_ms", &x) == 0 && x >= 0 && x < 1e15) {
 			date = proto_date_from_ms((uint64_t)x);
-			if ((ds = json_str(&o, "date")) != NULL && proto_date_parse(ds, &date) < 0) {
+			if ((ds = json_str(&o, "date")) != NULL &&
+			    proto_date_parse(ds, &date) < 0) {
 				send_error(v, "play: bad date");
 				return;
 			}

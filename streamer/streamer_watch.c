@@ -51,7 +51,7 @@ streamer_watch_users(const char *path)
 	snprintf(users_name, sizeof(users_name), "%s", basename(base));
 	users_wd = inotify_add_watch(ifd, dirname(dir),
 				     IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-					     IN_CREATE | IN_ONLYDIR);
+					 IN_CREATE | IN_ONLYDIR);
 	return users_wd < 0 ? -errno : 0;
 }
 
@@ -63,7 +63,8 @@ streamer_watch_init(struct lws_vhost *vh)
 	if ((ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		return -errno;
 	fd.filefd = ifd;
-	if (lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, "vigil-watch", NULL) == NULL)
+	if (lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, "vigil-watch", NULL) ==
+	    NULL)
 		return -EIO;
 	return 0;
 }
@@ -118,7 +119,8 @@ streamer_watch_add(viewer_t *v)
 	streamer_watch_del(v);
 	if (nall < WATCH_MAX)
 		all[nall++] = v;
-	if (ifd < 0 || proto_file_path(streamer.data_dir, v->uuid, v->date, path, sizeof(path)) < 0 ||
+	if (ifd < 0 ||
+	    proto_file_path(streamer.data_dir, v->uuid, v->date, path, sizeof(path)) < 0 ||
 	    (wd = inotify_add_watch(ifd, path, IN_MODIFY)) < 0)
 		return; /* the poll covers it */
 	if ((w = find(wd)) == NULL) {

@@ -30,17 +30,17 @@ struct idx;
 
 #define SYNCD_MAX_CAMERAS 4096
 #define SYNCD_MAX_DAYS 8 /* days followed per camera at once */
-#define SYNCD_CKPT 16	 /* report checkpoints kept per day */
+#define SYNCD_CKPT 16    /* report checkpoints kept per day */
 
 typedef struct syncd_opts {
 	const char *datadir;
-	uint32_t rate;	      /* backfill datagrams per second per camera */
-	uint32_t rate_all;    /* all cameras together */
-	uint32_t settle_ms;   /* a counter is asked for this long after a report covered it */
-	uint32_t rto_ms;      /* first wait for a request's answer */
-	uint32_t rto_max_ms;  /* backoff limit */
-	uint32_t online_ms;   /* a camera is online this long after its last report */
-	uint32_t max_tries;   /* a range asked for this often in vain is given up (lost) */
+	uint32_t rate;       /* backfill datagrams per second per camera */
+	uint32_t rate_all;   /* all cameras together */
+	uint32_t settle_ms;  /* a counter is asked for this long after a report covered it */
+	uint32_t rto_ms;     /* first wait for a request's answer */
+	uint32_t rto_max_ms; /* backoff limit */
+	uint32_t online_ms;  /* a camera is online this long after its last report */
+	uint32_t max_tries;  /* a range asked for this often in vain is given up (lost) */
 	int verbose;
 } syncd_opts_t;
 
@@ -50,7 +50,7 @@ typedef struct syncd_day {
 	int used;
 	uint32_t date;
 	struct syncd_cam *cam;
-	proto_reader_t *rd; /* follows the day file (no index); NULL until it exists */
+	proto_reader_t *rd;       /* follows the day file (no index); NULL until it exists */
 	struct idx_range *idxbuf; /* the index's ranges of the day, idxcap of them */
 	uint32_t idxcap;
 	int indexed; /* the index has said what is stored */
@@ -65,31 +65,31 @@ typedef struct syncd_day {
 	/* the request in flight */
 	proto_ranges_t asked;
 	uint64_t asked_ms, first_ask_ms; /* mono */
-	uint64_t asked_missing; /* of it, still missing when sent */
+	uint64_t asked_missing;          /* of it, still missing when sent */
 	uint32_t rto_ms, tries;
 	proto_ranges_t abandoned; /* asked for max_tries times in vain */
 	/* confirmation */
 	proto_ranges_t confirmable; /* present one confirm period ago */
 	uint32_t conf_cursor;
 	uint64_t confirm_ms; /* mono */
-	uint64_t state_ms; /* .sync written: mono */
+	uint64_t state_ms;   /* .sync written: mono */
 	int state_dirty;
 	uint64_t last_report_ms; /* mono (st.report_ms is the wall clock's) */
 	/* durability of what is confirmed (syncd_day.c, durable()) */
-	int fd;		    /* our own descriptor of the day file, when has_fd */
+	int fd; /* our own descriptor of the day file, when has_fd */
 	int has_fd;
 	uint64_t synced_to; /* the file's size at the last good sync */
-	/* a failed sync and a damaged read-back are kept in st (.sync) */
+			    /* a failed sync and a damaged read-back are kept in st (.sync) */
 } syncd_day_t;
 
 typedef struct syncd_cam {
 	int used;
 	uint8_t uuid[PROTO_UUID_LEN];
 	char name[37];
-	uint64_t last_report_ms; /* mono */
+	uint64_t last_report_ms;          /* mono */
 	uint32_t last_date, last_counter; /* newest report seen (date, counter) */
-	double tokens; /* backfill budget, datagrams */
-	uint64_t tokens_ms; /* mono */
+	double tokens;                    /* backfill budget, datagrams */
+	uint64_t tokens_ms;               /* mono */
 	syncd_day_t day[SYNCD_MAX_DAYS];
 	/* health */
 	uint64_t reports, missing_sent, confirm_sent, asked, backfilled, lost;
@@ -100,12 +100,12 @@ typedef struct syncd_cam {
 typedef struct syncd {
 	syncd_opts_t o;
 	shm_ring_t *in, *out;
-	struct idx *idx; /* the shared index, for the cameras' last telemetry; NULL without */
+	struct idx *idx;  /* the shared index, for the cameras' last telemetry; NULL without */
 	syncd_cam_t *cam; /* SYNCD_MAX_CAMERAS, open addressing */
 	double tokens_all;
 	uint64_t tokens_ms; /* mono */
 	uint64_t *m_reports, *m_bad, *m_missing, *m_confirm, *m_asked, *m_backfilled, *m_lost,
-		*m_complete, *m_out_full, *m_indexed, *m_unsynced, *m_damaged;
+	    *m_complete, *m_out_full, *m_indexed, *m_unsynced, *m_damaged;
 } syncd_t;
 
 static inline void

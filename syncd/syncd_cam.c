@@ -96,7 +96,8 @@ syncd_cam_report(syncd_t *d, const proto_sync_report_t *r, uint64_t now, uint64_
 
 	if (c == NULL)
 		return;
-	newest = r->date > c->last_date || (r->date == c->last_date && r->counter >= c->last_counter);
+	newest =
+	    r->date > c->last_date || (r->date == c->last_date && r->counter >= c->last_counter);
 	c->reports++;
 	if (!newest)
 		return; /* resent from the camera's store: old news */
@@ -184,11 +185,11 @@ syncd_cam_render(const syncd_t *d, char *buf, size_t cap)
 	size_t len = 0;
 	int i, k;
 
-#define OUT(...)                                                                              \
-	do {                                                                                  \
-		k = snprintf(buf + len, len < cap ? cap - len : 0, __VA_ARGS__);              \
-		if (k > 0)                                                                    \
-			len += (size_t)k;                                                     \
+#define OUT(...)                                                                                   \
+	do {                                                                                       \
+		k = snprintf(buf + len, len < cap ? cap - len : 0, __VA_ARGS__);                   \
+		if (k > 0)                                                                         \
+			len += (size_t)k;                                                          \
 	} while (0)
 	OUT("# TYPE vigil_camera_missing_asked_total counter\n"
 	    "# TYPE vigil_camera_backfilled_total counter\n"
@@ -210,9 +211,9 @@ syncd_cam_render(const syncd_t *d, char *buf, size_t cap)
 			continue;
 		for (int j = 0; j < SYNCD_MAX_DAYS; j++)
 			if (c->day[j].used && c->day[j].st.high)
-				missing += c->day[j].st.high -
-					   proto_ranges_count(&c->day[j].scan.present, 0,
-							      c->day[j].st.high);
+				missing +=
+				    c->day[j].st.high - proto_ranges_count(&c->day[j].scan.present,
+									   0, c->day[j].st.high);
 #define L "{camera=\"%s\"}"
 		OUT("vigil_camera_missing_asked_total" L " %llu\n", c->name,
 		    (unsigned long long)c->asked);
@@ -238,7 +239,8 @@ syncd_cam_render(const syncd_t *d, char *buf, size_t cap)
 			OUT("vigil_camera_battery_percent" L " %u\n", c->name, info.tele.battery);
 			OUT("vigil_camera_signal_percent" L " %u\n", c->name, info.tele.signal);
 			OUT("vigil_camera_telemetry_age_ms" L " %llu\n", c->name,
-			    (unsigned long long)(now > info.tele.time_ms ? now - info.tele.time_ms : 0));
+			    (unsigned long long)(now > info.tele.time_ms ? now - info.tele.time_ms
+									 : 0));
 		}
 #undef L
 	}

@@ -52,7 +52,7 @@
 #include "stage_log.h"
 #include "syncd.h"
 
-#define FOLLOW_MAX 8192	      /* records read per day per turn */
+#define FOLLOW_MAX 8192 /* records read per day per turn */
 #define STATE_EVERY_MS 2000
 #define CONFIRM_EVERY_MS 1000
 
@@ -87,7 +87,8 @@ follow(syncd_t *d, syncd_day_t *day)
 	int n = 0;
 
 	if (day->rd == NULL) {
-		if (proto_file_path(d->o.datadir, day->cam->uuid, day->date, path, sizeof(path)) < 0 ||
+		if (proto_file_path(d->o.datadir, day->cam->uuid, day->date, path, sizeof(path)) <
+			0 ||
 		    proto_reader_open(path, &day->rd) < 0) {
 			day->rd = NULL;
 			return; /* not written yet */
@@ -144,7 +145,8 @@ from_index(syncd_t *d, syncd_day_t *day, uint64_t now)
 		}
 	for (i = 0; i < day->asked.n; i++)
 		for (uint32_t c = day->asked.r[i].lo; c < day->asked.r[i].hi; c++)
-			if (!proto_ranges_has(&day->scan.present, c) && proto_ranges_has(&fresh, c)) {
+			if (!proto_ranges_has(&day->scan.present, c) &&
+			    proto_ranges_has(&fresh, c)) {
 				proto_dayscan_note(&day->scan, c, now * 1000000ull, 1);
 				day->cam->backfilled++;
 				syncd_count(d->m_backfilled, 1);
@@ -167,7 +169,8 @@ settle(syncd_t *d, syncd_day_t *day, uint64_t mono)
 			keep = i;
 		}
 	if (keep > 0) {
-		memmove(&day->ck[0], &day->ck[keep], sizeof(day->ck[0]) * (size_t)(day->nck - keep));
+		memmove(&day->ck[0], &day->ck[keep],
+			sizeof(day->ck[0]) * (size_t)(day->nck - keep));
 		day->nck -= keep;
 	}
 }
@@ -199,15 +202,16 @@ request(syncd_t *d, syncd_day_t *day, uint64_t mono)
 		if (still >= day->asked_missing) {
 			/* nothing came: wait longer next time */
 			day->tries++;
-			day->rto_ms = day->rto_ms * 2 > d->o.rto_max_ms ? d->o.rto_max_ms
-								       : day->rto_ms * 2;
+			day->rto_ms =
+			    day->rto_ms * 2 > d->o.rto_max_ms ? d->o.rto_max_ms : day->rto_ms * 2;
 			if (day->tries >= d->o.max_tries) {
 				uint32_t i;
 				for (i = 0; i < day->asked.n; i++)
 					proto_ranges_add(&day->abandoned, day->asked.r[i].lo,
 							 day->asked.r[i].hi);
 				log_warnx("%s %u: gave up on %llu counters after %u requests",
-					  c->name, day->date, (unsigned long long)still, day->tries);
+					  c->name, day->date, (unsigned long long)still,
+					  day->tries);
 				day->tries = 0;
 				day->rto_ms = d->o.rto_ms;
 			}
@@ -337,7 +341,8 @@ read_back(const char *path, uint64_t from, uint64_t to, uint64_t *bad)
 		/* the first window holds the header itself; the others get its copy before them */
 		const uint8_t *start = pos ? win - PROTO_FILE_HDR_LEN : win;
 		size_t len = (size_t)n + (pos ? PROTO_FILE_HDR_LEN : 0);
-		uint64_t base = pos ? pos - PROTO_FILE_HDR_LEN : 0; /* file offset = reader offset + base */
+		uint64_t base =
+		    pos ? pos - PROTO_FILE_HDR_LEN : 0; /* file offset = reader offset + base */
 		proto_reader_t *r;
 		proto_rec_t rec;
 		if (len <= PROTO_FILE_HDR_LEN)
@@ -443,9 +448,10 @@ durable(syncd_t *d, syncd_day_t *day)
 		if ((rc = read_back(path, day->st.unsynced_from, (uint64_t)st.st_size, &bad)) < 0)
 			return -1;
 		if (rc > 0) {
-			log_warnx("confirm: %s is damaged on the disk at byte %llu (after a failed "
-				  "sync): nothing more of this day is confirmed; the camera keeps it",
-				  path, (unsigned long long)bad);
+			log_warnx(
+			    "confirm: %s is damaged on the disk at byte %llu (after a failed "
+			    "sync): nothing more of this day is confirmed; the camera keeps it",
+			    path, (unsigned long long)bad);
 			day->st.damaged = 1;
 			day->st.damaged_at = bad;
 			day->state_dirty = 1;
@@ -453,7 +459,8 @@ durable(syncd_t *d, syncd_day_t *day)
 			return -1;
 		}
 		log_warnx("confirm: %s reads back whole from the disk up to byte %llu after a "
-			  "failed sync; confirming again", path, (unsigned long long)st.st_size);
+			  "failed sync; confirming again",
+			  path, (unsigned long long)st.st_size);
 		day->st.unsynced = 0;
 		day->state_dirty = 1;
 	}
@@ -474,9 +481,9 @@ confirm(syncd_t *d, syncd_day_t *day, uint64_t mono)
 		for (i = 0; i < day->confirmable.n && m.n < PROTO_MISSING_MAX_RANGES; i++) {
 			if (day->confirmable.r[i].hi <= day->conf_cursor)
 				continue;
-			m.range[m.n++] = (proto_range_t){day->date, day->confirmable.r[i].lo,
-							  day->confirmable.r[i].hi -
-								  day->confirmable.r[i].lo};
+			m.range[m.n++] =
+			    (proto_range_t){day->date, day->confirmable.r[i].lo,
+					    day->confirmable.r[i].hi - day->confirmable.r[i].lo};
 		}
 		/* go round the ranges a hundred at a time */
 		day->conf_cursor = m.n == PROTO_MISSING_MAX_RANGES ? m.range[m.n - 1].first + 1 : 0;
@@ -579,14 +586,15 @@ syncd_day_tick(syncd_t *d, syncd_day_t *day, uint64_t now, uint64_t mono)
 			day->cam->days_complete++;
 			syncd_count(d->m_complete, 1);
 			if (d->o.verbose || day->scan.nlate)
-				log_info("%s %u: complete, counters 0-%u, %u late runs", day->cam->name,
-					 day->date, day->st.high - 1, day->scan.nlate);
+				log_info("%s %u: complete, counters 0-%u, %u late runs",
+					 day->cam->name, day->date, day->st.high - 1,
+					 day->scan.nlate);
 			write_state(d, day, mono);
 		}
 	} else if (day->st.complete_ms &&
 		   proto_ranges_count(&day->scan.present, 0, day->settled) +
-				   proto_ranges_count(&day->st.voids, 0, day->settled) <
-			   day->settled) {
+			   proto_ranges_count(&day->st.voids, 0, day->settled) <
+		       day->settled) {
 		/* a real gap (not datagrams merely in flight to the writer) */
 		day->st.complete_ms = 0;
 		day->state_dirty = 1;

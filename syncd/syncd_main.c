@@ -78,18 +78,18 @@ main(int argc, char **argv)
 	if ((rc = shm_ring_attach(pfx, SHM_KIND_SYNC_OUT, 0, &seg[1], &d.out)) < 0)
 		fatalx("ring %s: %s", seg[1].name, strerror(-rc));
 	const stage_metric_t metrics[] = {
-		{"syncd_reports", &d.m_reports},
-		{"syncd_bad_messages", &d.m_bad},
-		{"syncd_missing_sent", &d.m_missing},
-		{"syncd_confirm_sent", &d.m_confirm},
-		{"syncd_confirm_unsynced", &d.m_unsynced},
-		{"syncd_day_damaged", &d.m_damaged},
-		{"syncd_counters_asked", &d.m_asked},
-		{"syncd_counters_backfilled", &d.m_backfilled},
-		{"syncd_counters_lost", &d.m_lost},
-		{"syncd_days_complete", &d.m_complete},
-		{"syncd_requests_ring_full", &d.m_out_full},
-		{"syncd_days_from_index", &d.m_indexed},
+	    {"syncd_reports", &d.m_reports},
+	    {"syncd_bad_messages", &d.m_bad},
+	    {"syncd_missing_sent", &d.m_missing},
+	    {"syncd_confirm_sent", &d.m_confirm},
+	    {"syncd_confirm_unsynced", &d.m_unsynced},
+	    {"syncd_day_damaged", &d.m_damaged},
+	    {"syncd_counters_asked", &d.m_asked},
+	    {"syncd_counters_backfilled", &d.m_backfilled},
+	    {"syncd_counters_lost", &d.m_lost},
+	    {"syncd_days_complete", &d.m_complete},
+	    {"syncd_requests_ring_full", &d.m_out_full},
+	    {"syncd_days_from_index", &d.m_indexed},
 	};
 	stage_metrics_open("syncd", 0, metrics, sizeof(metrics) / sizeof(metrics[0]), &mseg);
 	if (idx_attach(pfx, &d.idx) < 0)

@@ -42,7 +42,7 @@
 #include "verify.h"
 
 #define MAX_SESSIONS 1024
-#define MAX_LISTED   64
+#define MAX_LISTED 64
 
 typedef struct vsess {
 	uint32_t date, id;
@@ -192,7 +192,8 @@ check_manifest(verify_t *v, const char *server_pin)
 		sl = fread(sig, 1, sizeof(sig), f);
 		fclose(f);
 		if (v->server && proto_pss_verify(v->server, m, ml, sig, sl) < 0)
-			fail(v, PROTO_BUNDLE_SIG, "the server key's signature of %s does not verify",
+			fail(v, PROTO_BUNDLE_SIG,
+			     "the server key's signature of %s does not verify",
 			     PROTO_BUNDLE_MANIFEST);
 	}
 	free(m);
@@ -262,8 +263,10 @@ read_secrets(verify_t *v)
 		ln++;
 		if (sscanf(line, "recipient %64s", want) == 1) {
 			if (strcmp(want, fp))
-				fail(v, PROTO_BUNDLE_SECRETS, "wrapped for key %s, not for the key "
-				     "given (%s)", want, fp);
+				fail(v, PROTO_BUNDLE_SECRETS,
+				     "wrapped for key %s, not for the key "
+				     "given (%s)",
+				     want, fp);
 			continue;
 		}
 		if ((k = proto_secret_parse(line, &date, &id, w, sizeof(w))) == 0)
@@ -271,7 +274,8 @@ read_secrets(verify_t *v)
 		sl = sizeof(secret);
 		if (k < 0 || proto_oaep_unwrap(v->rcpt, w, (size_t)k, secret, &sl) < 0 ||
 		    sl != PROTO_SECRET_LEN) {
-			fail(v, PROTO_BUNDLE_SECRETS, "line %d: session %u does not unwrap", ln, id);
+			fail(v, PROTO_BUNDLE_SECRETS, "line %d: session %u does not unwrap", ln,
+			     id);
 			continue;
 		}
 		if (v->nsess == MAX_SESSIONS)
@@ -314,9 +318,9 @@ spool_frame(verify_t *v, const proto_frame_t *f)
 	}
 	if (fwrite(f->data, 1, f->len, v->spool) != f->len)
 		return;
-	v->frames[v->nframes++] = (verify_frame_t){f->capture_ms, f->session, f->frame,
-						   !!(f->flags & PROTO_F_KEYFRAME), v->spooled,
-						   f->len};
+	v->frames[v->nframes++] =
+	    (verify_frame_t){f->capture_ms, f->session, f->frame, !!(f->flags & PROTO_F_KEYFRAME),
+			     v->spooled,    f->len};
 	v->spooled += f->len;
 }
 
@@ -370,7 +374,8 @@ check_records(verify_t *v)
 			proto_hello_t hh;
 			fwrite(d - PROTO_REC_HDR_LEN, 1, PROTO_REC_HDR_LEN + (size_t)rec.len, mem);
 			if (v->cam == NULL || proto_hello_verify(d, rec.len, v->cam, &hh) < 0) {
-				fail(v, rel, "hello at offset %llu: camera signature does not verify",
+				fail(v, rel,
+				     "hello at offset %llu: camera signature does not verify",
 				     (unsigned long long)rec.offset);
 				continue;
 			}
@@ -382,13 +387,16 @@ check_records(verify_t *v)
 		if ((s = session(v, c.date, c.session)) == NULL || !s->hello) {
 			fail(v, rel, "record at offset %llu (counter %u): %s",
 			     (unsigned long long)rec.offset, c.counter,
-			     s ? "its session's hello is not before it" : "no secret for its session");
+			     s ? "its session's hello is not before it"
+			       : "no secret for its session");
 			continue;
 		}
 		if (c.type == PROTO_T_DATA) {
 			if (proto_data_open(s->s, d, rec.len, &h, plain) < 0) {
-				fail(v, rel, "record at offset %llu (counter %u): GCM tag does not "
-				     "verify", (unsigned long long)rec.offset, c.counter);
+				fail(v, rel,
+				     "record at offset %llu (counter %u): GCM tag does not "
+				     "verify",
+				     (unsigned long long)rec.offset, c.counter);
 				continue;
 			}
 			if (h.stream == PROTO_S_VIDEO && reasm &&
@@ -491,9 +499,10 @@ check_completeness(verify_t *v)
 	printf("completeness: high %u, missing %llu: %s\n", high, (unsigned long long)missing,
 	       missing == 0 && high > 0 ? "complete" : "not complete");
 	if (said != missing || said_complete != (missing == 0 && high > 0))
-		fail(v, "completeness.txt", "states missing %lld, complete %d; the day file and "
-		     "sync state show missing %llu", (long long)said, said_complete,
-		     (unsigned long long)missing);
+		fail(v, "completeness.txt",
+		     "states missing %lld, complete %d; the day file and "
+		     "sync state show missing %llu",
+		     (long long)said, said_complete, (unsigned long long)missing);
 	proto_dayscan_free(&d);
 	if (have)
 		proto_daystate_free(&st);
@@ -509,7 +518,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"mp4", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'}, {0}};
+	    {"mp4", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'}, {0}};
 	static verify_t v;
 	const char *key = NULL, *pin = NULL;
 	int c, i, n;

@@ -51,7 +51,8 @@ ordered(const char *spool, verify_frame_t *v, size_t n, const char *path)
 			buf = p;
 			cap = v[i].len;
 		}
-		if (fseeko(in, (off_t)v[i].off, SEEK_SET) != 0 || fread(buf, 1, v[i].len, in) != v[i].len ||
+		if (fseeko(in, (off_t)v[i].off, SEEK_SET) != 0 ||
+		    fread(buf, 1, v[i].len, in) != v[i].len ||
 		    fwrite(buf, 1, v[i].len, out) != v[i].len)
 			goto done;
 	}

@@ -171,8 +171,8 @@ out:
 static int
 completeness(bundle_t *b, const char *data, const char *uuid, const char *day)
 {
-	char path[4200], *args[] = {"completeness", "-D", (char *)data, (char *)uuid, (char *)day,
-				    NULL};
+	char path[4200],
+	    *args[] = {"completeness", "-D", (char *)data, (char *)uuid, (char *)day, NULL};
 	int fd, saved, rc;
 
 	snprintf(path, sizeof(path), "%s/completeness.txt", b->out);
@@ -233,7 +233,8 @@ int
 vigilctl_bundle(int argc, char **argv)
 {
 	const char *keydir = NULL, *rcptpath = NULL;
-	const char *data = getenv("VIGIL_DATADIR") ? getenv("VIGIL_DATADIR") : "/var/lib/vigil/data";
+	const char *data =
+	    getenv("VIGIL_DATADIR") ? getenv("VIGIL_DATADIR") : "/var/lib/vigil/data";
 	EVP_PKEY *server = NULL, *cam = NULL, *rcpt = NULL;
 	char path[4200], rel[256], day[4200], u[37];
 	uint8_t uuid[PROTO_UUID_LEN];

@@ -69,8 +69,8 @@ vigilctl_chain(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (i = optind; i < argc; i++) {
-		rc = proto_chain_update(argv[i], key, (uint64_t)ts.tv_sec * 1000 +
-							       (uint64_t)ts.tv_nsec / 1000000,
+		rc = proto_chain_update(argv[i], key,
+					(uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000,
 					closed, 0);
 		if (rc < 0) {
 			fprintf(stderr, "vigilctl: %s: %s (%s)\n", argv[i], proto_strerror(rc),

@@ -30,7 +30,8 @@
 
 #define EXPORT_SESSIONS 256
 
-typedef struct export {
+typedef struct export
+{
 	const char *keydir;
 	int stream, codec, list, keys;
 	FILE *out;
@@ -43,7 +44,8 @@ typedef struct export {
 	int nsess;
 	proto_reasm_t *reasm;
 	uint64_t frames, bad;
-} export_t;
+}
+export_t;
 
 static proto_session_t *
 find_session(export_t *x, const uint8_t *uuid, uint32_t date, uint32_t id)
@@ -213,8 +215,14 @@ vigilctl_export(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'l': x->list = 1; break;
 		case 'k': x->keys = 1; break;
-		case 'h': usage(stdout); free(x); return 0;
-		default: usage(stderr); free(x); return 2;
+		case 'h':
+			usage(stdout);
+			free(x);
+			return 0;
+		default:
+			usage(stderr);
+			free(x);
+			return 2;
 		}
 	}
 	if (optind >= argc) {

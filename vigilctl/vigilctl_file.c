@@ -32,15 +32,16 @@ open_file(const char *path, proto_reader_t **r)
 	int rc = proto_reader_open(path, r);
 
 	if (rc < 0)
-		fprintf(stderr, "vigilctl: %s: %s (%s)\n", path, proto_strerror(rc), proto_errmsg());
+		fprintf(stderr, "vigilctl: %s: %s (%s)\n", path, proto_strerror(rc),
+			proto_errmsg());
 	return rc;
 }
 
 static const char *
 type_name(uint8_t t)
 {
-	static const char *names[] = {"?", "hello", "hello-ack", "data", "report", "missing",
-				      "rr", "bye"};
+	static const char *names[] = {"?",      "hello",   "hello-ack", "data",
+				      "report", "missing", "rr",        "bye"};
 	return t < 8 ? names[t] : "?";
 }
 
@@ -81,14 +82,17 @@ vigilctl_dump(int argc, char **argv)
 		if (json) {
 			printf("{\"offset\":%llu,\"arrival_ns\":%llu,\"port\":%u,\"len\":%u,"
 			       "\"type\":\"%s\",\"counter\":%u",
-			       (unsigned long long)rec.offset, (unsigned long long)rec.meta.arrival_ns,
-			       rec.meta.port, rec.len, type_name(type), counter);
+			       (unsigned long long)rec.offset,
+			       (unsigned long long)rec.meta.arrival_ns, rec.meta.port, rec.len,
+			       type_name(type), counter);
 			if (isdata)
-				printf(",\"stream\":%u,\"codec\":%u,\"keyframe\":%s,\"frame\":%u,"
-				       "\"frag\":%u,\"frags\":%u,\"capture_ms\":%llu,\"payload\":%u",
-				       h.stream, h.codec, h.flags & PROTO_F_KEYFRAME ? "true" : "false",
-				       h.frame, h.frag_index, h.frag_count,
-				       (unsigned long long)h.capture_ms, h.payload_len);
+				printf(
+				    ",\"stream\":%u,\"codec\":%u,\"keyframe\":%s,\"frame\":%u,"
+				    "\"frag\":%u,\"frags\":%u,\"capture_ms\":%llu,\"payload\":%u",
+				    h.stream, h.codec,
+				    h.flags & PROTO_F_KEYFRAME ? "true" : "false", h.frame,
+				    h.frag_index, h.frag_count, (unsigned long long)h.capture_ms,
+				    h.payload_len);
 			printf("}\n");
 		} else {
 			printf("%10llu %-6s counter=%u len=%u", (unsigned long long)rec.offset,
@@ -162,7 +166,7 @@ vigilctl_verify(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/server.key", keydir);
 		if ((server = proto_key_load_private(path)) == NULL ||
 		    (rc = proto_registry_lookup(keydir, proto_reader_header(r)->uuid, &cam)) ==
-			    PROTO_E_CAMERA) {
+			PROTO_E_CAMERA) {
 			fprintf(stderr, "vigilctl: %s\n", proto_errmsg());
 			proto_reader_free(r);
 			return 1;
@@ -195,7 +199,8 @@ vigilctl_verify(int argc, char **argv)
 			    proto_hello_unwrap(&h, server, secret) == 0 && nsess < 64) {
 				sig_ok++;
 				sess[nsess].id = h.counter;
-				sess[nsess++].s = proto_session_new(h.uuid, h.date, h.counter, secret);
+				sess[nsess++].s =
+				    proto_session_new(h.uuid, h.date, h.counter, secret);
 			} else
 				sig_bad++;
 			continue;
@@ -211,8 +216,8 @@ vigilctl_verify(int argc, char **argv)
 		uint8_t body[PROTO_MAX_DGRAM];
 		proto_c2s_hdr_t ch;
 		int ok = dh.type == PROTO_T_DATA
-				 ? proto_data_open(s, rec.dgram, rec.len, &dh, NULL) >= 0
-				 : proto_c2s_open(s, rec.dgram, rec.len, &ch, body, sizeof(body)) >= 0;
+			     ? proto_data_open(s, rec.dgram, rec.len, &dh, NULL) >= 0
+			     : proto_c2s_open(s, rec.dgram, rec.len, &ch, body, sizeof(body)) >= 0;
 		if (ok)
 			tags_ok++;
 		else

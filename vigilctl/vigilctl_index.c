@@ -37,7 +37,9 @@ vigilctl_index(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "p:h")) != -1) {
 		switch (opt) {
 		case 'p': pfx = optarg; break;
-		case 'h': printf("usage: vigilctl index [-p SHM_PREFIX] UUID [YYYY-MM-DD]\n"); return 0;
+		case 'h':
+			printf("usage: vigilctl index [-p SHM_PREFIX] UUID [YYYY-MM-DD]\n");
+			return 0;
 		default: return 2;
 		}
 	}
@@ -47,7 +49,8 @@ vigilctl_index(int argc, char **argv)
 		return 2;
 	}
 	if ((n = idx_attach(pfx ? pfx : "vigil", &x)) < 0) {
-		fprintf(stderr, "vigilctl: index %s-index: %s\n", pfx ? pfx : "vigil", strerror(-n));
+		fprintf(stderr, "vigilctl: index %s-index: %s\n", pfx ? pfx : "vigil",
+			strerror(-n));
 		return 1;
 	}
 	idx_set_patience(x, 1000);

@@ -55,8 +55,10 @@ vigilctl_keygen(int argc, char **argv)
 	snprintf(priv, sizeof(priv), "%s/server.key", dir);
 	snprintf(pub, sizeof(pub), "%s/server.pub", dir);
 	if (!force && access(priv, F_OK) == 0) {
-		fprintf(stderr, "vigilctl: %s exists; -f replaces it (cameras provisioned "
-				"with the old key will no longer connect)\n", priv);
+		fprintf(stderr,
+			"vigilctl: %s exists; -f replaces it (cameras provisioned "
+			"with the old key will no longer connect)\n",
+			priv);
 		return 1;
 	}
 	if (proto_mkdirs(dir) != 0) {

@@ -56,8 +56,8 @@ print_counters(const char *pfx, const shm_stage_status_t *s)
 	uint32_t i, n;
 	int shown = 0;
 
-	if (shm_kind_attach(pfx, SHM_KIND_METRICS, s->name, s->index, sizeof(shm_metrics_t),
-			    &seg) < 0)
+	if (shm_kind_attach(pfx, SHM_KIND_METRICS, s->name, s->index, sizeof(shm_metrics_t), &seg) <
+	    0)
 		return;
 	m = shm_seg_body(&seg);
 	/* acquire: the names of the first n counters were stored before n (shm_metrics_counter) */
@@ -102,7 +102,9 @@ vigilctl_status(int argc, char **argv)
 		shm_stage_status_t *s = &st->stage[i];
 		printf("%-12s %5u %8d %10llu %8u%s\n", s->name, s->index, s->pid,
 		       s->pid ? (unsigned long long)(now - s->start_ms) / 1000 : 0ull, s->restarts,
-		       s->pid ? "" : s->next_start_ms ? "  (waiting to restart)" : "  (stopped)");
+		       s->pid             ? ""
+		       : s->next_start_ms ? "  (waiting to restart)"
+					  : "  (stopped)");
 		print_counters(prefix(pfx), s);
 	}
 	for (k = 0;; k++) {

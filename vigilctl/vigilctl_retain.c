@@ -46,7 +46,7 @@
 #include "vigilctl.h"
 
 #define AUDIT_FILE "audit.log"
-#define DAY_MS     86400000ull
+#define DAY_MS 86400000ull
 
 typedef struct retain {
 	const char *data, *keydir;
@@ -187,7 +187,8 @@ vigilctl_retention(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/%s", r.data, argv[optind]);
 	proto_mkdirs(path);
 	snprintf(path, sizeof(path), "%s/%s/retention", r.data, argv[optind]);
-	if ((f = fopen(path, "w")) == NULL || fprintf(f, "days %ld\n", days) < 0 || fclose(f) != 0) {
+	if ((f = fopen(path, "w")) == NULL || fprintf(f, "days %ld\n", days) < 0 ||
+	    fclose(f) != 0) {
 		perror(path);
 		goto out;
 	}
@@ -235,7 +236,8 @@ vigilctl_hold(int argc, char **argv)
 	if (all)
 		snprintf(path, sizeof(path), "%s/%s/hold", r.data, argv[optind]);
 	else
-		snprintf(path, sizeof(path), "%s/%s/%s.hold", r.data, argv[optind], argv[optind + 1]);
+		snprintf(path, sizeof(path), "%s/%s/%s.hold", r.data, argv[optind],
+			 argv[optind + 1]);
 	if (release) {
 		if (unlink(path) < 0) {
 			perror(path);
@@ -397,7 +399,8 @@ vigilctl_expire(int argc, char **argv)
 				continue;
 			memcpy(day, g->d_name, 10);
 			day[10] = '\0';
-			if (proto_date_parse(day, &date) < 0 || (uint64_t)date + (uint64_t)days >= o.today)
+			if (proto_date_parse(day, &date) < 0 ||
+			    (uint64_t)date + (uint64_t)days >= o.today)
 				continue;
 			snprintf(held, sizeof(held), "%s/%s.hold", camdir, day);
 			if (access(held, F_OK) == 0) {
@@ -450,11 +453,12 @@ vigilctl_audit(int argc, char **argv)
 		sl = s ? strlen(s + 5) / 2 : 0;
 		if (s == NULL || p == NULL || strncmp(p + 6, prev, 64) || sl > sizeof(sig) ||
 		    proto_unhex(s + 5, sig, sl) < 0 ||
-		    proto_pss_verify(r.server, (const uint8_t *)line, (size_t)(s - line), sig, sl) < 0) {
+		    proto_pss_verify(r.server, (const uint8_t *)line, (size_t)(s - line), sig, sl) <
+			0) {
 			printf("audit.log line %d: %s\n", ln,
-			       s == NULL || p == NULL ? "malformed"
+			       s == NULL || p == NULL     ? "malformed"
 			       : strncmp(p + 6, prev, 64) ? "does not follow the line before it"
-							   : "signature does not verify");
+							  : "signature does not verify");
 			bad = 1;
 		} else
 			printf("%.*s\n", (int)(p - line), line);

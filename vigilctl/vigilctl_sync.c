@@ -43,7 +43,8 @@ when(uint64_t ms, char *buf, size_t cap)
 int
 vigilctl_completeness(int argc, char **argv)
 {
-	const char *data = getenv("VIGIL_DATADIR") ? getenv("VIGIL_DATADIR") : "/var/lib/vigil/data";
+	const char *data =
+	    getenv("VIGIL_DATADIR") ? getenv("VIGIL_DATADIR") : "/var/lib/vigil/data";
 	char path[4096], a[64], b[64];
 	uint8_t uuid[PROTO_UUID_LEN];
 	proto_dayscan_t d = {0};
@@ -57,7 +58,8 @@ vigilctl_completeness(int argc, char **argv)
 		switch (opt) {
 		case 'D': data = optarg; break;
 		default:
-			fprintf(stderr, "usage: vigilctl completeness [-D DATA_DIR] UUID YYYY-MM-DD\n");
+			fprintf(stderr,
+				"usage: vigilctl completeness [-D DATA_DIR] UUID YYYY-MM-DD\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -107,7 +109,8 @@ vigilctl_completeness(int argc, char **argv)
 		printf("never used %u-%u\n", st.voids.r[i].lo, st.voids.r[i].hi - 1);
 	for (i = 0; i < d.nlate; i++) {
 		printf("backfilled %u-%u arrived %s .. %s\n", d.late[i].lo, d.late[i].hi - 1,
-		       when(d.late[i].first_ms, a, sizeof(a)), when(d.late[i].last_ms, b, sizeof(b)));
+		       when(d.late[i].first_ms, a, sizeof(a)),
+		       when(d.late[i].last_ms, b, sizeof(b)));
 		late += d.late[i].hi - d.late[i].lo;
 	}
 	complete = missing == 0 && high > 0;

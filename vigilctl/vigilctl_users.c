@@ -36,11 +36,13 @@ save(const char *path, const auth_users_t *us)
 	int i, n, fd;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
+	    (f = fdopen(fd, "w")) == NULL) {
 		fprintf(stderr, "vigilctl: %s: %s\n", tmp, strerror(errno));
 		return 1;
 	}
-	fprintf(f, "# vigil viewer accounts: NAME scrypt N r p SALT HASH CAMERAS (vigilctl user)\n");
+	fprintf(f,
+		"# vigil viewer accounts: NAME scrypt N r p SALT HASH CAMERAS (vigilctl user)\n");
 	for (i = 0; i < us->n; i++) {
 		if ((n = auth_user_format(&us->u[i], line, sizeof(line))) < 0)
 			break;
@@ -64,7 +66,8 @@ cameras(const char *spec, auth_user_t *u)
 	}
 	snprintf(buf, sizeof(buf), "%s", spec);
 	for (tok = strtok_r(buf, ",", &save_p); tok; tok = strtok_r(NULL, ",", &save_p)) {
-		if (u->ncameras == AUTH_CAMERAS_MAX || proto_uuid_parse(tok, u->cameras[u->ncameras]) < 0)
+		if (u->ncameras == AUTH_CAMERAS_MAX ||
+		    proto_uuid_parse(tok, u->cameras[u->ncameras]) < 0)
 			return -1;
 		u->ncameras++;
 	}
@@ -74,9 +77,13 @@ cameras(const char *spec, auth_user_t *u)
 int
 vigilctl_user(int argc, char **argv)
 {
-	static const struct option lo[] = {{"cameras", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
-	const char *keydir = NULL, *file = NULL, *cams = NULL, *usage =
-		"usage: vigilctl user add|del|list [-d KEYDIR] [-f USERS] [NAME --cameras UUID,...|all]\n";
+	static const struct option lo[] = {{"cameras", required_argument, NULL, 'c'},
+					   {NULL, 0, NULL, 0}};
+	const char *
+	    keydir = NULL,
+	   *file = NULL, *cams = NULL,
+	   *usage =
+	       "usage: vigilctl user add|del|list [-d KEYDIR] [-f USERS] [NAME --cameras UUID,...|all]\n";
 	char path[4096], pw[1024];
 	auth_users_t us = {0};
 	auth_user_t u;
@@ -120,7 +127,8 @@ vigilctl_user(int argc, char **argv)
 		return 0;
 	}
 	if (name == NULL || !auth_name_valid(name)) {
-		fprintf(stderr, "vigilctl: a user name is 1 to %d of A-Z a-z 0-9 _ -\n", AUTH_NAME_MAX);
+		fprintf(stderr, "vigilctl: a user name is 1 to %d of A-Z a-z 0-9 _ -\n",
+			AUTH_NAME_MAX);
 		auth_users_free(&us);
 		return 2;
 	}
@@ -145,13 +153,15 @@ vigilctl_user(int argc, char **argv)
 	memset(&u, 0, sizeof(u));
 	snprintf(u.name, sizeof(u.name), "%s", name);
 	if (cameras(cams, &u) < 0) {
-		fprintf(stderr, "vigilctl: --cameras takes \"all\" or a comma list of camera UUIDs\n");
+		fprintf(stderr,
+			"vigilctl: --cameras takes \"all\" or a comma list of camera UUIDs\n");
 		auth_users_free(&us);
 		return 2;
 	}
 	if (isatty(0))
 		fprintf(stderr, "password for %s: ", name);
-	if (fgets(pw, sizeof(pw), stdin) == NULL || (pw[strcspn(pw, "\r\n")] = '\0', pw[0] == '\0')) {
+	if (fgets(pw, sizeof(pw), stdin) == NULL ||
+	    (pw[strcspn(pw, "\r\n")] = '\0', pw[0] == '\0')) {
 		fprintf(stderr, "vigilctl: no password given on standard input\n");
 		auth_users_free(&us);
 		return 2;

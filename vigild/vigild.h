@@ -26,7 +26,7 @@
 
 #define VIGILD_MAX_ARGS 64
 #define VIGILD_STAGE_KINDS (STAGE_NKINDS - 1) /* one of each stage at most */
-#define VIGILD_NOTICE_SLOTS 256 /* per writer: notices are tiny and droppable */
+#define VIGILD_NOTICE_SLOTS 256               /* per writer: notices are tiny and droppable */
 
 #define VIGILD_PROGRAM_DIR "/usr/local/bin" /* a block's program: DIR/vigil-NAME */
 
@@ -41,10 +41,10 @@ typedef struct vigild_stage_conf {
 	stage_kind_t kind;
 	char name[24];
 	char program[STAGE_STR_MAX];
-	int standin;		/* program is not vigil-NAME: args as written */
+	int standin;                /* program is not vigil-NAME: args as written */
 	char args[STAGE_CONF_LINE]; /* a stand-in's arguments; "%i": the instance */
-	stage_opts_t opts;	/* the stage's options, as given in the file */
-	int instances;		/* writers: the writers option */
+	stage_opts_t opts;          /* the stage's options, as given in the file */
+	int instances;              /* writers: the writers option */
 } vigild_stage_conf_t;
 
 typedef struct vigild_conf {
@@ -56,14 +56,14 @@ typedef struct vigild_conf {
 	int stable_ms; /* a stage that ran this long has its backoff reset */
 	int drain_timeout_ms;
 	char metrics_listen[64]; /* HOST:PORT, empty: no endpoint */
-	uint32_t index_days;	 /* partitions the shared index holds */
+	uint32_t index_days;     /* partitions the shared index holds */
 	uint32_t index_arena_mb; /* its arrays (keyframes, points, ranges) */
-	int nats;		 /* transport = nats: listener and writers over JetStream */
+	int nats;                /* transport = nats: listener and writers over JetStream */
 	char nats_url[256];
 	char nats_stream[64];
 	int nats_ack_wait_ms;
-	int nats_replicas; /* of the stream, when vigil creates it */
-	int nats_lease_ms; /* a writer's shard lease, unrenewed, lasts this long */
+	int nats_replicas;      /* of the stream, when vigil creates it */
+	int nats_lease_ms;      /* a writer's shard lease, unrenewed, lasts this long */
 	uint32_t writer_shards; /* bit k: this node runs writer k (default all) */
 	vigild_stage_conf_t stage[VIGILD_STAGE_KINDS];
 	int nstage;

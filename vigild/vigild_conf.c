@@ -36,8 +36,8 @@
 
 typedef struct conf_ctx {
 	vigild_conf_t *c;
-	stage_opts_t g;	     /* vigild's keys */
-	stage_opts_t hello;  /* hello_cookie, hello_load outside the listener block */
+	stage_opts_t g;           /* vigild's keys */
+	stage_opts_t hello;       /* hello_cookie, hello_load outside the listener block */
 	vigild_stage_conf_t *cur; /* the block being read */
 	int program_given;
 } conf_ctx_t;
@@ -262,9 +262,8 @@ vigild_conf_load(const char *path, vigild_conf_t *c)
 	if (c->writer_shards == 0)
 		log_warnx("%s: no writer runs on this machine (writer_shards)", path);
 	for (i = 0; i < c->nstage; i++)
-		c->stage[i].instances = c->stage[i].kind == STAGE_WRITER
-						? __builtin_popcount(c->writer_shards)
-						: 1;
+		c->stage[i].instances =
+		    c->stage[i].kind == STAGE_WRITER ? __builtin_popcount(c->writer_shards) : 1;
 	return 0;
 }
 

@@ -60,16 +60,17 @@ render(const vigild_conf_t *c, const shm_status_t *st, char *buf, size_t cap)
 	uint32_t i;
 	int k;
 
-#define OUT(...)                                                                              \
-	do {                                                                                  \
-		k = snprintf(buf + len, len < cap ? cap - len : 0, __VA_ARGS__);              \
-		if (k > 0 && len + (size_t)k < cap)                                           \
-			len += (size_t)k;                                                     \
+#define OUT(...)                                                                                   \
+	do {                                                                                       \
+		k = snprintf(buf + len, len < cap ? cap - len : 0, __VA_ARGS__);                   \
+		if (k > 0 && len + (size_t)k < cap)                                                \
+			len += (size_t)k;                                                          \
 	} while (0)
 	OUT("# TYPE vigil_stage_up gauge\n# TYPE vigil_stage_restarts_total counter\n");
 	for (i = 0; i < st->nstages && i < SHM_STATUS_MAX; i++) {
 		const shm_stage_status_t *s = &st->stage[i];
-		OUT("vigil_stage_up{stage=\"%s\",index=\"%u\"} %d\n", s->name, s->index, s->pid > 0);
+		OUT("vigil_stage_up{stage=\"%s\",index=\"%u\"} %d\n", s->name, s->index,
+		    s->pid > 0);
 		OUT("vigil_stage_restarts_total{stage=\"%s\",index=\"%u\"} %u\n", s->name, s->index,
 		    s->restarts);
 	}
@@ -127,7 +128,8 @@ vigild_metrics_serve(int lfd, const vigild_conf_t *c, const shm_status_t *st)
 				break;
 			got += (size_t)n;
 			req[got] = '\0';
-			if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n") || got == sizeof(req) - 1)
+			if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n") ||
+			    got == sizeof(req) - 1)
 				break;
 		}
 		req[got] = '\0';

@@ -198,7 +198,8 @@ vigild_own_end_previous(const vigild_conf_t *c)
 			if (killed)
 				break;
 			log_warnx("%d stage(s) of the previous vigild still run after %d ms: "
-				  "SIGKILL", left, END_WAIT_MS);
+				  "SIGKILL",
+				  left, END_WAIT_MS);
 			sig = SIGKILL;
 			killed = 1;
 			deadline = vigild_now_ms() + 1000;

@@ -32,13 +32,13 @@ resize(vigild_t *d, const vigild_conf_t *c)
 	uint64_t deadline = vigild_now_ms() + (uint64_t)d->conf.drain_timeout_ms;
 	int i, j, k, nold;
 
-	log_info("writers %d -> %d: stopping the listener and draining the rings",
-		   d->conf.writers, c->writers);
+	log_info("writers %d -> %d: stopping the listener and draining the rings", d->conf.writers,
+		 c->writers);
 	vigild_stop_stages(d, "listener", SIGTERM);
 	vigild_stop_wait(d, "listener", deadline);
 	if (vigild_stop_alive(d, "listener") || !vigild_stop_drained(d, deadline)) {
 		log_warnx("rings not drained within %d ms: keeping %d writers",
-			   d->conf.drain_timeout_ms, d->conf.writers);
+			  d->conf.drain_timeout_ms, d->conf.writers);
 		vigild_stop_cancel(d, "listener");
 		return;
 	}
@@ -111,7 +111,8 @@ vigild_reload_conf(vigild_t *d)
 	if (d->conf.nats && c.writers != d->conf.writers) {
 		/* every node must change at once, drained: docs/DEPLOY.md */
 		log_warnx("reload: with transport = nats, writers changes only with every node "
-			   "stopped and the stream drained; keeping %d", d->conf.writers);
+			  "stopped and the stream drained; keeping %d",
+			  d->conf.writers);
 		c.writers = d->conf.writers;
 		c.writer_shards = d->conf.writer_shards;
 	}

@@ -167,17 +167,18 @@ vigild_stage_exited(vigild_stage_t *s, const vigild_conf_t *c, int status, uint6
 		s->next_start_ms = now + (uint64_t)s->backoff_ms;
 		s->st->next_start_ms = s->next_start_ms;
 		log_warnx("%s[%d] refused: what it must own is held by another process (see its "
-			  "log); retrying in %d ms", s->conf->name, s->index, s->backoff_ms);
+			  "log); retrying in %d ms",
+			  s->conf->name, s->index, s->backoff_ms);
 		return;
 	}
 	if (ran >= (uint64_t)c->stable_ms || s->backoff_ms == 0)
 		s->backoff_ms = c->restart_min_ms;
 	else
-		s->backoff_ms = s->backoff_ms * 2 > c->restart_max_ms ? c->restart_max_ms
-								     : s->backoff_ms * 2;
+		s->backoff_ms =
+		    s->backoff_ms * 2 > c->restart_max_ms ? c->restart_max_ms : s->backoff_ms * 2;
 	s->next_start_ms = now + (uint64_t)s->backoff_ms;
 	s->st->next_start_ms = s->next_start_ms;
 	log_warnx("%s[%d] %s after %llu ms; restarting in %d ms%s", s->conf->name, s->index, how,
-		   (unsigned long long)ran, s->backoff_ms,
-		   s->backoff_ms >= c->restart_max_ms ? " (keeps crashing: throttled)" : "");
+		  (unsigned long long)ran, s->backoff_ms,
+		  s->backoff_ms >= c->restart_max_ms ? " (keeps crashing: throttled)" : "");
 }

@@ -62,7 +62,8 @@ vigild_stop_graceful(vigild_t *d)
 	vigild_stop_wait(d, "listener", deadline);
 	if (!vigild_stop_drained(d, deadline))
 		log_warnx("rings not drained after %d ms; the rest is still on disk at the "
-			   "cameras and will be fetched by sync", d->conf.drain_timeout_ms);
+			  "cameras and will be fetched by sync",
+			  d->conf.drain_timeout_ms);
 	vigild_stop_stages(d, NULL, SIGTERM);
 	vigild_stop_wait(d, NULL, vigild_now_ms() + (uint64_t)d->conf.drain_timeout_ms);
 	vigild_stop_stages(d, NULL, SIGKILL);

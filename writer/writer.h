@@ -45,24 +45,24 @@ enum { WRITER_DAY = 0, WRITER_CONFLICT = 1 };
 typedef struct writer_file {
 	uint8_t uuid[PROTO_UUID_LEN];
 	uint32_t date;
-	int kind;	/* WRITER_DAY or WRITER_CONFLICT */
-	int fd;		/* -1: slot free */
-	uint64_t size;	/* where the next record goes */
-	uint64_t dirty;	/* written since the last sync: the sync round it waits for, 0: clean */
-	uint64_t used;	/* LRU clock */
-	int next;	/* hash chain */
-	int group;	/* its write group in the current turn, -1: none */
-	int fresh;	/* created since its last sync: its folder wants one too */
+	int kind;       /* WRITER_DAY or WRITER_CONFLICT */
+	int fd;         /* -1: slot free */
+	uint64_t size;  /* where the next record goes */
+	uint64_t dirty; /* written since the last sync: the sync round it waits for, 0: clean */
+	uint64_t used;  /* LRU clock */
+	int next;       /* hash chain */
+	int group;      /* its write group in the current turn, -1: none */
+	int fresh;      /* created since its last sync: its folder wants one too */
 	proto_ranges_t have; /* counters the file holds */
 	writer_sess_t *sess; /* ... by session: nsess of them, few a day */
-	int nsess, cur;	     /* cur: the session of the last record noted */
+	int nsess, cur;      /* cur: the session of the last record noted */
 	uint64_t logged;     /* conflict file: 1 + the session whose conflicts were logged last */
 } writer_file_t;
 
 /* A day file another process holds: tried again no sooner than WRITER_LOCK_RETRY_MS. */
 typedef struct writer_refused {
 	uint8_t uuid[PROTO_UUID_LEN];
-	uint32_t date; /* 0: entry free */
+	uint32_t date;     /* 0: entry free */
 	uint64_t retry_ms; /* monotonic */
 } writer_refused_t;
 
@@ -105,8 +105,8 @@ int writer_files_init(writer_files_t *fs, const char *dir, int max);
 int writer_files_get(writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
 		     int kind, writer_file_t **out);
 /* The path of (uuid, date, kind) in path[cap]. */
-void writer_files_path(const writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN],
-		       uint32_t date, int kind, char *path, size_t cap);
+void writer_files_path(const writer_files_t *fs, const uint8_t uuid[PROTO_UUID_LEN], uint32_t date,
+		       int kind, char *path, size_t cap);
 /*
  * Is the datagram dg (whose counter f holds) other content than the
  * one f holds? Yes when f holds its counter under another session, or
@@ -150,7 +150,7 @@ int writer_sync_poll(writer_syncer_t *s, int *rc);
 int writer_sync_wait(writer_syncer_t *s, int *rc);
 void writer_sync_stop(writer_syncer_t *s);
 
-#define WRITER_BATCH_MAX 8192	  /* datagrams per turn at most; half the ring if less */
+#define WRITER_BATCH_MAX 8192        /* datagrams per turn at most; half the ring if less */
 #define WRITER_GROUP_AUTO UINT64_MAX /* group_ms unset: 50 ms, 100 on FUSE */
 
 typedef struct writer writer_t;
@@ -162,9 +162,9 @@ struct writer {
 	int durable;
 	uint64_t sync_ms, sync_bytes;
 	uint64_t last_sync_ms, unsynced;
-	uint64_t held; /* peeked and written, waiting for fdatasync (durable) */
-	uint64_t group_ns; /* how long a turn may wait for more datagrams */
-	uint64_t group_ms; /* WRITER_GROUP_AUTO until writer_loop_open */
+	uint64_t held;          /* peeked and written, waiting for fdatasync (durable) */
+	uint64_t group_ns;      /* how long a turn may wait for more datagrams */
+	uint64_t group_ms;      /* WRITER_GROUP_AUTO until writer_loop_open */
 	uint64_t sync_failures; /* failed syncs in a row, 0 while syncs succeed */
 	/*
 	 * A syncfs on the sync thread (writer_sync.c) covers what was
@@ -173,8 +173,8 @@ struct writer {
 	 * bytes and the held entries counted since.
 	 */
 	writer_syncer_t *syncer; /* NULL: every sync runs in the loop */
-	int inflight;		 /* a sync thread's syncfs runs */
-	uint64_t round;		 /* the dirty mark of a file written now */
+	int inflight;            /* a sync thread's syncfs runs */
+	uint64_t round;          /* the dirty mark of a file written now */
 	uint64_t inflight_round, inflight_held, inflight_unsynced;
 	uint64_t *m_appended, *m_bytes, *m_dups, *m_bad, *m_syncs, *m_opened, *m_torn;
 	uint64_t *m_conflicts, *m_unstored, *m_torn_hdr;
@@ -193,7 +193,7 @@ struct writer {
 	int nbad;
 	uint64_t *m_sync_failed, *m_locked;
 	writer_nats_t *nats; /* transport = nats: in is this consumer's private ring */
-	int no_syncfs;	     /* FUSE (GlusterFS): syncfs does not reach the bricks */
+	int no_syncfs;       /* FUSE (GlusterFS): syncfs does not reach the bricks */
 	/* a turn's scratch, batch entries each (writer_turn_alloc) */
 	int batch;
 	uint8_t (*hdr)[PROTO_REC_HDR_LEN];
@@ -203,7 +203,7 @@ struct writer {
 	struct writer_gw { /* a group's writev */
 		uint64_t off, bytes;
 		int iov, niov;
-	} *gw;
+	} * gw;
 };
 
 /* Add n to a counter of the metrics segment, when there is one. */

@@ -148,8 +148,9 @@ writer_files_init(writer_files_t *fs, const char *dir, int max)
 static int
 bucket_of(const writer_files_t *fs, const uint8_t *uuid, uint32_t date, int kind)
 {
-	return (int)((proto_partition(uuid, 0x7fffffff) ^ (date * 2u + (uint32_t)kind) * 2654435761u) %
-		     (uint32_t)fs->nbucket);
+	return (
+	    int)((proto_partition(uuid, 0x7fffffff) ^ (date * 2u + (uint32_t)kind) * 2654435761u) %
+		 (uint32_t)fs->nbucket);
 }
 
 void
@@ -329,7 +330,8 @@ set_aside(writer_files_t *fs, const char *path)
 		fs->torn_headers++;
 	if (rc == 0)
 		log_warnx("%s: torn or unreadable file header; set aside as %s, the file starts "
-			  "again", path, name);
+			  "again",
+			  path, name);
 	else
 		log_warnx("%s: torn or unreadable file header, cannot set it aside: %s", path,
 			  strerror(-rc));
@@ -366,7 +368,8 @@ scan(writer_files_t *fs, writer_file_t *f, const char *path)
 		return -EPROTO;
 	}
 	while ((rc = proto_reader_next(r, &rec)) == 1)
-		if (rec.len >= PROTO_C2S_HDR_LEN && (rc = writer_file_note(f, rec.dgram, rec.len)) < 0)
+		if (rec.len >= PROTO_C2S_HDR_LEN &&
+		    (rc = writer_file_note(f, rec.dgram, rec.len)) < 0)
 			break;
 	proto_reader_free(r);
 	if (rc < 0 || proto_file_scan_tail(f->fd, &end) < 0 || fstat(f->fd, &st) != 0) {

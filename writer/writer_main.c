@@ -56,18 +56,12 @@ main(int argc, char **argv)
 	uint32_t shard;
 	int rc;
 	const stage_metric_t metrics[] = {
-		{"appended_total", &w.m_appended},
-		{"appended_bytes_total", &w.m_bytes},
-		{"duplicates_total", &w.m_dups},
-		{"malformed_total", &w.m_bad},
-		{"fdatasync_total", &w.m_syncs},
-		{"fdatasync_failed_total", &w.m_sync_failed},
-		{"files_opened_total", &w.m_opened},
-		{"torn_tails_cut_total", &w.m_torn},
-		{"torn_headers_total", &w.m_torn_hdr},
-		{"conflicts_total", &w.m_conflicts},
-		{"unstored_total", &w.m_unstored},
-		{"file_locked_total", &w.m_locked},
+	    {"appended_total", &w.m_appended},     {"appended_bytes_total", &w.m_bytes},
+	    {"duplicates_total", &w.m_dups},       {"malformed_total", &w.m_bad},
+	    {"fdatasync_total", &w.m_syncs},       {"fdatasync_failed_total", &w.m_sync_failed},
+	    {"files_opened_total", &w.m_opened},   {"torn_tails_cut_total", &w.m_torn},
+	    {"torn_headers_total", &w.m_torn_hdr}, {"conflicts_total", &w.m_conflicts},
+	    {"unstored_total", &w.m_unstored},     {"file_locked_total", &w.m_locked},
 	};
 
 	log_init("vigil-writer", -1, STAGE_LOG_STDERR);
@@ -76,8 +70,8 @@ main(int argc, char **argv)
 	w.durable = o.v[STAGE_WRITER_SYNC].u == 1;
 	w.sync_ms = o.v[STAGE_WRITER_SYNC_MS].u;
 	w.sync_bytes = o.v[STAGE_WRITER_SYNC_BYTES].u;
-	w.group_ms = o.v[STAGE_WRITER_GROUP_MS].set ? o.v[STAGE_WRITER_GROUP_MS].u
-						     : WRITER_GROUP_AUTO;
+	w.group_ms =
+	    o.v[STAGE_WRITER_GROUP_MS].set ? o.v[STAGE_WRITER_GROUP_MS].u : WRITER_GROUP_AUTO;
 	if (stage_env_prefix(&pfx) < 0 || stage_env_index(1, &shard) < 0) {
 		log_warnx("%s", stage_errmsg());
 		return 2;

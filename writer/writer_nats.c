@@ -86,7 +86,8 @@ lease_keep(writer_nats_t *wn)
 	if (rc != -EBUSY && proto_mono_ms() - wn->renewed_ms < (uint64_t)wn->lease_ms * 2 / 3)
 		return 0;
 	log_warnx("shard %u: lease lost (%s; last renewed %llu ms ago): no longer consuming "
-		  "it; stopping", wn->shard, rc == -EBUSY ? "taken" : "not renewed",
+		  "it; stopping",
+		  wn->shard, rc == -EBUSY ? "taken" : "not renewed",
 		  (unsigned long long)(proto_mono_ms() - wn->renewed_ms));
 	return -1;
 }

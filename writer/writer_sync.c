@@ -31,7 +31,7 @@
 struct writer_syncer {
 	int dirfd;
 	int req, done; /* eventfds: loop -> thread, thread -> loop */
-	int rc;	       /* the last sync's result, written before done */
+	int rc;        /* the last sync's result, written before done */
 	int stop;
 	pthread_t thread;
 };
@@ -110,7 +110,7 @@ writer_sync_poll(writer_syncer_t *s, int *rc)
 	uint64_t v;
 
 	if (read(s->done, &v, sizeof(v)) != (ssize_t)sizeof(v))
-		return 0; /* EAGAIN: still syncing */
+		return 0;                                /* EAGAIN: still syncing */
 	*rc = __atomic_load_n(&s->rc, __ATOMIC_ACQUIRE); /* pairs with the thread's release */
 	return 1;
 }

@@ -73,7 +73,7 @@
 #include "stage.h"
 #include "writer.h"
 
-#define GROUP_RECS 512 /* records per writev: IOV_MAX / 2 */
+#define GROUP_RECS 512       /* records per writev: IOV_MAX / 2 */
 #define WRITER_HOLD_MS 1000  /* a file that cannot be used holds the ring this long */
 #define WRITER_RETRY_MS 1000 /* then its datagrams are let go, and it is tried again this often */
 #define WRITER_STUCK_RETRY_MS 100 /* a held datagram's file is tried again this often */
@@ -181,8 +181,8 @@ writer_turn_wait(writer_t *w, uint64_t *sleep_ns)
 static int
 whole_disk(int err)
 {
-	return err == -EAGAIN || err == -ENOSPC || err == -EDQUOT || err == -EMFILE || err == -ENFILE ||
-	       err == -ENOMEM || err == -EIO || err == -EINTR;
+	return err == -EAGAIN || err == -ENOSPC || err == -EDQUOT || err == -EMFILE ||
+	       err == -ENFILE || err == -ENOMEM || err == -EIO || err == -EINTR;
 }
 
 /*
@@ -209,7 +209,8 @@ file_of(writer_t *w, int n, const uint8_t *uuid, uint32_t date, int kind, writer
 			if (b) {
 				writer_files_path(&w->files, uuid, date, kind, path, sizeof(path));
 				log_info("%s: usable again; %llu datagrams were let go meanwhile "
-					 "(the camera keeps them)", path, (unsigned long long)b->unstored);
+					 "(the camera keeps them)",
+					 path, (unsigned long long)b->unstored);
 				*b = w->bad[--w->nbad];
 			}
 			if (n == 0)
@@ -222,16 +223,16 @@ file_of(writer_t *w, int n, const uint8_t *uuid, uint32_t date, int kind, writer
 			writer_files_path(&w->files, uuid, date, kind, path, sizeof(path));
 			if (w->stuck_ms == 0) {
 				w->stuck_ms = now ? now : 1;
-				log_warnx("%s: %s; held in the ring, tried again every %d ms%s", path,
-					  strerror(-rc), WRITER_STUCK_RETRY_MS,
+				log_warnx("%s: %s; held in the ring, tried again every %d ms%s",
+					  path, strerror(-rc), WRITER_STUCK_RETRY_MS,
 					  whole_disk(rc) ? "" : " for a while");
 			}
 			w->stuck_retry_ms = now + WRITER_STUCK_RETRY_MS;
 			if (now - w->stuck_ms < WRITER_HOLD_MS || whole_disk(rc))
 				return 1;
 			log_warnx("%s: %s; its datagrams are let go unstored (the camera keeps "
-				  "them, syncd asks again), tried again every %d ms", path,
-				  strerror(-rc), WRITER_RETRY_MS);
+				  "them, syncd asks again), tried again every %d ms",
+				  path, strerror(-rc), WRITER_RETRY_MS);
 			b = &w->bad[w->nbad < 16 ? w->nbad++ : 0];
 			memset(b, 0, sizeof(*b));
 			memcpy(b->uuid, uuid, PROTO_UUID_LEN);
@@ -308,7 +309,7 @@ write_rest(writer_t *w, int i, uint64_t done)
 int
 writer_turn_run(writer_t *w)
 {
-	uint8_t (*hdr)[PROTO_REC_HDR_LEN] = w->hdr;
+	uint8_t(*hdr)[PROTO_REC_HDR_LEN] = w->hdr;
 	struct iovec *iov = w->iov;
 	writer_file_t **gfile = w->gfile;
 	int *next = w->next, *ghead = w->ghead, *gtail = w->gtail, *gcount = w->gcount;
@@ -325,7 +326,8 @@ writer_turn_run(writer_t *w)
 
 		if (s == NULL)
 			break;
-		if (s->meta.len < PROTO_C2S_HDR_LEN || proto_prefix_decode(s->data, s->meta.len, &p) < 0) {
+		if (s->meta.len < PROTO_C2S_HDR_LEN ||
+		    proto_prefix_decode(s->data, s->meta.len, &p) < 0) {
 			/* never written: the listener let it through by mistake */
 			writer_count(w->m_bad, 1);
 			continue;
@@ -419,7 +421,9 @@ writer_turn_run(writer_t *w)
 		int res = cqe->res;
 		i = (int)io_uring_cqe_get_data64(cqe);
 		io_uring_cqe_seen(&w->ring, cqe);
-		rc = res < 0 ? res : (uint64_t)res < w->gw[i].bytes ? write_rest(w, i, (uint64_t)res) : 0;
+		rc = res < 0                          ? res
+		     : (uint64_t)res < w->gw[i].bytes ? write_rest(w, i, (uint64_t)res)
+						      : 0;
 		if (rc < 0) {
 			char path[4096];
 			writer_files_path(&w->files, gfile[i]->uuid, gfile[i]->date, gfile[i]->kind,

@@ -200,7 +200,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match),
+	    cmocka_unit_test(test_match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

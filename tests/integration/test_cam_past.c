@@ -131,7 +131,8 @@ test_last_sessions(void **state)
 	cam_init(&c, dir);
 	assert_int_equal(cam_past_open(&c), 0);
 	for (k = 0; k < NSESS; k++)
-		assert_int_equal(opens(&c, srv[k], date_of(k), id_of(k)), k >= NSESS - CAM_PAST_MAX);
+		assert_int_equal(opens(&c, srv[k], date_of(k), id_of(k)),
+				 k >= NSESS - CAM_PAST_MAX);
 	/* another camera's or an unknown session: none */
 	assert_null(cam_past_find(&c, date_of(9), id_of(9) + 1));
 	/* the current session comes first */
@@ -177,8 +178,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vector),
-		cmocka_unit_test(test_last_sessions),
+	    cmocka_unit_test(test_vector),
+	    cmocka_unit_test(test_last_sessions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

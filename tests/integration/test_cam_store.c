@@ -222,9 +222,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vector),
-		cmocka_unit_test(test_reopen_torn),
-		cmocka_unit_test(test_confirm_evict),
+	    cmocka_unit_test(test_vector),
+	    cmocka_unit_test(test_reopen_torn),
+	    cmocka_unit_test(test_confirm_evict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -237,9 +237,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_perfect_link_routes_replies),
-		cmocka_unit_test(test_loss_and_outage),
-		cmocka_unit_test(test_rate_cap),
+	    cmocka_unit_test(test_perfect_link_routes_replies),
+	    cmocka_unit_test(test_loss_and_outage),
+	    cmocka_unit_test(test_rate_cap),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

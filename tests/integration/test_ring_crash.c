@@ -91,8 +91,7 @@ consume_one(void)
 		return 0;
 	memcpy(&seq, s->data, 8);
 	memcpy(&c, s->data + s->meta.len - 4, 4);
-	if (s->meta.len != msg_len(seq) || s->meta.seq != seq ||
-	    fnv(s->data, s->meta.len - 4) != c)
+	if (s->meta.len != msg_len(seq) || s->meta.seq != seq || fnv(s->data, s->meta.len - 4) != c)
 		res->torn++;
 	else if (seq < res->delivered)
 		res->dups++;
@@ -154,12 +153,14 @@ main(void)
 	for (i = 0; i < ITERATIONS; i++) {
 		usleep((useconds_t)(rand() % 3000));
 		switch (rand() % 5) {
-		case 0: case 1:
+		case 0:
+		case 1:
 			kill_wait(prod);
 			kills_p++;
 			prod = spawn(producer);
 			break;
-		case 2: case 3:
+		case 2:
+		case 3:
 			kill_wait(cons);
 			kills_c++;
 			cons = spawn(consumer);
@@ -180,9 +181,9 @@ main(void)
 		;
 	printf("ring crash: %d producer kills, %d consumer kills, %llu messages published, "
 	       "%llu handed on, %llu redelivered, %llu torn, %llu skipped\n",
-	       kills_p, kills_c, (unsigned long long)published,
-	       (unsigned long long)res->delivered, (unsigned long long)res->dups,
-	       (unsigned long long)res->torn, (unsigned long long)res->gaps);
+	       kills_p, kills_c, (unsigned long long)published, (unsigned long long)res->delivered,
+	       (unsigned long long)res->dups, (unsigned long long)res->torn,
+	       (unsigned long long)res->gaps);
 	int ok = res->torn == 0 && res->gaps == 0 && res->delivered == published &&
 		 published > 1000 && shm_ring_depth(ring) == 0;
 	if (!ok)

@@ -79,7 +79,8 @@ tu_doc_vector(const char *doc_rel, const char *name)
 	if ((f = fopen(tu_path(doc_rel), "r")) == NULL)
 		return NULL;
 	if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (doc = calloc(1, (size_t)sz + 1)) != NULL && fread(doc, 1, (size_t)sz, f) != (size_t)sz) {
+	    (doc = calloc(1, (size_t)sz + 1)) != NULL &&
+	    fread(doc, 1, (size_t)sz, f) != (size_t)sz) {
 		free(doc);
 		doc = NULL;
 	}

@@ -88,7 +88,8 @@ failfs_synced_at(const char *path, int fd)
 	for (i = 0; i < FAILFS_SYNCED && failfs_synced[i].path[0]; i++)
 		if (strcmp(failfs_synced[i].path, path) == 0)
 			return &failfs_synced[i].size;
-	if (i == FAILFS_SYNCED || strlen(path) >= sizeof(failfs_synced[i].path) || fstat(fd, &st) < 0)
+	if (i == FAILFS_SYNCED || strlen(path) >= sizeof(failfs_synced[i].path) ||
+	    fstat(fd, &st) < 0)
 		return NULL;
 	strcpy(failfs_synced[i].path, path);
 	failfs_synced[i].size = st.st_size;
@@ -100,10 +101,10 @@ static int failfs_dir = -1; /* the backing folder, for the *at() calls */
 static FILE *failfs_log;
 
 static const struct fuse_opt failfs_opts[] = {
-	{"--backing=%s", offsetof(failfs_conf_t, backing), 0},
-	{"--fail-if=%s", offsetof(failfs_conf_t, fail_if), 0},
-	{"--log=%s", offsetof(failfs_conf_t, log), 0},
-	FUSE_OPT_END,
+    {"--backing=%s", offsetof(failfs_conf_t, backing), 0},
+    {"--fail-if=%s", offsetof(failfs_conf_t, fail_if), 0},
+    {"--log=%s", offsetof(failfs_conf_t, log), 0},
+    FUSE_OPT_END,
 };
 
 /* "/a/b" under the mount is "a/b" under the backing folder, "/" is "." */
@@ -118,7 +119,7 @@ failfs_rel(const char *path)
 static void *
 failfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-	cfg->use_ino = 1;     /* the backing inode numbers, stable for readers */
+	cfg->use_ino = 1; /* the backing inode numbers, stable for readers */
 	/*
 	 * The kernel's cache of the mount plays a disk's page cache: kept
 	 * across opens and not dropped when the backing file changes under
@@ -237,8 +238,8 @@ static int
 failfs_rename(const char *from, const char *to, unsigned int flags)
 {
 	return renameat2(failfs_dir, failfs_rel(from), failfs_dir, failfs_rel(to), flags) < 0
-		       ? -errno
-		       : 0;
+		   ? -errno
+		   : 0;
 }
 
 static int
@@ -328,8 +329,7 @@ failfs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_fil
 }
 
 static int
-failfs_write(const char *path, const char *buf, size_t size, off_t off,
-	     struct fuse_file_info *fi)
+failfs_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	ssize_t n = pwrite(FAILFS_FD(fi), buf, size, off);
 
@@ -400,8 +400,10 @@ failfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 			static const char zero[4096];
 			off_t o;
 			for (o = *synced; o < st.st_size; o += (off_t)sizeof(zero))
-				if (pwrite(fd, zero, (size_t)(st.st_size - o < (off_t)sizeof(zero) ?
-							  st.st_size - o : (off_t)sizeof(zero)),
+				if (pwrite(fd, zero,
+					   (size_t)(st.st_size - o < (off_t)sizeof(zero)
+							? st.st_size - o
+							: (off_t)sizeof(zero)),
 					   o) < 0)
 					break;
 			failfs_note("fsync-lost", fi);
@@ -428,33 +430,33 @@ failfs_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
 }
 
 static const struct fuse_operations failfs_ops = {
-	.init = failfs_init,
-	.getattr = failfs_getattr,
-	.access = failfs_access,
-	.readlink = failfs_readlink,
-	.opendir = failfs_opendir,
-	.readdir = failfs_readdir,
-	.releasedir = failfs_releasedir,
-	.mknod = failfs_mknod,
-	.mkdir = failfs_mkdir,
-	.unlink = failfs_unlink,
-	.rmdir = failfs_rmdir,
-	.symlink = failfs_symlink,
-	.rename = failfs_rename,
-	.link = failfs_link,
-	.chmod = failfs_chmod,
-	.chown = failfs_chown,
-	.truncate = failfs_truncate,
-	.utimens = failfs_utimens,
-	.create = failfs_create,
-	.open = failfs_open,
-	.read = failfs_read,
-	.write = failfs_write,
-	.statfs = failfs_statfs,
-	.flush = failfs_flush,
-	.release = failfs_release,
-	.fsync = failfs_fsync,
-	.fsyncdir = failfs_fsyncdir,
+    .init = failfs_init,
+    .getattr = failfs_getattr,
+    .access = failfs_access,
+    .readlink = failfs_readlink,
+    .opendir = failfs_opendir,
+    .readdir = failfs_readdir,
+    .releasedir = failfs_releasedir,
+    .mknod = failfs_mknod,
+    .mkdir = failfs_mkdir,
+    .unlink = failfs_unlink,
+    .rmdir = failfs_rmdir,
+    .symlink = failfs_symlink,
+    .rename = failfs_rename,
+    .link = failfs_link,
+    .chmod = failfs_chmod,
+    .chown = failfs_chown,
+    .truncate = failfs_truncate,
+    .utimens = failfs_utimens,
+    .create = failfs_create,
+    .open = failfs_open,
+    .read = failfs_read,
+    .write = failfs_write,
+    .statfs = failfs_statfs,
+    .flush = failfs_flush,
+    .release = failfs_release,
+    .fsync = failfs_fsync,
+    .fsyncdir = failfs_fsyncdir,
 };
 
 int
@@ -480,7 +482,7 @@ main(int argc, char **argv)
 	if (failfs_conf.fail_if[0] != '/') {
 		if (getcwd(cwd, sizeof(cwd)) == NULL ||
 		    snprintf(fail_if, sizeof(fail_if), "%s/%s", cwd, failfs_conf.fail_if) >=
-			    (int)sizeof(fail_if)) {
+			(int)sizeof(fail_if)) {
 			fprintf(stderr, "failfs: %s: path too long\n", failfs_conf.fail_if);
 			return 1;
 		}

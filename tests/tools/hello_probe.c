@@ -163,8 +163,8 @@ wait_reply(int fd, int ms, const proto_hello_t *h, proto_session_t *s, proto_coo
 		received_bytes += (uint64_t)n;
 		if (n >= 4 && proto_dgram_type(dg) == PROTO_T_COOKIE) {
 			int rc = proto_cookie_decode(dg, (size_t)n, c);
-			printf("cookie len=%zd decode=%s uuid=%s date=%s hello_id=%s issued=%u\n", n,
-			       rc == 0 ? "ok" : proto_strerror(rc),
+			printf("cookie len=%zd decode=%s uuid=%s date=%s hello_id=%s issued=%u\n",
+			       n, rc == 0 ? "ok" : proto_strerror(rc),
 			       rc == 0 && !memcmp(c->uuid, h->uuid, 16) ? "ok" : "bad",
 			       rc == 0 && c->date == h->date ? "ok" : "bad",
 			       rc == 0 && !memcmp(c->hello_id, h->hello_id, 16) ? "ok" : "bad",
@@ -234,8 +234,8 @@ typedef struct probe_opt {
 
 /* A new hello as the options say, or the one kept in o->load; its length or -1. */
 static int
-make_hello(EVP_PKEY *cam, EVP_PKEY *srv, const uint8_t uuid[16], const probe_opt_t *o,
-	   uint8_t *dg, proto_hello_t *h, uint8_t secret[32])
+make_hello(EVP_PKEY *cam, EVP_PKEY *srv, const uint8_t uuid[16], const probe_opt_t *o, uint8_t *dg,
+	   proto_hello_t *h, uint8_t secret[32])
 {
 	uint8_t buf[32 + PROTO_MAX_DGRAM];
 	FILE *f;
@@ -341,7 +341,9 @@ probe(EVP_PKEY *cam, EVP_PKEY *srv, const uint8_t uuid[16], const probe_opt_t *o
 		with_trailer(dg, (size_t)len, &c, 1 + (int)(proto_mono_ms() % 120));
 		send_to_server(fd, dg, (size_t)len + PROTO_COOKIE_TRAILER);
 		r = wait_reply(fd, 1000, &h, s, &c);
-		printf("bad_trailer reply=%s\n", r == R_ACK ? "ack" : r == R_COOKIE ? "cookie" : "none");
+		printf("bad_trailer reply=%s\n", r == R_ACK      ? "ack"
+						 : r == R_COOKIE ? "cookie"
+								 : "none");
 		if (r == R_ACK)
 			goto out;
 	}
@@ -402,8 +404,11 @@ flood(const uint8_t uuid[16], long count, double rate, uint32_t sources)
 	proto_hello_t h = {0};
 	struct in_pktinfo pi = {0};
 	struct iovec v = {dg, sizeof(dg)};
-	struct msghdr m = {.msg_name = &server, .msg_namelen = sizeof(server), .msg_iov = &v,
-			   .msg_iovlen = 1, .msg_control = ctl.buf,
+	struct msghdr m = {.msg_name = &server,
+			   .msg_namelen = sizeof(server),
+			   .msg_iov = &v,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.buf,
 			   .msg_controllen = sizeof(ctl.buf)};
 	struct cmsghdr *c;
 	long sent = 0;
@@ -508,10 +513,11 @@ main(int argc, char **argv)
 	}
 	if (camdir == NULL || server.sin_family != AF_INET || rate <= 0 || sources < 1 ||
 	    sources > 1u << 20 || o.secs < 1 || (o.save && o.load) || (o.none && o.moved)) {
-		fprintf(stderr, "usage: hello_probe -s ADDR:PORT -C CAMDIR [-b SRC[:PORT]] [-c COUNTER] "
-				"[-n DATA] [-x] [-r] [-t SECONDS] [-a AGE_MS] [-D DAYS] "
-				"[-w FILE | -H FILE] [-f FIRST] [-e | -m] "
-				"| -F COUNT [-R RATE] [-S SOURCES]\n");
+		fprintf(stderr,
+			"usage: hello_probe -s ADDR:PORT -C CAMDIR [-b SRC[:PORT]] [-c COUNTER] "
+			"[-n DATA] [-x] [-r] [-t SECONDS] [-a AGE_MS] [-D DAYS] "
+			"[-w FILE | -H FILE] [-f FIRST] [-e | -m] "
+			"| -F COUNT [-R RATE] [-S SOURCES]\n");
 		return 2;
 	}
 	if (load_camera(camdir, uuid, &cam, &srv) < 0) {
@@ -520,8 +526,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	rc = nflood > 0 ? flood(uuid, nflood, rate, sources)
-			: probe(cam, srv, uuid, &o);
+	rc = nflood > 0 ? flood(uuid, nflood, rate, sources) : probe(cam, srv, uuid, &o);
 	EVP_PKEY_free(cam);
 	EVP_PKEY_free(srv);
 	return rc;

@@ -115,7 +115,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (dir == NULL || pfx == NULL || idx_attach(pfx, &x) < 0) {
-		fprintf(stderr, "usage: idxscan -D DATA_DIR [-R] [-m COUNTER [-n N]], under vigild\n");
+		fprintf(stderr,
+			"usage: idxscan -D DATA_DIR [-R] [-m COUNTER [-n N]], under vigild\n");
 		return 2;
 	}
 	mis_from = (uint32_t)m;
@@ -141,8 +142,7 @@ main(int argc, char **argv)
 				memcpy(d, g->d_name, 10);
 				d[10] = '\0';
 				snprintf(path, sizeof(path), "%s/%s/%s", dir, e->d_name, g->d_name);
-				if (proto_date_parse(d, &date) == 0 &&
-				    day(x, path, uuid, date) > 0)
+				if (proto_date_parse(d, &date) == 0 && day(x, path, uuid, date) > 0)
 					n++;
 			}
 			closedir(sub);

@@ -61,7 +61,7 @@ typedef struct client {
 
 typedef struct held { /* a datagram held back for reordering */
 	uint64_t due_ms;
-	int fd; /* send on this socket ... */
+	int fd;                     /* send on this socket ... */
 	struct sockaddr_storage to; /* ... to this address (to_len 0: connected) */
 	socklen_t to_len;
 	uint16_t len;
@@ -375,7 +375,8 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			if (nphases == MAX_PHASES || parse_phase(optarg, &phases[nphases++]) < 0) {
-				fprintf(stderr, "relay: bad phase '%s': %s\n", optarg, proto_errmsg());
+				fprintf(stderr, "relay: bad phase '%s': %s\n", optarg,
+					proto_errmsg());
 				return 2;
 			}
 			break;
@@ -388,11 +389,8 @@ main(int argc, char **argv)
 			rng = seed * 2654435761u + 1;
 			break;
 		}
-		case 'o':
-			stats_path = optarg;
-			break;
-		default:
-			usage();
+		case 'o': stats_path = optarg; break;
+		default: usage();
 		}
 	}
 	if (!llen || !slen)
@@ -428,7 +426,8 @@ main(int argc, char **argv)
 		for (i = 0; i < 256 && (pfd[0].revents & POLLIN); i++) {
 			struct sockaddr_storage from;
 			socklen_t flen = sizeof(from);
-			ssize_t n = recvfrom(lfd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+			ssize_t n =
+			    recvfrom(lfd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 			client_t *cl;
 
 			if (n < 0)
@@ -455,8 +454,8 @@ main(int argc, char **argv)
 				if (n < 0)
 					break;
 				st.down_in++;
-				if (forward(p, 0, lfd, &clients[i].addr, clients[i].len, buf, (size_t)n,
-					    now))
+				if (forward(p, 0, lfd, &clients[i].addr, clients[i].len, buf,
+					    (size_t)n, now))
 					st.down_out++;
 				else
 					st.down_dropped++;

@@ -122,8 +122,8 @@ aid_take(int argc, char **argv, int *i)
 	}
 	if (strncmp(a, "--replay-hello=", 15) == 0)
 		return proto_parse_int("--replay-hello", a + 15, 0, 1000, &aids.replay_hello) < 0
-			       ? -1
-			       : 1;
+			   ? -1
+			   : 1;
 	for (n = 0; n < 2; n++) {
 		const char *name = n == 0 ? "--tamper" : "--dup";
 		uint32_t *out = n == 0 ? &aids.tamper_every : &aids.dup_every;
@@ -154,12 +154,8 @@ main(int argc, char **argv)
 			break;
 		}
 		switch (aid_take(argc, argv, &i)) {
-		case -1:
-			fprintf(stderr, "vigil-cam: %s\n", proto_errmsg());
-			return 2;
-		case 0:
-			argv[n++] = argv[i];
-			break;
+		case -1: fprintf(stderr, "vigil-cam: %s\n", proto_errmsg()); return 2;
+		case 0: argv[n++] = argv[i]; break;
 		}
 	}
 	argv[n] = NULL;

@@ -51,13 +51,20 @@ typedef struct conn {
 	int next_cmd;
 	uint64_t datagrams, keys, verified, bad, skips, text, backwards;
 	int64_t first, last;
-	struct key { uint32_t session, frame; uint8_t k[32]; int valid; } key[4];
+	struct key {
+		uint32_t session, frame;
+		uint8_t k[32];
+		int valid;
+	} key[4];
 	uint8_t buf[2048];
 	size_t len;
 	int stopped;
 } conn_t;
 
-static struct { uint64_t at; char when[256], json[512]; } cmds[MAXCMD];
+static struct {
+	uint64_t at;
+	char when[256], json[512];
+} cmds[MAXCMD];
 static int ncmds, port, stop_ms = -1;
 static uint64_t end_after; /* -e: datagrams on every connection, 0 never */
 static const char *token, *path = "/ws", *quit_path;
@@ -152,11 +159,10 @@ message(conn_t *c, const uint8_t *m, size_t len, int binary)
 		c->backwards++;
 	c->last = counter;
 	if (out && c->idx == 0)
-		fprintf(out, "D %u %u %u/%u %d %d %d %d %llu %llu\n", counter, frame,
-			h.frag_index, h.frag_count, keyed, live, stream,
+		fprintf(out, "D %u %u %u/%u %d %d %d %d %llu %llu\n", counter, frame, h.frag_index,
+			h.frag_count, keyed, live, stream,
 			(h.flags & PROTO_F_KEYFRAME) && stream == PROTO_S_VIDEO,
-			(unsigned long long)h.capture_ms,
-			(unsigned long long)proto_now_ms());
+			(unsigned long long)h.capture_ms, (unsigned long long)proto_now_ms());
 }
 
 static int
@@ -209,15 +215,14 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size
 		c->closed = 1;
 		c->wsi = NULL;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	return 0;
 }
 
 static struct lws_protocols protocols[] = {
-	{"vigil-test", cb, 0, 4096, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {"vigil-test", cb, 0, 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 int
@@ -247,7 +252,8 @@ main(int argc, char **argv)
 					return 2;
 				memcpy(at, optarg, (size_t)(colon - optarg));
 				at[colon - optarg] = '\0';
-				if ((bad = proto_parse_u64("-c", at, UINT64_MAX, &cmds[ncmds].at)) < 0)
+				if ((bad = proto_parse_u64("-c", at, UINT64_MAX, &cmds[ncmds].at)) <
+				    0)
 					break;
 			}
 			snprintf(cmds[ncmds].json, sizeof(cmds[0].json), "%s", colon + 1);
@@ -319,7 +325,8 @@ main(int argc, char **argv)
 				continue;
 			if (cmd_due(c))
 				lws_callback_on_writable(c->wsi);
-			if (i == 0 && stop_ms >= 0 && !c->stopped && proto_mono_ms() >= c->t0 + (uint64_t)stop_ms) {
+			if (i == 0 && stop_ms >= 0 && !c->stopped &&
+			    proto_mono_ms() >= c->t0 + (uint64_t)stop_ms) {
 				lws_rx_flow_control(c->wsi, 0);
 				c->stopped = 1;
 			}
@@ -328,12 +335,13 @@ main(int argc, char **argv)
 	for (i = 0; i < nconn; i++) {
 		conn_t *c = &conns[i];
 		any |= c->connected;
-		printf("conn %d connected %d datagrams %llu keys %llu verified %llu bad %llu skips %llu "
-		       "text %llu first %lld last %lld backwards %llu\n",
-		       i, c->connected, (unsigned long long)c->datagrams, (unsigned long long)c->keys,
-		       (unsigned long long)c->verified, (unsigned long long)c->bad,
-		       (unsigned long long)c->skips, (unsigned long long)c->text, (long long)c->first,
-		       (long long)c->last, (unsigned long long)c->backwards);
+		printf(
+		    "conn %d connected %d datagrams %llu keys %llu verified %llu bad %llu skips %llu "
+		    "text %llu first %lld last %lld backwards %llu\n",
+		    i, c->connected, (unsigned long long)c->datagrams, (unsigned long long)c->keys,
+		    (unsigned long long)c->verified, (unsigned long long)c->bad,
+		    (unsigned long long)c->skips, (unsigned long long)c->text, (long long)c->first,
+		    (long long)c->last, (unsigned long long)c->backwards);
 	}
 	if (out)
 		fclose(out);

@@ -143,11 +143,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rungs),
-		cmocka_unit_test(test_down_hold_up),
-		cmocka_unit_test(test_jpeg_and_back),
-		cmocka_unit_test(test_moderate_loss_above_last_rung),
-		cmocka_unit_test(test_signal),
+	    cmocka_unit_test(test_rungs),
+	    cmocka_unit_test(test_down_hold_up),
+	    cmocka_unit_test(test_jpeg_and_back),
+	    cmocka_unit_test(test_moderate_loss_above_last_rung),
+	    cmocka_unit_test(test_signal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

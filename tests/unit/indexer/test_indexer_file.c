@@ -247,9 +247,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_scan_then_follow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_header, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_then_follow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_header, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

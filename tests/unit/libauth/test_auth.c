@@ -103,9 +103,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_users),
-		cmocka_unit_test(test_tokens),
-		cmocka_unit_test(test_dummy),
+	    cmocka_unit_test(test_users),
+	    cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_dummy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

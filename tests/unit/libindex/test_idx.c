@@ -340,7 +340,8 @@ test_runs(void **state)
 	for (c = 0; c < 340; c++) {
 		best.counter = UINT32_MAX;
 		for (i = 0; i < (uint32_t)np; i++)
-			if (pts[i].counter <= c && (best.counter == UINT32_MAX || pts[i].counter > best.counter))
+			if (pts[i].counter <= c &&
+			    (best.counter == UINT32_MAX || pts[i].counter > best.counter))
 				best = pts[i];
 		assert_int_not_equal(best.counter, UINT32_MAX);
 		assert_true(c - best.counter < IDX_POINT_EVERY);
@@ -411,8 +412,10 @@ test_notice(void **state)
 {
 	idx_notice_t n = {{0}, DATE, 123456789012ull}, m;
 	uint8_t b[IDX_NOTICE_LEN];
-	static const char vec[] = "564e4f5400010000" "0f8fad5bd9cb469fa16570867728950e"
-				  "0000512e" "0000001cbe991a14";
+	static const char vec[] = "564e4f5400010000"
+				  "0f8fad5bd9cb469fa16570867728950e"
+				  "0000512e"
+				  "0000001cbe991a14";
 	char hex[2 * IDX_NOTICE_LEN + 1];
 	int i;
 
@@ -434,14 +437,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ranges),
-		cmocka_unit_test(test_many_ranges),
-		cmocka_unit_test(test_patience),
-		cmocka_unit_test(test_checkpoint),
-		cmocka_unit_test(test_runs),
-		cmocka_unit_test(test_many_days),
-		cmocka_unit_test(test_version),
-		cmocka_unit_test(test_notice),
+	    cmocka_unit_test(test_ranges),   cmocka_unit_test(test_many_ranges),
+	    cmocka_unit_test(test_patience), cmocka_unit_test(test_checkpoint),
+	    cmocka_unit_test(test_runs),     cmocka_unit_test(test_many_days),
+	    cmocka_unit_test(test_version),  cmocka_unit_test(test_notice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

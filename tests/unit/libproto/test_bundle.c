@@ -44,8 +44,8 @@ test_bundle_lines(void **state)
 	strcpy(line + 64, "  a");
 	assert_int_equal(proto_manifest_parse(line, sha, rel, sizeof(rel)), PROTO_E_FIELD);
 
-	assert_int_equal(proto_secret_parse("session 20782 7 00ff10\n", &date, &session, w,
-					    sizeof(w)), 3);
+	assert_int_equal(
+	    proto_secret_parse("session 20782 7 00ff10\n", &date, &session, w, sizeof(w)), 3);
 	assert_int_equal(date, 20782);
 	assert_int_equal(session, 7);
 	assert_int_equal(w[1], 0xff);
@@ -54,8 +54,9 @@ test_bundle_lines(void **state)
 			 PROTO_E_FIELD);
 	assert_int_equal(proto_secret_parse("session 1 x 00", &date, &session, w, sizeof(w)),
 			 PROTO_E_FIELD);
-	assert_int_equal(proto_secret_parse("session 99999999999 1 00", &date, &session, w,
-					    sizeof(w)), PROTO_E_FIELD);
+	assert_int_equal(
+	    proto_secret_parse("session 99999999999 1 00", &date, &session, w, sizeof(w)),
+	    PROTO_E_FIELD);
 }
 
 static void
@@ -88,8 +89,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bundle_lines),
-		cmocka_unit_test(test_rsa),
+	    cmocka_unit_test(test_bundle_lines),
+	    cmocka_unit_test(test_rsa),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

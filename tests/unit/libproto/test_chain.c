@@ -31,9 +31,9 @@
 #include "proto_record.h"
 #include "testutil.h"
 
-#define DOC     "docs/STORAGE.md"
+#define DOC "docs/STORAGE.md"
 #define RECORDS 20
-#define DLEN    100
+#define DLEN 100
 
 static const uint8_t vec_uuid[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
 				     0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
@@ -48,8 +48,8 @@ check_doc(const char *name, const uint8_t *b, size_t n)
 	int wn = doc ? tu_unhex(doc, want, sizeof(want)) : -1;
 
 	if (wn != (int)n || memcmp(want, b, n) != 0) {
-		print_error("%s: the block after <!-- vector: %s --> should read:\n%s\n", DOC,
-			    name, got);
+		print_error("%s: the block after <!-- vector: %s --> should read:\n%s\n", DOC, name,
+			    got);
 		doc_bad++;
 	}
 	free(got);
@@ -400,15 +400,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test_setup_teardown(test_untouched, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_edit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chain_file_edit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_grow_and_torn, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
+	    cmocka_unit_test(test_vectors),
+	    cmocka_unit_test_setup_teardown(test_untouched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_truncate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_edit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_file_edit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_grow_and_torn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,7 +25,7 @@
 #include "proto_crypto.h"
 #include "testutil.h"
 
-static const uint8_t KEY[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+static const uint8_t KEY[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
 				17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 static proto_cookie_t
@@ -272,12 +272,13 @@ test_trailer(void **state)
 			proto_put32(dg + base, 0x6a000001);
 			memset(dg + base + 4, 0xab, 16);
 			signed_len = 0;
-			assert_int_equal(proto_hello_trailer(dg, base, &signed_len, &issued, mac), 0);
+			assert_int_equal(proto_hello_trailer(dg, base, &signed_len, &issued, mac),
+					 0);
 			assert_int_equal(signed_len, base);
 			issued = 0;
 			memset(mac, 0, 16);
 			assert_int_equal(
-				proto_hello_trailer(dg, base + 20, &signed_len, &issued, mac), 1);
+			    proto_hello_trailer(dg, base + 20, &signed_len, &issued, mac), 1);
 			assert_int_equal(signed_len, base);
 			assert_int_equal(issued, 0x6a000001);
 			for (rc = 0; rc < 16; rc++)
@@ -345,10 +346,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_encode_decode),	  cmocka_unit_test(test_decode_refuses),
-		cmocka_unit_test(test_type_nine_elsewhere), cmocka_unit_test(test_mac_inputs),
-		cmocka_unit_test(test_check_window),	  cmocka_unit_test(test_key),
-		cmocka_unit_test(test_trailer),		  cmocka_unit_test(test_trailer_signed_hello),
+	    cmocka_unit_test(test_encode_decode),
+	    cmocka_unit_test(test_decode_refuses),
+	    cmocka_unit_test(test_type_nine_elsewhere),
+	    cmocka_unit_test(test_mac_inputs),
+	    cmocka_unit_test(test_check_window),
+	    cmocka_unit_test(test_key),
+	    cmocka_unit_test(test_trailer),
+	    cmocka_unit_test(test_trailer_signed_hello),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

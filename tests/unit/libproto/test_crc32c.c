@@ -19,8 +19,8 @@ test_known_answers(void **state)
 {
 	static const uint8_t zeros[32],
 	    ones[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	uint8_t inc[32], dec[32];
 	int i;
 
@@ -54,7 +54,7 @@ test_chaining(void **state)
 	for (cut = 0; cut <= n; cut++) {
 		assert_int_equal(proto_crc32c(proto_crc32c(0, s, cut), s + cut, n - cut), whole);
 		assert_int_equal(proto_crc32c_sw(proto_crc32c_sw(0, s, cut), s + cut, n - cut),
-		                 whole);
+				 whole);
 	}
 }
 
@@ -77,14 +77,14 @@ test_sw_against_hw(void **state)
 	for (off = 0; off < 16; off++)
 		for (len = 0; len < 800; len++)
 			assert_int_equal(proto_crc32c_sw(0, buf + off, len),
-			                 proto_crc32c_hw(0, buf + off, len));
+					 proto_crc32c_hw(0, buf + off, len));
 	for (i = 0; i < 200; i++) {
 		off = (size_t)random() % 16;
 		len = (size_t)random() % (i < 100 ? 4097 : 16385); /* several full steps */
 		assert_int_equal(proto_crc32c_sw(0x12345678, buf + off, len),
-		                 proto_crc32c_hw(0x12345678, buf + off, len));
+				 proto_crc32c_hw(0x12345678, buf + off, len));
 		assert_int_equal(proto_crc32c(0, buf + off, len),
-		                 proto_crc32c_sw(0, buf + off, len));
+				 proto_crc32c_sw(0, buf + off, len));
 	}
 	free(buf);
 }

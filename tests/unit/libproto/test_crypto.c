@@ -152,8 +152,7 @@ test_data_rejections(void **state)
 	assert_int_equal(proto_data_open(rx, dg, (size_t)n - 1, &h, NULL), PROTO_E_LENGTH);
 	/* oversized datagram */
 	memset(dg + n, 0, sizeof(dg) - (size_t)n);
-	assert_int_equal(proto_data_open(rx, dg, PROTO_MAX_DGRAM + 1, &h, NULL),
-			 PROTO_E_OVERSIZE);
+	assert_int_equal(proto_data_open(rx, dg, PROTO_MAX_DGRAM + 1, &h, NULL), PROTO_E_OVERSIZE);
 	/* wrong version, bad magic, unknown type, reserved byte */
 	memcpy(bad, dg, (size_t)n);
 	bad[2] = 2;
@@ -354,10 +353,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_data_roundtrip),	  cmocka_unit_test(test_data_every_byte_flipped),
-		cmocka_unit_test(test_data_rejections),	  cmocka_unit_test(test_frame_keys_differ),
-		cmocka_unit_test(test_control_roundtrip), cmocka_unit_test(test_s2c_roundtrip),
-		cmocka_unit_test(test_body_rejections),	  cmocka_unit_test(test_s2c_only_session),
+	    cmocka_unit_test(test_data_roundtrip),
+	    cmocka_unit_test(test_data_every_byte_flipped),
+	    cmocka_unit_test(test_data_rejections),
+	    cmocka_unit_test(test_frame_keys_differ),
+	    cmocka_unit_test(test_control_roundtrip),
+	    cmocka_unit_test(test_s2c_roundtrip),
+	    cmocka_unit_test(test_body_rejections),
+	    cmocka_unit_test(test_s2c_only_session),
 	};
 	memset(SECRET, 0xa5, sizeof(SECRET));
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,10 +71,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_proto_codes),
-		cmocka_unit_test(test_errno_codes),
-		cmocka_unit_test(test_unlisted_code),
-		cmocka_unit_test(test_errmsg),
+	    cmocka_unit_test(test_proto_codes),
+	    cmocka_unit_test(test_errno_codes),
+	    cmocka_unit_test(test_unlisted_code),
+	    cmocka_unit_test(test_errmsg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

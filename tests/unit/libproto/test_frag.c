@@ -29,7 +29,7 @@ fill_frame(size_t len, unsigned seed)
 /* Header of fragment index of a frame of len bytes cut into max-byte pieces. */
 static void
 frag_hdr(proto_data_hdr_t *h, uint32_t frame, uint32_t first, size_t len, size_t max,
-         unsigned index)
+	 unsigned index)
 {
 	size_t off, flen;
 

@@ -188,9 +188,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hello_roundtrip),
-		cmocka_unit_test(test_hello_rejections),
-		cmocka_unit_test(test_replay),
+	    cmocka_unit_test(test_hello_roundtrip),
+	    cmocka_unit_test(test_hello_rejections),
+	    cmocka_unit_test(test_replay),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

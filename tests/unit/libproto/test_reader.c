@@ -36,7 +36,7 @@ typedef struct img {
 } img_t;
 
 static const uint8_t uuid[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
-                                 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
+				 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
 
 static void
 img_put(img_t *im, const void *p, size_t n)
@@ -278,7 +278,7 @@ test_garbage_between_records(void **state)
 				img_put(g, glen[t] == sizeof(junk) ? junk : junk + 1000, glen[t]);
 			g->off[i] = g->len;
 			img_put(g, im->buf + im->off[i],
-			        (i + 1 < 8 ? im->off[i + 1] : im->len) - im->off[i]);
+				(i + 1 < 8 ? im->off[i + 1] : im->len) - im->off[i]);
 			g->nrec++;
 		}
 		fd = tmpfile_with(g->buf, g->len, path);
@@ -326,7 +326,7 @@ test_torn_tail_every_cut(void **state)
 	}
 	/* Whole again: nothing torn. */
 	assert_int_equal(pwrite(fd, im->buf + last, im->len - last, (off_t)last),
-	                 (ssize_t)(im->len - last));
+			 (ssize_t)(im->len - last));
 	assert_int_equal(proto_file_scan_tail(fd, &good_end), 0);
 	assert_int_equal(good_end, im->len);
 	close(fd);
@@ -566,8 +566,9 @@ test_shrink_under_reader(void **state)
 	for (i = 0; i < 200; i++)
 		img_add(im);
 	/* a record past what a pread() reader holds after ten records, crossing a page boundary */
-	for (k = 20; k < im->nrec - 1 && (im->off[k] < 98304 || im->off[k] / 4096 == im->off[k + 1] / 4096 ||
-					   im->off[k + 1] % 4096 == 0);
+	for (k = 20; k < im->nrec - 1 &&
+		     (im->off[k] < 98304 || im->off[k] / 4096 == im->off[k + 1] / 4096 ||
+		      im->off[k + 1] % 4096 == 0);
 	     k++)
 		;
 	assert_true(k < im->nrec - 1);
@@ -589,7 +590,8 @@ test_shrink_under_reader(void **state)
 	assert_int_equal(proto_reader_stats(r)->tail_len, cut - im->off[k]);
 	assert_int_equal(proto_reader_stats(r)->damaged, 0);
 	/* whole again: the rest follows */
-	assert_int_equal(pwrite(fd, im->buf + cut, im->len - cut, (off_t)cut), (ssize_t)(im->len - cut));
+	assert_int_equal(pwrite(fd, im->buf + cut, im->len - cut, (off_t)cut),
+			 (ssize_t)(im->len - cut));
 	for (; i < im->nrec; i++) {
 		assert_int_equal(proto_reader_next(r, &rec), 1);
 		check_rec(&rec, im, i);

@@ -17,7 +17,7 @@
 #include "proto_record.h"
 
 static const uint8_t uuid[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
-                                 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
+				 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
 
 static void
 fill_meta(proto_rec_meta_t *m)
@@ -120,7 +120,7 @@ test_rec_roundtrip(void **state)
 		assert_int_equal(proto_get16(rec + 32), 40000);
 		assert_int_equal(proto_get16(rec + 34), 0);
 		assert_int_equal(proto_rec_decode(rec, PROTO_REC_HDR_LEN + len, &r),
-		                 PROTO_REC_HDR_LEN + (int)len);
+				 PROTO_REC_HDR_LEN + (int)len);
 		assert_int_equal(r.len, len);
 		assert_ptr_equal(r.dgram, rec + PROTO_REC_HDR_LEN);
 		assert_int_equal(r.meta.arrival_ns, m.arrival_ns);
@@ -129,7 +129,7 @@ test_rec_roundtrip(void **state)
 		assert_memory_equal(r.meta.addr, m.addr, 16);
 		/* Extra bytes after the record are not its business. */
 		assert_int_equal(proto_rec_decode(rec, sizeof(rec), &r),
-		                 PROTO_REC_HDR_LEN + (int)len);
+				 PROTO_REC_HDR_LEN + (int)len);
 	}
 }
 
@@ -215,7 +215,7 @@ test_rec_addr(void **state)
 
 	sin.sin_family = AF_UNIX;
 	assert_int_equal(proto_rec_meta_set_addr(&m, (struct sockaddr *)&sin, sizeof(sin)),
-	                 PROTO_E_FIELD);
+			 PROTO_E_FIELD);
 }
 
 int

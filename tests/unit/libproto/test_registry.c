@@ -80,8 +80,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keys_roundtrip),
-		cmocka_unit_test(test_registry),
+	    cmocka_unit_test(test_keys_roundtrip),
+	    cmocka_unit_test(test_registry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

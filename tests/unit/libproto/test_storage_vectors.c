@@ -24,7 +24,7 @@
 #include "proto_record.h"
 
 static const uint8_t vec_uuid[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
-                                     0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
+				     0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e};
 
 static char *doc;
 
@@ -36,7 +36,7 @@ hex_block(const uint8_t *b, size_t n, char *out, size_t cap)
 
 	for (i = 0; i < n && o + 4 < cap; i++)
 		o += (size_t)snprintf(out + o, cap - o, "%02x%s", b[i],
-		                      (i % 16 == 15 || i + 1 == n) ? "\n" : " ");
+				      (i % 16 == 15 || i + 1 == n) ? "\n" : " ");
 	out[o] = '\0';
 }
 
@@ -74,7 +74,7 @@ check_vector(const char *name, const uint8_t *b, size_t n)
 	flat[o] = '\0';
 	if (doc_block(marker, got, sizeof(got)) < 0 || strcmp(got, flat) != 0) {
 		print_error("docs/STORAGE.md: the block after %s should read:\n```\n%s```\n",
-		            marker, want);
+			    marker, want);
 		fail();
 	}
 }
@@ -92,7 +92,7 @@ setup(void **state)
 	if ((f = fopen(path, "rb")) == NULL) {
 		/* Each test then fails and prints the block it expected. */
 		print_error("cannot open %s (run from the repository root or set VIGIL_SRCDIR)\n",
-		            path);
+			    path);
 		return 0;
 	}
 	fseek(f, 0, SEEK_END);

@@ -195,9 +195,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_report_msg), cmocka_unit_test(test_req_msg),
-		cmocka_unit_test(test_ranges),	   cmocka_unit_test(test_dayscan),
-		cmocka_unit_test(test_daystate),
+	    cmocka_unit_test(test_report_msg), cmocka_unit_test(test_req_msg),
+	    cmocka_unit_test(test_ranges),     cmocka_unit_test(test_dayscan),
+	    cmocka_unit_test(test_daystate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

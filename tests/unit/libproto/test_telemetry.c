@@ -22,15 +22,15 @@
 #include "testutil.h"
 
 static const proto_telemetry_t REC = {
-	.time_ms = 1795608000000ull,
-	.lat_e7 = 488576000,
-	.lon_e7 = 23470000,
-	.speed_cms = 140,
-	.heading_cdeg = 9000,
-	.battery = 87,
-	.signal = 64,
-	.flags = PROTO_TM_F_GNSS,
-	.accel_mg = {-40, 25, 1012},
+    .time_ms = 1795608000000ull,
+    .lat_e7 = 488576000,
+    .lon_e7 = 23470000,
+    .speed_cms = 140,
+    .heading_cdeg = 9000,
+    .battery = 87,
+    .signal = 64,
+    .flags = PROTO_TM_F_GNSS,
+    .accel_mg = {-40, 25, 1012},
 };
 
 static void
@@ -102,9 +102,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vector),
-		cmocka_unit_test(test_short_record),
-		cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_vector),
+	    cmocka_unit_test(test_short_record),
+	    cmocka_unit_test(test_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

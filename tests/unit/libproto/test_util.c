@@ -57,7 +57,7 @@ static void
 test_date_reject(void **state)
 {
 	static const char *bad[] = {"2026-02-30", "2025-02-29", "2026-13-01", "2026-00-10",
-				    "1969-12-31", "2026-1-01",  "2026-01-01x", "", "abcd-ef-gh",
+				    "1969-12-31", "2026-1-01", "2026-01-01x", "", "abcd-ef-gh",
 				    /* sscanf would take these */
 				    "2026-11-+5", "2026-11- 5", "+026-11-25", "2026-+1-25"};
 	uint32_t d;
@@ -90,17 +90,20 @@ test_uuid(void **state)
 	assert_int_equal(v[0], 0x0f);
 	assert_int_equal(v[15], 0x0e);
 	assert_int_equal(proto_uuid_parse("0f8fad5b-d9cb-469f-a165-70867728950", v), PROTO_E_FIELD);
-	assert_int_equal(proto_uuid_parse("0f8fad5b-d9cb-469f-a165-70867728950ee", v), PROTO_E_FIELD);
-	assert_int_equal(proto_uuid_parse("0f8fad5bxd9cb-469f-a165-70867728950e", v), PROTO_E_FIELD);
-	assert_int_equal(proto_uuid_parse("0g8fad5b-d9cb-469f-a165-70867728950e", v), PROTO_E_FIELD);
+	assert_int_equal(proto_uuid_parse("0f8fad5b-d9cb-469f-a165-70867728950ee", v),
+			 PROTO_E_FIELD);
+	assert_int_equal(proto_uuid_parse("0f8fad5bxd9cb-469f-a165-70867728950e", v),
+			 PROTO_E_FIELD);
+	assert_int_equal(proto_uuid_parse("0g8fad5b-d9cb-469f-a165-70867728950e", v),
+			 PROTO_E_FIELD);
 }
 
 /* A typo in an option is refused, never read as 0 or as the digits before it. */
 static void
 test_parse_numbers(void **state)
 {
-	static const char *notnum[] = {"", " ", "abc", "1x", "12 ", "0x10", "1e3", "--1", "+",
-				       "1.5", "one"};
+	static const char *notnum[] = {"",    " ",   "abc", "1x",  "12 ", "0x10",
+				       "1e3", "--1", "+",   "1.5", "one"};
 	int i = 7;
 	long l = 7;
 	uint32_t u32 = 7;
@@ -123,7 +126,8 @@ test_parse_numbers(void **state)
 	assert_int_equal(i, 1000);
 	for (k = 0; k < sizeof(notnum) / sizeof(notnum[0]); k++) {
 		assert_int_equal(proto_parse_int("-n", notnum[k], INT_MIN, INT_MAX, &i), -EINVAL);
-		assert_int_equal(proto_parse_long("-n", notnum[k], LONG_MIN, LONG_MAX, &l), -EINVAL);
+		assert_int_equal(proto_parse_long("-n", notnum[k], LONG_MIN, LONG_MAX, &l),
+				 -EINVAL);
 		assert_int_equal(proto_parse_u64("-n", notnum[k], UINT64_MAX, &u64), -EINVAL);
 	}
 	assert_int_equal(i, 1000); /* untouched by a refusal */
@@ -176,16 +180,17 @@ test_nofile_raise(void **state)
 	uint64_t got = proto_nofile_raise(UINT64_MAX);
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &after), 0);
 	assert_true(got == after.rlim_cur);
-	assert_true(after.rlim_cur == after.rlim_max); /* any process may raise its soft limit to the hard one */
+	assert_true(after.rlim_cur ==
+		    after.rlim_max); /* any process may raise its soft limit to the hard one */
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_date_known),  cmocka_unit_test(test_date_roundtrip),
-		cmocka_unit_test(test_date_reject), cmocka_unit_test(test_uuid),
-		cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_nofile_raise),
+	    cmocka_unit_test(test_date_known),    cmocka_unit_test(test_date_roundtrip),
+	    cmocka_unit_test(test_date_reject),   cmocka_unit_test(test_uuid),
+	    cmocka_unit_test(test_parse_numbers), cmocka_unit_test(test_nofile_raise),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,7 +33,7 @@ static const uint8_t UUID[16] = {0x0f, 0x8f, 0xad, 0x5b, 0xd9, 0xcb, 0x46, 0x9f,
 #define DATE 20782u /* 2026-11-25 */
 #define SESSION 0u
 #define CAPTURE_MS 1795608000000ull /* 2026-11-25T12:00:00Z */
-static uint8_t SECRET[32];	    /* 00 01 02 ... 1f */
+static uint8_t SECRET[32];          /* 00 01 02 ... 1f */
 #define COOKIE_ISSUED 1795608000u   /* 2026-11-25T12:00:00Z, in seconds */
 #define COOKIE_ADDR "192.0.2.1"     /* as ::ffff:192.0.2.1 in the MAC */
 #define COOKIE_PORT 40000
@@ -402,13 +402,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keys),	cmocka_unit_test(test_data),
-		cmocka_unit_test(test_report),	cmocka_unit_test(test_missing),
-		cmocka_unit_test(test_confirm),
-		cmocka_unit_test(test_hello_ack),
-		cmocka_unit_test(test_hello),
-		cmocka_unit_test(test_hello_time),
-		cmocka_unit_test(test_cookie),
+	    cmocka_unit_test(test_keys),    cmocka_unit_test(test_data),
+	    cmocka_unit_test(test_report),  cmocka_unit_test(test_missing),
+	    cmocka_unit_test(test_confirm), cmocka_unit_test(test_hello_ack),
+	    cmocka_unit_test(test_hello),   cmocka_unit_test(test_hello_time),
+	    cmocka_unit_test(test_cookie),
 	};
 	int i;
 

@@ -122,15 +122,14 @@ test_wrong_version_refused(void **state)
 
 	(void)state;
 	snprintf(prefix, sizeof(prefix), "vigil-tv-%d", (int)getpid());
-	assert_int_equal(shm_kind_create(prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t),
-					 &seg),
-			 0);
+	assert_int_equal(
+	    shm_kind_create(prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t), &seg), 0);
 	h = seg.base;
 	assert_int_equal(h->kind, SHM_KIND_STATUS);
 	assert_int_equal(h->version, SHM_VERSION_STATUS);
 	assert_int_equal(shm_seg_body_size(&seg), sizeof(shm_status_t));
-	assert_int_equal(shm_kind_attach(prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t), &a),
-			 0);
+	assert_int_equal(
+	    shm_kind_attach(prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t), &a), 0);
 	shm_seg_detach(&a);
 	/* a layout one version ahead (or behind) is refused */
 	h->version = SHM_VERSION_STATUS + 1;
@@ -139,9 +138,9 @@ test_wrong_version_refused(void **state)
 	assert_int_equal(shm_kind_attach(prefix, SHM_KIND_STATUS, NULL, 0, 0, &a), -EPROTO);
 	h->version = SHM_VERSION_STATUS;
 	/* a body smaller than the caller needs is refused */
-	assert_int_equal(shm_kind_attach(prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t) + 1,
-					 &a),
-			 -EPROTO);
+	assert_int_equal(
+	    shm_kind_attach(prefix, SHM_KIND_STATUS, NULL, 0, sizeof(shm_status_t) + 1, &a),
+	    -EPROTO);
 	shm_seg_detach(&seg);
 	assert_int_equal(shm_kind_unlink(prefix, SHM_KIND_STATUS, NULL, 0), 0);
 
@@ -188,10 +187,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_wrong_kind_refused),
-		cmocka_unit_test(test_wrong_version_refused),
-		cmocka_unit_test(test_reattach_keeps_unreleased),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_wrong_kind_refused),
+	    cmocka_unit_test(test_wrong_version_refused),
+	    cmocka_unit_test(test_reattach_keeps_unreleased),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,7 +60,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counters_render_reattach),
+	    cmocka_unit_test(test_counters_render_reattach),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -193,10 +193,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_wrap_full_empty),
-		cmocka_unit_test(test_full_and_batch),
-		cmocka_unit_test(test_attach_checks),
-		cmocka_unit_test(test_wakeup_across_processes),
+	    cmocka_unit_test(test_wrap_full_empty),
+	    cmocka_unit_test(test_full_and_batch),
+	    cmocka_unit_test(test_attach_checks),
+	    cmocka_unit_test(test_wakeup_across_processes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,7 +91,8 @@ test_errors(void **state)
 	want_error("a = 1\nnonsense\n", ":2: \"nonsense\": expected KEY = VALUE, NAME { or }");
 	want_error("= 1\n", ":1: no key before =");
 	want_error("}\n", ":1: } closes no block");
-	want_error("writer {\nlistener {\n", ":2: listener { inside writer { (line 1): blocks do not nest");
+	want_error("writer {\nlistener {\n",
+		   ":2: listener { inside writer { (line 1): blocks do not nest");
 	want_error("writer {\na = 1\n", ":1: writer { is not closed");
 	want_error("Writer! {\n", ":1: \"Writer!\" is not a block name");
 	write_conf("a = 1\nb\0 = 2\n", 12);
@@ -113,8 +114,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forms),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_forms),
+	    cmocka_unit_test(test_errors),
 	};
 	int rc;
 

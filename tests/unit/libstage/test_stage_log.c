@@ -116,9 +116,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format),
-		cmocka_unit_test(test_warn_debug),
-		cmocka_unit_test(test_fatalx_exits),
+	    cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_warn_debug),
+	    cmocka_unit_test(test_fatalx_exits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,7 +54,8 @@ test_int_ranges(void **state)
 	/* a power of two */
 	assert_true(set(STAGE_VIGILD, "ring_slots", "64", NULL));
 	assert_true(set(STAGE_VIGILD, "ring_slots", "1048576", NULL));
-	assert_false(set(STAGE_VIGILD, "ring_slots", "3", "ring_slots = 3: must be 64..1048576, a power of two"));
+	assert_false(set(STAGE_VIGILD, "ring_slots", "3",
+			 "ring_slots = 3: must be 64..1048576, a power of two"));
 	assert_false(set(STAGE_VIGILD, "ring_slots", "100", "power of two"));
 	assert_false(set(STAGE_VIGILD, "ring_slots", "32", "64..1048576"));
 	assert_false(set(STAGE_VIGILD, "ring_slots", "2097152", "64..1048576"));
@@ -66,7 +67,8 @@ test_u64_ms(void **state)
 	(void)state;
 	assert_true(set(STAGE_WRITER, "sync_bytes", "18446744073709551615", NULL));
 	assert_int_equal(o.v[STAGE_WRITER_SYNC_BYTES].u, UINT64_MAX);
-	assert_false(set(STAGE_WRITER, "sync_bytes", "18446744073709551616", "must be 0..18446744073709551615"));
+	assert_false(set(STAGE_WRITER, "sync_bytes", "18446744073709551616",
+			 "must be 0..18446744073709551615"));
 	assert_true(set(STAGE_WRITER, "sync_ms", "0", NULL));
 	assert_true(set(STAGE_WRITER, "sync_ms", "3600000", NULL));
 	assert_false(set(STAGE_WRITER, "sync_ms", "3600001", "must be 0..3600000 ms"));
@@ -88,7 +90,8 @@ test_size(void **state)
 	assert_false(set(STAGE_STREAMER, "table_size", "1025g", "0..1099511627776 bytes"));
 	assert_false(set(STAGE_STREAMER, "table_size", "m", "not a size"));
 	assert_false(set(STAGE_STREAMER, "table_size", "12t", "not a size"));
-	assert_false(set(STAGE_STREAMER, "table_size", "99999999999999999999g", "must be 0..1099511627776"));
+	assert_false(
+	    set(STAGE_STREAMER, "table_size", "99999999999999999999g", "must be 0..1099511627776"));
 }
 
 static void
@@ -98,7 +101,8 @@ test_double(void **state)
 	assert_true(set(STAGE_LISTENER, "hello_rate", "0.5", NULL));
 	assert_true(o.v[STAGE_LISTENER_HELLO_RATE].d == 0.5);
 	assert_true(set(STAGE_LISTENER, "hello_rate", "1000000000", NULL));
-	assert_false(set(STAGE_LISTENER, "hello_rate", "0", "hello_rate = 0: must be 1e-06..1e+09"));
+	assert_false(
+	    set(STAGE_LISTENER, "hello_rate", "0", "hello_rate = 0: must be 1e-06..1e+09"));
 	assert_false(set(STAGE_LISTENER, "hello_rate", "1e3", "not a number"));
 	assert_false(set(STAGE_LISTENER, "hello_rate", "-2", "not a number"));
 	assert_false(set(STAGE_LISTENER, "hello_rate", "nan", "not a number"));
@@ -111,7 +115,8 @@ test_enum_flag_string(void **state)
 	(void)state;
 	assert_true(set(STAGE_WRITER, "sync", "durable", NULL));
 	assert_int_equal(o.v[STAGE_WRITER_SYNC].u, 1);
-	assert_false(set(STAGE_WRITER, "sync", "durble", "sync = durble: must be one of periodic|durable"));
+	assert_false(
+	    set(STAGE_WRITER, "sync", "durble", "sync = durble: must be one of periodic|durable"));
 	assert_false(set(STAGE_WRITER, "sync", "dur", NULL));
 	assert_true(set(STAGE_LISTENER, "hello_cookie", "off", NULL));
 	assert_int_equal(o.v[STAGE_LISTENER_HELLO_COOKIE].u, 2);
@@ -160,7 +165,8 @@ test_addr(void **state)
 			 "metrics_listen = 999.1.1.1:99999: the host is neither"));
 	assert_false(set(STAGE_VIGILD, "metrics_listen", "256.1.1.1:80", "a.b.c.d"));
 	assert_false(set(STAGE_VIGILD, "metrics_listen", "1.1.1:80", "a.b.c.d"));
-	assert_false(set(STAGE_VIGILD, "metrics_listen", "1.1.1.1:65536", "the port must be 0..65535"));
+	assert_false(
+	    set(STAGE_VIGILD, "metrics_listen", "1.1.1.1:65536", "the port must be 0..65535"));
 	assert_false(set(STAGE_VIGILD, "metrics_listen", "1.1.1.1:", "port"));
 	assert_false(set(STAGE_VIGILD, "metrics_listen", "1.1.1.1", "no :PORT"));
 	assert_false(set(STAGE_VIGILD, "metrics_listen", "::1:80", "brackets"));
@@ -201,8 +207,9 @@ test_argv(void **state)
 	assert_string_equal(o.v[STAGE_WRITER_DATA_DIR].s, "/d");
 	assert_int_equal(o.v[STAGE_WRITER_SYNC_MS].u, 50);
 	assert_int_equal(o.v[STAGE_WRITER_SYNC].u, 1);
-	assert_int_equal(parse(STAGE_WRITER, "-i 1OO: not a number (0..3600000 ms)", "-i", "1OO",
-			       NULL), -EINVAL);
+	assert_int_equal(
+	    parse(STAGE_WRITER, "-i 1OO: not a number (0..3600000 ms)", "-i", "1OO", NULL),
+	    -EINVAL);
 	assert_int_equal(parse(STAGE_WRITER, "-s durble", "-s", "durble", NULL), -EINVAL);
 	assert_int_equal(parse(STAGE_WRITER, "-Q: unknown option", "-Q", "bogus", NULL), -EINVAL);
 	assert_int_equal(parse(STAGE_WRITER, "-i: wants a value", "-i", NULL), -EINVAL);
@@ -224,7 +231,8 @@ test_argv(void **state)
 	assert_int_equal(parse(STAGE_SYNCD, "-m -3: not a number", "-D", "/d", "-m", "-3", NULL),
 			 -EINVAL);
 	assert_int_equal(parse(STAGE_SYNCD, "rto_max_ms (-T) 50 is below rto_ms (-t) 100", "-D",
-			       "/d", "-t", "100", "-T", "50", NULL), -EINVAL);
+			       "/d", "-t", "100", "-T", "50", NULL),
+			 -EINVAL);
 	assert_int_equal(parse(STAGE_STREAMER, "go together", "-C", "c", NULL), -EINVAL);
 	assert_int_equal(parse(STAGE_STREAMER, "-w 0: must be 1..64", "-w", "0", NULL), -EINVAL);
 	assert_int_equal(parse(STAGE_STREAMER, "port", "-l", "127.0.0.1:80a", NULL), -EINVAL);
@@ -238,8 +246,9 @@ test_build_argv(void **state)
 	int n;
 
 	(void)state;
-	assert_int_equal(parse(STAGE_LISTENER, NULL, "-d", "/k%i", "-v", "-k", "always", "-c", "9",
-			       NULL), STAGE_OPTS_RUN);
+	assert_int_equal(
+	    parse(STAGE_LISTENER, NULL, "-d", "/k%i", "-v", "-k", "always", "-c", "9", NULL),
+	    STAGE_OPTS_RUN);
 	n = stage_opts_argv(&o, 3, buf, sizeof(buf), argv, 16);
 	assert_int_equal(n, 5); /* -c is the command line's alone */
 	assert_string_equal(argv[0], "-d");
@@ -277,11 +286,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_int_ranges),  cmocka_unit_test(test_u64_ms),
-		cmocka_unit_test(test_size),	    cmocka_unit_test(test_double),
-		cmocka_unit_test(test_enum_flag_string), cmocka_unit_test(test_shards),
-		cmocka_unit_test(test_addr),	    cmocka_unit_test(test_argv),
-		cmocka_unit_test(test_build_argv),  cmocka_unit_test(test_usage_getopt),
+	    cmocka_unit_test(test_int_ranges),
+	    cmocka_unit_test(test_u64_ms),
+	    cmocka_unit_test(test_size),
+	    cmocka_unit_test(test_double),
+	    cmocka_unit_test(test_enum_flag_string),
+	    cmocka_unit_test(test_shards),
+	    cmocka_unit_test(test_addr),
+	    cmocka_unit_test(test_argv),
+	    cmocka_unit_test(test_build_argv),
+	    cmocka_unit_test(test_usage_getopt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

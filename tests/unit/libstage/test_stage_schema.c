@@ -164,7 +164,8 @@ test_etc_conf(void **state)
 		}
 		if (k == STAGE_VIGILD)
 			continue;
-		snprintf(want, sizeof(want), "/usr/local/bin/%s", stage_kind_program((stage_kind_t)k));
+		snprintf(want, sizeof(want), "/usr/local/bin/%s",
+			 stage_kind_program((stage_kind_t)k));
 		if ((s = find(kind, "program")) == NULL || strcmp(s->value, want))
 			fail_msg("%s: %s { } has no program = %s", CONF,
 				 stage_kind_name((stage_kind_t)k), want);
@@ -172,7 +173,8 @@ test_etc_conf(void **state)
 	/* nothing else */
 	for (i = 0; i < nseen; i++) {
 		k = seen[i].kind < 0 ? STAGE_VIGILD : seen[i].kind;
-		if (strcmp(seen[i].key, "program") && stage_opt_find((stage_kind_t)k, seen[i].key) < 0)
+		if (strcmp(seen[i].key, "program") &&
+		    stage_opt_find((stage_kind_t)k, seen[i].key) < 0)
 			fail_msg("%s:%d: %s is no key of %s", CONF, seen[i].line, seen[i].key,
 				 stage_kind_name((stage_kind_t)k));
 	}
@@ -182,8 +184,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tables),
-		cmocka_unit_test(test_etc_conf),
+	    cmocka_unit_test(test_tables),
+	    cmocka_unit_test(test_etc_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,10 +147,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_take),
-		cmocka_unit_test(test_per_source),
-		cmocka_unit_test(test_ipv6_prefix),
-		cmocka_unit_test(test_global),
+	    cmocka_unit_test(test_take),
+	    cmocka_unit_test(test_per_source),
+	    cmocka_unit_test(test_ipv6_prefix),
+	    cmocka_unit_test(test_global),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

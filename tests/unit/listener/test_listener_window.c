@@ -203,14 +203,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_new_counters),
-		cmocka_unit_test(test_out_of_order),
-		cmocka_unit_test(test_too_old),
-		cmocka_unit_test(test_slide),
-		cmocka_unit_test(test_jump),
-		cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_stored_without_index),
+	    cmocka_unit_test(test_empty),        cmocka_unit_test(test_new_counters),
+	    cmocka_unit_test(test_out_of_order), cmocka_unit_test(test_too_old),
+	    cmocka_unit_test(test_slide),        cmocka_unit_test(test_jump),
+	    cmocka_unit_test(test_dates),        cmocka_unit_test(test_stored_without_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -391,12 +391,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_backfilled_stretch),
-		cmocka_unit_test(test_start_in_backfill),
-		cmocka_unit_test(test_gap_passed_over),
-		cmocka_unit_test(test_table_shared),
-		cmocka_unit_test(test_no_room),
-		cmocka_unit_test(test_index_disagrees),
+	    cmocka_unit_test(test_backfilled_stretch),
+	    cmocka_unit_test(test_start_in_backfill),
+	    cmocka_unit_test(test_gap_passed_over),
+	    cmocka_unit_test(test_table_shared),
+	    cmocka_unit_test(test_no_room),
+	    cmocka_unit_test(test_index_disagrees),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -393,13 +393,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create),
-		cmocka_unit_test(test_lru),
-		cmocka_unit_test(test_reopen),
-		cmocka_unit_test(test_torn_tail),
-		cmocka_unit_test(test_foreign_header),
-		cmocka_unit_test(test_torn_header),
-		cmocka_unit_test(test_conflicts),
+	    cmocka_unit_test(test_create),         cmocka_unit_test(test_lru),
+	    cmocka_unit_test(test_reopen),         cmocka_unit_test(test_torn_tail),
+	    cmocka_unit_test(test_foreign_header), cmocka_unit_test(test_torn_header),
+	    cmocka_unit_test(test_conflicts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

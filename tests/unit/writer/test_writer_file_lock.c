@@ -123,8 +123,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_second_refused),
-		cmocka_unit_test(test_evicted_loses_lock),
+	    cmocka_unit_test(test_second_refused),
+	    cmocka_unit_test(test_evicted_loses_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
