@@ -604,9 +604,13 @@ main(void)
 		FILE *lf = fopen(log, "r");
 		double ms = 0;
 		char line[512];
-		while (lf && fgets(line, sizeof(line), lf))
-			sscanf(line, "vigil-indexer: indexed %llu records of %*d files in %lf ms",
-			       &recs, &ms);
+		while (lf && fgets(line, sizeof(line), lf)) {
+			/* after the log line's time and stage: "indexed N records of ..." */
+			const char *m = strstr(line, ": indexed ");
+			if (m)
+				sscanf(m, ": indexed %llu records of %*d files in %lf ms", &recs,
+				       &ms);
+		}
 		if (lf)
 			fclose(lf);
 		if (ms > 0 && ms < ix_ms)
