@@ -17,12 +17,14 @@
  *	A stage ends with its vigild (PR_SET_PDEATHSIG in vigild_stage.c),
  *	but not at once: a writer finishes its turn first. A vigild that
  *	starts after one was killed therefore finds the previous run's
- *	stages in the status segment it left, and vigild_own_end_previous()
- *	ends them before anything is created: SIGTERM, up to a bounded
+ *	stages, in the status segment it left and in /proc (a stage it had
+ *	just started may not be in the segment yet), and
+ *	vigild_own_end_previous() ends them before anything is created: SIGTERM, up to a bounded
  *	wait, then SIGKILL. Only a process that really is that stage is
  *	signalled: its environment names this prefix and the stage, and its
  *	executable is the stage's program, so a recycled pid is left alone.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -150,6 +152,31 @@ program_of(const vigild_conf_t *c, const char *name)
 	return NULL;
 }
 
+/*
+ * Note pid as a previous stage to end, once, when it is one (is_stage
+ * for a stage vigil.conf names). n: how many are noted; 1 when added.
+ */
+static int
+note(const vigild_conf_t *c, pid_t p, const char *nm, pid_t *pid, const char **prog,
+     char (*name)[24], int *n)
+{
+	const char *pr;
+	int i;
+
+	if (p <= 0 || p == getpid() || *n == SHM_STATUS_MAX || (pr = program_of(c, nm)) == NULL ||
+	    !is_stage(p, c->shm_prefix, nm, pr))
+		return 0;
+	for (i = 0; i < *n; i++)
+		if (pid[i] == p)
+			return 0;
+	pid[*n] = p;
+	prog[*n] = pr;
+	snprintf(name[*n], sizeof(name[0]), "%s", nm);
+	log_warnx("%s pid %d of a previous vigild still runs: ending it", nm, (int)p);
+	(*n)++;
+	return 1;
+}
+
 int
 vigild_own_end_previous(const vigild_conf_t *c)
 {
@@ -159,25 +186,35 @@ vigild_own_end_previous(const vigild_conf_t *c)
 	shm_status_t *st;
 	shm_seg_t seg;
 	uint64_t deadline;
-	int i, n = 0, left, sig, killed;
+	struct dirent *de;
+	DIR *proc;
+	int i, k, n = 0, left, sig, killed;
 
-	/* no previous run, or it cleaned up */
-	if (shm_kind_attach(c->shm_prefix, SHM_KIND_STATUS, NULL, 0, sizeof(*st), &seg) < 0)
-		return 0;
-	st = shm_seg_body(&seg);
-	for (i = 0; i < (int)st->nstages && i < SHM_STATUS_MAX; i++) {
-		shm_stage_status_t *s = &st->stage[i];
-		char nm[24];
-		snprintf(nm, sizeof(nm), "%.*s", (int)sizeof(s->name) - 1, s->name);
-		if (s->pid <= 0 || (prog[n] = program_of(c, nm)) == NULL ||
-		    !is_stage(s->pid, c->shm_prefix, nm, prog[n]))
-			continue;
-		pid[n] = s->pid;
-		snprintf(name[n], sizeof(name[n]), "%s", nm);
-		log_warnx("%s pid %d of a previous vigild still runs: ending it", nm, (int)pid[n]);
-		n++;
+	/* the stages the previous run's status segment names */
+	if (shm_kind_attach(c->shm_prefix, SHM_KIND_STATUS, NULL, 0, sizeof(*st), &seg) == 0) {
+		st = shm_seg_body(&seg);
+		for (i = 0; i < (int)st->nstages && i < SHM_STATUS_MAX; i++) {
+			shm_stage_status_t *s = &st->stage[i];
+			char nm[24];
+			snprintf(nm, sizeof(nm), "%.*s", (int)sizeof(s->name) - 1, s->name);
+			note(c, s->pid, nm, pid, prog, name, &n);
+		}
+		shm_seg_detach(&seg);
 	}
-	shm_seg_detach(&seg);
+	/*
+	 * and any other process of this configuration: a stage the killed
+	 * vigild had just started, before it wrote its pid down, is not in
+	 * the segment but would still run beside the new one for a while
+	 */
+	if ((proc = opendir("/proc")) != NULL) {
+		while ((de = readdir(proc)) != NULL) {
+			pid_t p = (pid_t)strtol(de->d_name, NULL, 10);
+			for (k = 0; p > 0 && k < c->nstage; k++)
+				if (note(c, p, c->stage[k].name, pid, prog, name, &n))
+					break;
+		}
+		closedir(proc);
+	}
 	/* SIGTERM, END_WAIT_MS, SIGKILL, one second more */
 	for (sig = SIGTERM, killed = 0, deadline = vigild_now_ms() + END_WAIT_MS;;) {
 		for (left = 0, i = 0; i < n; i++) {
