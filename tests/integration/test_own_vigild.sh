@@ -119,11 +119,21 @@ rm -f /dev/shm/$prefix-*
 : >"$tmp/twins"
 : >"$tmp/samples"
 touch "$tmp/sampling"
+# The processes matching a pattern, less those whose parent matches too:
+# a sanitizer's leak check at exit runs in a clone of the exiting stage
+# (LeakSanitizer's tracer), one process and not a second stage.
+stages() {
+	local all p
+	all=" $(pgrep -d ' ' -f "$1") "
+	for p in $all; do
+		case "$all" in *" $(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ') "*) ;; *) echo "$p" ;; esac
+	done
+}
 (
 	while [ -f "$tmp/sampling" ]; do
-		n=$(pgrep -f "vigil-listener .*$tmp/keys" | wc -l)
+		n=$(stages "vigil-listener .*$tmp/keys" | wc -l)
 		[ "$n" -le 1 ] || echo "$n listeners" >>"$tmp/twins"
-		for p in $(pgrep -f "vigil-writer .*$tmp/data2"); do
+		for p in $(stages "vigil-writer .*$tmp/data2"); do
 			{ tr "\0" "\n" <"/proc/$p/environ"; } 2>/dev/null | sed -n "s/^VIGIL_STAGE_INDEX=//p"
 		done | sort | uniq -d | sed 's/^/two writers of shard /' >>"$tmp/twins"
 		echo >>"$tmp/samples"
