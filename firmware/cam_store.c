@@ -424,16 +424,19 @@ cam_store_close(cam_store_t *s)
 {
 	uint32_t i;
 
-	for (i = 0; i < s->nseg; i++) {
-		fdatasync(s->seg[i].fd);
+	/* what was appended since the last sync (a full segment was synced when it filled) */
+	if (s->seg_dirty && s->nseg)
+		fdatasync(s->seg[s->nseg - 1].fd);
+	for (i = 0; i < s->nseg; i++)
 		close(s->seg[i].fd);
-	}
 	if (s->hello_fd >= 0) {
-		fdatasync(s->hello_fd);
+		if (s->hello_dirty)
+			fdatasync(s->hello_fd);
 		close(s->hello_fd);
 	}
 	if (s->confirm_fd >= 0) {
-		fdatasync(s->confirm_fd);
+		if (s->confirm_dirty)
+			fdatasync(s->confirm_fd);
 		close(s->confirm_fd);
 	}
 	if (s->void_fd >= 0)
