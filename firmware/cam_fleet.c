@@ -16,25 +16,37 @@
  *	What makes hundreds of cameras cheap: the picture is drawn and
  *	encoded once per frame, and every camera seals and sends the same
  *	coded bytes. A camera's cost is then a key derivation per frame, AES
- *	per datagram and a send. The bitrate ladder (--abr) needs an encoder
- *	per camera and is not available here, and fleet cameras keep no
- *	store of sent datagrams (they load the server; they resend nothing).
+ *	per datagram, a send and an append to its store. The bitrate ladder
+ *	(--abr) needs an encoder per camera and is not available here.
+ *
+ *	Each camera keeps the store a single camera keeps (cam_sync.c), in
+ *	"<state>.store" of its folder, bounded by --store-max per camera
+ *	(CAM_FLEET_STORE_DEFAULT when not given): its socket brings it the
+ *	server's MISSING and CONFIRM, answered from its store after the
+ *	turn's live datagrams (cam_resend.c); its store is synced once a
+ *	second, the cameras' syncs spread over the second. With --linger
+ *	each camera goes on reporting and answering after the last frame
+ *	until what it sent is confirmed, all within the linger time.
  *
  *	All cameras open their sessions at once from one address: the
  *	listener's per-source hello rate (vigil-listener -r) must allow N
  *	hellos, or the cameras it refuses retry every second until accepted.
  *
- *	At exit, one line per camera (its UUID and counters) and a total.
+ *	At exit, two lines per camera (its UUID and counters; its store and
+ *	resends) and a total.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cam.h"
 #include "cam_media.h"
+#include "cam_store.h"
 
 static int
 cmp_str(const void *a, const void *b)
@@ -83,6 +95,7 @@ list_cameras(const char *camdir, char **names, int n)
 static void
 camera_close(cam_t *c)
 {
+	cam_sync_close(c);
 	cam_state_close(&c->state);
 	cam_past_close(c);
 	proto_session_free(c->session);
@@ -93,9 +106,11 @@ camera_close(cam_t *c)
 }
 
 static int
-camera_open(cam_t *c, const char *camdir, const char *name, const char *server, uint64_t now)
+camera_open(cam_t *c, const char *camdir, const char *name, const cam_opts_t *o, const char *server,
+	    uint64_t now)
 {
 	char path[4200];
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = c->state.fd = c->past_fd = -1;
@@ -113,7 +128,52 @@ camera_open(cam_t *c, const char *camdir, const char *name, const char *server, 
 		camera_close(c);
 		return -1;
 	}
+	snprintf(path, sizeof(path), "%.4000s.store", c->conf.state);
+	if ((rc = cam_sync_open(c, path, o->store_max ? o->store_max : CAM_FLEET_STORE_DEFAULT,
+				o->resend_rate)) < 0) {
+		fprintf(stderr, "vigil-cam: store %s: %s\n", path, strerror(-rc));
+		camera_close(c);
+		return -1;
+	}
 	return 0;
+}
+
+/*
+ * Each camera holds a socket, its state files and its store's files:
+ * a fleet of hundreds needs more descriptors than a shell's usual soft
+ * limit, and the hard limit is there to be asked for.
+ */
+static void
+fds_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			fprintf(stderr, "vigil-cam: open files limit: %s\n", strerror(errno));
+	}
+}
+
+/* After the last frame: each camera reports and answers until it is confirmed. */
+static void
+fleet_linger(cam_t *cams, int n, uint64_t ms, volatile int *stop)
+{
+	uint64_t start = proto_mono_ms(), now;
+	struct timespec ts = {0, 10 * 1000000L};
+	cam_linger_t *l;
+	int i, waiting = 1;
+
+	if (ms == 0 || (l = calloc((size_t)n, sizeof(*l))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		cam_run_linger_start(&cams[i], &l[i]);
+	while (waiting && !*stop && (now = proto_mono_ms()) < start + ms) {
+		for (i = waiting = 0; i < n; i++)
+			waiting |= cam_run_linger_turn(&cams[i], &l[i], now);
+		nanosleep(&ts, NULL);
+	}
+	free(l);
 }
 
 static int
@@ -154,6 +214,7 @@ fleet_loop(cam_t *cams, cam_tele_t *tele, int n, const cam_opts_t *o, cam_feed_t
 			cam_poll_replies(c);
 			c->rr_fresh = 0;
 			cam_hello_retry(c, mono);
+			cam_resend_tick(c, mono); /* after the turn's live datagrams */
 		}
 		if (tele_due) {
 			records++;
@@ -208,9 +269,14 @@ cam_fleet_run(const cam_opts_t *o, volatile int *stop)
 			goto out;
 		have_feed = 1;
 	}
-	for (opened = 0; opened < n; opened++)
-		if (camera_open(&cams[opened], camdir, names[opened], server, now) < 0)
+	fds_raise();
+	for (opened = 0; opened < n; opened++) {
+		if (camera_open(&cams[opened], camdir, names[opened], o, server, now) < 0)
 			goto out;
+		/* the stores' once-a-second syncs, spread over the second */
+		cams[opened].sync->store.last_sync_ms =
+		    proto_mono_ms() + (uint64_t)opened * 1000 / (uint64_t)n;
+	}
 	/* each camera on its own stretch of the track */
 	for (teles = 0; teles < n; teles++)
 		if (cam_tele_open(&tele[teles], o->gpx, teles == 0 ? o->gpsd : NULL, o->signal,
@@ -218,8 +284,12 @@ cam_fleet_run(const cam_opts_t *o, volatile int *stop)
 			goto out;
 	if (fleet_loop(cams, tele, n, o, &feed, stop) < 0)
 		goto out;
-	for (i = 0; i < n; i++)
+	fleet_linger(cams, n, o->linger_ms, stop);
+	for (i = 0; i < n; i++) {
+		cam_send_report(
+		    &cams[i]); /* the last counters, so the server knows the day's end */
 		cam_send_bye(&cams[i], 0);
+	}
 	usleep(100 * 1000);
 	rc = 0;
 out:
@@ -234,6 +304,17 @@ out:
 		       (unsigned long long)cams[i].s2c_earlier,
 		       (unsigned long long)cams[i].cookie.accepted,
 		       (unsigned long long)cams[i].cookie.dropped);
+		if (cams[i].sync) {
+			const cam_sync_t *y = cams[i].sync;
+			printf("store %s stored=%llu unconfirmed=%llu confirmed=%llu "
+			       "dropped_unconfirmed=%llu missing=%llu resent=%llu not_held=%llu\n",
+			       u, (unsigned long long)y->store.stored,
+			       (unsigned long long)cam_store_unconfirmed(&y->store),
+			       (unsigned long long)y->store.confirmed,
+			       (unsigned long long)y->store.dropped_unconfirmed,
+			       (unsigned long long)cams[i].missing, (unsigned long long)y->resent,
+			       (unsigned long long)y->not_held);
+		}
 		sent += cams[i].sent;
 		bytes += cams[i].sent_bytes;
 		acked += cams[i].acked;

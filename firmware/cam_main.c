@@ -11,7 +11,7 @@
  *	          [--signal PCT] [--telemetry-log FILE]
  *	          [--abr] [--jpeg-below KBPS] [--jpeg-fps N]
  *	          [--server HOST:PORT] [--clock-offset MS]
- *	vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [same media options]
+ *	vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [same media and store options]
  *
  *	Opens a session with the server and streams video from its source
  *	(default testsrc, 320x240, H.264 at 500 kbps, a keyframe every 30
@@ -38,7 +38,9 @@
  *	at up to --resend-rate datagrams a second (default 1000) behind the
  *	live ones (cam_resend.c). --linger MS: after the last frame, go on
  *	reporting and answering until everything sent is confirmed or MS
- *	pass.
+ *	pass. A fleet camera keeps its store beside its state too, bounded
+ *	by --store-max per camera, 64 MiB by default (--store is not taken),
+ *	and lingers alike.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -78,7 +80,9 @@ usage(FILE *f)
 	    "                 [--abr] [--jpeg-below KBPS] [--jpeg-fps N]\n"
 	    "                 [--clock-offset MS]\n"
 	    "                 [--store DIR] [--store-max BYTES] [--resend-rate N] [--linger MS]\n"
-	    "       vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [--server HOST:PORT] [options]\n");
+	    "       vigil-cam --fleet N -d KEYDIR [-o CAMDIR] [--server HOST:PORT] [options]\n"
+	    "                 (each camera's store beside its state; --store-max per camera,\n"
+	    "                 64 MiB by default)\n");
 }
 
 /* --codec h264|jpeg */
@@ -154,14 +158,13 @@ main(int argc, char **argv)
 	    .signal = -1,
 	    .jpeg_below = 150,
 	    .jpeg_fps = 2,
+	    .resend_rate = 1000,
 	};
 	cam_feed_t feed = {0};
 	cam_tele_t tele = {0};
 	FILE *log = NULL;
 	int have_feed = 0, have_tele = 0;
 	const char *conf = NULL, *store = NULL;
-	uint64_t store_max = 0, linger_ms = 0;
-	uint32_t resend_rate = 1000;
 	char store_dir[4200];
 	cam_t c;
 	int opt, rc = 1;
@@ -213,12 +216,14 @@ main(int argc, char **argv)
 		case 'U': o.feed.dump_yuv = optarg; break;
 		case 'B': store = optarg; break;
 		case 'M':
-			bad = proto_parse_u64("--store-max", optarg, UINT64_MAX, &store_max);
+			bad = proto_parse_u64("--store-max", optarg, UINT64_MAX, &o.store_max);
 			break;
 		case 'E':
-			bad = proto_parse_u32("--resend-rate", optarg, UINT32_MAX, &resend_rate);
+			bad = proto_parse_u32("--resend-rate", optarg, UINT32_MAX, &o.resend_rate);
 			break;
-		case 'Z': bad = proto_parse_u64("--linger", optarg, UINT64_MAX, &linger_ms); break;
+		case 'Z':
+			bad = proto_parse_u64("--linger", optarg, UINT64_MAX, &o.linger_ms);
+			break;
 		case 'd': o.keydir = optarg; break;
 		case 'o': o.camdir = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -239,8 +244,12 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (o.fleet > 0)
+	if (o.fleet > 0) {
+		if (store)
+			fprintf(stderr, "vigil-cam: --store is ignored with --fleet (each camera's "
+					"store is beside its counter state)\n");
 		return cam_fleet_run(&o, &cam_stop);
+	}
 
 	if (cam_conf_load(conf, &c.conf) < 0)
 		return 1;
@@ -272,7 +281,7 @@ main(int argc, char **argv)
 		goto out;
 	/* the store of sent datagrams: by default beside the counter state */
 	snprintf(store_dir, sizeof(store_dir), "%s.store", c.conf.state);
-	if ((rc = cam_sync_open(&c, store ? store : store_dir, store_max, resend_rate)) < 0) {
+	if ((rc = cam_sync_open(&c, store ? store : store_dir, o.store_max, o.resend_rate)) < 0) {
 		fprintf(stderr, "vigil-cam: store %s: %s\n", store ? store : store_dir,
 			strerror(-rc));
 		rc = 1;
@@ -281,7 +290,7 @@ main(int argc, char **argv)
 	rc = 1;
 	if (cam_run_capture(&c, &o, &feed, &tele, log, &cam_stop) < 0)
 		goto out;
-	cam_run_linger(&c, linger_ms);
+	cam_run_linger(&c, o.linger_ms);
 	cam_send_report(&c); /* the last counters, so the server knows the day's end */
 	cam_send_bye(&c, 0);
 	usleep(100 * 1000);

@@ -208,20 +208,33 @@ typedef struct cam_opts {
 	int jpeg_below, jpeg_fps;
 	int fleet; /* cameras in this process (cam_fleet.c) */
 	const char *keydir, *camdir;
-	const char *server; /* HOST:PORT overriding camera.conf */
+	const char *server;   /* HOST:PORT overriding camera.conf */
+	uint64_t store_max;   /* a camera's store bound in bytes; 0: the default */
+	uint32_t resend_rate; /* resends per second, per camera */
+	uint64_t linger_ms;   /* after the last frame, wait this long at most for CONFIRMs */
 } cam_opts_t;
 
 /* cam_fleet.c: run o->fleet cameras sharing one feed; returns the exit status. */
+#define CAM_FLEET_STORE_DEFAULT (64ull << 20) /* a fleet camera's store: 64 MiB */
 int cam_fleet_run(const cam_opts_t *o, volatile int *stop);
 
 /*
  * cam_run.c. capture: the loop of camera c until o->frames are sent or
  * *stop is set; 0, or -1 with a message on stderr. linger: after it,
  * go on reporting and answering until everything sent so far is
- * confirmed or ms pass.
+ * confirmed or ms pass. A fleet lingers camera by camera: start notes
+ * what camera c sent so far, each turn reports (once a second),
+ * answers and resends, and says 1 while some of it is unconfirmed.
  */
+typedef struct cam_linger {
+	uint32_t date, upto;  /* what was sent before lingering */
+	uint64_t next_report; /* monotonic ms */
+} cam_linger_t;
+
 int cam_run_capture(struct cam *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tele,
 		    FILE *log, volatile int *stop);
 void cam_run_linger(struct cam *c, uint64_t ms);
+void cam_run_linger_start(const struct cam *c, cam_linger_t *l);
+int cam_run_linger_turn(struct cam *c, cam_linger_t *l, uint64_t now_ms);
 
 #endif

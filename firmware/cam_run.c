@@ -108,25 +108,37 @@ cam_run_capture(cam_t *c, const cam_opts_t *o, cam_feed_t *feed, cam_tele_t *tel
 }
 
 void
+cam_run_linger_start(const cam_t *c, cam_linger_t *l)
+{
+	l->date = c->state.date;
+	l->upto = c->state.next;
+	l->next_report = 0;
+}
+
+int
+cam_run_linger_turn(cam_t *c, cam_linger_t *l, uint64_t now_ms)
+{
+	/* until all sent before lingering is confirmed (the reports sent since need not be) */
+	if (c->sync == NULL || cam_store_unconfirmed_before(&c->sync->store, l->date, l->upto) == 0)
+		return 0;
+	if (now_ms >= l->next_report) {
+		if (cam_send_report(c) < 0)
+			return 0;
+		l->next_report = now_ms + 1000;
+	}
+	cam_poll_replies(c);
+	cam_resend_tick(c, now_ms);
+	return 1;
+}
+
+void
 cam_run_linger(cam_t *c, uint64_t ms)
 {
-	uint64_t start = proto_mono_ms(), next_report = 0;
-	uint32_t date = c->state.date, upto = c->state.next;
+	uint64_t start = proto_mono_ms();
+	struct timespec ts = {0, 10 * 1000000L};
+	cam_linger_t l;
 
-	if (c->sync == NULL)
-		return;
-	/* until all sent before lingering is confirmed (the reports sent since need not be) */
-	while (proto_mono_ms() < start + ms &&
-	       cam_store_unconfirmed_before(&c->sync->store, date, upto) > 0) {
-		uint64_t now = proto_mono_ms();
-		struct timespec ts = {0, 10 * 1000000L};
-		if (now >= next_report) {
-			if (cam_send_report(c) < 0)
-				break;
-			next_report = now + 1000;
-		}
-		cam_poll_replies(c);
-		cam_resend_tick(c, now);
+	cam_run_linger_start(c, &l);
+	while (proto_mono_ms() < start + ms && cam_run_linger_turn(c, &l, proto_mono_ms()))
 		nanosleep(&ts, NULL);
-	}
 }

@@ -66,14 +66,12 @@ cam_connect(cam_t *c)
 
 const cam_filter_t *cam_send_filter;
 
-static int
-send_dgram(cam_t *c, uint8_t *dg, size_t len)
+/* Send a datagram already kept in the store (or none to keep it in). */
+static void
+emit(cam_t *c, uint8_t *dg, size_t len)
 {
 	int sent = 1;
 
-	/* kept until the server confirms it (cam_store.c) */
-	if (c->sync && cam_store_put(&c->sync->store, dg, len) < 0)
-		fprintf(stderr, "vigil-cam: store: %s\n", strerror(errno));
 	c->sent++;
 	if (cam_send_filter && cam_send_filter->before)
 		cam_send_filter->before(c, dg, len);
@@ -89,7 +87,33 @@ send_dgram(cam_t *c, uint8_t *dg, size_t len)
 		c->sent_bytes += len;
 	if (cam_send_filter && cam_send_filter->after)
 		cam_send_filter->after(c, dg, len, sent);
+}
+
+static int
+send_dgram(cam_t *c, uint8_t *dg, size_t len)
+{
+	int rc;
+
+	/* kept until the server confirms it (cam_store.c) */
+	if (c->sync && (rc = cam_store_put(&c->sync->store, dg, len)) < 0)
+		fprintf(stderr, "vigil-cam: store: %s\n", strerror(-rc));
+	emit(c, dg, len);
 	return 0;
+}
+
+/* A frame's fragments: kept in the store with one write, then sent one by one. */
+static void
+send_batch(cam_t *c, uint8_t dg[][PROTO_MAX_DGRAM], const size_t len[], int n)
+{
+	const uint8_t *p[CAM_STORE_BATCH] = {NULL};
+	int i, rc;
+
+	for (i = 0; i < n; i++)
+		p[i] = dg[i];
+	if (c->sync && (rc = cam_store_put_many(&c->sync->store, p, len, n)) < 0)
+		fprintf(stderr, "vigil-cam: store: %s\n", strerror(-rc));
+	for (i = 0; i < n; i++)
+		emit(c, dg[i], len[i]);
 }
 
 static int64_t
@@ -172,11 +196,12 @@ int
 cam_send_frame(cam_t *c, uint8_t stream, uint8_t codec, int keyframe, uint64_t capture_ms,
 	       const uint8_t *frame, size_t len)
 {
-	uint8_t dg[PROTO_MAX_DGRAM];
+	uint8_t dg[CAM_STORE_BATCH][PROTO_MAX_DGRAM];
+	size_t dlen[CAM_STORE_BATCH];
 	proto_data_hdr_t h = {0};
 	size_t count, i, off;
 	uint32_t date = proto_date_from_ms(capture_ms);
-	int n;
+	int n, k = 0;
 
 	/* a second turn only when the first hello's ack moved the counter */
 	while (c->session == NULL || date != c->session_date || c->reopen)
@@ -196,18 +221,25 @@ cam_send_frame(cam_t *c, uint8_t stream, uint8_t codec, int keyframe, uint64_t c
 	h.capture_ms = capture_ms;
 	for (i = 0, off = 0; i < count; i++, off += h.payload_len) {
 		int64_t counter = take(c, date);
-		if (counter < 0)
+		if (counter < 0) {
+			send_batch(c, dg, dlen, k); /* what was sealed goes out */
 			return -1;
+		}
 		h.counter = (uint32_t)counter;
 		h.frag_index = (uint16_t)i;
 		h.payload_len =
 		    (uint16_t)(len - off < PROTO_DATA_MAX_PAYLOAD ? len - off
 								  : PROTO_DATA_MAX_PAYLOAD);
-		if ((n = proto_data_seal(c->session, &h, frame + off, dg, sizeof(dg))) < 0) {
+		if ((n = proto_data_seal(c->session, &h, frame + off, dg[k], sizeof(dg[k]))) < 0) {
 			fprintf(stderr, "vigil-cam: seal: %s\n", proto_strerror(n));
+			send_batch(c, dg, dlen, k);
 			return -1;
 		}
-		send_dgram(c, dg, (size_t)n);
+		dlen[k++] = (size_t)n;
+		if (k == CAM_STORE_BATCH || i + 1 == count) {
+			send_batch(c, dg, dlen, k);
+			k = 0;
+		}
 	}
 	return 0;
 }

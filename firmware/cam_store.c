@@ -424,16 +424,19 @@ cam_store_close(cam_store_t *s)
 {
 	uint32_t i;
 
-	for (i = 0; i < s->nseg; i++) {
-		fdatasync(s->seg[i].fd);
+	/* what was appended since the last sync (a full segment was synced when it filled) */
+	if (s->seg_dirty && s->nseg)
+		fdatasync(s->seg[s->nseg - 1].fd);
+	for (i = 0; i < s->nseg; i++)
 		close(s->seg[i].fd);
-	}
 	if (s->hello_fd >= 0) {
-		fdatasync(s->hello_fd);
+		if (s->hello_dirty)
+			fdatasync(s->hello_fd);
 		close(s->hello_fd);
 	}
 	if (s->confirm_fd >= 0) {
-		fdatasync(s->confirm_fd);
+		if (s->confirm_dirty)
+			fdatasync(s->confirm_fd);
 		close(s->confirm_fd);
 	}
 	if (s->void_fd >= 0)
@@ -492,52 +495,115 @@ evict(cam_store_t *s)
 	}
 }
 
+/* The newest segment, or a new one when rec more bytes would pass seg_max; NULL: -errno in *rc. */
+static cam_store_seg_t *
+seg_room(cam_store_t *s, size_t rec, int *rc)
+{
+	cam_store_seg_t *sg = s->nseg ? &s->seg[s->nseg - 1] : NULL;
+	char path[4200];
+	uint32_t num;
+	int fd;
+
+	if (sg != NULL && sg->size + rec <= s->seg_max)
+		return sg;
+	num = sg ? sg->num + 1 : 0;
+	snprintf(path, sizeof(path), "%s/seg-%010u", s->dir, num);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+		*rc = -errno;
+		return NULL;
+	}
+	if (sg)
+		fdatasync(sg->fd); /* a full segment is made durable once */
+	if ((*rc = seg_add(s, num, fd, 0)) < 0) {
+		close(fd);
+		return NULL;
+	}
+	return &s->seg[s->nseg - 1];
+}
+
+/* Append the k records gathered in iov (bytes in all) to segment sg. */
+static int
+seg_write(cam_store_t *s, cam_store_seg_t *sg, const struct iovec *iov, int k, size_t bytes)
+{
+	if (k == 0)
+		return 0;
+	if (writev(sg->fd, iov, 2 * k) != (ssize_t)bytes)
+		return -errno;
+	sg->size += bytes;
+	s->bytes += bytes;
+	s->stored += (uint64_t)k;
+	s->seg_dirty = 1;
+	return 0;
+}
+
+int
+cam_store_put_many(cam_store_t *s, const uint8_t *const dg[], const size_t len[], int n)
+{
+	uint8_t hdr[CAM_STORE_BATCH][CAM_STORE_REC_HDR];
+	struct iovec iov[2 * CAM_STORE_BATCH];
+	cam_store_seg_t *sg = NULL;
+	size_t bytes = 0;
+	int i, k = 0, rc = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t rec = CAM_STORE_REC_HDR + len[i];
+		if (len[i] < PROTO_C2S_HDR_LEN || len[i] > PROTO_MAX_DGRAM ||
+		    dg[i][3] == PROTO_T_HELLO) {
+			rc = -EINVAL;
+			break;
+		}
+		/* a full batch, or a segment that cannot take this record: write what is gathered */
+		if (sg != NULL && (k == CAM_STORE_BATCH || sg->size + bytes + rec > s->seg_max)) {
+			if ((rc = seg_write(s, sg, iov, k, bytes)) < 0)
+				break;
+			k = 0;
+			bytes = 0;
+		}
+		if (k == 0 && (sg = seg_room(s, rec, &rc)) == NULL)
+			break;
+		if ((rc = ent_add(s, dg[i], (uint16_t)len[i], sg->num,
+				  (uint32_t)(sg->size + bytes))) < 0) {
+			if (rc != -EEXIST)
+				break;
+			rc = 0; /* held already */
+			continue;
+		}
+		rec_hdr(hdr[k], dg[i], len[i]);
+		iov[2 * k] = (struct iovec){hdr[k], CAM_STORE_REC_HDR};
+		iov[2 * k + 1] = (struct iovec){(void *)dg[i], len[i]};
+		k++;
+		bytes += rec;
+	}
+	if (sg != NULL) {
+		int wrc = seg_write(s, sg, iov, k, bytes);
+		if (rc == 0)
+			rc = wrc;
+	}
+	evict(s);
+	return rc;
+}
+
 int
 cam_store_put(cam_store_t *s, const uint8_t *dg, size_t len)
 {
 	uint8_t hdr[CAM_STORE_REC_HDR];
 	struct iovec iov[2];
-	cam_store_seg_t *sg;
 	int rc;
 
 	if (len < PROTO_C2S_HDR_LEN || len > PROTO_MAX_DGRAM)
 		return -EINVAL;
+	if (dg[3] != PROTO_T_HELLO)
+		return cam_store_put_many(s, &dg, &len, 1);
 	rec_hdr(hdr, dg, len);
 	iov[0] = (struct iovec){hdr, sizeof(hdr)};
 	iov[1] = (struct iovec){(void *)dg, len};
-	if (dg[3] == PROTO_T_HELLO) {
-		if ((rc = hello_keep(s, dg, (uint16_t)len)) < 0)
-			return rc == -EEXIST ? 0 : rc;
-		if (writev(s->hello_fd, iov, 2) != (ssize_t)(sizeof(hdr) + len))
-			return -errno;
-		s->bytes += sizeof(hdr) + len;
-		s->stored++;
-		return 0;
-	}
-	sg = s->nseg ? &s->seg[s->nseg - 1] : NULL;
-	if (sg == NULL || sg->size + sizeof(hdr) + len > s->seg_max) {
-		char path[4200];
-		uint32_t num = sg ? sg->num + 1 : 0;
-		int fd;
-		snprintf(path, sizeof(path), "%s/seg-%010u", s->dir, num);
-		if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600)) < 0)
-			return -errno;
-		if (sg)
-			fdatasync(sg->fd); /* a full segment is made durable once */
-		if ((rc = seg_add(s, num, fd, 0)) < 0) {
-			close(fd);
-			return rc;
-		}
-		sg = &s->seg[s->nseg - 1];
-	}
-	if ((rc = ent_add(s, dg, (uint16_t)len, sg->num, (uint32_t)sg->size)) < 0)
+	if ((rc = hello_keep(s, dg, (uint16_t)len)) < 0)
 		return rc == -EEXIST ? 0 : rc;
-	if (writev(sg->fd, iov, 2) != (ssize_t)(sizeof(hdr) + len))
+	if (writev(s->hello_fd, iov, 2) != (ssize_t)(sizeof(hdr) + len))
 		return -errno;
-	sg->size += sizeof(hdr) + len;
 	s->bytes += sizeof(hdr) + len;
 	s->stored++;
-	evict(s);
+	s->hello_dirty = 1;
 	return 0;
 }
 
@@ -605,6 +671,7 @@ confirm_apply(cam_store_t *s, const proto_range_t *r, int log)
 		proto_put32(rec + 12, proto_crc32c(0, rec, 12));
 		if (write(s->confirm_fd, rec, 16) != 16)
 			return; /* lost: the server confirms again */
+		s->confirm_dirty = 1;
 	}
 }
 
@@ -707,8 +774,12 @@ cam_store_sync(cam_store_t *s, uint64_t now_ms)
 	if (now_ms < s->last_sync_ms + 1000)
 		return;
 	s->last_sync_ms = now_ms;
-	if (s->nseg)
+	/* only what was appended since: most seconds add no hello and no confirmation */
+	if (s->seg_dirty && s->nseg)
 		fdatasync(s->seg[s->nseg - 1].fd);
-	fdatasync(s->hello_fd);
-	fdatasync(s->confirm_fd);
+	if (s->hello_dirty)
+		fdatasync(s->hello_fd);
+	if (s->confirm_dirty)
+		fdatasync(s->confirm_fd);
+	s->seg_dirty = s->hello_dirty = s->confirm_dirty = 0;
 }

@@ -83,6 +83,7 @@ typedef struct cam_store {
 	int hello_fd, confirm_fd, void_fd;
 	uint64_t bytes; /* on disk, segments and hellos */
 	uint64_t last_sync_ms;
+	int seg_dirty, hello_dirty, confirm_dirty; /* appended to since the last sync */
 	/* counters */
 	uint64_t stored, evicted, dropped_unconfirmed, confirmed, torn_cut;
 } cam_store_t;
@@ -91,6 +92,12 @@ int cam_store_open(cam_store_t *s, const char *dir, uint64_t max_bytes);
 void cam_store_close(cam_store_t *s);
 /* Keep one datagram as sent (its identity is read from its header). */
 int cam_store_put(cam_store_t *s, const uint8_t *dg, size_t len);
+/*
+ * Keep n datagrams that are not hellos (a frame's fragments), written
+ * CAM_STORE_BATCH records at a time: one write where there were n.
+ */
+#define CAM_STORE_BATCH 16
+int cam_store_put_many(cam_store_t *s, const uint8_t *const dg[], const size_t len[], int n);
 /* Copy a held datagram into buf (PROTO_MAX_DGRAM bytes); its length, or -ENOENT. */
 int cam_store_get(cam_store_t *s, uint32_t date, uint32_t counter, uint8_t *buf);
 /* The stored hello of (date, session), or NULL. */
@@ -115,7 +122,7 @@ uint64_t cam_store_unconfirmed_before(const cam_store_t *s, uint32_t date, uint3
  * (the block a crash skips): recorded once, kept in the "void" file.
  */
 int cam_store_void_from(cam_store_t *s, uint32_t date, uint32_t next);
-/* fdatasync what was appended, at most once a second (now_ms: monotonic). */
+/* fdatasync the files appended to since, at most once a second (now_ms: monotonic). */
 void cam_store_sync(cam_store_t *s, uint64_t now_ms);
 
 /* --- cam_sync.c ------------------------------------------------------ */
