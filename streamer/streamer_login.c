@@ -57,8 +57,8 @@ struct login_job {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t more = PTHREAD_COND_INITIALIZER;
-static login_job_t *todo, **todo_tail = &todo, *done;
-static int ntodo, stopping, nthreads;
+static login_job_t *queue, **queue_tail = &queue, *done;
+static int nqueue, stopping, nthreads;
 static pthread_t threads[LOGIN_THREADS];
 static auth_user_t dummy;
 
@@ -72,14 +72,14 @@ hasher(void *arg)
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), LOGIN_NICE);
 	pthread_mutex_lock(&lock);
 	for (;;) {
-		while (todo == NULL && !stopping)
+		while (queue == NULL && !stopping)
 			pthread_cond_wait(&more, &lock);
 		if (stopping)
 			break;
-		j = todo;
-		if ((todo = j->next) == NULL)
-			todo_tail = &todo;
-		ntodo--;
+		j = queue;
+		if ((queue = j->next) == NULL)
+			queue_tail = &queue;
+		nqueue--;
 		pthread_mutex_unlock(&lock);
 		j->ok = auth_password_check(&j->rec, j->password) == 1 && j->known;
 		OPENSSL_cleanse(j->password, sizeof(j->password));
@@ -135,11 +135,11 @@ streamer_login_stop(void)
 	for (i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	nthreads = 0;
-	while ((j = todo) != NULL) {
-		todo = j->next;
+	while ((j = queue) != NULL) {
+		queue = j->next;
 		job_free(j);
 	}
-	todo_tail = &todo;
+	queue_tail = &queue;
 	while ((j = done) != NULL) {
 		done = j->next;
 		job_free(j);
@@ -177,10 +177,10 @@ streamer_login_start(struct lws *wsi, http_req_t *r, const char *user, const cha
 	if (!j->known)
 		j->rec = dummy;
 	pthread_mutex_lock(&lock);
-	if (!(full = ntodo >= LOGIN_QUEUE || nthreads == 0)) {
-		*todo_tail = j;
-		todo_tail = &j->next;
-		ntodo++;
+	if (!(full = nqueue >= LOGIN_QUEUE || nthreads == 0)) {
+		*queue_tail = j;
+		queue_tail = &j->next;
+		nqueue++;
 		pthread_cond_signal(&more);
 	}
 	pthread_mutex_unlock(&lock);
