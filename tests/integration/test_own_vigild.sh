@@ -13,7 +13,7 @@
 #	its stages end with it and the new one ends what is left before it
 #	starts its own, so a sampler of the process table (this test's own
 #	program paths, every 20 ms) never sees two listeners or two writers
-#	of one shard; nothing the listeners accepted (their counter lives
+#	of one shard in two samples in a row; nothing the listeners accepted (their counter lives
 #	on across generations in its metrics segment) is missing from the
 #	files, nothing is stored twice, and every chain verifies.
 # run alone: it floods loopback and counts processes
@@ -119,23 +119,34 @@ rm -f /dev/shm/$prefix-*
 : >"$tmp/twins"
 : >"$tmp/samples"
 touch "$tmp/sampling"
-# The processes matching a pattern, less those whose parent matches too:
-# a sanitizer's leak check at exit runs in a clone of the exiting stage
-# (LeakSanitizer's tracer), one process and not a second stage.
+# The processes matching a pattern that can serve: not those whose
+# parent matches too, nor those stopped under a tracer. A sanitizer's
+# leak check at exit runs in a clone of the exiting stage
+# (LeakSanitizer's tracer), which stops the stage's threads while it
+# looks: one stage on its way out, not a second one.
 stages() {
 	local all p
 	all=" $(pgrep -d ' ' -f "$1") "
 	for p in $all; do
-		case "$all" in *" $(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ') "*) ;; *) echo "$p" ;; esac
+		case "$all" in *" $(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ') "*) continue ;; esac
+		grep -q '^TracerPid:[[:space:]]*0$' "/proc/$p/status" 2>/dev/null && echo "$p"
 	done
 }
+# A twin is what two samples in a row see (a process caught between its
+# last turn and its exit in one sample is on its way out; two stages of
+# one kind that both run stay for as long as both vigilds do).
 (
+	last=""
 	while [ -f "$tmp/sampling" ]; do
-		n=$(stages "vigil-listener .*$tmp/keys" | wc -l)
-		[ "$n" -le 1 ] || echo "$n listeners" >>"$tmp/twins"
-		for p in $(stages "vigil-writer .*$tmp/data2"); do
-			{ tr "\0" "\n" <"/proc/$p/environ"; } 2>/dev/null | sed -n "s/^VIGIL_STAGE_INDEX=//p"
-		done | sort | uniq -d | sed 's/^/two writers of shard /' >>"$tmp/twins"
+		now=$(
+			n=$(stages "vigil-listener .*$tmp/keys" | wc -l)
+			[ "$n" -le 1 ] || echo "$n listeners"
+			for p in $(stages "vigil-writer .*$tmp/data2"); do
+				{ tr "\0" "\n" <"/proc/$p/environ"; } 2>/dev/null | sed -n "s/^VIGIL_STAGE_INDEX=//p"
+			done | sort | uniq -d | sed 's/^/two writers of shard /'
+		)
+		[ -n "$now" ] && [ -n "$last" ] && echo "$now" >>"$tmp/twins"
+		last=$now
 		echo >>"$tmp/samples"
 		sleep 0.02
 	done
