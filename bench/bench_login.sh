@@ -20,6 +20,7 @@
 set -u
 BINDIR=${BINDIR:-bin}
 BIN=$(cd "$BINDIR" && pwd)
+. "$(dirname "$0")/../tests/lib/vigil_server.sh"
 OUT=${OUT:-build/default}
 WSVIEW=$(cd "$OUT/tests/tools" 2>/dev/null && pwd)/wsview
 [ -x "$WSVIEW" ] || { echo "bench_login: wsview not built ($WSVIEW)"; exit 77; }
@@ -42,25 +43,8 @@ api=http://127.0.0.1:$hport
 c=$(ls "$tmp/cams")
 echo pw | "$BIN/vigilctl" user add -d "$tmp/keys" alice --cameras all >/dev/null || die "user add"
 echo pw | "$BIN/vigilctl" user add -d "$tmp/keys" viewer --cameras all >/dev/null || die "user add"
-mkdir -p "$tmp/player"
-echo '<!doctype html><title>vigil</title>' >"$tmp/player/index.html"
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen =
-writers = 1
-index_days = 256
-index_arena_mb = 16
-stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
-stage writer = $BIN/vigil-writer -D $tmp/data
-stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200
-stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$hport -D $tmp/data -d $tmp/keys -P $tmp/player -w 2
-CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
-pids="$pids $!"
-i=0
-until curl -s -o /dev/null "$api/"; do
-	i=$((i + 1)); [ $i -gt 100 ] && die "streamer did not start"; sleep 0.1
-done
+vs_stream -w 2
+pids="$pids $vpid"
 timeout $((4 * S + 120)) "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n $((30 * (4 * S + 120))) \
 	--fps 30 --telemetry-hz 2 --no-gpsd >"$tmp/cam.out" 2>&1 &
 pids="$pids $!"

@@ -22,6 +22,7 @@ set -u
 BINDIR=${BINDIR:-bin}
 OUT=${OUT:-build/default}
 BIN=$(cd "$BINDIR" && pwd)
+. "$(dirname "$0")/../lib/vigil_server.sh"
 WSVIEW=$(cd "$OUT/tests/tools" 2>/dev/null && pwd)/wsview
 [ -x "$WSVIEW" ] || { echo "wsview not built ($WSVIEW)"; exit 77; }
 command -v curl >/dev/null || { echo "curl missing"; exit 77; }
@@ -30,7 +31,6 @@ prefix=vigillog$$
 vpid=""
 cleanup() { [ -n "$vpid" ] && kill -9 "$vpid" 2>/dev/null; pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"; rm -f /dev/shm/$prefix-*; }
 trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; tail -20 "$tmp/vigild.log"; exit 1; }
 metric() { curl -s "$api/metrics" | awk -v m="$1" 'index($1, "vigil_" m "{stage=\"streamer\"") == 1 {t += $2} END {print t + 0}'; }
 now_ms() { date +%s%3N; }
 
@@ -44,26 +44,7 @@ api=http://127.0.0.1:$hport
 c=$(ls "$tmp/cams")
 echo pw | "$BIN/vigilctl" user add -d "$tmp/keys" alice --cameras all >/dev/null || fail "user add"
 echo pw | "$BIN/vigilctl" user add -d "$tmp/keys" viewer --cameras all >/dev/null || fail "user add"
-mkdir -p "$tmp/player"
-echo '<!doctype html><title>vigil</title>' >"$tmp/player/index.html"
-cat >"$tmp/vigil.conf" <<CONF
-shm_prefix = $prefix
-metrics_listen =
-writers = 1
-index_days = 256
-index_arena_mb = 16
-restart_min_ms = 50
-stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
-stage writer = $BIN/vigil-writer -D $tmp/data
-stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200
-stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$hport -D $tmp/data -d $tmp/keys -P $tmp/player -w 2
-CONF
-"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
-vpid=$!
-i=0
-until curl -s -o /dev/null "$api/"; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "streamer did not start"; sleep 0.1
-done
+vs_stream -w 2
 timeout 300 "$BIN/vigil-cam" -c "$tmp/cams/$c/camera.conf" -n 9000 --fps 30 \
 	--telemetry-hz 2 --no-gpsd >"$tmp/cam.out" 2>&1 &
 

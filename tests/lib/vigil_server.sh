@@ -14,6 +14,13 @@
 #	                    the same with the stage lines (listener included)
 #	                    read from stdin; returns once `vigilctl status`
 #	                    shows STAGE running.
+#	  vs_stream STREAMER_OPTION...
+#	                    a vigild with the listener, one writer, the
+#	                    indexer and the streamer (on 127.0.0.1:$hport, a
+#	                    stub player in $tmp/player, the options added to
+#	                    its line) over $tmp/keys and $tmp/data ($vpid,
+#	                    its log in $tmp/vigild.log); returns once the
+#	                    streamer answers HTTP.
 #	  vs_status         `vigilctl status` of this vigild.
 #	  vs_counter STAGE NAME
 #	                    STAGE's counter NAME summed over its instances (0
@@ -67,6 +74,28 @@ vs_run() {
 	vs_i=0
 	until vs_status | grep -q "^$1 .* [1-9][0-9]* "; do
 		vs_i=$((vs_i + 1)); [ $vs_i -gt 100 ] && fail "vigild did not start $1"; sleep 0.1
+	done
+}
+vs_stream() {
+	mkdir -p "$tmp/player"
+	echo '<!doctype html><title>vigil</title>' >"$tmp/player/index.html"
+	cat >"$tmp/vigil.conf" <<CONF
+shm_prefix = $prefix
+metrics_listen =
+writers = 1
+index_days = 256
+index_arena_mb = 16
+restart_min_ms = 50
+stage listener = $BIN/vigil-listener -d $tmp/keys -l 127.0.0.1:$port
+stage writer = $BIN/vigil-writer -D $tmp/data
+stage indexer = $BIN/vigil-indexer -D $tmp/data -d $tmp/keys -r 200
+stage streamer = $BIN/vigil-streamer -l 127.0.0.1:$hport -D $tmp/data -d $tmp/keys -P $tmp/player $*
+CONF
+	"$BIN/vigild" -f -c "$tmp/vigil.conf" 2>"$tmp/vigild.log" >/dev/null &
+	vpid=$!
+	vs_i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$hport/"; do
+		vs_i=$((vs_i + 1)); [ $vs_i -gt 100 ] && fail "streamer did not start"; sleep 0.1
 	done
 }
 vs_status() { VIGIL_SHM_PREFIX=$prefix "$BIN/vigilctl" status 2>/dev/null; }
